@@ -1,0 +1,49 @@
+/*
+ * cli.h - the debpipe admin command.
+ *
+ * cli/main.c parses the global options (--config F, --json, -v, --help,
+ * --version) and dispatches to cmd_<name>(c, argc, argv) with argv[0] the
+ * subcommand name.  Exit codes (DESIGN.md): 0 success, 1 refused/failed,
+ * 2 bad usage, 3 server unreachable.  Errors go to stderr as
+ * "debpipe: message" through cli_err().
+ */
+#ifndef DEBPIPE_CLI_H
+#define DEBPIPE_CLI_H
+
+#include "config.h"
+#include "db.h"
+
+#define EXIT_OK		0
+#define EXIT_FAIL	1
+#define EXIT_USAGE	2
+#define EXIT_UNREACH	3
+
+struct cli {
+	const char	*config_path;	/* resolved path of the configuration */
+	int		 json;		/* --json */
+	int		 verbose;
+	struct config	*cfg;		/* loaded by cli_load_config */
+	struct db	*db;		/* opened by cli_open_db */
+};
+
+/* Print "debpipe: msg" on stderr. */
+void	cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Load c->cfg (prints the error and returns -1 on failure). */
+int	cli_load_config(struct cli *c);
+/* Load config if needed, then open c->db read-write (creating State-Dir
+ * subdirectories as needed).  Prints the error and returns -1. */
+int	cli_open_db(struct cli *c);
+
+/* Subcommands; each in cli/<name>.c. */
+int	cmd_status(struct cli *, int, char **);
+int	cmd_add(struct cli *, int, char **);		/* cli/add.c (pool) */
+int	cmd_snapshot(struct cli *, int, char **);	/* cli/snapshot.c */
+int	cmd_key(struct cli *, int, char **);		/* cli/key.c */
+int	cmd_gc(struct cli *, int, char **);		/* cli/gc.c */
+int	cmd_watch(struct cli *, int, char **);		/* cli/watch.c */
+int	cmd_build(struct cli *, int, char **);		/* cli/watch.c */
+int	cmd_builds(struct cli *, int, char **);		/* cli/watch.c */
+int	cmd_log(struct cli *, int, char **);		/* cli/watch.c */
+
+#endif

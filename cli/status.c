@@ -1,0 +1,259 @@
+/* cli/status.c - debpipe status: the state of the whole pipeline at a
+ * glance.  Works before anything ever ran (no database yet). */
+#include "autoconfig.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "xmalloc.h"
+
+static const char *
+col(sqlite3_stmt *st, int i)
+{
+	const unsigned char *s = sqlite3_column_text(st, i);
+
+	return s != NULL ? (const char *)s : "";
+}
+
+/* Run a query and put each row as an object with the column names. */
+static json_t *
+rows(struct db *db, const char *sql)
+{
+	sqlite3_stmt	*st = NULL;
+	json_t		*arr = json_array();
+	int		 i, n;
+
+	if (db == NULL || db_prepare(db, sql, &st, NULL) == -1)
+		return arr;
+	n = sqlite3_column_count(st);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		json_t *o = json_object();
+
+		for (i = 0; i < n; i++) {
+			switch (sqlite3_column_type(st, i)) {
+			case SQLITE_NULL:
+				json_object_set_new(o, sqlite3_column_name(st, i),
+				    json_null());
+				break;
+			case SQLITE_INTEGER:
+				json_object_set_new(o, sqlite3_column_name(st, i),
+				    json_integer(sqlite3_column_int64(st, i)));
+				break;
+			default:
+				json_object_set_new(o, sqlite3_column_name(st, i),
+				    json_string(col(st, i)));
+			}
+		}
+		json_array_append_new(arr, o);
+	}
+	sqlite3_finalize(st);
+	return arr;
+}
+
+static const char *
+js(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	return s != NULL ? s : "-";
+}
+
+static void
+print_text(struct cli *c, json_t *st)
+{
+	json_t	*v, *a;
+	size_t	 i;
+
+	printf("debpipe %s  config %s\n", PACKAGE_VERSION, c->config_path);
+	printf("state   %s%s\n", c->cfg->state_dir,
+	    json_is_true(json_object_get(st, "database")) ? "" :
+	    "  (no database yet: nothing has run)");
+	printf("public  %s  (%s)\n\n", c->cfg->public_dir, c->cfg->public_url);
+
+	printf("Daemons:\n");
+	a = json_object_get(st, "daemons");
+	if (json_array_size(a) == 0)
+		printf("  none has run yet\n");
+	json_array_foreach(a, i, v) {
+		json_int_t age = json_integer_value(json_object_get(v, "age"));
+		printf("  %-22s pid %-7lld %s (last seen %llds ago)\n",
+		    js(v, "name"),
+		    (long long)json_integer_value(json_object_get(v, "pid")),
+		    age < 120 ? "running" : "not running",
+		    (long long)age);
+	}
+
+	printf("\nWatches:\n");
+	a = json_object_get(st, "watches");
+	if (json_array_size(a) == 0)
+		printf("  none configured (add stanzas to watch.d/*.watch)\n");
+	json_array_foreach(a, i, v)
+		printf("  %-20s %-10s last poll %-20s last build %s %s%s%s\n",
+		    js(v, "name"), js(v, "type"), js(v, "last_poll"),
+		    js(v, "last_build"), js(v, "last_result"),
+		    json_is_string(json_object_get(v, "last_error")) ?
+		    "\n      error: " : "",
+		    json_is_string(json_object_get(v, "last_error")) ?
+		    js(v, "last_error") : "");
+
+	printf("\nQueue: %lld queued, %lld running\n",
+	    (long long)json_integer_value(json_object_get(st, "queued")),
+	    (long long)json_integer_value(json_object_get(st, "running")));
+
+	a = json_object_get(st, "snapshots");
+	printf("\nSnapshots: %zu", json_array_size(a));
+	if (json_array_size(a) > 0)
+		printf(" (newest %s)", js(json_array_get(a, 0), "id"));
+	printf("\n");
+	json_array_foreach(a, i, v) {
+		if (i >= 5)
+			break;
+		printf("  %s  %s\n", js(v, "id"), js(v, "created"));
+	}
+
+	printf("\nEnvironments:\n");
+	a = json_object_get(st, "environments");
+	json_array_foreach(a, i, v)
+		printf("  %-10s %-18s since %s\n", js(v, "name"),
+		    js(v, "snapshot"), js(v, "since"));
+
+	a = json_object_get(st, "notify_failures");
+	if (json_array_size(a) > 0) {
+		printf("\nNotifications failing:\n");
+		json_array_foreach(a, i, v)
+			printf("  %s %s: %s\n", js(v, "env"), js(v, "url"),
+			    js(v, "last_error"));
+	}
+}
+
+int
+cmd_status(struct cli *c, int argc, char **argv)
+{
+	struct dp_error	 err;
+	struct db	*db = NULL;
+	json_t		*st, *w, *envs, *dbrows;
+	char		*path;
+	size_t		 i;
+	int64_t		 n;
+
+	if (argc > 1 && (strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0)) {
+		printf("usage: debpipe [--config FILE] status [--json]\n");
+		return EXIT_OK;
+	}
+	if (argc > 1) {
+		cli_err("status: unexpected argument '%s'", argv[1]);
+		return EXIT_USAGE;
+	}
+	if (cli_load_config(c) == -1)
+		return EXIT_FAIL;
+	path = config_db_path(c->cfg);
+	if (db_open_ro(path, &db, &err) == -1 && err.code != DP_ERR_NOTFOUND) {
+		cli_err("%s", dp_error_str(&err));
+		free(path);
+		return EXIT_FAIL;
+	}
+	free(path);
+
+	st = json_object();
+	json_object_set_new(st, "version", json_string(PACKAGE_VERSION));
+	json_object_set_new(st, "config", json_string(c->config_path));
+	json_object_set_new(st, "database", json_boolean(db != NULL));
+
+	dbrows = rows(db, "SELECT name, pid, started, heartbeat, "
+	    "CAST(strftime('%s','now') - strftime('%s', heartbeat) AS INTEGER)"
+	    " AS age FROM daemons ORDER BY name");
+	json_object_set_new(st, "daemons", dbrows);
+
+	w = json_array();
+	for (i = 0; i < c->cfg->nwatches; i++) {
+		const struct conf_watch	*cw = &c->cfg->watches[i];
+		json_t			*o = json_object(), *r;
+		sqlite3_stmt		*q = NULL;
+
+		json_object_set_new(o, "name", json_string(cw->name));
+		json_object_set_new(o, "type", json_string(
+		    cw->type == WATCH_GIT ? "git" :
+		    cw->type == WATCH_APT ? "apt" : "apt-source"));
+		if (db != NULL && db_prepare(db, "SELECT last_poll, last_error,"
+		    " (SELECT finished FROM builds WHERE watch = ?1 AND "
+		    "finished IS NOT NULL ORDER BY id DESC LIMIT 1),"
+		    " (SELECT state || ' ' || coalesce(version, '') FROM builds"
+		    " WHERE watch = ?1 ORDER BY id DESC LIMIT 1)"
+		    " FROM (SELECT 1) LEFT JOIN watches ON name = ?1",
+		    &q, NULL) == 0) {
+			sqlite3_bind_text(q, 1, cw->name, -1, SQLITE_STATIC);
+			if (sqlite3_step(q) == SQLITE_ROW) {
+				const char *k[] = { "last_poll", "last_error",
+				    "last_build", "last_result" };
+				int j;
+
+				for (j = 0; j < 4; j++) {
+					r = sqlite3_column_type(q, j) ==
+					    SQLITE_NULL ? json_null() :
+					    json_string(col(q, j));
+					json_object_set_new(o, k[j], r);
+				}
+			}
+			sqlite3_finalize(q);
+		}
+		json_array_append_new(w, o);
+	}
+	json_object_set_new(st, "watches", w);
+
+	n = 0;
+	if (db != NULL)
+		db_query_int(db, "SELECT count(*) FROM builds WHERE state = "
+		    "'queued'", &n, NULL);
+	json_object_set_new(st, "queued", json_integer(n));
+	n = 0;
+	if (db != NULL)
+		db_query_int(db, "SELECT count(*) FROM builds WHERE state = "
+		    "'running'", &n, NULL);
+	json_object_set_new(st, "running", json_integer(n));
+	json_object_set_new(st, "last_builds", rows(db, "SELECT id, watch, "
+	    "state, version, finished, message FROM builds ORDER BY id DESC "
+	    "LIMIT 10"));
+	json_object_set_new(st, "snapshots", rows(db, "SELECT id, created "
+	    "FROM snapshots WHERE state = 'published' ORDER BY id DESC"));
+
+	envs = json_array();
+	for (i = 0; i < c->cfg->nenvs; i++) {
+		json_t		*o = json_object();
+		sqlite3_stmt	*q = NULL;
+
+		json_object_set_new(o, "name", json_string(c->cfg->envs[i].name));
+		if (db != NULL && db_prepare(db, "SELECT snapshot, since FROM "
+		    "environments WHERE name = ?", &q, NULL) == 0) {
+			sqlite3_bind_text(q, 1, c->cfg->envs[i].name, -1,
+			    SQLITE_STATIC);
+			if (sqlite3_step(q) == SQLITE_ROW) {
+				json_object_set_new(o, "snapshot",
+				    json_string(col(q, 0)));
+				json_object_set_new(o, "since",
+				    json_string(col(q, 1)));
+			}
+			sqlite3_finalize(q);
+		}
+		json_array_append_new(envs, o);
+	}
+	json_object_set_new(st, "environments", envs);
+	json_object_set_new(st, "notify_failures", rows(db, "SELECT env, url, "
+	    "last_error, attempts FROM notifications WHERE last_error IS NOT "
+	    "NULL AND state != 'sent' ORDER BY id DESC LIMIT 10"));
+
+	if (c->json) {
+		char *s = json_dumps(st, JSON_INDENT(2));
+		printf("%s\n", s);
+		free(s);
+	} else
+		print_text(c, st);
+	json_decref(st);
+	db_close(db);
+	return EXIT_OK;
+}

@@ -1,0 +1,88 @@
+/*
+ * db.h - the state database (sqlite3).
+ *
+ * One file, State-Dir/state.db, shared by the three daemons and the CLI:
+ * WAL journal, a busy timeout, foreign keys on.  db_open() creates the
+ * schema or migrates it forward (PRAGMA user_version); every multi-step
+ * change runs between db_begin() and db_commit() (BEGIN IMMEDIATE, so
+ * writers queue on the busy timeout instead of failing half-way).
+ *
+ * Schema (version 1) -- see SCHEMA in db.c for the authoritative text:
+ *   files(id, path UNIQUE, size, md5, sha1, sha256, added)
+ *       every file in the pool; path is relative to the pool root
+ *       ("main/h/hello/hello_1.0_amd64.deb").
+ *   packages(id, dist, component, name, version, arch, source,
+ *       source_version, file_id -> files, control, contents, origin, added)
+ *       binary packages; control is the control paragraph ready for a
+ *       Packages index (no Filename/Size/checksums; those come from
+ *       files), contents the file list (NULL unless read), origin who
+ *       added it ("add", "build:<watch>", "apt:<watch>").
+ *       UNIQUE(dist, component, name, version, arch).
+ *   sources(id, dist, component, name, version, directory, control,
+ *       dsc_file_id -> files, origin, added), source_files(source_id,
+ *       file_id): source packages and the files they list.
+ *   snapshots(id, created, packages BLOB, sources BLOB, digest, state)
+ *       id "YYYYMMDDTHHMMSSZ"; packages/sources are the sorted member ids
+ *       as little-endian int64; digest identifies the package set;
+ *       state 'published' or 'deleted'.
+ *   environments(name, snapshot, since); env_history(id, env, from_snapshot,
+ *       to_snapshot, time, actor, reason, kind) -- the audit log.
+ *   results(id, snapshot, job, result, url, time, actor).
+ *   watches(name, last_poll, last_change, last_inputs, last_error, state).
+ *   builds(id, watch, state, inputs, version, queued, started, finished,
+ *       message, log_path, pid, attempts).
+ *   notifications(id, env, url, payload, attempts, next_try, state,
+ *       last_error, created).
+ *   requests(id, kind, arg, created, done): CLI -> daemon requests
+ *       ("snapshot", "check", "build").
+ *   daemons(name, pid, started, heartbeat).
+ */
+#ifndef DEBPIPE_DB_H
+#define DEBPIPE_DB_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "error.h"
+
+#define DB_SCHEMA_VERSION	1
+
+struct db;
+
+/* Open (creating the file and schema when missing).  *out set on success. */
+int	 db_open(const char *path, struct db **out, struct dp_error *err);
+/* Open an existing database read-only; DP_ERR_NOTFOUND if it is missing. */
+int	 db_open_ro(const char *path, struct db **out, struct dp_error *err);
+void	 db_close(struct db *db);			/* NULL is a no-op */
+sqlite3	*db_handle(struct db *db);
+
+int	 db_begin(struct db *db, struct dp_error *err);	/* BEGIN IMMEDIATE */
+int	 db_commit(struct db *db, struct dp_error *err);
+void	 db_rollback(struct db *db);			/* safe if none open */
+
+/* Run SQL with no results (may hold several statements). */
+int	 db_exec(struct db *db, const char *sql, struct dp_error *err);
+/* Prepare, or fill err. */
+int	 db_prepare(struct db *db, const char *sql, sqlite3_stmt **st,
+	    struct dp_error *err);
+/* Single integer from a query with no parameters ("SELECT count(*) ..."). */
+int	 db_query_int(struct db *db, const char *sql, int64_t *out,
+	    struct dp_error *err);
+
+/* Current UTC time as RFC 3339 "2026-11-22T01:30:00Z" (static buffer). */
+const char *db_now(void);
+
+/* Request queue between the CLI and the daemons. */
+int	 db_request_add(struct db *db, const char *kind, const char *arg,
+	    struct dp_error *err);
+
+/* Record this daemon's pid and heartbeat (daemons table). */
+int	 db_daemon_heartbeat(struct db *db, const char *name,
+	    struct dp_error *err);
+
+/* The sqlite adapter: DP_ERR_DB (DP_ERR_BUSY when locked) with
+ * "what: sqlite message". */
+void	 dp_error_sqlite(struct dp_error *err, sqlite3 *sq, const char *fmt,
+	    ...) __attribute__((format(printf, 3, 4)));
+
+#endif

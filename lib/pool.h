@@ -1,0 +1,53 @@
+/*
+ * pool.h - the package pool and ingestion (debpipe add, builder, apt watch).
+ *
+ * Files live under config_pool_dir() as <component>/<prefix>/<source>/<file>
+ * (prefix "libf" for lib* sources, else the first letter), exactly as in
+ * Debian's archive.  Each file is read once at ingest: checksums, size and
+ * the control paragraph go to state.db (files, packages, sources tables)
+ * and publishing never opens a package again.
+ *
+ * Adding is all-or-nothing per call: either every file given is in the
+ * pool and the database, or nothing changed.  A file whose pool path
+ * already exists with identical content is accepted (the package row is
+ * reused); with different content it is refused (DP_ERR_EXISTS).
+ */
+#ifndef DEBPIPE_POOL_H
+#define DEBPIPE_POOL_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "db.h"
+#include "error.h"
+
+struct pool_add_opts {
+	const char	*dist;		/* must be a configured Distribution */
+	const char	*component;	/* NULL = the distribution's first */
+	const char	*origin;	/* "add", "build:<watch>", "apt:<watch>" */
+};
+
+/* What one call added (or found already present). */
+struct pool_added {
+	char	*name;			/* package or source name */
+	char	*version;
+	char	*arch;			/* "source" for a .dsc */
+	int64_t	 id;			/* packages.id or sources.id */
+	int	 existed;		/* the same package was already there */
+};
+
+/*
+ * Ingest the .deb and .dsc files in paths (NULL-terminated).  On success
+ * *added (may be NULL) receives an array of *nadded entries that the
+ * caller frees with pool_added_free().
+ */
+int	 pool_add(struct db *db, const struct config *cfg,
+	    char *const paths[], const struct pool_add_opts *opts,
+	    struct pool_added **added, size_t *nadded, struct dp_error *err);
+void	 pool_added_free(struct pool_added *added, size_t n);
+
+/* Pool-relative directory for a source package: "main/h/hello".
+ * Caller frees. */
+char	*pool_dir_for(const char *component, const char *source);
+
+#endif

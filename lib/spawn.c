@@ -1,0 +1,229 @@
+/* spawn.c - run programs with execve(2) and an argv vector; no shell. */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "spawn.h"
+#include "xmalloc.h"
+
+extern char **environ;
+
+#define CAPTURE_MAX	(16 * 1024 * 1024)
+
+char **
+spawn_env(char *const overrides[])
+{
+	size_t	 n = 0, i, j, k;
+	char	**env;
+
+	while (environ[n] != NULL)
+		n++;
+	env = xcalloc(n + strv_len(overrides) + 1, sizeof(*env));
+	k = 0;
+	for (i = 0; i < n; i++) {
+		size_t	len = strcspn(environ[i], "=");
+		int	over = 0;
+
+		for (j = 0; overrides != NULL && overrides[j] != NULL; j++)
+			if (strncmp(overrides[j], environ[i], len) == 0 &&
+			    overrides[j][len] == '=')
+				over = 1;
+		if (!over)
+			env[k++] = xstrdup(environ[i]);
+	}
+	for (j = 0; overrides != NULL && overrides[j] != NULL; j++)
+		env[k++] = xstrdup(overrides[j]);
+	env[k] = NULL;
+	return env;
+}
+
+static long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* In the child: set up and exec; never returns. */
+static void __attribute__((noreturn))
+child(char *const argv[], const struct spawn_opts *o, int outfd, int errpipe)
+{
+	int	logfd = -1, devnull;
+	int	e;
+
+	setpgid(0, 0);
+	signal(SIGPIPE, SIG_DFL);
+	if ((devnull = open("/dev/null", O_RDWR)) != -1)
+		dup2(devnull, 0);
+	if (o != NULL && o->log_path != NULL) {
+		logfd = open(o->log_path, O_WRONLY | O_CREAT | O_APPEND, 0640);
+		if (logfd == -1)
+			goto fail;
+	}
+	if (outfd != -1)
+		dup2(outfd, 1);
+	else if (logfd != -1)
+		dup2(logfd, 1);
+	if (logfd != -1)
+		dup2(logfd, 2);
+	if (o != NULL && o->cwd != NULL && chdir(o->cwd) == -1)
+		goto fail;
+	if (o != NULL && o->drop) {
+		if (setgroups(0, NULL) == -1 || setgid(o->gid) == -1 ||
+		    setuid(o->uid) == -1)
+			goto fail;
+	}
+	if (o != NULL && o->env != NULL)
+		execvpe(argv[0], argv, o->env);
+	else
+		execvp(argv[0], argv);
+fail:
+	e = errno;
+	if (write(errpipe, &e, sizeof(e)) < 0) {
+		/* nothing more to do */
+	}
+	_exit(127);
+}
+
+int
+spawn_run(char *const argv[], const struct spawn_opts *o, int *status,
+    char **out, struct dp_error *err)
+{
+	int		 errp[2] = { -1, -1 }, outp[2] = { -1, -1 };
+	int		 st = 0, childerr = 0, rv = -1, timed_out = 0;
+	pid_t		 pid, w;
+	struct buf	 cap;
+	long		 deadline = 0, killat = 0;
+	ssize_t		 n;
+
+	buf_init(&cap);
+	if (out != NULL)
+		*out = NULL;
+	if (pipe2(errp, O_CLOEXEC) == -1 ||
+	    (o != NULL && o->capture && pipe2(outp, O_CLOEXEC) == -1)) {
+		dp_error_errno(err, "pipe");
+		goto done;
+	}
+	if ((pid = fork()) == -1) {
+		dp_error_errno(err, "fork");
+		goto done;
+	}
+	if (pid == 0) {
+		if (outp[1] != -1) {
+			/* dup2 clears O_CLOEXEC on the new descriptor */
+			int fd = dup(outp[1]);
+			child(argv, o, fd, errp[1]);
+		}
+		child(argv, o, -1, errp[1]);
+	}
+	close(errp[1]);
+	errp[1] = -1;
+	if (outp[1] != -1) {
+		close(outp[1]);
+		outp[1] = -1;
+	}
+	if (o != NULL && o->timeout > 0)
+		deadline = now_ms() + o->timeout * 1000L;
+
+	/* Read captured output (if any) and wait, honouring the timeout. */
+	for (;;) {
+		struct pollfd	pfd;
+		long		wait_ms = 200;
+
+		if (outp[0] != -1) {
+			pfd.fd = outp[0];
+			pfd.events = POLLIN;
+			if (poll(&pfd, 1, (int)wait_ms) > 0) {
+				char chunk[65536];
+
+				n = read(outp[0], chunk, sizeof(chunk));
+				if (n > 0 && cap.len + (size_t)n <= CAPTURE_MAX)
+					buf_add(&cap, chunk, (size_t)n);
+				if (n == 0) {
+					close(outp[0]);
+					outp[0] = -1;
+				}
+				continue;
+			}
+		}
+		w = waitpid(pid, &st, WNOHANG);
+		if (w == pid)
+			break;
+		if (w == -1 && errno != EINTR) {
+			dp_error_errno(err, "waitpid");
+			goto done;
+		}
+		if (deadline != 0 && !timed_out && now_ms() >= deadline) {
+			timed_out = 1;
+			kill(-pid, SIGTERM);
+			kill(pid, SIGTERM);
+			killat = now_ms() + 10000;
+		}
+		if (timed_out && killat != 0 && now_ms() >= killat) {
+			kill(-pid, SIGKILL);
+			kill(pid, SIGKILL);
+			killat = 0;
+		}
+		if (outp[0] == -1)
+			poll(NULL, 0, 50);
+	}
+	/* Drain what is left of the output. */
+	while (outp[0] != -1) {
+		char chunk[65536];
+
+		n = read(outp[0], chunk, sizeof(chunk));
+		if (n <= 0)
+			break;
+		if (cap.len + (size_t)n <= CAPTURE_MAX)
+			buf_add(&cap, chunk, (size_t)n);
+	}
+	if (status != NULL)
+		*status = st;
+	if (read(errp[0], &childerr, sizeof(childerr)) ==
+	    (ssize_t)sizeof(childerr)) {
+		errno = childerr;
+		dp_error_errno(err, "cannot run %s", argv[0]);
+		goto done;
+	}
+	if (timed_out) {
+		dp_error_set(err, DP_ERR_TIMEOUT, "%s killed after the timeout "
+		    "of %ld s", argv[0], o->timeout);
+		goto done;
+	}
+	if (WIFSIGNALED(st)) {
+		dp_error_set(err, DP_ERR_SYSTEM, "%s killed by signal %d",
+		    argv[0], WTERMSIG(st));
+		goto done;
+	}
+	if (WEXITSTATUS(st) != 0) {
+		dp_error_set(err, DP_ERR_SYSTEM, "%s exited with status %d",
+		    argv[0], WEXITSTATUS(st));
+		goto done;
+	}
+	rv = 0;
+done:
+	if (out != NULL)
+		*out = buf_steal(&cap);
+	buf_done(&cap);
+	if (errp[0] != -1)
+		close(errp[0]);
+	if (errp[1] != -1)
+		close(errp[1]);
+	if (outp[0] != -1)
+		close(outp[0]);
+	if (outp[1] != -1)
+		close(outp[1]);
+	return rv;
+}

@@ -1,0 +1,43 @@
+# Core library modules, the debpipe CLI front door, core tests.
+lib_libdebpipe_a_SOURCES += \
+	lib/error.c \
+	lib/error.h \
+	lib/xmalloc.c \
+	lib/xmalloc.h \
+	lib/log.c \
+	lib/log.h \
+	lib/db.c \
+	lib/db.h \
+	lib/fsutil.c \
+	lib/fsutil.h \
+	lib/spawn.c \
+	lib/spawn.h \
+	lib/daemon.c \
+	lib/daemon.h
+
+bin_PROGRAMS += cli/debpipe
+cli_debpipe_SOURCES = \
+	cli/main.c \
+	cli/cli.h \
+	cli/status.c
+
+if HAVE_CMOCKA
+check_PROGRAMS += \
+	tests/unit/t-db \
+	tests/unit/t-fsutil \
+	tests/unit/t-spawn
+TESTS += \
+	tests/unit/t-db \
+	tests/unit/t-fsutil \
+	tests/unit/t-spawn
+endif
+tests_unit_t_db_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
+tests_unit_t_fsutil_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
+tests_unit_t_spawn_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
+
+TESTS += \
+	tests/integration/cli.sh
+EXTRA_DIST += \
+	tests/integration/lib.sh \
+	tests/integration/cli.sh \
+	.ci/run

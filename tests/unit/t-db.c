@@ -1,0 +1,183 @@
+/* t-db.c - the state database: creation, schema version, transactions,
+ * concurrent writers, errors for a missing state directory. */
+#include "autoconfig.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "fsutil.h"
+#include "xmalloc.h"
+
+static char *
+tmpdir(void)
+{
+	char tmpl[] = "/tmp/t-db.XXXXXX";
+
+	assert_non_null(mkdtemp(tmpl));
+	return xstrdup(tmpl);
+}
+
+static void
+test_create_and_version(void **state)
+{
+	struct dp_error	 err;
+	struct db	*db = NULL;
+	char		*dir = tmpdir(), *path = fs_join(dir, "state.db");
+	int64_t		 v = -1;
+
+	(void)state;
+	assert_int_equal(db_open(path, &db, &err), 0);
+	assert_int_equal(db_query_int(db, "PRAGMA user_version", &v, &err), 0);
+	assert_int_equal(v, DB_SCHEMA_VERSION);
+	assert_int_equal(db_query_int(db, "PRAGMA foreign_keys", &v, &err), 0);
+	assert_int_equal(v, 1);
+	db_close(db);
+	/* Reopening migrates nothing and keeps the version. */
+	assert_int_equal(db_open(path, &db, &err), 0);
+	assert_int_equal(db_query_int(db, "PRAGMA user_version", &v, &err), 0);
+	assert_int_equal(v, DB_SCHEMA_VERSION);
+	db_close(db);
+	fs_remove_tree(dir, NULL);
+	free(path);
+	free(dir);
+}
+
+static void
+test_newer_schema_refused(void **state)
+{
+	struct dp_error	 err;
+	struct db	*db = NULL;
+	char		*dir = tmpdir(), *path = fs_join(dir, "state.db");
+
+	(void)state;
+	assert_int_equal(db_open(path, &db, &err), 0);
+	assert_int_equal(db_exec(db, "PRAGMA user_version = 99", &err), 0);
+	db_close(db);
+	db = NULL;
+	assert_int_equal(db_open(path, &db, &err), -1);
+	assert_null(db);
+	assert_non_null(strstr(err.msg, "newer"));
+	fs_remove_tree(dir, NULL);
+	free(path);
+	free(dir);
+}
+
+static void
+test_missing_dir(void **state)
+{
+	struct dp_error	 err;
+	struct db	*db = NULL;
+
+	(void)state;
+	assert_int_equal(db_open("/nonexistent/debpipe/state.db", &db, &err),
+	    -1);
+	assert_null(db);
+	assert_non_null(strstr(err.msg, "State-Dir"));
+	assert_int_equal(db_open_ro("/nonexistent/state.db", &db, &err), -1);
+	assert_int_equal(err.code, DP_ERR_NOTFOUND);
+}
+
+static void
+test_rollback(void **state)
+{
+	struct dp_error	 err;
+	struct db	*db = NULL;
+	char		*dir = tmpdir(), *path = fs_join(dir, "state.db");
+	int64_t		 n = -1;
+
+	(void)state;
+	assert_int_equal(db_open(path, &db, &err), 0);
+	assert_int_equal(db_begin(db, &err), 0);
+	assert_int_equal(db_request_add(db, "snapshot", NULL, &err), 0);
+	db_rollback(db);
+	assert_int_equal(db_query_int(db, "SELECT count(*) FROM requests", &n,
+	    &err), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(db_begin(db, &err), 0);
+	assert_int_equal(db_request_add(db, "snapshot", NULL, &err), 0);
+	assert_int_equal(db_commit(db, &err), 0);
+	assert_int_equal(db_query_int(db, "SELECT count(*) FROM requests", &n,
+	    &err), 0);
+	assert_int_equal(n, 1);
+	/* A foreign key violation is refused. */
+	assert_int_equal(db_exec(db, "INSERT INTO packages(dist, component, "
+	    "name, version, arch, source, source_version, file_id, control, "
+	    "added) VALUES ('d','c','n','1','all','n','1',12345,'x','t')",
+	    &err), -1);
+	db_close(db);
+	fs_remove_tree(dir, NULL);
+	free(path);
+	free(dir);
+}
+
+/* Four processes write at once: every row lands (busy timeout + WAL). */
+static void
+test_concurrent_writers(void **state)
+{
+	struct dp_error	 err;
+	struct db	*db = NULL;
+	char		*dir = tmpdir(), *path = fs_join(dir, "state.db");
+	int64_t		 n = -1;
+	int		 i, j, st;
+	pid_t		 pids[4];
+
+	(void)state;
+	assert_int_equal(db_open(path, &db, &err), 0);
+	db_close(db);
+	for (i = 0; i < 4; i++) {
+		if ((pids[i] = fork()) == 0) {
+			struct db *cdb = NULL;
+
+			if (db_open(path, &cdb, &err) == -1)
+				_exit(1);
+			for (j = 0; j < 50; j++) {
+				if (db_begin(cdb, &err) == -1 ||
+				    db_request_add(cdb, "check", "x", &err) == -1
+				    || db_commit(cdb, &err) == -1)
+					_exit(2);
+			}
+			db_close(cdb);
+			_exit(0);
+		}
+	}
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(waitpid(pids[i], &st, 0), pids[i]);
+		assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+	assert_int_equal(db_open(path, &db, &err), 0);
+	assert_int_equal(db_query_int(db, "SELECT count(*) FROM requests", &n,
+	    &err), 0);
+	assert_int_equal(n, 200);
+	assert_int_equal(db_daemon_heartbeat(db, "t", &err), 0);
+	assert_int_equal(db_daemon_heartbeat(db, "t", &err), 0);
+	assert_int_equal(db_query_int(db, "SELECT count(*) FROM daemons", &n,
+	    &err), 0);
+	assert_int_equal(n, 1);
+	db_close(db);
+	fs_remove_tree(dir, NULL);
+	free(path);
+	free(dir);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_create_and_version),
+		cmocka_unit_test(test_newer_schema_refused),
+		cmocka_unit_test(test_missing_dir),
+		cmocka_unit_test(test_rollback),
+		cmocka_unit_test(test_concurrent_writers),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
