@@ -233,18 +233,22 @@ http_serve() {
 
 # apt_root URL SUITE COMPONENT KEYRING: a private apt configuration (never
 # the system's); prints the directory.  Use apt_get DIR ARGS / apt_cache.
+# "apt_get DIR install PKG" really installs, into DIR/root (dpkg --root).
 apt_root() {
 	ar=$(mktemp -d "$T_TMP/apt.XXXXXX")
 	mkdir -p "$ar/etc/apt/sources.list.d" "$ar/etc/apt/preferences.d" \
 		"$ar/etc/apt/apt.conf.d" "$ar/etc/apt/trusted.gpg.d" \
 		"$ar/var/lib/apt/lists/partial" "$ar/var/cache/apt/archives/partial" \
-		"$ar/var/lib/dpkg" "$ar/log"
+		"$ar/var/lib/dpkg" "$ar/log" \
+		"$ar/root/var/lib/dpkg/info" "$ar/root/var/lib/dpkg/updates" \
+		"$ar/root/var/lib/dpkg/triggers"
 	: >"$ar/var/lib/dpkg/status"
+	: >"$ar/root/var/lib/dpkg/status"
 	echo "deb [signed-by=$4] $1 $2 $3" >"$ar/etc/apt/sources.list"
 	cat >"$ar/apt.conf" <<EOC
 Dir "$ar/";
 Dir::State "$ar/var/lib/apt";
-Dir::State::status "$ar/var/lib/dpkg/status";
+Dir::State::status "$ar/root/var/lib/dpkg/status";
 Dir::Cache "$ar/var/cache/apt";
 Dir::Etc "$ar/etc/apt";
 Dir::Etc::SourceList "$ar/etc/apt/sources.list";
@@ -257,6 +261,7 @@ APT::Sandbox::User "root";
 Acquire::Languages "none";
 Acquire::Retries "0";
 Debug::NoLocking "true";
+DPkg::Options { "--root=$ar/root"; "--force-script-chrootless"; "--log=$ar/log/dpkg.log"; };
 EOC
 	echo "$ar"
 }
