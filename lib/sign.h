@@ -33,6 +33,11 @@ int	 sign_release(const char *gnupg_dir, const char *fpr,
 	    const char *data, size_t len, struct buf *inrelease,
 	    struct buf *release_gpg, struct dp_error *err);
 
+/* Stop the gpg-agent that gpg started for gnupg_dir, if any (gpg starts
+ * it again when next needed).  For commands and tests that must not leave
+ * a process behind, and before handing the home to another user. */
+int	 sign_home_close(const char *gnupg_dir, struct dp_error *err);
+
 /*
  * Verify upstream data against the keys in keyring_path (binary or armoured
  * keyring file; used in a private temporary gnupg home).  Either a
