@@ -41,3 +41,17 @@ EXTRA_DIST += \
 	tests/integration/lib.sh \
 	tests/integration/cli.sh \
 	.ci/run
+
+# The demo: the whole pipeline on a built-in example (README's first command).
+EXTRA_DIST += \
+	demo/run \
+	demo/hello-debpipe/hello-debpipe \
+	demo/hello-debpipe/debian/changelog \
+	demo/hello-debpipe/debian/control \
+	demo/hello-debpipe/debian/copyright \
+	demo/hello-debpipe/debian/rules \
+	demo/hello-debpipe/debian/source/format
+demo: all
+	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
+		$(SHELL) $(top_srcdir)/demo/run
+.PHONY: demo
