@@ -53,5 +53,5 @@ EXTRA_DIST += \
 	demo/hello-debpipe/debian/source/format
 demo: all
 	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
-		$(SHELL) $(top_srcdir)/demo/run
+		bash $(top_srcdir)/demo/run
 .PHONY: demo
