@@ -1,0 +1,47 @@
+# Packaging: debian/, systemd units, nginx example, man pages, admin guide,
+# and the package/install integration tests.  (Owned by the package work.)
+
+dist_man_MANS += \
+	doc/debpipe.1 \
+	doc/snapshot-promote.1 \
+	doc/debpipe-builder.8 \
+	doc/debpipe-snapshotter.8 \
+	doc/debpipe-promoter.8
+
+dist_doc_DATA += \
+	doc/admin-guide.md
+
+EXTRA_DIST += \
+	debian \
+	etc/systemd/debpipe-builder.service \
+	etc/systemd/debpipe-snapshotter.service \
+	etc/systemd/debpipe-promoter.service \
+	etc/nginx/debpipe.conf \
+	tests/integration/package.sh \
+	tests/integration/install.sh
+
+# package.sh builds the .deb with dpkg-buildpackage from a copy of the
+# tree and runs lintian on it: "make check-package" until it is timed
+# under ~4 minutes here.
+check-package:
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS='tests/integration/package.sh'
+
+# The unit tests alone: what debian/rules runs at package build time
+# (override_dh_auto_test), where the integration tests cannot run.
+check-unit:
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(filter tests/unit/%,$(TESTS))'
+
+# install.sh needs root and Debian's mirror: it debootstraps a bookworm
+# chroot (cached in /var/cache/debpipe-tests) and installs the .deb that
+# package.sh built.  Run it with "make installcheck-root".
+installcheck-root:
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS='tests/integration/package.sh tests/integration/install.sh'
+
+# install.sh uses the .deb package.sh leaves in tests/integration/debs/.
+tests/integration/install.log: tests/integration/package.log
+
+clean-local: clean-local-package
+clean-local-package:
+	-rm -rf tests/integration/debs
+
+.PHONY: check-unit check-package installcheck-root clean-local-package
