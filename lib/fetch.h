@@ -1,0 +1,76 @@
+/*
+ * fetch.h - HTTP(S)/file downloads through libcurl, for upstream apt
+ * repositories (and anything else that fetches untrusted data).
+ *
+ * Every transfer is bounded: a size cap (checked against Content-Length
+ * and while receiving), a connect timeout (15 s), a low-speed limit (less
+ * than 1 KiB/s for 60 s aborts), at most 5 redirects and only the http,
+ * https and file protocols (redirects: http and https only).  Transient
+ * failures (connection errors, timeouts, HTTP 5xx/408/429) are retried
+ * with exponential backoff.  Proxies come from the environment
+ * (http_proxy, https_proxy, no_proxy: libcurl's defaults).
+ *
+ * For tests, DEBPIPE_FETCH_TIMEOUT=<seconds> replaces both the connect
+ * timeout and the low-speed time, and DEBPIPE_FETCH_RETRIES=<n> the
+ * number of retries (default 3; backoff 1 s, 2 s, 4 s ... capped at 30 s,
+ * DEBPIPE_FETCH_BACKOFF_MS=<ms> sets the first delay).
+ */
+#ifndef DEBPIPE_FETCH_H
+#define DEBPIPE_FETCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "xmalloc.h"
+
+struct fetch;
+
+/* A session: one curl handle reused for every request (keeps
+ * connections alive).  fetch_free(NULL) is a no-op. */
+struct fetch	*fetch_new(void);
+void		 fetch_free(struct fetch *f);
+/* Number of HTTP requests made through f so far (retries included). */
+size_t		 fetch_requests(const struct fetch *f);
+
+struct fetch_req {
+	const char	*url;
+	const char	*etag;		/* If-None-Match, or NULL */
+	const char	*last_modified;	/* If-Modified-Since, or NULL */
+	uint64_t	 max_size;	/* body cap in bytes; 0 = 64 MiB */
+	const char	*path;		/* write the body to this file (created
+					   0644, truncated; removed on failure)
+					   instead of into body */
+};
+
+struct fetch_result {
+	long		 status;	/* HTTP status; 0 for file: URLs */
+	int		 not_modified;	/* 304 (or file: not newer) */
+	struct buf	 body;		/* the body when req->path is NULL */
+	uint64_t	 size;		/* bytes received */
+	unsigned char	 sha256[32];	/* SHA-256 of the body */
+	char		*etag;		/* response ETag or NULL */
+	char		*last_modified;	/* response Last-Modified or NULL */
+};
+void	 fetch_result_init(struct fetch_result *res);
+void	 fetch_result_done(struct fetch_result *res);
+
+/*
+ * GET req->url.  0 on 2xx and on 304 (res->not_modified set, no body);
+ * -1 otherwise: DP_ERR_NOTFOUND for 404/410 and missing file: files,
+ * DP_ERR_TIMEOUT for timeouts, DP_ERR_INVALID when the body exceeds
+ * max_size, DP_ERR_NET for the rest.  res must be initialised; it is reset
+ * first.
+ */
+int	 fetch_get(struct fetch *f, const struct fetch_req *req,
+	    struct fetch_result *res, struct dp_error *err);
+
+/* Lower-case hex of a SHA-256 digest into out[65]. */
+void	 fetch_hex(const unsigned char sha256[32], char out[65]);
+
+/* The libcurl adapter: DP_ERR_TIMEOUT for timeouts, else DP_ERR_NET, with
+ * "what: curl message (detail)". */
+void	 dp_error_curl(struct dp_error *err, int curlcode, const char *detail,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+#endif

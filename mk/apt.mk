@@ -1,0 +1,21 @@
+# apt fragment (owned by the apt work): upstream apt repositories
+# (Type: apt, Type: apt-source), the libcurl wrapper, their tests and the
+# import benchmark.
+lib_libdebpipe_a_SOURCES += \
+	lib/fetch.c \
+	lib/fetch.h \
+	lib/upstream.c \
+	lib/upstream.h
+
+# A small driver that calls upstream_apt_sync / upstream_source_prepare
+# directly (used by the apt integration tests and the benchmark).
+check_PROGRAMS += \
+	tests/apt-driver
+tests_apt_driver_SOURCES = \
+	tests/apt-driver.c
+
+TESTS += \
+	tests/integration/apt-watch.sh
+EXTRA_DIST += \
+	tests/integration/apt-watch.sh \
+	tests/integration/apt-lib.sh

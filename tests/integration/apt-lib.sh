@@ -1,0 +1,91 @@
+# tests/integration/apt-lib.sh - build upstream apt repositories on the fly
+# for the apt-*.sh tests (after lib.sh).
+#
+#   up_key                          # throwaway signing key -> $UP_GH, $UP_FPR,
+#                                   #   $UP_KEYRING (binary), $UP_KEYRING_ASC
+#   up_init DIR SUITE               # empty repository
+#   up_add DIR DEB                  # copy a .deb into pool/main
+#   up_index DIR SUITE [ARCHS]      # Packages{,.gz,.xz}, Sources, Release
+#   up_sign DIR SUITE               # InRelease + Release.gpg with $UP_FPR
+#   up_watch INST NAME URL SUITE KEYRING [EXTRA-LINES]
+
+# A driver run: apt-driver CONFIG sync|source ...
+apt_driver() { "$top_builddir/tests/apt-driver" "$@"; }
+
+up_key() {
+	UP_GH=$(gpg_home)
+	UP_FPR=$(gpg_key "$UP_GH" "Upstream Test <upstream@example.org>") ||
+		bail "cannot create the upstream key"
+	UP_KEYRING="$T_TMP/upstream-keyring.gpg"
+	UP_KEYRING_ASC="$T_TMP/upstream-keyring.asc"
+	gpg --homedir "$UP_GH" --batch --export "$UP_FPR" >"$UP_KEYRING"
+	gpg --homedir "$UP_GH" --batch --armor --export "$UP_FPR" \
+		>"$UP_KEYRING_ASC"
+}
+
+up_init() {
+	mkdir -p "$1/pool/main" "$1/dists/$2/main/binary-amd64" \
+		"$1/dists/$2/main/source"
+}
+
+up_add() { cp "$2" "$1/pool/main/"; }
+
+# up_index DIR SUITE [VALID-UNTIL]
+up_index() {
+	(
+		cd "$1" || exit 1
+		d=dists/$2/main
+		apt-ftparchive --arch amd64 packages pool/main \
+			>"$d/binary-amd64/Packages" 2>/dev/null || exit 1
+		apt-ftparchive sources pool/main \
+			>"$d/source/Sources" 2>/dev/null || exit 1
+		for f in "$d/binary-amd64/Packages" "$d/source/Sources"; do
+			gzip -9nc "$f" >"$f.gz"
+			xz -c "$f" >"$f.xz"
+		done
+		apt-ftparchive \
+			-o APT::FTPArchive::Release::Origin=Upstream \
+			-o APT::FTPArchive::Release::Suite="$2" \
+			-o APT::FTPArchive::Release::Codename="$2" \
+			-o APT::FTPArchive::Release::Components=main \
+			-o APT::FTPArchive::Release::Architectures=amd64 \
+			release "dists/$2" >"dists/$2/Release.new" || exit 1
+		if [ -n "${3:-}" ]; then
+			sed "/^Date:/a Valid-Until: $3" "dists/$2/Release.new" \
+				>"dists/$2/Release"
+			rm -f "dists/$2/Release.new"
+		else
+			mv "dists/$2/Release.new" "dists/$2/Release"
+		fi
+	)
+}
+
+up_sign() {
+	r="$1/dists/$2"
+	rm -f "$r/InRelease" "$r/Release.gpg"
+	gpg --homedir "$UP_GH" --batch --yes --local-user "$UP_FPR" \
+		--clearsign -o "$r/InRelease" "$r/Release" &&
+	gpg --homedir "$UP_GH" --batch --yes --local-user "$UP_FPR" \
+		--armor --detach-sign -o "$r/Release.gpg" "$r/Release"
+}
+
+# up_watch INST NAME URL SUITE KEYRING [EXTRA-LINES...]
+up_watch() {
+	uw_inst=$1 uw_name=$2 uw_url=$3 uw_suite=$4 uw_key=$5
+	shift 5
+	{
+		echo "Watch: $uw_name"
+		echo "Type: apt"
+		echo "URL: $uw_url"
+		echo "Suite: $uw_suite"
+		echo "Signed-By: $uw_key"
+		echo "Distribution: bookworm"
+		[ $# -gt 0 ] && printf '%s\n' "$@"
+		echo
+	} >>"$uw_inst/watch.d/$uw_name.watch"
+}
+
+# Number of regular files below a directory (0 if missing).
+count_files() {
+	if [ -d "$1" ]; then find "$1" -type f | wc -l | tr -d ' '; else echo 0; fi
+}

@@ -1,0 +1,68 @@
+#!/bin/bash
+# Type: apt watches: import from a signed upstream apt repository built on
+# the fly (dpkg-deb, apt-ftparchive, gpg) and served on 127.0.0.1.
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/apt-lib.sh"
+need apt-ftparchive dpkg-deb gpg python3 curl xz
+
+plan 23
+
+up_key
+up=$T_TMP/upstream
+up_init "$up" stable
+debs=$T_TMP/debs
+up_add "$up" "$(make_deb "$debs" foo 1.0)"
+up_add "$up" "$(make_deb "$debs" foo 0.9)"
+up_add "$up" "$(make_deb "$debs" bar-utils 2.0 all)"
+up_add "$up" "$(make_deb "$debs" other 1.0)"
+up_index "$up" stable || bail "apt-ftparchive failed"
+up_sign "$up" stable || bail "gpg signing failed"
+port=$(http_serve "$up")
+url=http://127.0.0.1:$port
+
+inst=$(make_instance)
+conf=$inst/debpipe.conf
+up_watch "$inst" up "$url" stable "$UP_KEYRING" "Packages: foo bar-*"
+up_watch "$inst" upasc "$url/" stable "$UP_KEYRING_ASC" "Packages: other"
+pool=$inst/public/pool
+
+# 1. A dry run lists what would be imported and imports nothing.
+ok "dry run" apt_driver "$conf" sync up --dry-run
+out=$(last_output)
+like "$out" "change foo amd64 - 1.0" "dry run: foo 1.0 (the newest) is new"
+like "$out" "change bar-utils all - 2.0" "dry run: bar-utils (Architecture: all) is new"
+unlike "$out" "other|foo amd64 - 0.9" "dry run: unselected and older packages are left out"
+is "$(count_files "$pool")" 0 "dry run imports nothing"
+
+# 2. The first poll imports the selection.
+ok "first poll imports" apt_driver "$conf" sync up
+like "$(last_output)" "imported 2" "two packages imported"
+ok "foo 1.0 is in the pool" test -f "$pool/main/f/foo/foo_1.0_amd64.deb"
+ok "bar-utils 2.0 is in the pool" test -f "$pool/main/b/bar-utils/bar-utils_2.0_all.deb"
+is "$(find "$pool" -name 'other_*' | wc -l | tr -d ' ')" 0 "other was not selected"
+is "$(count_files "$inst/state/incoming/up")" 0 "incoming is cleaned up after the import"
+
+# 3. No change upstream: one conditional request, nothing imported.
+ok "second poll" apt_driver "$conf" sync up
+out=$(last_output)
+like "$out" "unchanged 1" "second poll: upstream unchanged"
+like "$out" "requests 1$" "second poll: a single (conditional) request"
+like "$out" "imported 0" "second poll imports nothing"
+ok "the web server answered 304" grep -q '"GET /dists/stable/InRelease HTTP/1.1" 304' "$T_TMP/http.$port.log"
+
+# 4. An upstream update is picked up.
+sleep 1.1	# Last-Modified has one-second resolution
+up_add "$up" "$(make_deb "$debs" foo 1.1)"
+up_index "$up" stable && up_sign "$up" stable
+ok "poll after an upstream update" apt_driver "$conf" sync up
+out=$(last_output)
+like "$out" "change foo amd64 1.0 1.1" "foo 1.0 -> 1.1 reported"
+like "$out" "imported 1" "only foo 1.1 is imported"
+ok "foo 1.1 is in the pool" test -f "$pool/main/f/foo/foo_1.1_amd64.deb"
+
+# 5. An armoured keyring and a trailing slash in the URL work too.
+ok "armoured Signed-By keyring" apt_driver "$conf" sync upasc
+like "$(last_output)" "imported 1" "other imported through the armoured keyring"
+ok "third poll of up is unchanged again" apt_driver "$conf" sync up
+
+done_testing
