@@ -1,0 +1,14 @@
+# debpipe-promoter (rules, API, public file server, notifications) and
+# snapshot-promote (the CI client).
+sbin_PROGRAMS += promoter/debpipe-promoter
+promoter_debpipe_promoter_SOURCES = \
+	promoter/promoter.h \
+	promoter/main.c \
+	promoter/env.c \
+	promoter/rules.c \
+	promoter/notify.c \
+	promoter/tokens.c \
+	promoter/http.c \
+	promoter/api.c \
+	promoter/serve.c \
+	promoter/util.c

@@ -1,0 +1,967 @@
+/*
+ * api.c - the promoter's HTTP API (DESIGN.md "Promoter HTTP API") and
+ * /metrics.  Every handler runs with promoter.lock held, so requests are
+ * serialized against each other, the evaluation tick and reloads.
+ * Writes check the token first and change nothing unless every check
+ * passed.
+ */
+#include "autoconfig.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "log.h"
+#include "promoter.h"
+#include "xmalloc.h"
+
+#define API_PREFIX	"/api/v1/"
+#define API_MAXSEG	4
+#define API_URL_MAX	2048
+#define API_REASON_MAX	1024
+
+struct api_ctx {
+	struct promoter		*p;
+	struct db		*db;
+	const struct config	*cfg;
+	const char		*auth;
+	const char		*body;
+	size_t			 len;
+	struct http_reply	*r;
+	const char		*actor;	/* token name once authorised */
+	int			 role;
+};
+
+/* Check the bearer token: 0 when it carries at least role need. */
+static int
+api_auth(struct api_ctx *a, int need)
+{
+	const char	*tok = a->auth;
+
+	if (tok == NULL || strncasecmp(tok, "Bearer ", 7) != 0) {
+		a->r->www_auth = 1;
+		http_reply_error(a->r, 401, "this needs a token: "
+		    "Authorization: Bearer TOKEN");
+		return -1;
+	}
+	tok += 7;
+	while (*tok == ' ')
+		tok++;
+	a->role = tokens_check(a->p->tokens, tok, &a->actor);
+	if (a->role == ROLE_NONE) {
+		a->r->www_auth = 1;
+		http_reply_error(a->r, 401, "unknown token");
+		return -1;
+	}
+	if (a->role < need) {
+		http_reply_error(a->r, 403, "token %s has role %s; this needs "
+		    "%s", a->actor, tokens_role_name(a->role),
+		    tokens_role_name(need));
+		return -1;
+	}
+	return 0;
+}
+
+/* Parse the body as a JSON object; an empty body is {} when allowed. */
+static json_t *
+api_body(struct api_ctx *a, int allow_empty)
+{
+	json_error_t	 je;
+	json_t		*j;
+
+	if (a->len == 0 && allow_empty)
+		return json_object();
+	if (a->len == 0) {
+		http_reply_error(a->r, 400, "a JSON object is expected in "
+		    "the request body");
+		return NULL;
+	}
+	if ((j = json_loadb(a->body, a->len, JSON_REJECT_DUPLICATES, &je)) ==
+	    NULL) {
+		http_reply_error(a->r, 400, "malformed JSON at line %d "
+		    "column %d: %s", je.line, je.column, je.text);
+		return NULL;
+	}
+	if (!json_is_object(j)) {
+		json_decref(j);
+		http_reply_error(a->r, 400, "the request body must be a JSON "
+		    "object");
+		return NULL;
+	}
+	return j;
+}
+
+/* A string member; NULL when absent or null.  -1 (reply set) when it has
+ * another type, is required and missing, or is longer than max. */
+static int
+api_str(struct api_ctx *a, json_t *o, const char *key, int required,
+    size_t max, const char **out)
+{
+	json_t	*v = json_object_get(o, key);
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v)) {
+		if (!required)
+			return 0;
+		http_reply_error(a->r, 400, "missing \"%s\"", key);
+		return -1;
+	}
+	if (!json_is_string(v)) {
+		http_reply_error(a->r, 400, "\"%s\" must be a string", key);
+		return -1;
+	}
+	if (json_string_length(v) > max ||
+	    strlen(json_string_value(v)) != json_string_length(v)) {
+		http_reply_error(a->r, 400, "\"%s\" is too long or holds a "
+		    "NUL", key);
+		return -1;
+	}
+	*out = json_string_value(v);
+	if (required && **out == '\0') {
+		http_reply_error(a->r, 400, "\"%s\" is empty", key);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+api_dberr(struct api_ctx *a, struct dp_error *err)
+{
+	log_warnx("api: %s", dp_error_str(err));
+	http_reply_error(a->r, err->code == DP_ERR_BUSY ? 503 : 500, "%s",
+	    dp_error_str(err));
+}
+
+/* Names of the environments on snapshot id. */
+static json_t *
+api_snapshot_envs(struct api_ctx *a, const char *id)
+{
+	sqlite3_stmt	*s = NULL;
+	json_t		*arr = json_array();
+	struct dp_error	 err;
+
+	if (db_prepare(a->db, "SELECT name FROM environments WHERE "
+	    "snapshot = ? ORDER BY name", &s, &err) == -1)
+		return arr;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	while (sqlite3_step(s) == SQLITE_ROW)
+		json_array_append_new(arr, util_jstr((const char *)
+		    sqlite3_column_text(s, 0)));
+	sqlite3_finalize(s);
+	return arr;
+}
+
+static json_t *
+api_snapshot_results(struct api_ctx *a, const char *id)
+{
+	sqlite3_stmt	*s = NULL;
+	json_t		*arr = json_array();
+	struct dp_error	 err;
+
+	if (db_prepare(a->db, "SELECT job, result, url, time, actor FROM "
+	    "results WHERE snapshot = ? ORDER BY id", &s, &err) == -1)
+		return arr;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	while (sqlite3_step(s) == SQLITE_ROW)
+		json_array_append_new(arr, json_pack("{s:o, s:o, s:o, s:o, "
+		    "s:o}",
+		    "job", util_jstr((const char *)sqlite3_column_text(s, 0)),
+		    "result", util_jstr((const char *)
+		    sqlite3_column_text(s, 1)),
+		    "url", util_jstr((const char *)sqlite3_column_text(s, 2)),
+		    "time", util_jstr((const char *)sqlite3_column_text(s, 3)),
+		    "actor", util_jstr((const char *)
+		    sqlite3_column_text(s, 4))));
+	sqlite3_finalize(s);
+	return arr;
+}
+
+static json_t *
+api_snapshot_obj(struct api_ctx *a, const char *id, const char *created)
+{
+	return json_pack("{s:o, s:o, s:o, s:o}",
+	    "id", util_jstr(id),
+	    "created", util_jstr(created),
+	    "environments", api_snapshot_envs(a, id),
+	    "results", api_snapshot_results(a, id));
+}
+
+/* Created time of a published snapshot: 1 found, 0 not, -1 error. */
+static int
+api_snapshot_find(struct api_ctx *a, const char *id, char **created)
+{
+	sqlite3_stmt	*s = NULL;
+	struct dp_error	 err;
+	int		 rc, rv = -1;
+
+	*created = NULL;
+	if (db_prepare(a->db, "SELECT created FROM snapshots WHERE id = ? "
+	    "AND state = 'published'", &s, &err) == -1) {
+		api_dberr(a, &err);
+		return -1;
+	}
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*created = xstrdup((const char *)sqlite3_column_text(s, 0));
+		rv = 1;
+	} else if (rc == SQLITE_DONE)
+		rv = 0;
+	else {
+		dp_error_sqlite(&err, db_handle(a->db), "snapshot %s", id);
+		api_dberr(a, &err);
+	}
+	sqlite3_finalize(s);
+	return rv;
+}
+
+static void
+api_snapshots_list(struct api_ctx *a)
+{
+	sqlite3_stmt	*s = NULL;
+	struct dp_error	 err;
+	json_t		*arr;
+	int		 rc;
+
+	if (db_prepare(a->db, "SELECT id, created FROM snapshots WHERE "
+	    "state = 'published' ORDER BY id DESC", &s, &err) == -1) {
+		api_dberr(a, &err);
+		return;
+	}
+	arr = json_array();
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		json_array_append_new(arr, api_snapshot_obj(a,
+		    (const char *)sqlite3_column_text(s, 0),
+		    (const char *)sqlite3_column_text(s, 1)));
+	if (rc != SQLITE_DONE) {
+		dp_error_sqlite(&err, db_handle(a->db), "list snapshots");
+		json_decref(arr);
+		sqlite3_finalize(s);
+		api_dberr(a, &err);
+		return;
+	}
+	sqlite3_finalize(s);
+	http_reply_json(a->r, 200, json_pack("{s:o}", "snapshots", arr));
+}
+
+/* Members of a snapshot: blob of little-endian int64 row ids. */
+static json_t *
+api_snapshot_members(struct api_ctx *a, const char *id, int sources)
+{
+	sqlite3_stmt	*s = NULL, *q = NULL;
+	struct dp_error	 err;
+	json_t		*arr = json_array();
+	const unsigned char *blob;
+	int64_t		 rowid;
+	int		 n, i, k;
+
+	if (db_prepare(a->db, sources ? "SELECT sources FROM snapshots "
+	    "WHERE id = ?" : "SELECT packages FROM snapshots WHERE id = ?",
+	    &s, &err) == -1)
+		goto out;
+	if (db_prepare(a->db, sources ? "SELECT dist, component, name, "
+	    "version FROM sources WHERE id = ?" : "SELECT dist, component, "
+	    "name, version, arch FROM packages WHERE id = ?", &q, &err) == -1)
+		goto out;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_ROW)
+		goto out;
+	blob = sqlite3_column_blob(s, 0);
+	n = sqlite3_column_bytes(s, 0) / 8;
+	for (i = 0; blob != NULL && i < n; i++) {
+		rowid = 0;
+		for (k = 7; k >= 0; k--)
+			rowid = (int64_t)((uint64_t)rowid << 8 |
+			    blob[8 * i + k]);
+		sqlite3_reset(q);
+		sqlite3_bind_int64(q, 1, rowid);
+		if (sqlite3_step(q) != SQLITE_ROW)
+			continue;
+		if (sources)
+			json_array_append_new(arr, json_pack(
+			    "{s:o, s:o, s:o, s:o}",
+			    "dist", util_jstr((const char *)
+			    sqlite3_column_text(q, 0)),
+			    "component", util_jstr((const char *)
+			    sqlite3_column_text(q, 1)),
+			    "name", util_jstr((const char *)
+			    sqlite3_column_text(q, 2)),
+			    "version", util_jstr((const char *)
+			    sqlite3_column_text(q, 3))));
+		else
+			json_array_append_new(arr, json_pack(
+			    "{s:o, s:o, s:o, s:o, s:o}",
+			    "dist", util_jstr((const char *)
+			    sqlite3_column_text(q, 0)),
+			    "component", util_jstr((const char *)
+			    sqlite3_column_text(q, 1)),
+			    "name", util_jstr((const char *)
+			    sqlite3_column_text(q, 2)),
+			    "version", util_jstr((const char *)
+			    sqlite3_column_text(q, 3)),
+			    "arch", util_jstr((const char *)
+			    sqlite3_column_text(q, 4))));
+	}
+out:
+	sqlite3_finalize(s);
+	sqlite3_finalize(q);
+	return arr;
+}
+
+static json_t *
+api_history(struct api_ctx *a, const char *col, const char *val)
+{
+	sqlite3_stmt	*s = NULL;
+	struct dp_error	 err;
+	json_t		*arr = json_array();
+	char		*sql;
+
+	sql = xasprintf("SELECT env, from_snapshot, to_snapshot, time, actor,"
+	    " reason, kind FROM env_history WHERE %s ORDER BY id", col);
+	if (db_prepare(a->db, sql, &s, &err) == -1)
+		goto out;
+	sqlite3_bind_text(s, 1, val, -1, SQLITE_STATIC);
+	while (sqlite3_step(s) == SQLITE_ROW)
+		json_array_append_new(arr, json_pack(
+		    "{s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+		    "environment", util_jstr((const char *)
+		    sqlite3_column_text(s, 0)),
+		    "from", util_jstr((const char *)sqlite3_column_text(s, 1)),
+		    "to", util_jstr((const char *)sqlite3_column_text(s, 2)),
+		    "time", util_jstr((const char *)sqlite3_column_text(s, 3)),
+		    "actor", util_jstr((const char *)sqlite3_column_text(s, 4)),
+		    "reason", util_jstr((const char *)
+		    sqlite3_column_text(s, 5)),
+		    "kind", util_jstr((const char *)
+		    sqlite3_column_text(s, 6))));
+out:
+	free(sql);
+	sqlite3_finalize(s);
+	return arr;
+}
+
+static json_t *
+api_promotion(struct api_ctx *a, const char *id)
+{
+	struct dp_error	 err;
+	json_t		*arr = json_array();
+	char		*detail;
+	size_t		 i;
+	int		 state;
+
+	for (i = 0; i < a->cfg->nenvs; i++) {
+		if (rules_explain(a->db, a->cfg, &a->cfg->envs[i], id,
+		    time(NULL), &state, &detail, &err) == -1) {
+			log_warnx("explain %s: %s", id, dp_error_str(&err));
+			continue;
+		}
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:o}",
+		    "environment", a->cfg->envs[i].name,
+		    "state", rules_state_name(state),
+		    "detail", util_jstr(detail)));
+		free(detail);
+	}
+	return arr;
+}
+
+static void
+api_snapshot_show(struct api_ctx *a, const char *id)
+{
+	json_t	*o;
+	char	*created;
+	int	 found;
+
+	if (!util_snapshot_id_ok(id)) {
+		http_reply_error(a->r, 404, "no snapshot %s", id);
+		return;
+	}
+	if ((found = api_snapshot_find(a, id, &created)) <= 0) {
+		if (found == 0)
+			http_reply_error(a->r, 404, "no snapshot %s", id);
+		return;
+	}
+	o = api_snapshot_obj(a, id, created);
+	json_object_set_new(o, "promotion", api_promotion(a, id));
+	json_object_set_new(o, "history", api_history(a,
+	    "to_snapshot = ?1 OR from_snapshot = ?1", id));
+	json_object_set_new(o, "packages", api_snapshot_members(a, id, 0));
+	json_object_set_new(o, "sources", api_snapshot_members(a, id, 1));
+	free(created);
+	http_reply_json(a->r, 200, o);
+}
+
+static json_t *
+api_env_obj(struct api_ctx *a, const struct conf_env *ce)
+{
+	struct env_state	 st;
+	struct dp_error		 err;
+	json_t			*o, *req;
+	char			**r;
+
+	if (env_get(a->db, ce->name, &st, &err) == -1) {
+		log_warnx("api: %s", dp_error_str(&err));
+		st.snapshot = st.since = NULL;
+	}
+	req = json_array();
+	for (r = ce->requires; r != NULL && *r != NULL; r++)
+		json_array_append_new(req, util_jstr(*r));
+	o = json_pack("{s:s, s:o, s:o, s:b, s:o, s:o, s:I}",
+	    "name", ce->name,
+	    "snapshot", util_jstr(st.snapshot),
+	    "since", util_jstr(st.since),
+	    "auto_promote", ce->auto_promote,
+	    "promote_from", util_jstr(ce->promote_from),
+	    "requires", req,
+	    "min_soak", (json_int_t)ce->min_soak);
+	env_state_done(&st);
+	return o;
+}
+
+static void
+api_environments(struct api_ctx *a)
+{
+	json_t	*arr = json_array();
+	size_t	 i;
+
+	for (i = 0; i < a->cfg->nenvs; i++)
+		json_array_append_new(arr, api_env_obj(a, &a->cfg->envs[i]));
+	http_reply_json(a->r, 200, json_pack("{s:o}", "environments", arr));
+}
+
+static void
+api_environment_show(struct api_ctx *a, const struct conf_env *ce)
+{
+	json_t	*o;
+
+	o = api_env_obj(a, ce);
+	json_object_set_new(o, "history", api_history(a, "env = ?1",
+	    ce->name));
+	http_reply_json(a->r, 200, o);
+}
+
+static void
+api_evaluate(struct api_ctx *a)
+{
+	struct dp_error	err;
+	int		n;
+
+	if (rules_evaluate(a->db, a->cfg, time(NULL), &n, &err) == -1)
+		log_warnx("evaluate: %s", dp_error_str(&err));
+	if (n > 0)
+		notify_wake(a->p);
+}
+
+static void
+api_report(struct api_ctx *a, const char *id)
+{
+	json_t		*body = NULL, *o;
+	const char	*job, *result, *url;
+	char		*created = NULL, now[32];
+	sqlite3_stmt	*s = NULL;
+	struct dp_error	 err;
+	int		 found;
+
+	if (api_auth(a, ROLE_REPORTER) == -1)
+		return;
+	if (!util_snapshot_id_ok(id)) {
+		http_reply_error(a->r, 404, "no snapshot %s", id);
+		return;
+	}
+	if ((body = api_body(a, 0)) == NULL)
+		return;
+	if (api_str(a, body, "job", 1, 128, &job) == -1 ||
+	    api_str(a, body, "result", 1, 16, &result) == -1 ||
+	    api_str(a, body, "url", 0, API_URL_MAX, &url) == -1)
+		goto out;
+	if (!util_name_ok(job)) {
+		http_reply_error(a->r, 400, "bad job name \"%s\" (letters, "
+		    "digits and ._:+@/- only)", job);
+		goto out;
+	}
+	if (strcmp(result, "success") != 0 && strcmp(result, "failure") != 0) {
+		http_reply_error(a->r, 400, "\"result\" must be \"success\" or "
+		    "\"failure\", not \"%s\"", result);
+		goto out;
+	}
+	if ((found = api_snapshot_find(a, id, &created)) <= 0) {
+		if (found == 0)
+			http_reply_error(a->r, 404, "no snapshot %s", id);
+		goto out;
+	}
+	if (!rules_job_known(a->cfg, job)) {
+		http_reply_error(a->r, 422, "no environment requires job %s "
+		    "(Requires: in the configuration)", job);
+		goto out;
+	}
+	util_time_fmt(time(NULL), now);
+	if (db_prepare(a->db, "INSERT INTO results(snapshot, job, result, "
+	    "url, time, actor) VALUES (?, ?, ?, ?, ?, ?)", &s, &err) == -1) {
+		api_dberr(a, &err);
+		goto out;
+	}
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, job, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, result, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, url, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, now, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, a->actor, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		dp_error_sqlite(&err, db_handle(a->db), "record result");
+		api_dberr(a, &err);
+		goto out;
+	}
+	log_info("result %s %s=%s by %s", id, job, result, a->actor);
+	api_evaluate(a);
+	o = api_snapshot_obj(a, id, created);
+	json_object_set_new(o, "promotion", api_promotion(a, id));
+	http_reply_json(a->r, 201, o);
+out:
+	sqlite3_finalize(s);
+	free(created);
+	json_decref(body);
+}
+
+static void
+api_moved(struct api_ctx *a, const struct conf_env *ce, const char *from,
+    int moved)
+{
+	json_t	*o;
+
+	o = api_env_obj(a, ce);
+	json_object_set_new(o, "from", util_jstr(from));
+	json_object_set_new(o, "moved", json_boolean(moved));
+	http_reply_json(a->r, 200, o);
+}
+
+static void
+api_promote(struct api_ctx *a, const struct conf_env *ce)
+{
+	json_t			*body = NULL, *jf;
+	const char		*id, *reason;
+	struct env_state	 cur = { NULL, NULL };
+	struct dp_error		 err;
+	char			*why = NULL;
+	int			 force = 0, ok, moved;
+
+	if (api_auth(a, ROLE_REPORTER) == -1)
+		return;
+	if ((body = api_body(a, 0)) == NULL)
+		return;
+	if (api_str(a, body, "snapshot", 1, 64, &id) == -1 ||
+	    api_str(a, body, "reason", 0, API_REASON_MAX, &reason) == -1)
+		goto out;
+	if ((jf = json_object_get(body, "force")) != NULL &&
+	    !json_is_null(jf)) {
+		if (!json_is_boolean(jf)) {
+			http_reply_error(a->r, 400, "\"force\" must be true "
+			    "or false");
+			goto out;
+		}
+		force = json_is_true(jf);
+	}
+	if (force && a->role < ROLE_ADMIN) {
+		http_reply_error(a->r, 403, "token %s has role %s; --force "
+		    "needs admin", a->actor, tokens_role_name(a->role));
+		goto out;
+	}
+	if (force && (reason == NULL || *reason == '\0')) {
+		http_reply_error(a->r, 400, "a forced promotion needs a "
+		    "\"reason\"");
+		goto out;
+	}
+	if ((ok = env_snapshot_exists(a->db, id, &err)) == -1) {
+		api_dberr(a, &err);
+		goto out;
+	}
+	if (ok == 0 || !util_snapshot_id_ok(id)) {
+		http_reply_error(a->r, 422, "no published snapshot %s", id);
+		goto out;
+	}
+	if (env_get(a->db, ce->name, &cur, &err) == -1) {
+		api_dberr(a, &err);
+		goto out;
+	}
+	if (!force) {
+		if ((ok = rules_allowed(a->db, a->cfg, ce, id, time(NULL),
+		    &why, &err)) == -1) {
+			api_dberr(a, &err);
+			goto out;
+		}
+		if (!ok) {
+			http_reply_error(a->r, 409, "%s cannot move to %s "
+			    "without --force: %s", id, ce->name, why);
+			goto out;
+		}
+	}
+	if (env_move(a->db, a->cfg, ce->name, id, a->actor, reason,
+	    force ? ENV_FORCE : ENV_AUTO, &moved, &err) == -1) {
+		if (!moved) {
+			api_dberr(a, &err);
+			goto out;
+		}
+		log_warnx("%s", dp_error_str(&err));
+	}
+	if (moved)
+		notify_wake(a->p);
+	api_evaluate(a);
+	api_moved(a, ce, cur.snapshot, moved);
+out:
+	free(why);
+	env_state_done(&cur);
+	json_decref(body);
+}
+
+static void
+api_rollback(struct api_ctx *a, const struct conf_env *ce)
+{
+	json_t			*body = NULL;
+	const char		*id, *reason;
+	struct env_state	 cur = { NULL, NULL };
+	struct dp_error		 err;
+	char			*target = NULL;
+	int			 ok, moved;
+
+	if (api_auth(a, ROLE_ADMIN) == -1)
+		return;
+	if ((body = api_body(a, 1)) == NULL)
+		return;
+	if (api_str(a, body, "snapshot", 0, 64, &id) == -1 ||
+	    api_str(a, body, "reason", 0, API_REASON_MAX, &reason) == -1)
+		goto out;
+	if (env_get(a->db, ce->name, &cur, &err) == -1) {
+		api_dberr(a, &err);
+		goto out;
+	}
+	if (cur.snapshot == NULL) {
+		http_reply_error(a->r, 409, "%s is on no snapshot yet",
+		    ce->name);
+		goto out;
+	}
+	if (id != NULL) {
+		if ((ok = env_snapshot_exists(a->db, id, &err)) == -1) {
+			api_dberr(a, &err);
+			goto out;
+		}
+		if (ok == 0 || !util_snapshot_id_ok(id)) {
+			http_reply_error(a->r, 422, "no published snapshot %s",
+			    id);
+			goto out;
+		}
+		target = xstrdup(id);
+	} else {
+		if (env_rollback_target(a->db, ce->name, &target, &err) ==
+		    -1) {
+			api_dberr(a, &err);
+			goto out;
+		}
+		if (target == NULL) {
+			http_reply_error(a->r, 409, "%s has no earlier "
+			    "snapshot to roll back to", ce->name);
+			goto out;
+		}
+	}
+	if (strcmp(target, cur.snapshot) == 0) {
+		http_reply_error(a->r, 409, "%s is already on %s", ce->name,
+		    target);
+		goto out;
+	}
+	if (env_move(a->db, a->cfg, ce->name, target, a->actor, reason,
+	    ENV_ROLLBACK, &moved, &err) == -1) {
+		if (!moved) {
+			api_dberr(a, &err);
+			goto out;
+		}
+		log_warnx("%s", dp_error_str(&err));
+	}
+	if (moved)
+		notify_wake(a->p);
+	api_moved(a, ce, cur.snapshot, moved);
+out:
+	free(target);
+	env_state_done(&cur);
+	json_decref(body);
+}
+
+static void
+api_notifications(struct api_ctx *a)
+{
+	sqlite3_stmt	*s = NULL;
+	struct dp_error	 err;
+	json_t		*arr;
+
+	if (db_prepare(a->db, "SELECT id, env, url, state, attempts, "
+	    "next_try, last_error, created FROM notifications "
+	    "ORDER BY id DESC LIMIT 100", &s, &err) == -1) {
+		api_dberr(a, &err);
+		return;
+	}
+	arr = json_array();
+	while (sqlite3_step(s) == SQLITE_ROW)
+		json_array_append_new(arr, json_pack(
+		    "{s:I, s:o, s:o, s:o, s:i, s:o, s:o, s:o}",
+		    "id", (json_int_t)sqlite3_column_int64(s, 0),
+		    "environment", util_jstr((const char *)
+		    sqlite3_column_text(s, 1)),
+		    "url", util_jstr((const char *)sqlite3_column_text(s, 2)),
+		    "state", util_jstr((const char *)
+		    sqlite3_column_text(s, 3)),
+		    "attempts", sqlite3_column_int(s, 4),
+		    "next_try", util_jstr((const char *)
+		    sqlite3_column_text(s, 5)),
+		    "last_error", util_jstr((const char *)
+		    sqlite3_column_text(s, 6)),
+		    "created", util_jstr((const char *)
+		    sqlite3_column_text(s, 7))));
+	sqlite3_finalize(s);
+	http_reply_json(a->r, 200, json_pack("{s:o}", "notifications", arr));
+}
+
+/* Prometheus label value escaping. */
+static void
+api_label(struct buf *b, const char *s)
+{
+	for (; s != NULL && *s != '\0'; s++) {
+		if (*s == '\\' || *s == '"')
+			buf_addc(b, '\\');
+		if (*s == '\n')
+			buf_adds(b, "\\n");
+		else
+			buf_addc(b, *s);
+	}
+}
+
+/* "name{label="value"} count" for each row of a two-column query. */
+static void
+api_metric_rows(struct api_ctx *a, struct buf *b, const char *metric,
+    const char *label, const char *sql)
+{
+	sqlite3_stmt	*s = NULL;
+	struct dp_error	 err;
+
+	if (db_prepare(a->db, sql, &s, &err) == -1)
+		return;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		buf_printf(b, "%s{%s=\"", metric, label);
+		api_label(b, (const char *)sqlite3_column_text(s, 0));
+		buf_printf(b, "\"} %lld\n",
+		    (long long)sqlite3_column_int64(s, 1));
+	}
+	sqlite3_finalize(s);
+}
+
+static void
+api_metrics(struct api_ctx *a)
+{
+	struct buf	 b;
+	struct dp_error	 err;
+	sqlite3_stmt	*s = NULL;
+	int64_t		 n;
+	time_t		 t;
+	size_t		 i;
+	struct env_state st;
+
+	buf_init(&b);
+	if (db_query_int(a->db, "SELECT count(*) FROM snapshots WHERE "
+	    "state = 'published'", &n, &err) == -1) {
+		buf_done(&b);
+		api_dberr(a, &err);
+		return;
+	}
+	buf_printf(&b, "# HELP debpipe_snapshots_total Published snapshots.\n"
+	    "# TYPE debpipe_snapshots_total gauge\n"
+	    "debpipe_snapshots_total %lld\n", (long long)n);
+
+	buf_adds(&b, "# HELP debpipe_promotions_total Moves of each "
+	    "environment (audit log rows).\n"
+	    "# TYPE debpipe_promotions_total counter\n");
+	for (i = 0; i < a->cfg->nenvs; i++) {
+		if (db_prepare(a->db, "SELECT count(*) FROM env_history "
+		    "WHERE env = ?", &s, &err) == -1)
+			break;
+		sqlite3_bind_text(s, 1, a->cfg->envs[i].name, -1,
+		    SQLITE_STATIC);
+		n = sqlite3_step(s) == SQLITE_ROW ?
+		    sqlite3_column_int64(s, 0) : 0;
+		sqlite3_finalize(s);
+		buf_adds(&b, "debpipe_promotions_total{env=\"");
+		api_label(&b, a->cfg->envs[i].name);
+		buf_printf(&b, "\"} %lld\n", (long long)n);
+	}
+
+	buf_adds(&b, "# HELP debpipe_results_total CI results reported.\n"
+	    "# TYPE debpipe_results_total counter\n");
+	if (db_query_int(a->db, "SELECT count(*) FROM results WHERE "
+	    "result = 'success'", &n, &err) == 0)
+		buf_printf(&b, "debpipe_results_total{result=\"success\"} "
+		    "%lld\n", (long long)n);
+	if (db_query_int(a->db, "SELECT count(*) FROM results WHERE "
+	    "result = 'failure'", &n, &err) == 0)
+		buf_printf(&b, "debpipe_results_total{result=\"failure\"} "
+		    "%lld\n", (long long)n);
+
+	buf_adds(&b, "# HELP debpipe_builds_total Builds by state.\n"
+	    "# TYPE debpipe_builds_total gauge\n");
+	api_metric_rows(a, &b, "debpipe_builds_total", "state",
+	    "SELECT s.state, (SELECT count(*) FROM builds b WHERE "
+	    "b.state = s.state) FROM (SELECT 'queued' AS state UNION ALL "
+	    "SELECT 'running' UNION ALL SELECT 'success' UNION ALL "
+	    "SELECT 'failed') s");
+
+	if (db_prepare(a->db, "SELECT id, created FROM snapshots WHERE "
+	    "state = 'published' ORDER BY id DESC LIMIT 1", &s, &err) == 0) {
+		if (sqlite3_step(s) == SQLITE_ROW) {
+			t = util_time_parse((const char *)
+			    sqlite3_column_text(s, 1));
+			if (t == -1)
+				t = util_snapshot_id_time((const char *)
+				    sqlite3_column_text(s, 0));
+			if (t != -1)
+				buf_printf(&b, "# HELP debpipe_last_snapshot_"
+				    "age_seconds Age of the newest snapshot.\n"
+				    "# TYPE debpipe_last_snapshot_age_seconds "
+				    "gauge\ndebpipe_last_snapshot_age_seconds "
+				    "%lld\n", (long long)(time(NULL) - t));
+		}
+		sqlite3_finalize(s);
+	}
+
+	buf_adds(&b, "# HELP debpipe_environment_info The snapshot each "
+	    "environment is on.\n"
+	    "# TYPE debpipe_environment_info gauge\n");
+	for (i = 0; i < a->cfg->nenvs; i++) {
+		if (env_get(a->db, a->cfg->envs[i].name, &st, &err) == -1)
+			continue;
+		if (st.snapshot != NULL) {
+			buf_adds(&b, "debpipe_environment_info{env=\"");
+			api_label(&b, a->cfg->envs[i].name);
+			buf_adds(&b, "\",snapshot=\"");
+			api_label(&b, st.snapshot);
+			buf_adds(&b, "\"} 1\n");
+		}
+		env_state_done(&st);
+	}
+	a->r->status = 200;
+	a->r->content_type = "text/plain; version=0.0.4; charset=utf-8";
+	a->r->len = b.len;
+	a->r->body = buf_steal(&b);
+}
+
+static void
+api_route(struct api_ctx *a, const char *method, const char *url)
+{
+	const struct conf_env	*ce = NULL;
+	char			*path, *seg[API_MAXSEG + 1], *sp, *save;
+	size_t			 n = 0;
+	int			 get, post;
+
+	get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+	post = strcmp(method, "POST") == 0;
+	if (strcmp(url, "/metrics") == 0) {
+		if (!get) {
+			a->r->allow = "GET, HEAD";
+			http_reply_error(a->r, 405, "method %s not allowed",
+			    method);
+		} else
+			api_metrics(a);
+		return;
+	}
+	if (strncmp(url, API_PREFIX, strlen(API_PREFIX)) != 0) {
+		http_reply_error(a->r, 404, "not found (the API is under "
+		    API_PREFIX ")");
+		return;
+	}
+	path = xstrdup(url + strlen(API_PREFIX));
+	for (sp = strtok_r(path, "/", &save); sp != NULL;
+	    sp = strtok_r(NULL, "/", &save)) {
+		if (n == API_MAXSEG) {
+			n++;
+			break;
+		}
+		seg[n++] = sp;
+	}
+	if (n == 0 || n > API_MAXSEG - 1)
+		goto notfound;
+
+	if (strcmp(seg[0], "snapshots") == 0) {
+		if (n == 1) {
+			if (!get)
+				goto badmethod_get;
+			api_snapshots_list(a);
+		} else if (n == 2) {
+			if (!get)
+				goto badmethod_get;
+			api_snapshot_show(a, seg[1]);
+		} else if (n == 3 && strcmp(seg[2], "results") == 0) {
+			if (!post)
+				goto badmethod_post;
+			api_report(a, seg[1]);
+		} else
+			goto notfound;
+	} else if (strcmp(seg[0], "environments") == 0) {
+		if (n == 1) {
+			if (!get)
+				goto badmethod_get;
+			api_environments(a);
+			goto out;
+		}
+		if (n == 3 && strcmp(seg[2], "promote") != 0 &&
+		    strcmp(seg[2], "rollback") != 0)
+			goto notfound;
+		if ((ce = config_env_find(a->cfg, seg[1])) == NULL) {
+			http_reply_error(a->r, 404, "no environment %s",
+			    seg[1]);
+			goto out;
+		}
+		if (n == 2) {
+			if (!get)
+				goto badmethod_get;
+			api_environment_show(a, ce);
+		} else if (!post)
+			goto badmethod_post;
+		else if (strcmp(seg[2], "promote") == 0)
+			api_promote(a, ce);
+		else
+			api_rollback(a, ce);
+	} else if (strcmp(seg[0], "notifications") == 0 && n == 1) {
+		if (!get)
+			goto badmethod_get;
+		api_notifications(a);
+	} else
+		goto notfound;
+	goto out;
+
+badmethod_get:
+	a->r->allow = "GET, HEAD";
+	http_reply_error(a->r, 405, "method %s not allowed here", method);
+	goto out;
+badmethod_post:
+	a->r->allow = "POST";
+	http_reply_error(a->r, 405, "method %s not allowed here", method);
+	goto out;
+notfound:
+	http_reply_error(a->r, 404, "not found: %s", url);
+out:
+	free(path);
+}
+
+void
+api_handle(struct promoter *p, const char *method, const char *url,
+    const char *auth, const char *body, size_t len, struct http_reply *r)
+{
+	struct api_ctx	a;
+
+	memset(&a, 0, sizeof(a));
+	a.p = p;
+	a.auth = auth;
+	a.body = body;
+	a.len = len;
+	a.r = r;
+	pthread_mutex_lock(&p->lock);
+	a.db = p->db;
+	a.cfg = p->cfg;
+	api_route(&a, method, url);
+	pthread_mutex_unlock(&p->lock);
+	if (r->body == NULL)
+		http_reply_error(r, 500, "no answer");
+}

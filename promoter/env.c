@@ -1,0 +1,316 @@
+/*
+ * env.c - environments: moving one (database, audit log, notifications,
+ * then the Public-Dir/<env> symlink) and reconciling the symlinks with the
+ * database, which is the truth.
+ *
+ * Crash safety: the database changes in one transaction first, the symlink
+ * is swapped afterwards with one rename(2).  A crash in between leaves a
+ * symlink that disagrees with the database; env_reconcile() (at start-up
+ * and on every tick) re-points it.
+ */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fsutil.h"
+#include "log.h"
+#include "promoter.h"
+#include "xmalloc.h"
+
+static const char *const env_kinds[] = {
+	[ENV_AUTO] = "auto",
+	[ENV_FORCE] = "force",
+	[ENV_ROLLBACK] = "rollback",
+};
+
+int
+env_name_reserved(const char *name)
+{
+	static const char *const reserved[] = {
+		"snapshots", "pool", "latest", "dists", "by-hash", "api",
+		"metrics", NULL
+	};
+	size_t	i;
+
+	for (i = 0; reserved[i] != NULL; i++)
+		if (strcmp(name, reserved[i]) == 0)
+			return 1;
+	return !fs_name_is_safe(name);
+}
+
+void
+env_state_done(struct env_state *st)
+{
+	free(st->snapshot);
+	free(st->since);
+	st->snapshot = st->since = NULL;
+}
+
+int
+env_get(struct db *db, const char *env, struct env_state *st,
+    struct dp_error *err)
+{
+	sqlite3_stmt	*s = NULL;
+	int		 rc, rv = -1;
+
+	st->snapshot = st->since = NULL;
+	if (db_prepare(db, "SELECT snapshot, since FROM environments "
+	    "WHERE name = ?", &s, err) == -1)
+		goto out;
+	sqlite3_bind_text(s, 1, env, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		st->snapshot = xstrdup((const char *)sqlite3_column_text(s, 0));
+		st->since = xstrdup((const char *)sqlite3_column_text(s, 1));
+	} else if (rc != SQLITE_DONE) {
+		dp_error_sqlite(err, db_handle(db), "environment %s", env);
+		goto out;
+	}
+	rv = 0;
+out:
+	sqlite3_finalize(s);
+	return rv;
+}
+
+int
+env_snapshot_exists(struct db *db, const char *id, struct dp_error *err)
+{
+	sqlite3_stmt	*s = NULL;
+	int		 rc, rv = -1;
+
+	if (db_prepare(db, "SELECT 1 FROM snapshots WHERE id = ? AND "
+	    "state = 'published'", &s, err) == -1)
+		goto out;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		rv = 1;
+	else if (rc == SQLITE_DONE)
+		rv = 0;
+	else
+		dp_error_sqlite(err, db_handle(db), "snapshot %s", id);
+out:
+	sqlite3_finalize(s);
+	return rv;
+}
+
+/* One text value from a query with one text parameter; NULL if none. */
+static int
+env_query_text(struct db *db, const char *sql, const char *arg, char **out,
+    struct dp_error *err)
+{
+	sqlite3_stmt	*s = NULL;
+	int		 rc, rv = -1;
+
+	*out = NULL;
+	if (db_prepare(db, sql, &s, err) == -1)
+		goto out;
+	sqlite3_bind_text(s, 1, arg, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		if (sqlite3_column_type(s, 0) != SQLITE_NULL)
+			*out = xstrdup((const char *)
+			    sqlite3_column_text(s, 0));
+	} else if (rc != SQLITE_DONE) {
+		dp_error_sqlite(err, db_handle(db), "query %s", arg);
+		goto out;
+	}
+	rv = 0;
+out:
+	sqlite3_finalize(s);
+	return rv;
+}
+
+int
+env_high_water(struct db *db, const char *env, char **out,
+    struct dp_error *err)
+{
+	return env_query_text(db, "SELECT max(s) FROM ("
+	    "SELECT to_snapshot AS s FROM env_history WHERE env = ?1 "
+	    "UNION ALL SELECT from_snapshot FROM env_history WHERE env = ?1 "
+	    "UNION ALL SELECT snapshot FROM environments WHERE name = ?1)",
+	    env, out, err);
+}
+
+int
+env_rollback_target(struct db *db, const char *env, char **out,
+    struct dp_error *err)
+{
+	return env_query_text(db, "SELECT h.to_snapshot FROM env_history h "
+	    "JOIN snapshots s ON s.id = h.to_snapshot AND "
+	    "s.state = 'published' "
+	    "WHERE h.env = ?1 AND h.to_snapshot < "
+	    "(SELECT snapshot FROM environments WHERE name = ?1) "
+	    "ORDER BY h.id DESC LIMIT 1", env, out, err);
+}
+
+static int
+env_symlink(const struct config *cfg, const char *env, const char *snapshot,
+    struct dp_error *err)
+{
+	char	*target, *link;
+	int	 rv;
+
+	target = xasprintf("snapshots/%s", snapshot);
+	link = fs_join(cfg->public_dir, env);
+	rv = fs_symlink_atomic(target, link, err);
+	free(target);
+	free(link);
+	return rv;
+}
+
+int
+env_move(struct db *db, const struct config *cfg, const char *env,
+    const char *snapshot, const char *actor, const char *reason,
+    enum env_kind kind, int *moved, struct dp_error *err)
+{
+	const struct conf_env	*ce;
+	struct env_state	 cur = { NULL, NULL };
+	sqlite3_stmt		*s = NULL;
+	const char		*crash;
+	char			 now[32];
+	int			 rv = -1, ex;
+
+	*moved = 0;
+	if ((ce = config_env_find(cfg, env)) == NULL) {
+		dp_error_set(err, DP_ERR_NOTFOUND, "no environment %s", env);
+		return -1;
+	}
+	if (env_name_reserved(env)) {
+		dp_error_set(err, DP_ERR_INVALID, "environment name %s "
+		    "cannot be used", env);
+		return -1;
+	}
+	util_time_fmt(time(NULL), now);
+	if (db_begin(db, err) == -1)
+		return -1;
+	if ((ex = env_snapshot_exists(db, snapshot, err)) == -1)
+		goto out;
+	if (ex == 0) {
+		dp_error_set(err, DP_ERR_NOTFOUND, "no published snapshot %s",
+		    snapshot);
+		goto out;
+	}
+	if (env_get(db, env, &cur, err) == -1)
+		goto out;
+	if (cur.snapshot != NULL && strcmp(cur.snapshot, snapshot) == 0) {
+		db_rollback(db);
+		rv = 0;
+		goto out;
+	}
+	if (db_prepare(db, "INSERT INTO environments(name, snapshot, since) "
+	    "VALUES (?1, ?2, ?3) ON CONFLICT(name) DO UPDATE SET "
+	    "snapshot = ?2, since = ?3", &s, err) == -1)
+		goto out;
+	sqlite3_bind_text(s, 1, env, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, snapshot, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, now, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		dp_error_sqlite(err, db_handle(db), "update environment %s",
+		    env);
+		goto out;
+	}
+	sqlite3_finalize(s);
+	if (db_prepare(db, "INSERT INTO env_history(env, from_snapshot, "
+	    "to_snapshot, time, actor, reason, kind) VALUES "
+	    "(?, ?, ?, ?, ?, ?, ?)", &s, err) == -1)
+		goto out;
+	sqlite3_bind_text(s, 1, env, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, cur.snapshot, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, snapshot, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, now, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, actor, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, reason, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 7, env_kinds[kind], -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		dp_error_sqlite(err, db_handle(db), "record history of %s",
+		    env);
+		goto out;
+	}
+	if (notify_enqueue(db, ce, cfg, cur.snapshot, snapshot, actor,
+	    reason, env_kinds[kind], now, err) == -1)
+		goto out;
+	if (db_commit(db, err) == -1)
+		goto out;
+	*moved = 1;
+	log_info("%s: %s -> %s (%s by %s%s%s)", env,
+	    cur.snapshot != NULL ? cur.snapshot : "(none)", snapshot,
+	    env_kinds[kind], actor, reason != NULL ? ": " : "",
+	    reason != NULL ? reason : "");
+
+	/* Tests only: die between the commit and the symlink swap. */
+	if ((crash = getenv("DEBPIPE_TEST_CRASH")) != NULL &&
+	    strcmp(crash, "after-commit") == 0)
+		raise(SIGKILL);
+
+	if (env_symlink(cfg, env, snapshot, err) == -1) {
+		/* The db is the truth; the next reconcile retries. */
+		dp_error_prefix(err, "environment %s moved to %s but its "
+		    "symlink was not updated", env, snapshot);
+		goto out;
+	}
+	rv = 0;
+out:
+	if (rv == -1)
+		db_rollback(db);	/* no-op after the commit */
+	sqlite3_finalize(s);
+	env_state_done(&cur);
+	return rv;
+}
+
+int
+env_reconcile(struct db *db, const struct config *cfg, int *fixed,
+    struct dp_error *err)
+{
+	sqlite3_stmt	*s = NULL;
+	const char	*name, *snap;
+	char		*link = NULL, *want = NULL, got[256];
+	ssize_t		 n;
+	int		 rc, rv = -1;
+
+	if (fixed != NULL)
+		*fixed = 0;
+	if (db_prepare(db, "SELECT name, snapshot FROM environments "
+	    "WHERE snapshot IS NOT NULL ORDER BY name", &s, err) == -1)
+		goto out;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		name = (const char *)sqlite3_column_text(s, 0);
+		snap = (const char *)sqlite3_column_text(s, 1);
+		if (config_env_find(cfg, name) == NULL ||
+		    env_name_reserved(name) || !util_snapshot_id_ok(snap))
+			continue;	/* not ours (any more) */
+		free(link);
+		free(want);
+		link = fs_join(cfg->public_dir, name);
+		want = xasprintf("snapshots/%s", snap);
+		n = readlink(link, got, sizeof(got) - 1);
+		if (n >= 0) {
+			got[n] = '\0';
+			if (strcmp(got, want) == 0)
+				continue;
+		} else if (errno != ENOENT && errno != EINVAL) {
+			dp_error_errno(err, "readlink %s", link);
+			goto out;
+		}
+		if (env_symlink(cfg, name, snap, err) == -1)
+			goto out;
+		log_info("%s: symlink re-pointed to %s (was %s)", name, want,
+		    n >= 0 ? got : "missing");
+		if (fixed != NULL)
+			(*fixed)++;
+	}
+	if (rc != SQLITE_DONE) {
+		dp_error_sqlite(err, db_handle(db), "list environments");
+		goto out;
+	}
+	rv = 0;
+out:
+	free(link);
+	free(want);
+	sqlite3_finalize(s);
+	return rv;
+}

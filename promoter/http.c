@@ -1,0 +1,236 @@
+/*
+ * http.c - the HTTP server (libmicrohttpd): one thread per connection with
+ * limits on connections (overall and per address), an idle timeout
+ * against slow clients, bodies capped at BODY_MAX (413 beyond), then
+ * dispatch to api.c (/api/, /metrics) or serve.c (the public tree).
+ */
+#include "autoconfig.h"
+
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <microhttpd.h>
+
+#include "log.h"
+#include "promoter.h"
+#include "xmalloc.h"
+
+#define HTTP_CONN_LIMIT		64
+#define HTTP_PER_IP_LIMIT	32
+#define HTTP_TIMEOUT		30	/* seconds of inactivity */
+
+struct http_req {
+	struct buf	 body;
+	int		 too_big;
+	int		 started;
+};
+
+void
+http_reply_json(struct http_reply *r, int status, json_t *j)
+{
+	char	*s;
+
+	s = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_decref(j);
+	r->status = status;
+	r->content_type = "application/json";
+	if (s == NULL) {
+		r->status = 500;
+		r->body = xstrdup("{\"error\":\"cannot encode the answer\"}\n");
+	} else {
+		r->body = xasprintf("%s\n", s);
+		free(s);
+	}
+	r->len = strlen(r->body);
+}
+
+void
+http_reply_error(struct http_reply *r, int status, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*msg;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	http_reply_json(r, status, json_pack("{s:o}", "error",
+	    util_jstr(msg)));
+	free(msg);
+}
+
+static enum MHD_Result
+http_send(struct MHD_Connection *c, struct http_reply *r)
+{
+	struct MHD_Response	*resp;
+	enum MHD_Result		 ret;
+
+	resp = MHD_create_response_from_buffer(r->len, r->body,
+	    MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL) {
+		free(r->body);
+		return MHD_NO;
+	}
+	r->body = NULL;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    r->content_type != NULL ? r->content_type : "text/plain");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+	    "no-store");
+	if (r->allow != NULL)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
+	if (r->www_auth)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+		    "Bearer");
+	ret = MHD_queue_response(c, (unsigned int)r->status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static enum MHD_Result
+http_access_cb(void *cls, struct MHD_Connection *c, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_data_size, void **con_cls)
+{
+	struct promoter	*p = cls;
+	struct http_req	*req = *con_cls;
+	struct http_reply r;
+	const char	*clen, *auth;
+	enum MHD_Result	 ret;
+	int		 is_api;
+
+	memset(&r, 0, sizeof(r));
+	is_api = strncmp(url, "/api/", 5) == 0 || strcmp(url, "/api") == 0 ||
+	    strcmp(url, "/metrics") == 0;
+	if (req == NULL) {
+		req = xcalloc(1, sizeof(*req));
+		buf_init(&req->body);
+		*con_cls = req;
+		if (!is_api)
+			goto dispatch;	/* the file server reads no body */
+		clen = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		    MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (clen != NULL && strtoull(clen, NULL, 10) > BODY_MAX) {
+			http_reply_error(&r, 413, "request body larger than "
+			    "%d bytes", BODY_MAX);
+			return http_send(c, &r);
+		}
+		return MHD_YES;
+	}
+	if (*upload_data_size > 0) {
+		if (!req->too_big && req->body.len + *upload_data_size <=
+		    BODY_MAX)
+			buf_add(&req->body, upload_data, *upload_data_size);
+		else
+			req->too_big = 1;
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+dispatch:
+	if (!is_api) {
+		if (p->serve_public && serve_match(p, url))
+			return (enum MHD_Result)serve_handle(p, c, method, url);
+		http_reply_error(&r, 404, "not found");
+		return http_send(c, &r);
+	}
+	if (req->too_big) {
+		http_reply_error(&r, 413, "request body larger than %d bytes",
+		    BODY_MAX);
+		return http_send(c, &r);
+	}
+	auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_AUTHORIZATION);
+	api_handle(p, method, url, auth, req->body.data, req->body.len, &r);
+	ret = http_send(c, &r);
+	return ret;
+}
+
+static void
+http_completed_cb(void *cls, struct MHD_Connection *c, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct http_req	*req = *con_cls;
+
+	if (req == NULL)
+		return;
+	buf_done(&req->body);
+	free(req);
+	*con_cls = NULL;
+}
+
+static void
+http_log_cb(void *cls, const char *fmt, va_list ap)
+{
+	char	msg[1024];
+	size_t	len;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	len = strlen(msg);
+	while (len > 0 && msg[len - 1] == '\n')
+		msg[--len] = '\0';
+	log_warnx("http: %s", msg);
+}
+
+struct MHD_Daemon *
+http_start(struct promoter *p, const char *listen, struct dp_error *err)
+{
+	struct MHD_Daemon	*d = NULL;
+	struct addrinfo		 hints, *res = NULL;
+	char			*host, *port;
+	unsigned int		 flags;
+	int			 rc;
+
+	host = xstrdup(listen != NULL ? listen : "127.0.0.1:8742");
+	if ((port = strrchr(host, ':')) == NULL) {
+		dp_error_set(err, DP_ERR_INVALID, "Listen: %s: expected "
+		    "HOST:PORT", host);
+		goto out;
+	}
+	*port++ = '\0';
+	if (host[0] == '[' && port - host >= 3 && port[-2] == ']') {
+		port[-2] = '\0';
+		memmove(host, host + 1, strlen(host + 1) + 1);
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	rc = getaddrinfo(host[0] == '\0' || strcmp(host, "*") == 0 ? NULL :
+	    host, port, &hints, &res);
+	if (rc != 0) {
+		dp_error_set(err, DP_ERR_INVALID, "Listen: %s: %s", listen,
+		    gai_strerror(rc));
+		goto out;
+	}
+	flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_AUTO_INTERNAL_THREAD |
+	    MHD_USE_ERROR_LOG;
+	if (res->ai_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	d = MHD_start_daemon(flags, 0, NULL, NULL, http_access_cb, p,
+	    MHD_OPTION_EXTERNAL_LOGGER, http_log_cb, NULL,
+	    MHD_OPTION_SOCK_ADDR, res->ai_addr,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_CONN_LIMIT,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)HTTP_PER_IP_LIMIT,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_TIMEOUT,
+	    MHD_OPTION_NOTIFY_COMPLETED, http_completed_cb, NULL,
+	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
+	    MHD_OPTION_END);
+	if (d == NULL)
+		dp_error_set(err, DP_ERR_SYSTEM, "cannot listen on %s (is "
+		    "another promoter running, or the address wrong?)",
+		    listen);
+out:
+	if (res != NULL)
+		freeaddrinfo(res);
+	free(host);
+	return d;
+}
+
+void
+http_stop(struct MHD_Daemon *d)
+{
+	if (d != NULL)
+		MHD_stop_daemon(d);
+}

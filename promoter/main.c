@@ -1,0 +1,209 @@
+/*
+ * main.c - debpipe-promoter: start-up, the evaluation tick, reload, stop.
+ *
+ * Every second the promoter re-points any environment symlink that
+ * disagrees with the database and applies the promotion rules (which
+ * picks up new snapshots, results and passed Min-Soak times); result and
+ * promote requests evaluate at once as well.  SIGHUP reloads the
+ * configuration and the Tokens-File (keeping the old ones when the new
+ * ones are bad); Listen, Serve-Public, Public-Dir and Public-URL changes
+ * need a restart.
+ */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "promoter.h"
+#include "xmalloc.h"
+
+#define HEARTBEAT_EVERY	10	/* ticks */
+
+static const char usage_extra[] =
+    "Moves snapshots through the environments of the configuration and\n"
+    "serves the API that snapshot-promote talks to (see debpipe-promoter(8)).\n"
+    "--once: reconcile the environment symlinks, apply the rules and send\n"
+    "due notifications once, then exit (no HTTP server).\n";
+
+/* Path part of a URL ("http://h/debpipe/" -> "/debpipe"), "" for none. */
+static char *
+promoter_url_path(const char *url)
+{
+	const char	*p;
+	char		*path;
+	size_t		 len;
+
+	if (url == NULL || (p = strstr(url, "://")) == NULL)
+		return xstrdup("");
+	if ((p = strchr(p + 3, '/')) == NULL)
+		return xstrdup("");
+	path = xstrdup(p);
+	path[strcspn(path, "?#")] = '\0';
+	len = strlen(path);
+	while (len > 0 && path[len - 1] == '/')
+		path[--len] = '\0';
+	return path;
+}
+
+static int
+promoter_tokens(struct promoter *p, const struct config *cfg,
+    struct tokens **out, struct dp_error *err)
+{
+	*out = NULL;
+	if (cfg->tokens_file == NULL)
+		return 0;
+	return tokens_load(cfg->tokens_file, out, err);
+}
+
+static void
+promoter_reload(struct promoter *p, const char *path)
+{
+	struct config	*ncfg;
+	struct tokens	*ntok;
+	struct dp_error	 err;
+
+	if (config_load(path, &ncfg, &err) == -1) {
+		log_warnx("reload: %s; keeping the previous configuration",
+		    dp_error_str(&err));
+		return;
+	}
+	if (promoter_tokens(p, ncfg, &ntok, &err) == -1) {
+		log_warnx("reload: %s; keeping the previous configuration "
+		    "and tokens", dp_error_str(&err));
+		config_free(ncfg);
+		return;
+	}
+	if (ncfg->serve_public != p->serve_public ||
+	    strcmp(ncfg->public_dir, p->cfg->public_dir) != 0 ||
+	    strcmp(ncfg->listen != NULL ? ncfg->listen : "",
+	    p->cfg->listen != NULL ? p->cfg->listen : "") != 0)
+		log_warnx("reload: Listen, Serve-Public and Public-Dir "
+		    "changes take effect at the next restart");
+	pthread_mutex_lock(&p->lock);
+	config_free(p->cfg);
+	p->cfg = ncfg;
+	tokens_free(p->tokens);
+	p->tokens = ntok;
+	pthread_mutex_unlock(&p->lock);
+	log_info("configuration and tokens reloaded (%zu environment%s, "
+	    "%zu token%s)", ncfg->nenvs, ncfg->nenvs == 1 ? "" : "s",
+	    ntok != NULL ? ntok->n : 0,
+	    ntok != NULL && ntok->n == 1 ? "" : "s");
+}
+
+/* One tick: reconcile the symlinks, apply the rules.  Lock held. */
+static void
+promoter_tick(struct promoter *p)
+{
+	struct dp_error	err;
+	int		n, fixed;
+
+	if (env_reconcile(p->db, p->cfg, &fixed, &err) == -1)
+		log_warnx("reconcile: %s", dp_error_str(&err));
+	if (rules_evaluate(p->db, p->cfg, time(NULL), &n, &err) == -1)
+		log_warnx("evaluate: %s", dp_error_str(&err));
+	if (n > 0)
+		notify_wake(p);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct daemon		 d;
+	struct promoter		 p;
+	struct dp_error		 err;
+	struct MHD_Daemon	*mhd = NULL;
+	pthread_t		 notifier;
+	enum daemon_event	 ev;
+	unsigned long		 ticks = 0;
+	size_t			 i;
+
+	daemon_start(&d, PROMOTER_NAME, argc, argv, usage_extra);
+	memset(&p, 0, sizeof(p));
+	pthread_mutex_init(&p.lock, NULL);
+	pthread_cond_init(&p.notify_cond, NULL);
+	p.db = d.db;
+
+	/* Our own copy: the HTTP threads use it under p.lock, while
+	 * daemon_wait() frees and replaces d.cfg on SIGHUP. */
+	if (config_load(d.config_path, &p.cfg, &err) == -1)
+		fatalx("%s", dp_error_str(&err));
+	for (i = 0; i < p.cfg->nenvs; i++)
+		if (env_name_reserved(p.cfg->envs[i].name))
+			fatalx("%s:%d: environment name %s collides with the "
+			    "public tree; choose another name",
+			    p.cfg->envs[i].file, p.cfg->envs[i].line,
+			    p.cfg->envs[i].name);
+	if (promoter_tokens(&p, p.cfg, &p.tokens, &err) == -1)
+		fatalx("%s", dp_error_str(&err));
+	if (p.tokens == NULL)
+		log_warnx("no Tokens-File: the API is read-only");
+	p.serve_public = p.cfg->serve_public;
+	if ((p.public_real = realpath(p.cfg->public_dir, NULL)) == NULL)
+		fatal("Public-Dir %s", p.cfg->public_dir);
+	p.serve_prefix = promoter_url_path(p.cfg->public_url);
+	if (strcmp(p.serve_prefix, "/api") == 0 ||
+	    strncmp(p.serve_prefix, "/api/", 5) == 0 ||
+	    strcmp(p.serve_prefix, "/metrics") == 0)
+		fatalx("Public-URL path %s collides with the API",
+		    p.serve_prefix);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+		fatalx("cannot initialise libcurl");
+
+	pthread_mutex_lock(&p.lock);
+	promoter_tick(&p);
+	pthread_mutex_unlock(&p.lock);
+
+	if (d.once) {
+		notify_run_once(&p);
+		goto stop;
+	}
+
+	if (notify_start(&p, &notifier) == -1)
+		fatal("cannot start the notification thread");
+	if ((mhd = http_start(&p, p.cfg->listen, &err)) == NULL)
+		fatalx("%s", dp_error_str(&err));
+	log_info("listening on %s%s%s", p.cfg->listen != NULL ?
+	    p.cfg->listen : "127.0.0.1:8742",
+	    p.serve_public ? ", serving the public tree at " : "",
+	    p.serve_public ? (p.serve_prefix[0] != '\0' ? p.serve_prefix :
+	    "/") : "");
+
+	for (;;) {
+		ev = daemon_wait(&d, -1, 1000);
+		if (ev == DAEMON_EV_TERM)
+			break;
+		if (ev == DAEMON_EV_HUP)
+			promoter_reload(&p, d.config_path);
+		pthread_mutex_lock(&p.lock);
+		if (ticks++ % HEARTBEAT_EVERY == 0 &&
+		    db_daemon_heartbeat(p.db, PROMOTER_NAME, &err) == -1)
+			log_warnx("%s", dp_error_str(&err));
+		promoter_tick(&p);
+		pthread_mutex_unlock(&p.lock);
+	}
+
+	log_info("stopping");
+	http_stop(mhd);
+	pthread_mutex_lock(&p.lock);
+	p.stopping = 1;
+	pthread_cond_broadcast(&p.notify_cond);
+	pthread_mutex_unlock(&p.lock);
+	pthread_join(notifier, NULL);
+stop:
+	curl_global_cleanup();
+	tokens_free(p.tokens);
+	config_free(p.cfg);
+	free(p.public_real);
+	free(p.serve_prefix);
+	daemon_stop(&d);
+	return 0;
+}

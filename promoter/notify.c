@@ -1,0 +1,311 @@
+/*
+ * notify.c - announcing moves to the Notify URLs of an environment.
+ *
+ * env_move() queues one row per URL in the notifications table inside its
+ * transaction; a sender thread POSTs each as a JSON event, retrying with
+ * exponential backoff.  Failures are logged and kept in last_error; they
+ * never hold up a promotion.
+ */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "log.h"
+#include "promoter.h"
+#include "xmalloc.h"
+
+#define NOTIFY_BATCH	16
+
+char *
+notify_expand(const char *tmpl, const char *snapshot, const char *env,
+    const char *url)
+{
+	static const struct {
+		const char	*name;
+		size_t		 len;
+	} keys[] = {
+		{ "{snapshot}", 10 },
+		{ "{environment}", 13 },
+		{ "{url}", 5 },
+	};
+	const char	*vals[3] = { snapshot, env, url };
+	struct buf	 b;
+	const char	*p;
+	char		*esc;
+	size_t		 i;
+
+	buf_init(&b);
+	for (p = tmpl; *p != '\0'; ) {
+		for (i = 0; i < 3; i++)
+			if (strncmp(p, keys[i].name, keys[i].len) == 0)
+				break;
+		if (i == 3) {
+			buf_addc(&b, *p++);
+			continue;
+		}
+		esc = util_url_escape(vals[i] != NULL ? vals[i] : "");
+		buf_adds(&b, esc);
+		free(esc);
+		p += keys[i].len;
+	}
+	return buf_steal(&b);
+}
+
+long
+notify_backoff(int attempts)
+{
+	if (attempts < 1)
+		attempts = 1;
+	if (attempts > 9)
+		return 600;
+	return 2L << (attempts - 1);
+}
+
+int
+notify_enqueue(struct db *db, const struct conf_env *env,
+    const struct config *cfg, const char *from, const char *to,
+    const char *actor, const char *reason, const char *kind,
+    const char *time, struct dp_error *err)
+{
+	sqlite3_stmt	*s = NULL;
+	json_t		*j = NULL;
+	char		*payload = NULL, *snapurl = NULL, *envurl = NULL;
+	char		*url = NULL, *base;
+	char		**n;
+	int		 rv = -1;
+
+	if (env->notify == NULL || env->notify[0] == NULL)
+		return 0;
+	base = cfg->public_url != NULL ? cfg->public_url : "";
+	snapurl = xasprintf("%s%s/snapshots/%s", base,
+	    base[0] != '\0' && base[strlen(base) - 1] == '/' ? "." : "", to);
+	envurl = xasprintf("%s%s/%s", base,
+	    base[0] != '\0' && base[strlen(base) - 1] == '/' ? "." : "",
+	    env->name);
+	j = json_pack("{s:s, s:s, s:o, s:o, s:s, s:o, s:o, s:s, s:o, s:o}",
+	    "event", "promotion",
+	    "environment", env->name,
+	    "snapshot", util_jstr(to),
+	    "from", util_jstr(from),
+	    "kind", kind,
+	    "actor", util_jstr(actor),
+	    "reason", util_jstr(reason),
+	    "time", time,
+	    "url", util_jstr(snapurl),
+	    "environment_url", util_jstr(envurl));
+	if (j == NULL || (payload = json_dumps(j, JSON_COMPACT)) == NULL) {
+		dp_error_set(err, DP_ERR_INVALID, "cannot build the "
+		    "notification for %s", env->name);
+		goto out;
+	}
+	if (db_prepare(db, "INSERT INTO notifications(env, url, payload, "
+	    "next_try, created) VALUES (?, ?, ?, ?, ?)", &s, err) == -1)
+		goto out;
+	for (n = env->notify; *n != NULL; n++) {
+		free(url);
+		url = notify_expand(*n, to, env->name, snapurl);
+		sqlite3_reset(s);
+		sqlite3_bind_text(s, 1, env->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, url, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, payload, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 4, time, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 5, time, -1, SQLITE_STATIC);
+		if (sqlite3_step(s) != SQLITE_DONE) {
+			dp_error_sqlite(err, db_handle(db), "queue "
+			    "notification for %s", env->name);
+			goto out;
+		}
+	}
+	rv = 0;
+out:
+	sqlite3_finalize(s);
+	json_decref(j);
+	free(payload);
+	free(snapurl);
+	free(envurl);
+	free(url);
+	return rv;
+}
+
+struct notify_item {
+	int64_t	 id;
+	char	*url;
+	char	*payload;
+	int	 attempts;
+	char	*error;		/* NULL when sent */
+};
+
+static size_t
+notify_discard_cb(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	return size * nmemb;
+}
+
+/* POST one event; NULL on success, else the error (caller frees). */
+static char *
+notify_post(const char *url, const char *payload)
+{
+	CURL			*curl;
+	struct curl_slist	*hdr = NULL;
+	char			 ebuf[CURL_ERROR_SIZE];
+	long			 code = 0;
+	CURLcode		 rc;
+	char			*error = NULL;
+
+	if ((curl = curl_easy_init()) == NULL)
+		return xstrdup("cannot initialise libcurl");
+	ebuf[0] = '\0';
+	hdr = curl_slist_append(hdr, "Content-Type: application/json");
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdr);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, payload);
+	curl_easy_setopt(curl, CURLOPT_USERAGENT, PROMOTER_NAME "/" VERSION);
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, ebuf);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, notify_discard_cb);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+#endif
+	rc = curl_easy_perform(curl);
+	if (rc != CURLE_OK)
+		error = xstrdup(ebuf[0] != '\0' ? ebuf :
+		    curl_easy_strerror(rc));
+	else {
+		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
+		if (code < 200 || code > 299)
+			error = xasprintf("HTTP status %ld", code);
+	}
+	curl_slist_free_all(hdr);
+	curl_easy_cleanup(curl);
+	return error;
+}
+
+void
+notify_run_once(struct promoter *p)
+{
+	struct notify_item	 items[NOTIFY_BATCH];
+	struct dp_error		 err;
+	sqlite3_stmt		*s = NULL;
+	char			 now[32], next[32];
+	size_t			 n = 0, i;
+	int			 failed;
+
+	pthread_mutex_lock(&p->lock);
+	util_time_fmt(time(NULL), now);
+	if (db_prepare(p->db, "SELECT id, url, payload, attempts FROM "
+	    "notifications WHERE state = 'pending' AND next_try <= ? "
+	    "ORDER BY id LIMIT 16", &s, &err) == -1) {
+		log_warnx("notifications: %s", dp_error_str(&err));
+		pthread_mutex_unlock(&p->lock);
+		return;
+	}
+	sqlite3_bind_text(s, 1, now, -1, SQLITE_STATIC);
+	while (n < NOTIFY_BATCH && sqlite3_step(s) == SQLITE_ROW) {
+		items[n].id = sqlite3_column_int64(s, 0);
+		items[n].url = xstrdup((const char *)sqlite3_column_text(s, 1));
+		items[n].payload = xstrdup((const char *)
+		    sqlite3_column_text(s, 2));
+		items[n].attempts = sqlite3_column_int(s, 3);
+		items[n].error = NULL;
+		n++;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	pthread_mutex_unlock(&p->lock);
+
+	/* The network, without the lock. */
+	for (i = 0; i < n; i++)
+		items[i].error = notify_post(items[i].url, items[i].payload);
+
+	pthread_mutex_lock(&p->lock);
+	util_time_fmt(time(NULL), now);
+	for (i = 0; i < n; i++) {
+		items[i].attempts++;
+		failed = items[i].error != NULL &&
+		    items[i].attempts >= NOTIFY_MAX_ATTEMPTS;
+		util_time_fmt(time(NULL) + notify_backoff(items[i].attempts),
+		    next);
+		if (items[i].error == NULL)
+			log_info("notified %s", items[i].url);
+		else
+			log_warnx("notification %lld to %s failed (attempt "
+			    "%d%s): %s", (long long)items[i].id, items[i].url,
+			    items[i].attempts, failed ? ", giving up" : "",
+			    items[i].error);
+		if (db_prepare(p->db, "UPDATE notifications SET attempts = ?,"
+		    " state = ?, next_try = ?, last_error = ? WHERE id = ?",
+		    &s, &err) == -1) {
+			log_warnx("notifications: %s", dp_error_str(&err));
+			break;
+		}
+		sqlite3_bind_int(s, 1, items[i].attempts);
+		sqlite3_bind_text(s, 2, items[i].error == NULL ? "sent" :
+		    failed ? "failed" : "pending", -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, items[i].error == NULL ? now : next,
+		    -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 4, items[i].error, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 5, items[i].id);
+		if (sqlite3_step(s) != SQLITE_DONE) {
+			dp_error_sqlite(&err, db_handle(p->db), "update "
+			    "notification");
+			log_warnx("%s", dp_error_str(&err));
+		}
+		sqlite3_finalize(s);
+		s = NULL;
+	}
+	pthread_mutex_unlock(&p->lock);
+	for (i = 0; i < n; i++) {
+		free(items[i].url);
+		free(items[i].payload);
+		free(items[i].error);
+	}
+}
+
+void
+notify_wake(struct promoter *p)
+{
+	pthread_cond_signal(&p->notify_cond);
+}
+
+static void *
+notify_thread(void *arg)
+{
+	struct promoter	*p = arg;
+	struct timespec	 ts;
+
+	for (;;) {
+		pthread_mutex_lock(&p->lock);
+		if (p->stopping) {
+			pthread_mutex_unlock(&p->lock);
+			break;
+		}
+		pthread_mutex_unlock(&p->lock);
+		notify_run_once(p);
+		pthread_mutex_lock(&p->lock);
+		if (!p->stopping) {
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += 1;
+			pthread_cond_timedwait(&p->notify_cond, &p->lock, &ts);
+		}
+		pthread_mutex_unlock(&p->lock);
+	}
+	return NULL;
+}
+
+int
+notify_start(struct promoter *p, pthread_t *tid)
+{
+	int	e;
+
+	if ((e = pthread_create(tid, NULL, notify_thread, p)) != 0) {
+		errno = e;
+		return -1;
+	}
+	return 0;
+}

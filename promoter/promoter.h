@@ -1,0 +1,232 @@
+/*
+ * promoter.h - debpipe-promoter: moves snapshots through environments.
+ *
+ * One file per role:
+ *   main.c	the daemon: start-up, signals, the evaluation tick
+ *   env.c	moving an environment (db, audit log, symlink), reconcile
+ *   rules.c	the promotion rules (DESIGN.md "Promotion rules")
+ *   notify.c	queueing notifications and the sender thread
+ *   tokens.c	Tokens-File: load, check (constant time)
+ *   http.c	the HTTP server (libmicrohttpd): routing, bodies, replies
+ *   api.c	/api/v1 handlers and /metrics
+ *   serve.c	the read-only public file server (Serve-Public: yes)
+ *   util.c	time and JSON helpers shared by the above
+ *
+ * Threads: the main thread (ticks, signals), the notification sender and
+ * libmicrohttpd's connection threads.  Everything touching the database,
+ * the configuration or the tokens holds promoter.lock; the public file
+ * server uses only the immutable fields set at start-up.
+ */
+#ifndef DEBPIPE_PROMOTER_H
+#define DEBPIPE_PROMOTER_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "config.h"
+#include "db.h"
+#include "error.h"
+
+#define PROMOTER_NAME		"debpipe-promoter"
+#define SNAPSHOT_ID_LEN		16	/* YYYYMMDDTHHMMSSZ */
+#define BODY_MAX		(64 * 1024)
+
+/* tokens.c */
+enum token_role {
+	ROLE_NONE = 0,
+	ROLE_REPORTER = 1,
+	ROLE_ADMIN = 2,
+};
+
+struct token {
+	unsigned char	 digest[32];	/* sha256 of the token */
+	int		 role;		/* enum token_role */
+	char		*name;		/* recorded in the audit log */
+};
+
+struct tokens {
+	char		*path;
+	struct token	*v;
+	size_t		 n;
+};
+
+/* Load a Tokens-File; refuses files readable or writable by group or
+ * others.  *out set on success; caller frees with tokens_free(). */
+int	 tokens_load(const char *path, struct tokens **out,
+	    struct dp_error *err);
+/* Parse the text of a tokens file (no mode check); path for messages. */
+int	 tokens_parse(const char *path, const char *text, struct tokens **out,
+	    struct dp_error *err);
+void	 tokens_free(struct tokens *t);			/* NULL is a no-op */
+/* Role of a presented token (ROLE_NONE when unknown or t is NULL); *name
+ * (may be NULL) points into t.  Every entry is compared, in constant time. */
+int	 tokens_check(const struct tokens *t, const char *token,
+	    const char **name);
+const char *tokens_role_name(int role);
+
+/* util.c */
+/* RFC 3339 UTC "2026-11-22T01:30:00Z" of t into buf[32]. */
+char	*util_time_fmt(time_t t, char buf[32]);
+/* RFC 3339 UTC to time_t; -1 when malformed. */
+time_t	 util_time_parse(const char *s);
+/* A snapshot ID "YYYYMMDDTHHMMSSZ"?  1/0. */
+int	 util_snapshot_id_ok(const char *id);
+/* Time of a snapshot ID, -1 when malformed. */
+time_t	 util_snapshot_id_time(const char *id);
+/* A job or environment name: 1..128 of [A-Za-z0-9._:+@/-], not starting
+ * with a punctuation character.  1/0. */
+int	 util_name_ok(const char *s);
+/* json_string that never fails (NULL -> null, invalid UTF-8 -> null). */
+json_t	*util_jstr(const char *s);
+/* Percent-encode everything but unreserved characters.  Caller frees. */
+char	*util_url_escape(const char *s);
+
+/* env.c */
+struct env_state {
+	char	*snapshot;		/* current snapshot or NULL */
+	char	*since;
+};
+
+/* Current snapshot of env (NULL fields when it has none).  Caller frees
+ * the strings with env_state_done(). */
+int	 env_get(struct db *db, const char *env, struct env_state *st,
+	    struct dp_error *err);
+void	 env_state_done(struct env_state *st);
+
+enum env_kind {
+	ENV_AUTO,
+	ENV_FORCE,
+	ENV_ROLLBACK,
+};
+
+/* Move env to snapshot: in one transaction update environments, add the
+ * env_history row (actor, reason, kind) and one notification per Notify
+ * URL; then re-point Public-Dir/<env>.  Moving to the current snapshot
+ * changes nothing (returns 0, *moved = 0).  The caller serializes moves
+ * (promoter.lock). */
+int	 env_move(struct db *db, const struct config *cfg, const char *env,
+	    const char *snapshot, const char *actor, const char *reason,
+	    enum env_kind kind, int *moved, struct dp_error *err);
+/* Make every Public-Dir/<env> symlink agree with the database. *fixed
+ * (may be NULL) counts the symlinks re-pointed. */
+int	 env_reconcile(struct db *db, const struct config *cfg, int *fixed,
+	    struct dp_error *err);
+/* Highest snapshot the environment has ever been on (or moved away
+ * from); NULL when none.  Caller frees. */
+int	 env_high_water(struct db *db, const char *env, char **out,
+	    struct dp_error *err);
+/* The snapshot a rollback of env goes to: the newest one in its history
+ * that is older than the current one and still published.  NULL if none. */
+int	 env_rollback_target(struct db *db, const char *env, char **out,
+	    struct dp_error *err);
+/* An environment name that must not be used (collides with the tree). */
+int	 env_name_reserved(const char *name);
+/* 1 when snapshot id exists and is published, 0 when not, -1 on error. */
+int	 env_snapshot_exists(struct db *db, const char *id,
+	    struct dp_error *err);
+
+/* rules.c */
+/* Apply the promotion rules to every environment, in configuration
+ * order, until nothing moves.  now is the current time (for Min-Soak);
+ * *nmoves (may be NULL) counts the moves. */
+int	 rules_evaluate(struct db *db, const struct config *cfg, time_t now,
+	    int *nmoves, struct dp_error *err);
+
+enum rules_state {
+	RULES_CURRENT,		/* the environment is on it */
+	RULES_WAS,		/* it was there before */
+	RULES_READY,		/* every condition holds: moves on next tick */
+	RULES_WAITING,		/* waiting for results or the previous env */
+	RULES_SOAKING,		/* Min-Soak not passed yet */
+	RULES_BLOCKED,		/* a required job failed */
+	RULES_SUPERSEDED,	/* the environment is past it: never automatic */
+	RULES_MANUAL,		/* no Auto-Promote and no Promote-From */
+};
+
+/* Where snapshot id stands for environment env; *detail (caller frees)
+ * explains it in words. */
+int	 rules_explain(struct db *db, const struct config *cfg,
+	    const struct conf_env *env, const char *id, time_t now,
+	    int *state, char **detail, struct dp_error *err);
+const char *rules_state_name(int state);
+/* Whether snapshot id may move to env now without force (every rule
+ * holds and it is newer than anything env had).  1/0/-1; *why on 0. */
+int	 rules_allowed(struct db *db, const struct config *cfg,
+	    const struct conf_env *env, const char *id, time_t now,
+	    char **why, struct dp_error *err);
+/* Is job in some environment's Requires?  1/0. */
+int	 rules_job_known(const struct config *cfg, const char *job);
+
+/* notify.c */
+/* Queue a notification per Notify URL of env (inside the caller's
+ * transaction). */
+int	 notify_enqueue(struct db *db, const struct conf_env *env,
+	    const struct config *cfg, const char *from, const char *to,
+	    const char *actor, const char *reason, const char *kind,
+	    const char *time, struct dp_error *err);
+/* Expand {snapshot} {environment} {url} (values URL-escaped). Caller
+ * frees. */
+char	*notify_expand(const char *tmpl, const char *snapshot,
+	    const char *env, const char *url);
+/* Retry delay in seconds after the given number of failed attempts. */
+long	 notify_backoff(int attempts);
+#define NOTIFY_MAX_ATTEMPTS	10
+
+/* The shared state of the daemon. */
+struct promoter {
+	pthread_mutex_t	 lock;		/* guards db, cfg, tokens */
+	pthread_cond_t	 notify_cond;	/* wakes the sender */
+	struct db	*db;
+	struct config	*cfg;
+	struct tokens	*tokens;
+	int		 stopping;
+
+	/* Fixed at start-up (a change needs a restart). */
+	int		 serve_public;
+	char		*public_real;	/* realpath(Public-Dir) */
+	char		*serve_prefix;	/* path of Public-URL, "" for "/" */
+};
+
+/* Send what is due once (used by --once and the thread).  Locks. */
+void	 notify_run_once(struct promoter *p);
+int	 notify_start(struct promoter *p, pthread_t *tid);
+void	 notify_wake(struct promoter *p);
+
+/* http.c */
+struct http_req;
+struct MHD_Daemon;
+struct MHD_Daemon *http_start(struct promoter *p, const char *listen,
+	    struct dp_error *err);
+void	 http_stop(struct MHD_Daemon *d);
+
+/* A reply: status, JSON or text body. */
+struct http_reply {
+	int		 status;
+	char		*body;		/* malloc'd */
+	size_t		 len;
+	const char	*content_type;
+	const char	*allow;		/* Allow: header for 405 */
+	int		 www_auth;	/* add WWW-Authenticate: Bearer */
+};
+
+void	 http_reply_json(struct http_reply *r, int status, json_t *j);
+void	 http_reply_error(struct http_reply *r, int status,
+	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* api.c: handle a request under /api/ or /metrics.  auth is the
+ * Authorization header or NULL; body may be NULL. */
+void	 api_handle(struct promoter *p, const char *method, const char *url,
+	    const char *auth, const char *body, size_t len,
+	    struct http_reply *r);
+
+/* serve.c: answer a GET/HEAD for the public tree; returns the MHD result. */
+struct MHD_Connection;
+int	 serve_handle(struct promoter *p, struct MHD_Connection *c,
+	    const char *method, const char *url);
+/* Is url inside the served prefix?  1/0. */
+int	 serve_match(struct promoter *p, const char *url);
+
+#endif
