@@ -5,6 +5,7 @@ EXTRA_DIST += \
 	bench/README.md \
 	bench/gen-debs \
 	bench/run \
+	bench/report.py \
 	bench/promoter-load \
 	bench/promoter-load.lua
 
