@@ -16,6 +16,7 @@
 #include <sys/statvfs.h>
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fnmatch.h>
 #include <inttypes.h>
@@ -1144,6 +1145,43 @@ up_done(struct up *u)
 	release_done(&u->rel);
 }
 
+static const char *
+upkg_basename(const struct upkg *p)
+{
+	const char	*base = strrchr(p->filename, '/');
+
+	return base != NULL ? base + 1 : p->filename;
+}
+
+/* Remove from the incoming directory what an earlier, failed poll left
+ * and this one does not want (so it cannot grow without bound). */
+static void
+incoming_prune(const char *dir, const struct upkg_list *sel, const int *want)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		*path;
+	size_t		 i;
+	int		 keep;
+
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		keep = 0;
+		for (i = 0; i < sel->n && !keep; i++)
+			keep = want[i] &&
+			    strcmp(upkg_basename(&sel->v[i]), de->d_name) == 0;
+		if (keep)
+			continue;
+		path = fs_join(dir, de->d_name);
+		unlink(path);
+		free(path);
+	}
+	closedir(d);
+}
+
 /* Is there room for need bytes more in dir (keeping 1% of the disk)? */
 static int
 disk_check(const char *dir, uint64_t need, struct dp_error *err)
@@ -1275,6 +1313,7 @@ upstream_apt_sync(struct db *db, const struct config *cfg,
 	free(tmp);
 	if (fs_mkdirs(incoming, 0755, err) == -1)
 		goto fail;
+	incoming_prune(incoming, &sel, want);
 	for (i = 0; i < sel.n; i++)
 		if (want[i])
 			need += sel.v[i].size;
@@ -1282,14 +1321,11 @@ upstream_apt_sync(struct db *db, const struct config *cfg,
 		goto fail;
 	paths = xcalloc(sel.n + 1, sizeof(*paths));
 	for (i = 0; i < sel.n; i++) {
-		const char *base;
-
 		if (!want[i])
 			continue;
-		base = strrchr(sel.v[i].filename, '/');
-		base = base != NULL ? base + 1 : sel.v[i].filename;
-		if (file_download(&u, sel.v[i].filename, incoming, base,
-		    sel.v[i].size, sel.v[i].sha256, &paths[npaths], err) == -1) {
+		if (file_download(&u, sel.v[i].filename, incoming,
+		    upkg_basename(&sel.v[i]), sel.v[i].size, sel.v[i].sha256,
+		    &paths[npaths], err) == -1) {
 			dp_error_prefix(err, "%s %s", sel.v[i].name,
 			    sel.v[i].version);
 			goto fail;

@@ -15,7 +15,9 @@ tests_apt_driver_SOURCES = \
 	tests/apt-driver.c
 
 TESTS += \
-	tests/integration/apt-watch.sh
+	tests/integration/apt-watch.sh \
+	tests/integration/apt-hostile.sh
 EXTRA_DIST += \
 	tests/integration/apt-watch.sh \
+	tests/integration/apt-hostile.sh \
 	tests/integration/apt-lib.sh

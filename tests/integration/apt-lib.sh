@@ -89,3 +89,27 @@ up_watch() {
 count_files() {
 	if [ -d "$1" ]; then find "$1" -type f | wc -l | tr -d ' '; else echo 0; fi
 }
+
+# up_rerelease DIR SUITE: after editing Packages by hand, recompress it and
+# write and sign a new Release (a signed but hostile upstream).
+up_rerelease() {
+	(
+		cd "$1" || exit 1
+		f=dists/$2/main/binary-amd64/Packages
+		gzip -9nc "$f" >"$f.gz"
+		xz -c "$f" >"$f.xz"
+		apt-ftparchive \
+			-o APT::FTPArchive::Release::Suite="$2" \
+			-o APT::FTPArchive::Release::Codename="$2" \
+			-o APT::FTPArchive::Release::Components=main \
+			-o APT::FTPArchive::Release::Architectures=amd64 \
+			release "dists/$2" >"dists/$2/Release.new" &&
+		mv "dists/$2/Release.new" "dists/$2/Release"
+	) && up_sign "$1" "$2"
+}
+
+# up_edit DIR SUITE SED-EXPR: edit the Packages index, re-release, re-sign.
+up_edit() {
+	sed -i -e "$3" "$1/dists/$2/main/binary-amd64/Packages" &&
+	up_rerelease "$1" "$2"
+}
