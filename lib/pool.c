@@ -1,0 +1,1116 @@
+/*
+ * pool.c - the package pool and ingestion (see pool.h).
+ *
+ * pool_add() works in two phases so that a failure anywhere leaves the
+ * pool and state.db as they were:
+ *
+ *  1. Outside any transaction: read and validate every input (control
+ *     file, versions, names, architectures, .dsc checksums), and copy each
+ *     file that is not yet in the pool to a temporary file in its target
+ *     directory, hashing it on the way (one read pass).  Nothing is
+ *     visible yet: temporary names start with '.'.
+ *  2. In one transaction (BEGIN IMMEDIATE): look up what is already
+ *     there, insert the rows, link(2) each temporary file to its final
+ *     name (never replacing an existing file), make the data and names
+ *     durable (syncfs), then commit.  On any failure the links, the
+ *     temporary files and the directories this call created are removed
+ *     and the transaction rolled back.
+ *
+ * A crash between the links and the commit leaves pool files without rows;
+ * adding them again adopts them when their content is identical.
+ */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "debfile.h"
+#include "deb822.h"
+#include "dsc.h"
+#include "fsutil.h"
+#include "hash.h"
+#include "pool.h"
+#include "version.h"
+#include "xmalloc.h"
+
+#define TMP_PREFIX	".tmp-debpipe."
+
+/* One file headed for the pool. */
+struct pool_file {
+	char		*src;		/* input path */
+	char		*name;		/* file name in the pool */
+	char		*rel;		/* pool-relative path */
+	char		*final;		/* absolute final path */
+	char		*tmp;		/* temporary copy, or NULL */
+	int		 on_disk;	/* final existed when we looked */
+	struct hash_sums sums;		/* of the input */
+	int64_t		 file_id;
+	int		 linked;	/* we created final */
+};
+
+enum item_kind {
+	ITEM_DEB,
+	ITEM_DSC,
+};
+
+/* One package (a .deb, or a .dsc with its files). */
+struct pool_item {
+	enum item_kind	 kind;
+	const char	*input;
+	char		*name;
+	char		*version;
+	char		*arch;		/* "source" for a .dsc */
+	char		*source;
+	char		*source_version;
+	char		*control;
+	char		*contents;
+	char		*dir;		/* "main/h/hello" */
+	struct pool_file *files;	/* deb: 1; dsc: the .dsc first */
+	size_t		 nfiles;
+	int64_t		 id;
+	int		 existed;
+};
+
+struct pool_ctx {
+	struct db		*db;
+	const struct conf_dist	*dist;
+	const char		*component;
+	const char		*origin;
+	char			*pooldir;
+	int			 pooldir_created;
+	char			 now[32];
+
+	struct pool_item	*items;
+	size_t			 nitems;
+	char			**dirs;		/* created by this call */
+	size_t			 ndirs;
+
+	sqlite3_stmt		*st_pkg_find;
+	sqlite3_stmt		*st_pkg_add;
+	sqlite3_stmt		*st_file_find;
+	sqlite3_stmt		*st_file_add;
+	sqlite3_stmt		*st_src_find;
+	sqlite3_stmt		*st_src_add;
+	sqlite3_stmt		*st_srcfile_add;
+};
+
+/* Binary package fields in the order of a Packages index; others follow
+ * in their original order. */
+static const char *const PKG_ORDER[] = {
+	"Package", "Source", "Version", "Installed-Size", "Maintainer",
+	"Architecture", "Replaces", "Provides", "Depends", "Pre-Depends",
+	"Recommends", "Suggests", "Conflicts", "Breaks", "Enhances",
+	"Section", "Priority", "Homepage", "Description", NULL
+};
+/* Never copied from a control file: the publisher writes them. */
+static const char *const PKG_DROP[] = {
+	"Filename", "Size", "MD5sum", "SHA1", "SHA256", "SHA512", NULL
+};
+/* Sources index order (apt's TFRewriteSourceOrder). */
+static const char *const SRC_ORDER[] = {
+	"Package", "Format", "Binary", "Architecture", "Version", "Priority",
+	"Section", "Origin", "Maintainer", "Original-Maintainer", "Uploaders",
+	"Dm-Upload-Allowed", "Standards-Version", "Build-Depends",
+	"Build-Depends-Arch", "Build-Depends-Indep", "Build-Conflicts",
+	"Build-Conflicts-Arch", "Build-Conflicts-Indep", "Testsuite",
+	"Testsuite-Triggers", "Homepage", "Vcs-Browser", "Vcs-Browse",
+	"Vcs-Arch", "Vcs-Bzr", "Vcs-Cvs", "Vcs-Darcs", "Vcs-Git", "Vcs-Hg",
+	"Vcs-Mtn", "Vcs-Svn", "Directory", "Package-List", NULL
+};
+static const char *const SRC_DROP[] = {
+	"Source", "Files", "Checksums-Md5", "Checksums-Sha1",
+	"Checksums-Sha256", "Checksums-Sha512", "Directory", NULL
+};
+
+static int
+name_in(const char *name, const char *const *list)
+{
+	size_t i;
+
+	for (i = 0; list[i] != NULL; i++)
+		if (strcasecmp(name, list[i]) == 0)
+			return 1;
+	return 0;
+}
+
+char *
+pool_dir_for(const char *component, const char *source)
+{
+	if (strncmp(source, "lib", 3) == 0 && source[3] != '\0')
+		return xasprintf("%s/lib%c/%s", component, source[3], source);
+	return xasprintf("%s/%c/%s", component, source[0], source);
+}
+
+void
+pool_added_free(struct pool_added *added, size_t n)
+{
+	size_t i;
+
+	if (added == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		free(added[i].name);
+		free(added[i].version);
+		free(added[i].arch);
+	}
+	free(added);
+}
+
+/* --- control paragraphs --------------------------------------------- */
+
+/* Write para's fields: first those in order (with Package taken from
+ * rename_from when set), then the rest in original order, skipping drop. */
+static void
+control_write(struct buf *b, const struct deb822_para *para,
+    const char *const *order, const char *const *drop,
+    const char *package_value)
+{
+	const struct deb822_field	*f;
+	size_t				 i;
+
+	for (i = 0; order[i] != NULL; i++) {
+		if (package_value != NULL &&
+		    strcasecmp(order[i], "Package") == 0) {
+			deb822_field_write(b, "Package", package_value);
+			continue;
+		}
+		if ((f = deb822_find(para, order[i])) != NULL &&
+		    !name_in(f->name, drop))
+			deb822_field_write(b, f->name, f->value);
+	}
+	for (i = 0; i < para->nfields; i++) {
+		f = &para->fields[i];
+		if (name_in(f->name, order) || name_in(f->name, drop))
+			continue;
+		deb822_field_write(b, f->name, f->value);
+	}
+}
+
+/* A single-line field: no newline, not empty. */
+static const char *
+field_word(const struct deb822_para *para, const char *name,
+    const char *fname, struct dp_error *err)
+{
+	const char *v;
+
+	if ((v = deb822_get(para, name)) == NULL || *v == '\0') {
+		dp_error_set(err, DP_ERR_INVALID, "%s: missing required field "
+		    "%s in the control file", fname, name);
+		return NULL;
+	}
+	if (strpbrk(v, " \t\n") != NULL) {
+		dp_error_set(err, DP_ERR_INVALID, "%s: field %s must be a "
+		    "single word, not '%.100s'", fname, name, v);
+		return NULL;
+	}
+	return v;
+}
+
+/* "name" or "name (version)". */
+static int
+source_split(const char *value, const char *fname, char **name,
+    char **version, struct dp_error *err)
+{
+	const char	*p = value, *open, *close;
+	size_t		 n;
+
+	*name = *version = NULL;
+	n = strcspn(p, " \t(");
+	*name = xstrndup(p, n);
+	p += n;
+	p += strspn(p, " \t");
+	if (*p != '\0') {
+		open = p;
+		if (*open != '(' || (close = strchr(open, ')')) == NULL ||
+		    close[1 + strspn(close + 1, " \t")] != '\0') {
+			dp_error_set(err, DP_ERR_INVALID, "%s: bad Source field "
+			    "'%.100s' (expected 'name' or 'name (version)')",
+			    fname, value);
+			goto fail;
+		}
+		open++;
+		open += strspn(open, " \t");
+		n = (size_t)(close - open);
+		while (n > 0 && (open[n - 1] == ' ' || open[n - 1] == '\t'))
+			n--;
+		*version = xstrndup(open, n);
+	}
+	if (version_name_validate(*name, err) == -1 ||
+	    (*version != NULL && version_validate(*version, err) == -1)) {
+		dp_error_prefix(err, "%s: Source field", fname);
+		goto fail;
+	}
+	return 0;
+fail:
+	free(*name);
+	free(*version);
+	*name = *version = NULL;
+	return -1;
+}
+
+static int
+arch_allowed(const struct conf_dist *dist, const char *arch)
+{
+	size_t i;
+
+	if (strcmp(arch, "all") == 0)
+		return 1;
+	for (i = 0; dist->archs != NULL && dist->archs[i] != NULL; i++)
+		if (strcmp(dist->archs[i], arch) == 0)
+			return 1;
+	return 0;
+}
+
+static char *
+archs_list(const struct conf_dist *dist)
+{
+	struct buf	b;
+	size_t		i;
+
+	buf_init(&b);
+	for (i = 0; dist->archs != NULL && dist->archs[i] != NULL; i++)
+		buf_printf(&b, "%s%s", i ? " " : "", dist->archs[i]);
+	return buf_steal(&b);
+}
+
+/* Validate a binary control paragraph and fill item. */
+static int
+deb_control(struct pool_ctx *ctx, struct pool_item *it, const char *fname,
+    const struct deb822_para *para, struct dp_error *err)
+{
+	static const char *const required[] = {
+		"Package", "Version", "Architecture", "Maintainer",
+		"Description", NULL
+	};
+	const char	*v;
+	char		*list;
+	struct buf	 b;
+	size_t		 i;
+
+	for (i = 0; required[i] != NULL; i++) {
+		v = deb822_get(para, required[i]);
+		if (v == NULL || v[strspn(v, " \t\n")] == '\0') {
+			dp_error_set(err, DP_ERR_INVALID, "%s: missing required "
+			    "field %s in the control file", fname,
+			    required[i]);
+			return -1;
+		}
+	}
+	if ((v = field_word(para, "Package", fname, err)) == NULL)
+		return -1;
+	if (version_name_validate(v, err) == -1) {
+		dp_error_prefix(err, "%s: Package field", fname);
+		return -1;
+	}
+	it->name = xstrdup(v);
+	if ((v = field_word(para, "Version", fname, err)) == NULL)
+		return -1;
+	if (version_validate(v, err) == -1) {
+		dp_error_prefix(err, "%s: Version field", fname);
+		return -1;
+	}
+	it->version = xstrdup(v);
+	if ((v = field_word(para, "Architecture", fname, err)) == NULL)
+		return -1;
+	if (version_arch_validate(v, err) == -1) {
+		dp_error_prefix(err, "%s: Architecture field", fname);
+		return -1;
+	}
+	if (!arch_allowed(ctx->dist, v)) {
+		list = archs_list(ctx->dist);
+		dp_error_set(err, DP_ERR_INVALID, "%s: architecture '%s' is "
+		    "not configured for distribution %s (Architectures: %s); "
+		    "add it to the Distribution stanza or build for one of "
+		    "those", fname, v, ctx->dist->name, list);
+		free(list);
+		return -1;
+	}
+	it->arch = xstrdup(v);
+	if ((v = deb822_get(para, "Source")) != NULL) {
+		if (source_split(v, fname, &it->source, &it->source_version,
+		    err) == -1)
+			return -1;
+	} else
+		it->source = xstrdup(it->name);
+	if (it->source_version == NULL)
+		it->source_version = xstrdup(it->version);
+
+	buf_init(&b);
+	control_write(&b, para, PKG_ORDER, PKG_DROP, NULL);
+	it->control = buf_steal(&b);
+	return 0;
+}
+
+/* --- files ----------------------------------------------------------- */
+
+/* mkdir each missing component of rel under the pool, remembering what
+ * we made so that a failure can take it away again. */
+static int
+pool_mkdirs(struct pool_ctx *ctx, const char *rel, struct dp_error *err)
+{
+	char		*path, *p, c;
+	struct stat	 sb;
+	size_t		 base;
+
+	path = fs_join(ctx->pooldir, rel);
+	base = strlen(ctx->pooldir) + 1;
+	for (p = path + base;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		c = *p;
+		*p = '\0';
+		if (mkdir(path, 0755) == 0) {
+			ctx->dirs = xreallocarray(ctx->dirs, ctx->ndirs + 1,
+			    sizeof(*ctx->dirs));
+			ctx->dirs[ctx->ndirs++] = xstrdup(path);
+		} else if (errno != EEXIST || lstat(path, &sb) == -1 ||
+		    !S_ISDIR(sb.st_mode)) {
+			dp_error_errno(err, "cannot create pool directory %s",
+			    path);
+			free(path);
+			return -1;
+		}
+		*p = c;
+		if (c == '\0')
+			break;
+	}
+	free(path);
+	return 0;
+}
+
+/*
+ * Bring one input file towards the pool: when its final name is free,
+ * copy it to a temporary file beside it while hashing; otherwise only
+ * hash it (phase 2 compares).  fd, when not -1, is the open input
+ * (rewound here).
+ */
+static int
+pool_file_stage(struct pool_ctx *ctx, struct pool_file *pf, int fd,
+    struct dp_error *err)
+{
+	struct stat	 sb;
+	char		*dir = NULL;
+	int		 myfd = -1, tfd = -1, rv = -1;
+
+	pf->final = fs_join(ctx->pooldir, pf->rel);
+	if (fd == -1) {
+		if ((myfd = open(pf->src, O_RDONLY | O_CLOEXEC)) == -1) {
+			if (errno == ENOENT)
+				dp_error_set(err, DP_ERR_NOTFOUND, "%s: file "
+				    "not found", pf->src);
+			else
+				dp_error_errno(err, "%s", pf->src);
+			goto out;
+		}
+		fd = myfd;
+	} else if (lseek(fd, 0, SEEK_SET) == -1) {
+		dp_error_errno(err, "%s: seek", pf->src);
+		goto out;
+	}
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
+		dp_error_set(err, DP_ERR_INVALID, "%s: not a regular file",
+		    pf->src);
+		goto out;
+	}
+	if (lstat(pf->final, &sb) == 0) {
+		pf->on_disk = 1;
+		if (hash_fd(fd, pf->src, &pf->sums, err) == -1)
+			goto out;
+		rv = 0;
+		goto out;
+	}
+	dir = xstrdup(pf->rel);
+	*strrchr(dir, '/') = '\0';
+	if (pool_mkdirs(ctx, dir, err) == -1)
+		goto out;
+	free(dir);
+	dir = fs_join(ctx->pooldir, pf->rel);
+	*strrchr(dir, '/') = '\0';
+	pf->tmp = xasprintf("%s/" TMP_PREFIX "XXXXXX", dir);
+	if ((tfd = mkostemp(pf->tmp, O_CLOEXEC)) == -1) {
+		dp_error_errno(err, "cannot create a temporary file in %s",
+		    dir);
+		free(pf->tmp);
+		pf->tmp = NULL;
+		goto out;
+	}
+	if (fchmod(tfd, 0644) == -1) {
+		dp_error_errno(err, "chmod %s", pf->tmp);
+		goto out;
+	}
+	if (hash_copy_fd(fd, pf->src, tfd, pf->tmp, &pf->sums, err) == -1)
+		goto out;
+	/* Start writeback now; durability comes from one syncfs later. */
+	sync_file_range(tfd, 0, 0, SYNC_FILE_RANGE_WRITE);
+	if (close(tfd) == -1) {
+		tfd = -1;
+		dp_error_errno(err, "write %s", pf->tmp);
+		goto out;
+	}
+	tfd = -1;
+	rv = 0;
+out:
+	if (tfd != -1)
+		close(tfd);
+	if (myfd != -1)
+		close(myfd);
+	free(dir);
+	return rv;
+}
+
+static int
+pool_file_init(struct pool_file *pf, const char *src, const char *dir,
+    const char *name, struct dp_error *err)
+{
+	memset(pf, 0, sizeof(*pf));
+	pf->src = xstrdup(src);
+	pf->name = xstrdup(name);
+	if (!fs_name_is_safe(name)) {
+		dp_error_set(err, DP_ERR_INVALID, "%s: unsafe file name '%s' "
+		    "for the pool", src, name);
+		return -1;
+	}
+	pf->rel = xasprintf("%s/%s", dir, name);
+	return 0;
+}
+
+static void
+pool_item_done(struct pool_item *it)
+{
+	size_t i;
+
+	for (i = 0; i < it->nfiles; i++) {
+		free(it->files[i].src);
+		free(it->files[i].name);
+		free(it->files[i].rel);
+		free(it->files[i].final);
+		free(it->files[i].tmp);
+	}
+	free(it->files);
+	free(it->name);
+	free(it->version);
+	free(it->arch);
+	free(it->source);
+	free(it->source_version);
+	free(it->control);
+	free(it->contents);
+	free(it->dir);
+}
+
+/* --- phase 1: read and stage ----------------------------------------- */
+
+static int
+stage_deb(struct pool_ctx *ctx, struct pool_item *it, const char *path,
+    struct dp_error *err)
+{
+	struct debfile		 deb;
+	struct deb822_para	*para = NULL;
+	char			*fname = NULL;
+	int			 fd = -1, rv = -1;
+
+	memset(&deb, 0, sizeof(deb));
+	it->kind = ITEM_DEB;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		if (errno == ENOENT)
+			dp_error_set(err, DP_ERR_NOTFOUND, "%s: file not found",
+			    path);
+		else
+			dp_error_errno(err, "%s", path);
+		goto out;
+	}
+	if (debfile_read_fd(fd, path, ctx->dist->contents ?
+	    DEBFILE_CONTENTS : 0, NULL, NULL, &deb, err) == -1)
+		goto out;
+	if (deb822_parse_one(deb.control, deb.control_len, "control", 0,
+	    &para, err) == -1) {
+		dp_error_prefix(err, "%s", path);
+		goto out;
+	}
+	if (deb_control(ctx, it, path, para, err) == -1)
+		goto out;
+	it->contents = deb.contents;
+	deb.contents = NULL;
+	it->dir = pool_dir_for(ctx->component, it->source);
+	fname = xasprintf("%s_%s_%s.deb", it->name,
+	    version_noepoch(it->version), it->arch);
+	it->files = xcalloc(1, sizeof(*it->files));
+	it->nfiles = 1;
+	if (pool_file_init(&it->files[0], path, it->dir, fname, err) == -1 ||
+	    pool_file_stage(ctx, &it->files[0], fd, err) == -1)
+		goto out;
+	rv = 0;
+out:
+	if (fd != -1)
+		close(fd);
+	free(fname);
+	deb822_para_free(para);
+	debfile_done(&deb);
+	return rv;
+}
+
+static int
+stage_dsc(struct pool_ctx *ctx, struct pool_item *it, const char *path,
+    struct dp_error *err)
+{
+	struct dsc	 dsc;
+	struct buf	 b;
+	char		*srcdir = NULL, *slash, *src;
+	size_t		 i;
+	int		 rv = -1;
+
+	it->kind = ITEM_DSC;
+	if (dsc_load(path, &dsc, err) == -1) {
+		if (err != NULL && err->code == DP_ERR_SYSTEM &&
+		    err->errnum == ENOENT)
+			dp_error_set(err, DP_ERR_NOTFOUND, "%s: file not found",
+			    path);
+		goto out;
+	}
+	it->name = xstrdup(dsc.source);
+	it->version = xstrdup(dsc.version);
+	it->arch = xstrdup("source");
+	it->source = xstrdup(dsc.source);
+	it->source_version = xstrdup(dsc.version);
+	it->dir = pool_dir_for(ctx->component, it->source);
+
+	srcdir = xstrdup(path);
+	if ((slash = strrchr(srcdir, '/')) != NULL) {
+		*slash = '\0';
+		if (srcdir[0] == '\0') {
+			free(srcdir);
+			srcdir = xstrdup("/");
+		}
+	} else {
+		free(srcdir);
+		srcdir = xstrdup(".");
+	}
+
+	it->files = xcalloc(dsc.nfiles + 1, sizeof(*it->files));
+	/* The .dsc itself goes into the pool under its canonical name. */
+	src = xasprintf("%s_%s.dsc", dsc.source,
+	    version_noepoch(dsc.version));
+	it->nfiles = 1;
+	if (pool_file_init(&it->files[0], path, it->dir, src, err) == -1) {
+		free(src);
+		goto out;
+	}
+	free(src);
+	if (pool_file_stage(ctx, &it->files[0], -1, err) == -1)
+		goto out;
+	for (i = 0; i < dsc.nfiles; i++) {
+		struct pool_file *pf = &it->files[it->nfiles++];
+
+		src = fs_join(srcdir, dsc.files[i].name);
+		if (pool_file_init(pf, src, it->dir, dsc.files[i].name,
+		    err) == -1) {
+			free(src);
+			goto out;
+		}
+		free(src);
+		if (pool_file_stage(ctx, pf, -1, err) == -1) {
+			if (err != NULL && err->code == DP_ERR_NOTFOUND)
+				dp_error_set(err, DP_ERR_NOTFOUND, "%s: listed "
+				    "file %s is missing (looked for %s)", path,
+				    dsc.files[i].name, pf->src);
+			goto out;
+		}
+		if (dsc_file_check(path, &dsc.files[i], &pf->sums, err) == -1)
+			goto out;
+	}
+
+	/* The Sources paragraph. */
+	buf_init(&b);
+	control_write(&b, dsc.para, SRC_ORDER, SRC_DROP, dsc.source);
+	buf_printf(&b, "Directory: pool/%s\n", it->dir);
+	buf_adds(&b, "Files:\n");
+	for (i = 0; i < it->nfiles; i++)
+		buf_printf(&b, " %s %llu %s\n", it->files[i].sums.md5,
+		    (unsigned long long)it->files[i].sums.size,
+		    it->files[i].name);
+	buf_adds(&b, "Checksums-Sha1:\n");
+	for (i = 0; i < it->nfiles; i++)
+		buf_printf(&b, " %s %llu %s\n", it->files[i].sums.sha1,
+		    (unsigned long long)it->files[i].sums.size,
+		    it->files[i].name);
+	buf_adds(&b, "Checksums-Sha256:\n");
+	for (i = 0; i < it->nfiles; i++)
+		buf_printf(&b, " %s %llu %s\n", it->files[i].sums.sha256,
+		    (unsigned long long)it->files[i].sums.size,
+		    it->files[i].name);
+	it->control = buf_steal(&b);
+	rv = 0;
+out:
+	free(srcdir);
+	dsc_done(&dsc);
+	return rv;
+}
+
+static int
+has_suffix(const char *s, const char *suffix)
+{
+	size_t ls = strlen(s), lx = strlen(suffix);
+
+	return ls >= lx && strcmp(s + ls - lx, suffix) == 0;
+}
+
+/* --- phase 2: database and links ------------------------------------- */
+
+static int
+pool_prepare(struct pool_ctx *ctx, struct dp_error *err)
+{
+	struct {
+		sqlite3_stmt	**st;
+		const char	 *sql;
+	} stmts[] = {
+		{ &ctx->st_pkg_find, "SELECT p.id, f.sha256, f.size, f.path "
+		    "FROM packages p JOIN files f ON f.id = p.file_id "
+		    "WHERE p.dist = ?1 AND p.component = ?2 AND p.name = ?3 "
+		    "AND p.version = ?4 AND p.arch = ?5" },
+		{ &ctx->st_pkg_add, "INSERT INTO packages(dist, component, "
+		    "name, version, arch, source, source_version, file_id, "
+		    "control, contents, origin, added) VALUES (?1, ?2, ?3, ?4,"
+		    " ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)" },
+		{ &ctx->st_file_find, "SELECT id, sha256, size FROM files "
+		    "WHERE path = ?1" },
+		{ &ctx->st_file_add, "INSERT INTO files(path, size, md5, "
+		    "sha1, sha256, added) VALUES (?1, ?2, ?3, ?4, ?5, ?6)" },
+		{ &ctx->st_src_find, "SELECT s.id, f.sha256, f.size "
+		    "FROM sources s JOIN files f ON f.id = s.dsc_file_id "
+		    "WHERE s.dist = ?1 AND s.component = ?2 AND s.name = ?3 "
+		    "AND s.version = ?4" },
+		{ &ctx->st_src_add, "INSERT INTO sources(dist, component, "
+		    "name, version, directory, control, dsc_file_id, origin, "
+		    "added) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)" },
+		{ &ctx->st_srcfile_add, "INSERT OR IGNORE INTO "
+		    "source_files(source_id, file_id) VALUES (?1, ?2)" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(stmts) / sizeof(stmts[0]); i++)
+		if (db_prepare(ctx->db, stmts[i].sql, stmts[i].st, err) == -1)
+			return -1;
+	return 0;
+}
+
+static void
+pool_finalize(struct pool_ctx *ctx)
+{
+	sqlite3_stmt **sts[] = {
+		&ctx->st_pkg_find, &ctx->st_pkg_add, &ctx->st_file_find,
+		&ctx->st_file_add, &ctx->st_src_find, &ctx->st_src_add,
+		&ctx->st_srcfile_add,
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(sts) / sizeof(sts[0]); i++) {
+		sqlite3_finalize(*sts[i]);	/* NULL is a no-op */
+		*sts[i] = NULL;
+	}
+}
+
+static void
+pool_file_unstage(struct pool_file *pf)
+{
+	if (pf->tmp != NULL) {
+		unlink(pf->tmp);
+		free(pf->tmp);
+		pf->tmp = NULL;
+	}
+}
+
+static int
+step_done(struct pool_ctx *ctx, sqlite3_stmt *st, const char *what,
+    const char *fname, struct dp_error *err)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE) {
+		dp_error_sqlite(err, db_handle(ctx->db), "%s: %s", fname,
+		    what);
+		return -1;
+	}
+	return 0;
+}
+
+/* Find, adopt or insert the files row for pf. */
+static int
+pool_file_record(struct pool_ctx *ctx, const char *input,
+    struct pool_file *pf, struct dp_error *err)
+{
+	sqlite3_stmt		*st = ctx->st_file_find;
+	struct hash_sums	 disk;
+	struct stat		 sb;
+	const char		*sha;
+	int			 rc;
+
+	sqlite3_bind_text(st, 1, pf->rel, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		sha = (const char *)sqlite3_column_text(st, 1);
+		if (sha == NULL || strcmp(sha, pf->sums.sha256) != 0 ||
+		    (uint64_t)sqlite3_column_int64(st, 2) != pf->sums.size) {
+			dp_error_set(err, DP_ERR_EXISTS, "%s: the pool already "
+			    "holds %s with different content (sha256 %s "
+			    "there, %s here); give the new file a new "
+			    "version", input, pf->rel, sha != NULL ? sha : "?",
+			    pf->sums.sha256);
+			sqlite3_reset(st);
+			return -1;
+		}
+		pf->file_id = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		pool_file_unstage(pf);	/* e.g. an orig tarball shared */
+		return 0;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		dp_error_sqlite(err, db_handle(ctx->db), "%s: look up %s",
+		    input, pf->rel);
+		return -1;
+	}
+	/* Not in the database: a file left on disk (by a crash) is adopted
+	 * if identical, and never replaced. */
+	if (pf->tmp == NULL || lstat(pf->final, &sb) == 0) {
+		if (hash_file(pf->final, &disk, err) == -1) {
+			dp_error_prefix(err, "%s", input);
+			return -1;
+		}
+		if (strcmp(disk.sha256, pf->sums.sha256) != 0 ||
+		    disk.size != pf->sums.size) {
+			dp_error_set(err, DP_ERR_EXISTS, "%s: %s already exists "
+			    "in the pool with different content; it is never "
+			    "overwritten (remove it by hand if it is a "
+			    "leftover)", input, pf->final);
+			return -1;
+		}
+		pool_file_unstage(pf);
+	}
+	st = ctx->st_file_add;
+	sqlite3_bind_text(st, 1, pf->rel, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)pf->sums.size);
+	sqlite3_bind_text(st, 3, pf->sums.md5, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, pf->sums.sha1, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, pf->sums.sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, ctx->now, -1, SQLITE_STATIC);
+	if (step_done(ctx, st, "insert file", input, err) == -1)
+		return -1;
+	pf->file_id = sqlite3_last_insert_rowid(db_handle(ctx->db));
+	return 0;
+}
+
+/* Look up (dist, component, name, version[, arch]); 1 found and
+ * identical, 0 absent, -1 error or different. */
+static int
+pool_item_find(struct pool_ctx *ctx, struct pool_item *it,
+    struct dp_error *err)
+{
+	sqlite3_stmt	*st;
+	const char	*sha;
+	int		 rc, rv;
+
+	st = it->kind == ITEM_DEB ? ctx->st_pkg_find : ctx->st_src_find;
+	sqlite3_bind_text(st, 1, ctx->dist->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, ctx->component, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, it->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, it->version, -1, SQLITE_STATIC);
+	if (it->kind == ITEM_DEB)
+		sqlite3_bind_text(st, 5, it->arch, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		rv = 0;
+	else if (rc != SQLITE_ROW) {
+		dp_error_sqlite(err, db_handle(ctx->db), "%s: look up %s",
+		    it->input, it->name);
+		rv = -1;
+	} else {
+		sha = (const char *)sqlite3_column_text(st, 1);
+		if (sha != NULL && strcmp(sha, it->files[0].sums.sha256) == 0 &&
+		    (uint64_t)sqlite3_column_int64(st, 2) ==
+		    it->files[0].sums.size) {
+			it->id = sqlite3_column_int64(st, 0);
+			rv = 1;
+		} else {
+			dp_error_set(err, DP_ERR_EXISTS, "%s: %s %s (%s) is "
+			    "already in %s/%s with different content (sha256 "
+			    "%s there, %s here); a changed package needs a "
+			    "new version", it->input, it->name, it->version,
+			    it->arch, ctx->dist->name, ctx->component,
+			    sha != NULL ? sha : "?", it->files[0].sums.sha256);
+			rv = -1;
+		}
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rv;
+}
+
+static int
+pool_item_record(struct pool_ctx *ctx, struct pool_item *it,
+    struct dp_error *err)
+{
+	sqlite3_stmt	*st;
+	char		*directory;
+	size_t		 i;
+	int		 found;
+
+	if ((found = pool_item_find(ctx, it, err)) == -1)
+		return -1;
+	if (found == 1) {
+		it->existed = 1;
+		for (i = 0; i < it->nfiles; i++)
+			pool_file_unstage(&it->files[i]);
+		return 0;
+	}
+	for (i = 0; i < it->nfiles; i++)
+		if (pool_file_record(ctx, it->input, &it->files[i], err) == -1)
+			return -1;
+
+	if (it->kind == ITEM_DEB) {
+		st = ctx->st_pkg_add;
+		sqlite3_bind_text(st, 1, ctx->dist->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, ctx->component, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, it->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, it->version, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, it->arch, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 6, it->source, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 7, it->source_version, -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_int64(st, 8, it->files[0].file_id);
+		sqlite3_bind_text(st, 9, it->control, -1, SQLITE_STATIC);
+		if (it->contents != NULL)
+			sqlite3_bind_text(st, 10, it->contents, -1,
+			    SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, 10);
+		sqlite3_bind_text(st, 11, ctx->origin, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 12, ctx->now, -1, SQLITE_STATIC);
+		if (step_done(ctx, st, "insert package", it->input, err) == -1)
+			return -1;
+		it->id = sqlite3_last_insert_rowid(db_handle(ctx->db));
+		return 0;
+	}
+
+	directory = xasprintf("pool/%s", it->dir);
+	st = ctx->st_src_add;
+	sqlite3_bind_text(st, 1, ctx->dist->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, ctx->component, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, it->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, it->version, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, directory, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, it->control, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, it->files[0].file_id);
+	sqlite3_bind_text(st, 8, ctx->origin, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, ctx->now, -1, SQLITE_STATIC);
+	if (step_done(ctx, st, "insert source", it->input, err) == -1) {
+		free(directory);
+		return -1;
+	}
+	free(directory);
+	it->id = sqlite3_last_insert_rowid(db_handle(ctx->db));
+	for (i = 0; i < it->nfiles; i++) {
+		st = ctx->st_srcfile_add;
+		sqlite3_bind_int64(st, 1, it->id);
+		sqlite3_bind_int64(st, 2, it->files[i].file_id);
+		if (step_done(ctx, st, "insert source file", it->input,
+		    err) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* Flush everything written to the pool's file system. */
+static int
+pool_sync(struct pool_ctx *ctx, struct dp_error *err)
+{
+	int fd;
+
+	if ((fd = open(ctx->pooldir, O_RDONLY | O_DIRECTORY | O_CLOEXEC))
+	    == -1) {
+		dp_error_errno(err, "open %s", ctx->pooldir);
+		return -1;
+	}
+	if (syncfs(fd) == -1) {
+		dp_error_errno(err, "sync %s", ctx->pooldir);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* Give every staged temporary file its final name (never replacing). */
+static int
+pool_link_all(struct pool_ctx *ctx, struct dp_error *err)
+{
+	struct pool_file	*pf;
+	size_t			 i, j;
+	int			 any = 0;
+
+	for (i = 0; i < ctx->nitems; i++)
+		for (j = 0; j < ctx->items[i].nfiles; j++)
+			if (ctx->items[i].files[j].tmp != NULL)
+				any = 1;
+	if (!any)
+		return 0;
+	if (pool_sync(ctx, err) == -1)
+		return -1;
+	for (i = 0; i < ctx->nitems; i++) {
+		for (j = 0; j < ctx->items[i].nfiles; j++) {
+			pf = &ctx->items[i].files[j];
+			if (pf->tmp == NULL)
+				continue;
+			if (link(pf->tmp, pf->final) == -1) {
+				if (errno == EEXIST)
+					dp_error_set(err, DP_ERR_BUSY, "%s: %s "
+					    "appeared in the pool while adding "
+					    "(another debpipe add?); try again",
+					    ctx->items[i].input, pf->final);
+				else
+					dp_error_errno(err, "%s: link %s",
+					    ctx->items[i].input, pf->final);
+				return -1;
+			}
+			pf->linked = 1;
+		}
+	}
+	return pool_sync(ctx, err);
+}
+
+static void
+pool_cleanup(struct pool_ctx *ctx, int failed)
+{
+	struct pool_file	*pf;
+	size_t			 i, j;
+
+	for (i = 0; i < ctx->nitems; i++) {
+		for (j = 0; j < ctx->items[i].nfiles; j++) {
+			pf = &ctx->items[i].files[j];
+			if (failed && pf->linked)
+				unlink(pf->final);
+			if (pf->tmp != NULL)
+				unlink(pf->tmp);
+		}
+	}
+	if (failed) {
+		for (i = ctx->ndirs; i > 0; i--)
+			rmdir(ctx->dirs[i - 1]);
+		if (ctx->pooldir_created)
+			rmdir(ctx->pooldir);
+	}
+}
+
+int
+pool_add(struct db *db, const struct config *cfg, char *const paths[],
+    const struct pool_add_opts *opts, struct pool_added **added,
+    size_t *nadded, struct dp_error *err)
+{
+	struct pool_ctx		 ctx;
+	struct pool_item	*it;
+	struct pool_added	*out;
+	struct stat		 sb;
+	size_t			 i, n;
+	int			 rv = -1, in_tx = 0;
+
+	memset(&ctx, 0, sizeof(ctx));
+	if (added != NULL)
+		*added = NULL;
+	if (nadded != NULL)
+		*nadded = 0;
+	ctx.db = db;
+	ctx.origin = opts->origin != NULL ? opts->origin : "add";
+	if ((ctx.dist = config_dist_find(cfg, opts->dist)) == NULL) {
+		dp_error_set(err, DP_ERR_NOTFOUND, "distribution '%s' is not "
+		    "configured in %s", opts->dist != NULL ? opts->dist : "",
+		    cfg->path != NULL ? cfg->path : "the configuration");
+		return -1;
+	}
+	if (opts->component != NULL) {
+		for (i = 0; ctx.dist->components[i] != NULL; i++)
+			if (strcmp(ctx.dist->components[i],
+			    opts->component) == 0)
+				break;
+		if (ctx.dist->components[i] == NULL) {
+			dp_error_set(err, DP_ERR_NOTFOUND, "component '%s' is "
+			    "not configured for distribution %s",
+			    opts->component, ctx.dist->name);
+			return -1;
+		}
+		ctx.component = ctx.dist->components[i];
+	} else
+		ctx.component = ctx.dist->components[0];
+	for (n = 0; paths[n] != NULL; n++)
+		;
+	snprintf(ctx.now, sizeof(ctx.now), "%s", db_now());
+	ctx.pooldir = config_pool_dir(cfg);
+	if (stat(ctx.pooldir, &sb) == -1) {
+		if (fs_mkdirs(ctx.pooldir, 0755, err) == -1)
+			goto out;
+		ctx.pooldir_created = 1;
+	}
+	ctx.items = xcalloc(n > 0 ? n : 1, sizeof(*ctx.items));
+
+	/* Phase 1: read, validate, stage. */
+	for (i = 0; i < n; i++) {
+		it = &ctx.items[ctx.nitems++];
+		it->input = paths[i];
+		if (has_suffix(paths[i], ".dsc")) {
+			if (stage_dsc(&ctx, it, paths[i], err) == -1)
+				goto out;
+		} else if (stage_deb(&ctx, it, paths[i], err) == -1)
+			goto out;
+	}
+
+	/* Phase 2: one transaction for every row. */
+	if (db_begin(db, err) == -1)
+		goto out;
+	in_tx = 1;
+	if (pool_prepare(&ctx, err) == -1)
+		goto out;
+	for (i = 0; i < ctx.nitems; i++)
+		if (pool_item_record(&ctx, &ctx.items[i], err) == -1)
+			goto out;
+	pool_finalize(&ctx);
+	if (pool_link_all(&ctx, err) == -1)
+		goto out;
+	if (db_commit(db, err) == -1)
+		goto out;
+	in_tx = 0;
+
+	if (added != NULL) {
+		out = xcalloc(ctx.nitems > 0 ? ctx.nitems : 1, sizeof(*out));
+		for (i = 0; i < ctx.nitems; i++) {
+			it = &ctx.items[i];
+			out[i].name = xstrdup(it->name);
+			out[i].version = xstrdup(it->version);
+			out[i].arch = xstrdup(it->arch);
+			out[i].id = it->id;
+			out[i].existed = it->existed;
+		}
+		*added = out;
+	}
+	if (nadded != NULL)
+		*nadded = ctx.nitems;
+	rv = 0;
+out:
+	pool_finalize(&ctx);
+	if (in_tx)
+		db_rollback(db);
+	pool_cleanup(&ctx, rv == -1);
+	for (i = 0; i < ctx.nitems; i++)
+		pool_item_done(&ctx.items[i]);
+	free(ctx.items);
+	for (i = 0; i < ctx.ndirs; i++)
+		free(ctx.dirs[i]);
+	free(ctx.dirs);
+	free(ctx.pooldir);
+	return rv;
+}

@@ -1,0 +1,23 @@
+# Pool and ingestion (debpipe add): .deb/.dsc readers, hashes, versions.
+lib_libdebpipe_a_SOURCES += \
+	lib/hash.c \
+	lib/hash.h \
+	lib/version.c \
+	lib/version.h \
+	lib/debfile.c \
+	lib/debfile.h \
+	lib/dsc.c \
+	lib/dsc.h \
+	lib/pool.c \
+	lib/pool.h
+
+cli_debpipe_SOURCES += \
+	cli/add.c
+
+if HAVE_CMOCKA
+check_PROGRAMS += \
+	tests/unit/t-version
+TESTS += \
+	tests/unit/t-version
+endif
+tests_unit_t_version_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
