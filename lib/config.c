@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -480,17 +481,61 @@ path_resolve(const char *dir, const char *v)
 	return p;
 }
 
-static void
-fields_known(const struct fspec *tab, unsigned types, struct buf *b)
+/* Edit distance between two short names, case-insensitive. */
+static size_t
+name_distance(const char *a, const char *b)
 {
-	const struct fspec *s;
+	size_t	la = strlen(a), lb = strlen(b), i, j, d[65], prev, tmp;
+
+	if (la > 64 || lb > 64)
+		return SIZE_MAX;
+	for (j = 0; j <= lb; j++)
+		d[j] = j;
+	for (i = 1; i <= la; i++) {
+		prev = d[0];
+		d[0] = i;
+		for (j = 1; j <= lb; j++) {
+			tmp = d[j];
+			d[j] = prev + (tolower((unsigned char)a[i - 1]) !=
+			    tolower((unsigned char)b[j - 1]));
+			if (d[j - 1] + 1 < d[j])
+				d[j] = d[j - 1] + 1;
+			if (tmp + 1 < d[j])
+				d[j] = tmp + 1;
+			prev = tmp;
+		}
+	}
+	return d[lb];
+}
+
+/* "did you mean 'X'? known: A, B, ..." for an unknown field name (only the
+ * fields of the given watch types, when types is not 0). */
+static void
+fields_known(const struct fspec *tab, unsigned types, const char *unknown,
+    struct buf *b)
+{
+	const struct fspec	*s, *best = NULL;
+	size_t			 d, bestd = SIZE_MAX;
+	int			 first = 1;
 
 	for (s = tab; s->name != NULL; s++) {
 		if (types != 0 && !(s->types & types))
 			continue;
-		if (b->len != 0)
+		if ((d = name_distance(unknown, s->name)) < bestd) {
+			bestd = d;
+			best = s;
+		}
+	}
+	if (best != NULL && bestd <= 2 && bestd * 2 <= strlen(best->name))
+		buf_printf(b, "did you mean '%s'? ", best->name);
+	buf_adds(b, "known: ");
+	for (s = tab; s->name != NULL; s++) {
+		if (types != 0 && !(s->types & types))
+			continue;
+		if (!first)
 			buf_adds(b, ", ");
 		buf_adds(b, s->name);
+		first = 0;
 	}
 }
 
@@ -750,9 +795,9 @@ fields_load(struct load *ld, const struct deb822_para *para,
 				return -1;
 			}
 			buf_init(&known);
-			fields_known(tab, 0, &known);
+			fields_known(tab, 0, f->name, &known);
 			dp_error_set(err, DP_ERR_INVALID, "%s:%d: unknown "
-			    "field '%s' in %s (known: %s)", ld->file,
+			    "field '%s' in %s (%s)", ld->file,
 			    f->line, f->name, what, known.data);
 			buf_done(&known);
 			return -1;
@@ -1098,6 +1143,18 @@ load_watch(struct load *ld, const struct deb822_para *para,
 
 	/* Type first: it decides which fields belong. */
 	if ((tf = deb822_find(para, "Type")) == NULL) {
+		for (i = 1; i < para->nfields; i++) {
+			f = &para->fields[i];
+			if (spec_find(watch_fields, f->name) != NULL)
+				continue;
+			buf_init(&b);
+			fields_known(watch_fields, 0, f->name, &b);
+			dp_error_set(err, DP_ERR_INVALID, "%s:%d: unknown "
+			    "field '%s' in watch '%s' (%s)", ld->file,
+			    f->line, f->name, name, b.data);
+			buf_done(&b);
+			goto out;
+		}
 		dp_error_set(err, DP_ERR_INVALID, "%s:%d: watch '%s' has no "
 		    "Type: (git, apt or apt-source)", ld->file, para->line,
 		    name);
@@ -1122,10 +1179,10 @@ load_watch(struct load *ld, const struct deb822_para *para,
 		if ((s = spec_find(watch_fields, f->name)) == NULL ||
 		    strcasecmp(f->name, "Watch") == 0) {
 			buf_init(&b);
-			fields_known(watch_fields, tbit, &b);
+			fields_known(watch_fields, tbit, f->name, &b);
 			dp_error_set(err, DP_ERR_INVALID, "%s:%d: unknown "
-			    "field '%s' in watch '%s'%s (known for Type: %s: "
-			    "%s)", ld->file, f->line, f->name, name,
+			    "field '%s' in watch '%s'%s (Type: %s; %s)",
+			    ld->file, f->line, f->name, name,
 			    stanza_key(f->name) ? " (a new stanza needs a "
 			    "blank line before it)" : "", type_names[w->type],
 			    b.data);
@@ -1337,6 +1394,17 @@ config_path(const char *explicit_path)
 	return DEFAULT_CONFIG;
 }
 
+/* Values and names are echoed in messages: no control characters. */
+static void
+msg_sanitize(struct dp_error *err)
+{
+	unsigned char *p;
+
+	for (p = (unsigned char *)err->msg; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			*p = '?';
+}
+
 /* Absolute directory of path. */
 static char *
 dir_of(const char *path)
@@ -1395,6 +1463,8 @@ config_load(const char *path, struct config **out, struct dp_error *err)
 	cfg = NULL;
 	rv = 0;
 out:
+	if (rv != 0 && err != NULL)
+		msg_sanitize(err);
 	free(ld.dir);
 	config_free(cfg);
 	return rv;

@@ -286,6 +286,14 @@ deb822_parse(const char *buf, size_t len, const char *fname, int flags,
 		goto out;
 	rv = 0;
 out:
+	if (rv != 0 && err != NULL) {
+		unsigned char *m;
+
+		/* names are echoed in messages: no control characters */
+		for (m = (unsigned char *)err->msg; *m != '\0'; m++)
+			if (*m < 0x20 || *m == 0x7f)
+				*m = '?';
+	}
 	buf_done(&ps.text);
 	free(ps.ofs);
 	free(ps.fields);

@@ -240,8 +240,18 @@ static const struct bad bad_cases[] = {
 	  "watch.d/a.watch:5", "field 'Source' does not apply" },
 	{ "unknown watch field", G D, W1("a.watch",
 	  "Watch: a\nType: git\nURL: x\nBrnach: main\n"),
-	  "watch.d/a.watch:4", "unknown field 'Brnach' in watch 'a' (known "
-	  "for Type: git:" },
+	  "watch.d/a.watch:4", "unknown field 'Brnach' in watch 'a' (Type: "
+	  "git; did you mean 'Branch'? known: Watch, Type, URL, Branch, "
+	  "Merge," },
+	{ "unknown field in a watch without Type", G D, W1("a.watch",
+	  "Watch: a\nTpye: git\nURL: x\n"),
+	  "watch.d/a.watch:2", "unknown field 'Tpye' in watch 'a' (did you "
+	  "mean 'Type'?" },
+	{ "control characters in messages", G "Origin\033[31m: x\n",
+	  { NULL }, "debpipe.conf:3", "bad field name 'Origin?[31m'" },
+	{ "misspelt global field", G "Snapshot-Intervall: 5m\n", { NULL },
+	  "debpipe.conf:3", "unknown field 'Snapshot-Intervall' in the global "
+	  "section (did you mean 'Snapshot-Interval'? known: State-Dir," },
 	{ "watch stanza without Watch first", G D, W1("a.watch",
 	  "Watch: a\nType: git\nURL: x\n\nType: git\nWatch: b\n"),
 	  "watch.d/a.watch:5", "must start with 'Watch: NAME' (found "
