@@ -1,0 +1,823 @@
+/*
+ * build.c - one build, run in a child process of the daemon.
+ *
+ * Git watch: merge the inputs (watch-git.c), stamp a version (stamp.c),
+ * export the merged tree into State-Dir/build/<id>/src, put a new entry
+ * on top of debian/changelog, check the build dependencies, run
+ * dpkg-buildpackage (or sbuild) with the build timeout, check the names
+ * of what it produced and add the packages to the pool with origin
+ * "build:<watch>".  Apt-source watch: the same from the directory that
+ * upstream_source_prepare() unpacked.  Apt watch: an import.
+ *
+ * Everything the build prints goes to State-Dir/logs/build-<id>.log, with
+ * "debpipe:" lines saying what the builder did.  A failure is recorded in
+ * builds.message and watches.last_error and removes nothing.
+ */
+#include "autoconfig.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "builder.h"
+#include "fsutil.h"
+#include "pool.h"
+#include "spawn.h"
+#include "upstream.h"
+#include "version.h"
+#include "xmalloc.h"
+
+#define LOG_TAIL_MAX	(256 * 1024)
+
+struct build {
+	struct db		*db;
+	const struct config	*cfg;
+	const struct conf_watch	*w;
+	struct queue_build	 row;
+	char			*dir;		/* State-Dir/build/<id> */
+	char			*log;		/* State-Dir/logs/build-<id>.log */
+	char			*version;	/* what we build */
+	char			*source;	/* source package name */
+	char			*message;	/* on success */
+	int			 dropped;	/* nothing to do; row removed */
+};
+
+char *
+build_dir(const struct config *cfg, int64_t id)
+{
+	return xasprintf("%s/build/%lld", cfg->state_dir, (long long)id);
+}
+
+char *
+build_log_path(const struct config *cfg, int64_t id)
+{
+	char *dir = config_log_dir(cfg), *p;
+
+	p = xasprintf("%s/build-%lld.log", dir, (long long)id);
+	free(dir);
+	return p;
+}
+
+/* Append a "debpipe: ..." line to the build log. */
+static void __attribute__((format(printf, 2, 3)))
+blog(struct build *b, const char *fmt, ...)
+{
+	FILE	*f;
+	va_list	 ap;
+
+	if (b->log == NULL || (f = fopen(b->log, "a")) == NULL)
+		return;
+	fprintf(f, "debpipe: ");
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fputc('\n', f);
+	fclose(f);
+}
+
+/* The last line of the log containing needle (after offset), or NULL. */
+static char *
+log_find_last(const char *log, long offset, const char *needle)
+{
+	char		*data = NULL, *line, *found = NULL, *save = NULL;
+	size_t		 len;
+	FILE		*f;
+	long		 size;
+
+	if ((f = fopen(log, "r")) == NULL)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) > 0) {
+		if (size - offset > LOG_TAIL_MAX)
+			offset = size - LOG_TAIL_MAX;
+		if (offset < 0)
+			offset = 0;
+		fseek(f, offset, SEEK_SET);
+		data = xmalloc((size_t)(size - offset) + 1);
+		len = fread(data, 1, (size_t)(size - offset), f);
+		data[len] = '\0';
+		for (line = strtok_r(data, "\n", &save); line != NULL;
+		    line = strtok_r(NULL, "\n", &save))
+			if (strstr(line, needle) != NULL)
+				found = line;
+		if (found != NULL)
+			found = xstrdup(found);
+	}
+	fclose(f);
+	free(data);
+	return found;
+}
+
+static long
+log_size(const char *log)
+{
+	struct stat sb;
+
+	return stat(log, &sb) == 0 ? (long)sb.st_size : 0;
+}
+
+/* ---- running the build tools ----------------------------------------- */
+
+static long
+build_timeout(const struct build *b)
+{
+	if (b->w->build_timeout > 0)
+		return b->w->build_timeout;
+	return b->cfg->build_timeout > 0 ? b->cfg->build_timeout : 3600;
+}
+
+static char **
+build_env(const struct build *b)
+{
+	char	*over[4], **env;
+	int	 n = 0;
+
+	if (b->w->build_options != NULL)
+		over[n++] = xasprintf("DEB_BUILD_OPTIONS=%s",
+		    b->w->build_options);
+	over[n++] = xstrdup("LC_ALL=C.UTF-8");
+	over[n] = NULL;
+	env = spawn_env(over);
+	while (n-- > 0)
+		free(over[n]);
+	return env;
+}
+
+static int
+run_tool(struct build *b, char *const argv[], const char *cwd, long timeout,
+    struct dp_error *err)
+{
+	struct spawn_opts	 so;
+	char			**env;
+	struct buf		 cmd;
+	size_t			 i;
+	int			 rv;
+
+	buf_init(&cmd);
+	for (i = 0; argv[i] != NULL; i++)
+		buf_printf(&cmd, "%s%s", i > 0 ? " " : "", argv[i]);
+	blog(b, "running %s (in %s)", cmd.data, cwd);
+	buf_done(&cmd);
+	env = build_env(b);
+	memset(&so, 0, sizeof(so));
+	so.cwd = cwd;
+	so.env = env;
+	so.log_path = b->log;
+	so.timeout = timeout;
+	rv = spawn_run(argv, &so, NULL, NULL, err);
+	strv_free(env);
+	return rv;
+}
+
+static int
+check_build_deps(struct build *b, const char *src, struct dp_error *err)
+{
+	char	*argv[] = { "dpkg-checkbuilddeps", NULL };
+	char	*line;
+	long	 off = log_size(b->log);
+
+	if (run_tool(b, argv, src, 300, err) == 0)
+		return 0;
+	if ((line = log_find_last(b->log, off, "Unmet build dependencies"))
+	    != NULL) {
+		char *deps = strstr(line, "dependencies:");
+
+		dp_error_set(err, DP_ERR_INVALID, "missing build "
+		    "dependencies:%s (install them on the build host or use "
+		    "Builder: sbuild)", deps != NULL ? deps + 13 : line);
+		free(line);
+	} else if ((line = log_find_last(b->log, off, "error:")) != NULL) {
+		dp_error_set(err, DP_ERR_INVALID, "dpkg-checkbuilddeps: %s",
+		    line);
+		free(line);
+	}
+	return -1;
+}
+
+/* Add the last "error:" line of the log to err. */
+static void
+explain_failure(struct build *b, long off, struct dp_error *err)
+{
+	char *line;
+
+	if (err->code == DP_ERR_TIMEOUT)
+		return;
+	if ((line = log_find_last(b->log, off, "error:")) != NULL) {
+		size_t len = strlen(err->msg);
+
+		snprintf(err->msg + len, sizeof(err->msg) - len, " (%s)",
+		    line);
+		free(line);
+	}
+}
+
+static int
+run_dpkg_buildpackage(struct build *b, const char *src, struct dp_error *err)
+{
+	char	*argv[8];
+	int	 n = 0, rv;
+	long	 off;
+
+	if (check_build_deps(b, src, err) == -1)
+		return -1;
+	argv[n++] = "dpkg-buildpackage";
+	argv[n++] = "-us";
+	argv[n++] = "-uc";
+	/* -F (full: source and binaries); "-S -b" is not a valid pair. */
+	argv[n++] = b->w->build_source ? "-F" : "-b";
+	if (geteuid() != 0)
+		argv[n++] = "-rfakeroot";
+	argv[n] = NULL;
+	off = log_size(b->log);
+	if ((rv = run_tool(b, argv, src, build_timeout(b), err)) == -1)
+		explain_failure(b, off, err);
+	return rv;
+}
+
+static int
+run_sbuild(struct build *b, const char *src, struct dp_error *err)
+{
+	char	*srcargv[] = { "dpkg-source", "--build", "src", NULL };
+	char	*argv[12], *dsc, *distarg;
+	int	 n = 0, rv = -1;
+	long	 off;
+
+	/* sbuild builds a source package in a clean chroot. */
+	if (run_tool(b, srcargv, b->dir, 600, err) == -1)
+		return -1;
+	(void)src;
+	dsc = xasprintf("%s_%s.dsc", b->source, version_noepoch(b->version));
+	distarg = xasprintf("--dist=%s", b->w->dist);
+	argv[n++] = "sbuild";
+	argv[n++] = "--chroot-mode=unshare";
+	argv[n++] = "--no-run-lintian";
+	argv[n++] = "--no-run-autopkgtest";
+	argv[n++] = "--arch-all";
+	argv[n++] = distarg;
+	argv[n++] = "--build-dir=.";
+	if (b->w->build_source)
+		argv[n++] = "--source";
+	argv[n++] = dsc;
+	argv[n] = NULL;
+	off = log_size(b->log);
+	if ((rv = run_tool(b, argv, b->dir, build_timeout(b), err)) == -1)
+		explain_failure(b, off, err);
+	free(dsc);
+	free(distarg);
+	return rv;
+}
+
+/* ---- results ---------------------------------------------------------- */
+
+/* name_<version>_arch.deb with the version we built.  1/0. */
+static int
+deb_name_expected(const char *fname, const char *version)
+{
+	const char	*u1, *u2, *dot, *p;
+	size_t		 vlen = strlen(version);
+
+	char		*name;
+	int		 ok;
+
+	if ((u1 = strchr(fname, '_')) == NULL)
+		return 0;
+	name = xstrndup(fname, (size_t)(u1 - fname));
+	ok = version_name_validate(name, NULL) == 0;
+	free(name);
+	if (!ok)
+		return 0;
+	if (strncmp(u1 + 1, version, vlen) != 0 || u1[1 + vlen] != '_')
+		return 0;
+	u2 = u1 + 1 + vlen;
+	if ((dot = strrchr(u2, '.')) == NULL || strcmp(dot, ".deb") != 0 ||
+	    dot == u2 + 1)
+		return 0;
+	for (p = u2 + 1; p < dot; p++)
+		if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p)
+		    || *p == '-'))
+			return 0;
+	return 1;
+}
+
+static int
+ends_with(const char *s, const char *suffix)
+{
+	size_t ls = strlen(s), lx = strlen(suffix);
+
+	return ls >= lx && strcmp(s + ls - lx, suffix) == 0;
+}
+
+/* The .deb (and .dsc) files in the build directory, checked.  Caller
+ * strv_free()s *paths. */
+static int
+collect_results(struct build *b, char ***paths, struct dp_error *err)
+{
+	DIR		*d = NULL;
+	struct dirent	*de;
+	struct stat	 sb;
+	char		**v = NULL, *path, *dsc;
+	const char	*ver = version_noepoch(b->version);
+	size_t		 n = 0;
+	int		 rv = -1, have_dsc = 0;
+
+	*paths = NULL;
+	dsc = xasprintf("%s_%s.dsc", b->source, ver);
+	if ((d = opendir(b->dir)) == NULL) {
+		dp_error_errno(err, "%s", b->dir);
+		goto out;
+	}
+	while ((de = readdir(d)) != NULL) {
+		int is_deb = ends_with(de->d_name, ".deb") ||
+		    ends_with(de->d_name, ".udeb") ||
+		    ends_with(de->d_name, ".ddeb");
+		int is_dsc = ends_with(de->d_name, ".dsc");
+
+		if (!is_deb && !is_dsc)
+			continue;
+		if (!fs_name_is_safe(de->d_name) || (is_deb &&
+		    !deb_name_expected(de->d_name, ver)) ||
+		    (is_dsc && strcmp(de->d_name, dsc) != 0)) {
+			dp_error_set(err, DP_ERR_INVALID, "the build produced "
+			    "an unexpected file '%s' (expected "
+			    "NAME_%s_ARCH.deb%s%s)", de->d_name, ver,
+			    b->w->build_source ? " and " : "",
+			    b->w->build_source ? dsc : "");
+			goto out;
+		}
+		if (is_dsc && !b->w->build_source)
+			continue;
+		path = fs_join(b->dir, de->d_name);
+		if (lstat(path, &sb) == -1 || !S_ISREG(sb.st_mode)) {
+			dp_error_set(err, DP_ERR_INVALID, "the build produced "
+			    "'%s', which is not a regular file", de->d_name);
+			free(path);
+			goto out;
+		}
+		if (is_dsc)
+			have_dsc = 1;
+		v = xreallocarray(v, n + 2, sizeof(*v));
+		v[n++] = path;
+		v[n] = NULL;
+	}
+	if (n == 0 || (n == 1 && have_dsc)) {
+		dp_error_set(err, DP_ERR_INVALID, "the build produced no .deb "
+		    "for version %s", b->version);
+		goto out;
+	}
+	if (b->w->build_source && !have_dsc) {
+		dp_error_set(err, DP_ERR_INVALID, "Build-Source: yes but the "
+		    "build produced no %s", dsc);
+		goto out;
+	}
+	*paths = v;
+	v = NULL;
+	rv = 0;
+out:
+	if (d != NULL)
+		closedir(d);
+	strv_free(v);
+	free(dsc);
+	return rv;
+}
+
+static int
+ingest(struct build *b, struct dp_error *err)
+{
+	struct pool_add_opts	 po;
+	struct pool_added	*added = NULL;
+	size_t			 nadded = 0, i;
+	char			**paths = NULL, *origin;
+	struct buf		 msg;
+	int			 rv = -1;
+
+	buf_init(&msg);
+	origin = xasprintf("build:%s", b->w->name);
+	if (collect_results(b, &paths, err) == -1)
+		goto out;
+	for (i = 0; paths[i] != NULL; i++)
+		blog(b, "adding %s to %s/%s", paths[i], b->w->dist,
+		    b->w->component != NULL ? b->w->component : "(default)");
+	memset(&po, 0, sizeof(po));
+	po.dist = b->w->dist;
+	po.component = b->w->component;
+	po.origin = origin;
+	if (pool_add(b->db, b->cfg, paths, &po, &added, &nadded, err) == -1) {
+		dp_error_prefix(err, "adding the packages to the pool");
+		goto out;
+	}
+	buf_printf(&msg, "built %s %s:", b->source, b->version);
+	for (i = 0; i < nadded; i++)
+		buf_printf(&msg, " %s_%s", added[i].name, added[i].arch);
+	b->message = buf_steal(&msg);
+	rv = 0;
+out:
+	pool_added_free(added, nadded);
+	strv_free(paths);
+	free(origin);
+	buf_done(&msg);
+	return rv;
+}
+
+/* ---- the common part of git and apt-source builds -------------------- */
+
+static int
+write_changelog(struct build *b, const char *src, const char *old,
+    time_t when, char *const lines[], struct dp_error *err)
+{
+	char		*path, *entry, *text;
+	const char	*maint;
+	int		 rv;
+
+	maint = b->cfg->maintainer != NULL ? b->cfg->maintainer :
+	    "debpipe <debpipe@localhost>";
+	entry = stamp_entry(b->source, b->version, b->w->dist, maint, when,
+	    lines);
+	text = xasprintf("%s%s", entry, old);
+	path = xasprintf("%s/debian/changelog", src);
+	rv = fs_write_atomic(path, text, strlen(text), 0644, err);
+	free(path);
+	free(text);
+	free(entry);
+	return rv;
+}
+
+/* Version already fixed by an earlier attempt whose packages made it
+ * into the pool: 1 (done), 0 (build), -1. */
+static int
+earlier_attempt_done(struct build *b, struct dp_error *err)
+{
+	int64_t n = 0;
+
+	if (b->row.version == NULL || b->row.attempts <= 1)
+		return 0;
+	if (queue_ingested(b->db, b->w->name, b->row.version, &n, err) == -1)
+		return -1;
+	if (n == 0)
+		return 0;
+	b->version = xstrdup(b->row.version);
+	b->message = xasprintf("built %s (packages added by attempt %d)",
+	    b->version, b->row.attempts - 1);
+	blog(b, "%s", b->message);
+	return 1;
+}
+
+static int
+choose_version(struct build *b, const char *candidate, const char *hash,
+    struct dp_error *err)
+{
+	char **prev = NULL;
+
+	if (b->row.version != NULL && b->row.attempts > 1) {
+		/* A redo after a crash keeps its version. */
+		b->version = xstrdup(b->row.version);
+		return 0;
+	}
+	if (queue_versions(b->db, b->w->name, b->row.id, &prev, err) == -1)
+		return -1;
+	b->version = stamp_version_above(candidate, hash, prev);
+	strv_free(prev);
+	if (strcmp(b->version, candidate) != 0)
+		blog(b, "version %s does not sort above the earlier builds: "
+		    "using %s", candidate, b->version);
+	return queue_set(b->db, b->row.id, "version", b->version, err);
+}
+
+static int
+build_package(struct build *b, const char *src, struct dp_error *err)
+{
+	const char *builder;
+
+	builder = b->w->builder != NULL ? b->w->builder :
+	    b->cfg->builder != NULL ? b->cfg->builder : "dpkg-buildpackage";
+	if (strcmp(builder, "sbuild") == 0) {
+		if (run_sbuild(b, src, err) == -1)
+			return -1;
+	} else if (run_dpkg_buildpackage(b, src, err) == -1)
+		return -1;
+	return ingest(b, err);
+}
+
+/* ---- git -------------------------------------------------------------- */
+
+static int
+build_git(struct build *b, struct dp_error *err)
+{
+	struct gitw_heads	 heads;
+	struct gitw_merged	 m;
+	struct changelog_top	 top;
+	char			*inputs = NULL, *src = NULL, *cand = NULL;
+	char			**lines = NULL;
+	size_t			 i, n = 0;
+	int			 rv = -1, done;
+
+	memset(&heads, 0, sizeof(heads));
+	memset(&m, 0, sizeof(m));
+	memset(&top, 0, sizeof(top));
+	if (b->row.inputs == NULL) {
+		/* Queued by hand: build what the branches hold now. */
+		blog(b, "fetching %s", b->w->url);
+		if (gitw_fetch_heads(b->cfg, b->w, NULL, &heads, err) == -1)
+			goto out;
+		inputs = gitw_inputs_format(&heads);
+		if (queue_set(b->db, b->row.id, "inputs", inputs, err) == -1 ||
+		    watchdb_polled(b->db, b->w->name, inputs, 1, NULL, err)
+		    == -1)
+			goto out;
+	} else if (gitw_inputs_parse(b->row.inputs, b->w, &heads, err) == -1)
+		goto out;
+	blog(b, "inputs %s", inputs != NULL ? inputs : b->row.inputs);
+
+	if (gitw_merge(b->cfg, b->w, &heads, &m, err) == -1)
+		goto out;
+	blog(b, "merged commit %s", m.hash);
+	if (stamp_changelog_parse(m.changelog, &top, err) == -1)
+		goto out;
+	b->source = xstrdup(top.source);
+	if ((done = earlier_attempt_done(b, err)) != 0) {
+		rv = done == 1 ? 0 : -1;
+		goto out;
+	}
+	cand = stamp_git_version(top.version, m.time, m.hash);
+	if (choose_version(b, cand, m.hash, err) == -1)
+		goto out;
+	blog(b, "version %s", b->version);
+
+	src = fs_join(b->dir, "src");
+	if (gitw_export(b->cfg, b->w, m.hash, src, err) == -1)
+		goto out;
+	lines = xcalloc(heads.nmerges + 3, sizeof(char *));
+	lines[n++] = xasprintf("Automatic build of %s branch %s at %.12s.",
+	    b->w->url, b->w->branch, heads.head);
+	for (i = 0; i < heads.nmerges; i++)
+		lines[n++] = xasprintf("Merged branch %s of %s at %.12s.",
+		    b->w->merges[i].branch, b->w->merges[i].url,
+		    heads.merges[i]);
+	if (heads.nmerges > 0)
+		lines[n++] = xasprintf("Merged commit %.12s.", m.hash);
+	if (write_changelog(b, src, m.changelog, m.time, lines, err) == -1)
+		goto out;
+	if (build_package(b, src, err) == -1)
+		goto out;
+	rv = 0;
+out:
+	strv_free(lines);
+	free(src);
+	free(cand);
+	free(inputs);
+	changelog_top_done(&top);
+	gitw_merged_done(&m);
+	gitw_heads_done(&heads);
+	return rv;
+}
+
+/* ---- apt and apt-source ----------------------------------------------- */
+
+static int
+build_apt(struct build *b, struct dp_error *err)
+{
+	struct upstream_report rep;
+
+	memset(&rep, 0, sizeof(rep));
+	if (upstream_apt_sync(b->db, b->cfg, b->w, 0, &rep, err) == -1)
+		return -1;
+	b->message = xasprintf("imported %zu package(s) (%zu change(s)%s)",
+	    rep.imported, rep.nchanges, rep.unchanged ?
+	    ", unchanged upstream" : "");
+	upstream_report_done(&rep);
+	return 0;
+}
+
+static int
+build_apt_source(struct build *b, struct dp_error *err)
+{
+	struct changelog_top	 top;
+	char			*last = NULL, *srcdir = NULL, *upver = NULL;
+	char			*clpath = NULL, *old = NULL, *cand = NULL;
+	char			*lines[3] = { NULL, NULL, NULL }, *inputs = NULL;
+	const char		*suffix;
+	size_t			 len;
+	int			 rv = -1, rc, done;
+
+	memset(&top, 0, sizeof(top));
+	/* A periodic check (inputs "poll") builds only a new version. */
+	if (b->row.inputs != NULL && strcmp(b->row.inputs, "poll") == 0) {
+		if (watchdb_get_inputs(b->db, b->w->name, &last, err) == -1)
+			goto out;
+		if (last != NULL && strncmp(last, "version=", 8) == 0)
+			memmove(last, last + 8, strlen(last + 8) + 1);
+	}
+	blog(b, "fetching source %s from %s %s", b->w->source, b->w->url,
+	    b->w->suite != NULL ? b->w->suite : "");
+	rc = upstream_source_prepare(b->db, b->cfg, b->w, last, b->dir,
+	    &srcdir, &upver, err);
+	if (rc == -1)
+		goto out;
+	if (rc == 1) {
+		blog(b, "no new source version upstream");
+		b->dropped = 1;
+		rv = 0;
+		goto out;
+	}
+	inputs = xasprintf("version=%s", upver);
+	if (queue_set(b->db, b->row.id, "inputs", inputs, err) == -1 ||
+	    watchdb_polled(b->db, b->w->name, inputs, 1, NULL, err) == -1)
+		goto out;
+	clpath = xasprintf("%s/debian/changelog", srcdir);
+	if (fs_read_file(clpath, 16 * 1024 * 1024, &old, &len, err) == -1 ||
+	    stamp_changelog_parse(old, &top, err) == -1)
+		goto out;
+	b->source = xstrdup(top.source);
+	if ((done = earlier_attempt_done(b, err)) != 0) {
+		rv = done == 1 ? 0 : -1;
+		goto out;
+	}
+	suffix = b->cfg->version_suffix != NULL ? b->cfg->version_suffix :
+	    "debpipe";
+	cand = xasprintf("%s+%s1", top.version, suffix);
+	if (choose_version(b, cand, "0000000", err) == -1)
+		goto out;
+	lines[0] = xasprintf("Rebuild of %s %s from %s%s%s.", b->w->source,
+	    upver, b->w->url, b->w->suite != NULL ? " " : "",
+	    b->w->suite != NULL ? b->w->suite : "");
+	if (b->w->patches != NULL)
+		lines[1] = xasprintf("With the patches of %s.",
+		    b->w->patches);
+	if (write_changelog(b, srcdir, old, time(NULL), lines, err) == -1)
+		goto out;
+	if (build_package(b, srcdir, err) == -1)
+		goto out;
+	rv = 0;
+out:
+	free(lines[0]);
+	free(lines[1]);
+	free(inputs);
+	free(cand);
+	free(old);
+	free(clpath);
+	free(upver);
+	free(srcdir);
+	free(last);
+	changelog_top_done(&top);
+	return rv;
+}
+
+/* ---- the build child's entry point ------------------------------------ */
+
+static int
+queue_drop(struct db *db, int64_t id, struct dp_error *err)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (db_prepare(db, "DELETE FROM builds WHERE id = ?", &st, err) == -1)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		dp_error_sqlite(err, db_handle(db), "drop build");
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int
+build_run(struct db *db, const struct config *cfg, int64_t id,
+    struct dp_error *err)
+{
+	struct build	 b;
+	struct dp_error	 berr, rerr;
+	char		*logdir = NULL;
+	int		 rv = -1, ok;
+
+	memset(&b, 0, sizeof(b));
+	dp_error_clear(&berr);
+	b.db = db;
+	b.cfg = cfg;
+	if (queue_get(db, id, &b.row, err) == -1)
+		return -1;
+	b.dir = build_dir(cfg, id);
+	b.log = build_log_path(cfg, id);
+	logdir = config_log_dir(cfg);
+	if (fs_mkdirs(logdir, 0750, err) == -1 ||
+	    queue_set(db, id, "log_path", b.log, err) == -1)
+		goto out;
+	blog(&b, "build %lld of watch %s, attempt %d, %s", (long long)id,
+	    b.row.watch, b.row.attempts, db_now());
+	if ((b.w = config_watch_find(cfg, b.row.watch)) == NULL) {
+		dp_error_set(&berr, DP_ERR_NOTFOUND, "watch %s is not in the "
+		    "configuration any more", b.row.watch);
+		ok = -1;
+	} else if (fs_remove_tree(b.dir, &berr) == -1 ||
+	    fs_mkdirs(b.dir, 0750, &berr) == -1) {
+		ok = -1;
+	} else {
+		if (chdir(b.dir) == -1) {
+			/* Only for build_kill_session; not fatal. */
+		}
+		switch (b.w->type) {
+		case WATCH_GIT:
+			ok = build_git(&b, &berr);
+			break;
+		case WATCH_APT:
+			ok = build_apt(&b, &berr);
+			break;
+		case WATCH_APT_SOURCE:
+			ok = build_apt_source(&b, &berr);
+			break;
+		default:
+			dp_error_set(&berr, DP_ERR_INVALID, "unknown type");
+			ok = -1;
+		}
+		if (chdir("/") == -1) {
+			/* nothing */
+		}
+	}
+	if (ok == 0 && b.dropped) {
+		rv = queue_drop(db, id, err);
+		fs_remove_tree(b.dir, NULL);
+		goto out;
+	}
+	if (ok == 0) {
+		blog(&b, "success: %s", b.message != NULL ? b.message : "");
+		if (queue_finish(db, id, 1, b.version, b.message, err) == -1 ||
+		    watchdb_set_error(db, b.row.watch, NULL, err) == -1)
+			goto out;
+		fs_remove_tree(b.dir, NULL);
+		rv = 0;
+	} else {
+		blog(&b, "failed: %s", dp_error_str(&berr));
+		if (queue_finish(db, id, 0, b.version, dp_error_str(&berr),
+		    err) == -1)
+			goto out;
+		if (watchdb_set_error(db, b.row.watch, dp_error_str(&berr),
+		    &rerr) == -1) {
+			/* the build row has it */
+		}
+		*err = berr;
+		rv = -1;
+	}
+out:
+	free(logdir);
+	free(b.dir);
+	free(b.log);
+	free(b.version);
+	free(b.source);
+	free(b.message);
+	queue_build_done(&b.row);
+	return rv;
+}
+
+/* ---- leftovers of a build child --------------------------------------- */
+
+int
+build_kill_session(pid_t sid, const char *dir)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		 path[64], buf[1024], cwd[4096], *p;
+	FILE		*f;
+	ssize_t		 n;
+	long		 psid;
+	int		 count = 0;
+	size_t		 dlen = strlen(dir);
+
+	if (sid <= 1 || (d = opendir("/proc")) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		pid_t pid;
+
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		pid = (pid_t)strtol(de->d_name, NULL, 10);
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		n = (ssize_t)fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		/* pid (comm) state ppid pgrp session ... */
+		if ((p = strrchr(buf, ')')) == NULL ||
+		    sscanf(p + 1, " %*c %*d %*d %ld", &psid) != 1 ||
+		    psid != (long)sid)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/cwd", (int)pid);
+		if ((n = readlink(path, cwd, sizeof(cwd) - 1)) <= 0)
+			continue;
+		cwd[n] = '\0';
+		if (strncmp(cwd, dir, dlen) != 0 ||
+		    (cwd[dlen] != '\0' && cwd[dlen] != '/'))
+			continue;
+		if (kill(pid, SIGKILL) == 0)
+			count++;
+	}
+	closedir(d);
+	return count;
+}

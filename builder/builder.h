@@ -1,0 +1,221 @@
+/*
+ * builder.h - debpipe-builder: watch git repositories (and, through
+ * lib/upstream.c, apt repositories), queue builds in the builds table,
+ * run them in child processes and add what they produce to the pool.
+ *
+ *	watch-git.c	bare mirrors, fetch, merge, export (libgit2)
+ *	poll.c		one poll of one watch: change detection, queueing
+ *	queue.c		the builds table as a persistent queue; watch state
+ *	build.c		one build, run in a child process
+ *	stamp.c		changelog parsing, version stamping, new entries
+ *	main.c		the daemon loop
+ *
+ * Everything but main.c is in builder/libbuilder.a, which the debpipe
+ * command links too (`debpipe watch check` polls by itself when no
+ * builder runs).
+ */
+#ifndef DEBPIPE_BUILDER_H
+#define DEBPIPE_BUILDER_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "config.h"
+#include "db.h"
+#include "error.h"
+
+#define BUILDER_DAEMON_NAME	"debpipe-builder"
+
+/* ---- watch-git.c ------------------------------------------------------ */
+
+/* Heads of the inputs of a git watch, in the order of the watch. */
+struct gitw_heads {
+	char	 *head;		/* hex sha of URL/Branch */
+	char	**merges;	/* hex sha of each Merge, nmerges entries */
+	size_t	  nmerges;
+};
+void	 gitw_heads_done(struct gitw_heads *);
+
+/* The result of merging the inputs. */
+struct gitw_merged {
+	char	 hash[41];	/* the merged tree's commit (hex) */
+	time_t	 time;		/* max commit time of the inputs (UTC) */
+	char	*changelog;	/* debian/changelog of the merged tree */
+};
+void	 gitw_merged_done(struct gitw_merged *);
+
+/* Once per process before any other gitw_ call. */
+void	 gitw_init(void);
+
+/* State-Dir/git/<readable name>-<hash>.git for url.  Caller frees. */
+char	*gitw_mirror_path(const struct config *cfg, const char *url);
+
+/*
+ * Fetch (cloning first when the mirror does not exist) the repositories of
+ * watch w and resolve its branch heads.  Repositories whose URL appears in
+ * *fetched (NULL-terminated, may be NULL) are not fetched again; fetched
+ * URLs are appended (caller strv_free()s).
+ */
+int	 gitw_fetch_heads(const struct config *cfg, const struct conf_watch *w,
+	    char ***fetched, struct gitw_heads *heads, struct dp_error *err);
+
+/* "head=<sha> merge1=<sha> ..." (caller frees) and back. */
+char	*gitw_inputs_format(const struct gitw_heads *heads);
+int	 gitw_inputs_parse(const char *inputs, const struct conf_watch *w,
+	    struct gitw_heads *heads, struct dp_error *err);
+
+/*
+ * Merge the Merge heads in order onto the branch head in the watch's
+ * mirror and write a merge commit for each (author/committer
+ * "debpipe-builder", time = the newest input commit) so that the same
+ * inputs always give the same commit.  A conflict fails with
+ * DP_ERR_CONFLICT naming the branch and the paths.  The merged tree must
+ * carry debian/changelog.
+ */
+int	 gitw_merge(const struct config *cfg, const struct conf_watch *w,
+	    const struct gitw_heads *heads, struct gitw_merged *out,
+	    struct dp_error *err);
+
+/* Write the tree of commit hash into the (new, empty) directory dir. */
+int	 gitw_export(const struct config *cfg, const struct conf_watch *w,
+	    const char *hash, const char *dir, struct dp_error *err);
+
+/* ---- stamp.c ---------------------------------------------------------- */
+
+struct changelog_top {
+	char	*source;
+	char	*version;
+	char	*dist;
+};
+void	 changelog_top_done(struct changelog_top *);
+
+/* Parse the first entry line of a debian/changelog ("src (ver) dist;
+ * urgency=..."). */
+int	 stamp_changelog_parse(const char *text, struct changelog_top *top,
+	    struct dp_error *err);
+
+/* A syntactically valid Debian version (epoch, upstream, revision). 1/0 */
+int	 stamp_version_valid(const char *v);
+
+/* base + "+git" + YYYYMMDDHHMMSS (UTC of t) + "." + 7 hex.  Caller frees. */
+char	*stamp_git_version(const char *base, time_t t, const char *hash);
+
+/*
+ * The version to build: candidate when it sorts above every version in
+ * prev (NULL-terminated, may be NULL), else a bumped one (see stamp.c).
+ * Caller frees.
+ */
+char	*stamp_version_above(const char *candidate, const char *hash,
+	    char *const prev[]);
+
+/* "Sun, 22 Nov 2026 01:30:00 +0000".  buf of at least 40 bytes. */
+void	 stamp_rfc2822(time_t t, char *buf, size_t len);
+
+/* A changelog entry (with the trailing blank line).  lines are the
+ * bullet texts, NULL-terminated.  Caller frees. */
+char	*stamp_entry(const char *source, const char *version,
+	    const char *dist, const char *maintainer, time_t when,
+	    char *const lines[]);
+
+/* ---- queue.c ---------------------------------------------------------- */
+
+struct queue_build {
+	int64_t	 id;
+	char	*watch;
+	char	*state;
+	char	*inputs;	/* NULL = resolve the current heads */
+	char	*version;
+	int64_t	 pid;
+	int	 attempts;
+	char	*message;
+};
+void	 queue_build_done(struct queue_build *);
+
+/* Queue a build; *id (may be NULL) receives its id. */
+int	 queue_add(struct db *db, const char *watch, const char *inputs,
+	    int64_t *id, struct dp_error *err);
+/* A queued or running build of watch with these inputs exists: 1/0/-1. */
+int	 queue_pending(struct db *db, const char *watch, const char *inputs,
+	    struct dp_error *err);
+/* The oldest queued build whose watch has no running build.  Returns 1
+ * when there is none. */
+int	 queue_next(struct db *db, struct queue_build *b, struct dp_error *err);
+int	 queue_get(struct db *db, int64_t id, struct queue_build *b,
+	    struct dp_error *err);
+/* queued -> running with pid; attempts + 1. */
+int	 queue_start(struct db *db, int64_t id, pid_t pid,
+	    struct dp_error *err);
+int	 queue_set_pid(struct db *db, int64_t id, pid_t pid,
+	    struct dp_error *err);
+int	 queue_set(struct db *db, int64_t id, const char *column,
+	    const char *value, struct dp_error *err);
+/* running -> success | failed, with message (and version when known). */
+int	 queue_finish(struct db *db, int64_t id, int ok, const char *version,
+	    const char *message, struct dp_error *err);
+/* running -> queued (the process died without finishing). */
+int	 queue_requeue(struct db *db, int64_t id, struct dp_error *err);
+/* Every running row; caller queue_build_done()s each and frees *out. */
+int	 queue_list_running(struct db *db, struct queue_build **out,
+	    size_t *nout, struct dp_error *err);
+/* Number of running builds. */
+int	 queue_running(struct db *db, int64_t *n, struct dp_error *err);
+/* Versions built so far for watch (builds that succeeded and pool
+ * packages with origin build:<watch>).  Caller strv_free()s. */
+int	 queue_versions(struct db *db, const char *watch, int64_t except,
+	    char ***out, struct dp_error *err);
+/* Pool packages with origin build:<watch> and this version: count. */
+int	 queue_ingested(struct db *db, const char *watch, const char *version,
+	    int64_t *n, struct dp_error *err);
+
+/* watches table. */
+int	 watchdb_get_inputs(struct db *db, const char *watch, char **inputs,
+	    struct dp_error *err);
+/* Record a poll: error NULL = success (clears last_error); inputs (when
+ * not NULL) become last_inputs, and last_change is set when changed. */
+int	 watchdb_polled(struct db *db, const char *watch, const char *inputs,
+	    int changed, const char *error, struct dp_error *err);
+int	 watchdb_set_error(struct db *db, const char *watch, const char *error,
+	    struct dp_error *err);
+/* Seconds since the last poll of watch, or -1 when never polled. */
+long	 watchdb_since_poll(struct db *db, const char *watch);
+
+/* ---- poll.c ----------------------------------------------------------- */
+
+struct poll_result {
+	int	 changed;	/* new inputs (and a build was queued) */
+	int64_t	 build_id;	/* the queued build, or 0 */
+	char	*inputs;
+	char	*summary;	/* one line for humans */
+};
+void	 poll_result_done(struct poll_result *);
+
+/*
+ * Poll watch w now.  Git: fetch, compare the heads with the last inputs,
+ * queue a build when they differ (not with dry_run).  Apt: import through
+ * upstream_apt_sync.  Apt-source: queue a source check.  The outcome is
+ * recorded in the watches table (last_error on failure).
+ */
+int	 poll_watch(struct db *db, const struct config *cfg,
+	    const struct conf_watch *w, int dry_run, char ***fetched,
+	    struct poll_result *res, struct dp_error *err);
+
+/* ---- build.c ---------------------------------------------------------- */
+
+/*
+ * Run build id (already marked running) to the end and record its
+ * outcome in the builds table.  Runs in the build child process with its
+ * own database connection.  0 when the build succeeded.
+ */
+int	 build_run(struct db *db, const struct config *cfg, int64_t id,
+	    struct dp_error *err);
+
+/* State-Dir/build/<id> and State-Dir/logs/build-<id>.log.  Caller frees. */
+char	*build_dir(const struct config *cfg, int64_t id);
+char	*build_log_path(const struct config *cfg, int64_t id);
+
+/* Kill every process of session sid whose working directory is under
+ * dir (leftovers of a build child).  Number of processes signalled. */
+int	 build_kill_session(pid_t sid, const char *dir);
+
+#endif

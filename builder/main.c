@@ -1,0 +1,497 @@
+/*
+ * main.c - debpipe-builder: the daemon loop.
+ *
+ * One loop (daemon_wait, woken at least every second): answer CLI
+ * requests (requests table, kinds "check" and "build"), poll the watches
+ * whose Interval has passed, start queued builds in child processes (at
+ * most Max-Builds at once, one per watch), reap them and enforce the
+ * build timeout.  Polls of git watches run in the loop (they only fetch
+ * into local mirrors); builds never do.
+ *
+ * A build child is the leader of its own session and dies with the
+ * daemon (PR_SET_PDEATHSIG); whatever it started is found again through
+ * its session id and working directory (State-Dir/build/<id>) and killed
+ * when the daemon starts again, and the build row is queued again.  Only
+ * one builder runs per State-Dir (State-Dir/builder.lock).
+ */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "builder.h"
+#include "daemon.h"
+#include "fsutil.h"
+#include "log.h"
+#include "xmalloc.h"
+
+#define HEARTBEAT_SECS		5
+#define TIMEOUT_MARGIN		300	/* on top of the build timeout */
+
+struct job {
+	int64_t	 id;
+	pid_t	 pid;
+	char	*watch;
+	time_t	 started;
+	long	 timeout;
+	int	 killed;
+};
+
+struct builder {
+	struct daemon	 d;
+	int		 lockfd;
+	struct job	*jobs;
+	size_t		 njobs;
+	time_t		*next_poll;	/* per cfg->watches[i] */
+	size_t		 nnext;
+	int		 failures;	/* for --once's exit status */
+};
+
+static const char usage_extra[] =
+    "Watches the repositories in watch.d/, builds or imports packages when\n"
+    "they change and adds them to the pool.  With --once: poll every\n"
+    "watch, run every queued build, wait for them, exit (1 if one failed).\n";
+
+static void
+schedule_init(struct builder *bl)
+{
+	const struct config	*cfg = bl->d.cfg;
+	time_t			 now = time(NULL);
+	long			 since;
+	size_t			 i;
+
+	free(bl->next_poll);
+	bl->nnext = cfg->nwatches;
+	bl->next_poll = xcalloc(bl->nnext + 1, sizeof(time_t));
+	for (i = 0; i < cfg->nwatches; i++) {
+		since = watchdb_since_poll(bl->d.db, cfg->watches[i].name);
+		if (since < 0 || since >= cfg->watches[i].interval)
+			bl->next_poll[i] = now;
+		else
+			bl->next_poll[i] = now + cfg->watches[i].interval -
+			    since;
+	}
+}
+
+static void
+poll_one(struct builder *bl, const struct conf_watch *w, char ***fetched)
+{
+	struct poll_result	res;
+	struct dp_error		err;
+
+	if (poll_watch(bl->d.db, bl->d.cfg, w, 0, fetched, &res, &err) == -1) {
+		log_warnx("watch %s: %s", w->name, dp_error_str(&err));
+		bl->failures++;
+	} else if (res.changed || log_getverbose() > 0)
+		log_info("%s", res.summary);
+	poll_result_done(&res);
+}
+
+/* Poll every watch that is due (all of them with force). */
+static void
+poll_due(struct builder *bl, int force)
+{
+	const struct config	*cfg = bl->d.cfg;
+	char			**fetched = NULL;
+	time_t			 now = time(NULL);
+	size_t			 i;
+
+	for (i = 0; i < cfg->nwatches && i < bl->nnext; i++) {
+		if (!force && bl->next_poll[i] > now)
+			continue;
+		poll_one(bl, &cfg->watches[i], &fetched);
+		bl->next_poll[i] = time(NULL) + cfg->watches[i].interval;
+	}
+	strv_free(fetched);
+}
+
+static void
+request_done(struct builder *bl, int64_t id)
+{
+	sqlite3_stmt	*st = NULL;
+	struct dp_error	 err;
+
+	if (db_prepare(bl->d.db, "UPDATE requests SET done = ? WHERE id = ?",
+	    &st, &err) == -1) {
+		log_warnx("%s", dp_error_str(&err));
+		return;
+	}
+	sqlite3_bind_text(st, 1, db_now(), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, id);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		log_warnx("request %lld: %s", (long long)id,
+		    sqlite3_errmsg(db_handle(bl->d.db)));
+	sqlite3_finalize(st);
+}
+
+/* The CLI's requests: "check NAME" polls now, "build NAME" queues. */
+static void
+handle_requests(struct builder *bl)
+{
+	sqlite3_stmt		*st = NULL;
+	struct dp_error		 err;
+	int64_t			*ids = NULL, bid;
+	char			**kinds = NULL, **args = NULL;
+	size_t			 n = 0, i, w;
+	const struct conf_watch	*cw;
+
+	if (db_prepare(bl->d.db, "SELECT id, kind, arg FROM requests WHERE "
+	    "done IS NULL AND kind IN ('check', 'build') ORDER BY id", &st,
+	    &err) == -1) {
+		log_warnx("%s", dp_error_str(&err));
+		return;
+	}
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *k = (const char *)sqlite3_column_text(st, 1);
+		const char *a = (const char *)sqlite3_column_text(st, 2);
+
+		ids = xreallocarray(ids, n + 1, sizeof(*ids));
+		kinds = xreallocarray(kinds, n + 2, sizeof(*kinds));
+		args = xreallocarray(args, n + 2, sizeof(*args));
+		ids[n] = sqlite3_column_int64(st, 0);
+		kinds[n] = xstrdup(k);
+		args[n] = xstrdup(a != NULL ? a : "");
+		n++;
+		kinds[n] = args[n] = NULL;
+	}
+	sqlite3_finalize(st);
+	for (i = 0; i < n; i++) {
+		if ((cw = config_watch_find(bl->d.cfg, args[i])) == NULL) {
+			log_warnx("request %lld: no watch '%s'",
+			    (long long)ids[i], args[i]);
+		} else if (strcmp(kinds[i], "check") == 0) {
+			log_info("checking %s (requested)", cw->name);
+			poll_one(bl, cw, NULL);
+			for (w = 0; w < bl->nnext; w++)
+				if (&bl->d.cfg->watches[w] == cw)
+					bl->next_poll[w] = time(NULL) +
+					    cw->interval;
+		} else if (queue_add(bl->d.db, cw->name, NULL, &bid, &err)
+		    == -1)
+			log_warnx("%s", dp_error_str(&err));
+		else
+			log_info("build %lld of %s queued (requested)",
+			    (long long)bid, cw->name);
+		request_done(bl, ids[i]);
+	}
+	free(ids);
+	strv_free(kinds);
+	strv_free(args);
+}
+
+/* ---- build children --------------------------------------------------- */
+
+static void __attribute__((noreturn))
+child_main(struct builder *bl, int64_t id, pid_t parent)
+{
+	struct db	*db = NULL;
+	struct dp_error	 err;
+	char		*path;
+	int		 rc;
+
+	/* Own session (so leftovers can be found), die with the daemon. */
+	setsid();
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(1);
+	close(bl->lockfd);
+	signal(SIGCHLD, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	/* A connection of our own: never use the parent's across fork. */
+	path = config_db_path(bl->d.cfg);
+	if (db_open(path, &db, &err) == -1) {
+		log_warnx("build %lld: %s", (long long)id, dp_error_str(&err));
+		_exit(2);
+	}
+	free(path);
+	rc = build_run(db, bl->d.cfg, id, &err);
+	if (rc == -1)
+		log_debug("build %lld: %s", (long long)id, dp_error_str(&err));
+	db_close(db);
+	_exit(rc == 0 ? 0 : 1);
+}
+
+static long
+watch_timeout(const struct config *cfg, const char *name)
+{
+	const struct conf_watch *w = config_watch_find(cfg, name);
+
+	if (w != NULL && w->build_timeout > 0)
+		return w->build_timeout;
+	return cfg->build_timeout > 0 ? cfg->build_timeout : 3600;
+}
+
+/* Start queued builds while there is room. */
+static void
+start_builds(struct builder *bl)
+{
+	struct queue_build	 row;
+	struct dp_error		 err;
+	struct job		*j;
+	size_t			 max;
+	pid_t			 pid, self = getpid();
+	int			 rc;
+
+	max = bl->d.cfg->max_builds > 0 ? (size_t)bl->d.cfg->max_builds : 1;
+	while (bl->njobs < max) {
+		if ((rc = queue_next(bl->d.db, &row, &err)) == -1) {
+			log_warnx("%s", dp_error_str(&err));
+			return;
+		}
+		if (rc == 1)
+			return;
+		/* Running (pid 0) before the fork: a crash in between leaves
+		 * a row that start-up queues again. */
+		if (queue_start(bl->d.db, row.id, 0, &err) == -1) {
+			log_warnx("%s", dp_error_str(&err));
+			queue_build_done(&row);
+			return;
+		}
+		if ((pid = fork()) == -1) {
+			log_warn("fork");
+			queue_requeue(bl->d.db, row.id, NULL);
+			queue_build_done(&row);
+			return;
+		}
+		if (pid == 0)
+			child_main(bl, row.id, self);
+		if (queue_set_pid(bl->d.db, row.id, pid, &err) == -1)
+			log_warnx("%s", dp_error_str(&err));
+		bl->jobs = xreallocarray(bl->jobs, bl->njobs + 1,
+		    sizeof(*bl->jobs));
+		j = &bl->jobs[bl->njobs++];
+		memset(j, 0, sizeof(*j));
+		j->id = row.id;
+		j->pid = pid;
+		j->watch = xstrdup(row.watch);
+		j->started = time(NULL);
+		j->timeout = watch_timeout(bl->d.cfg, row.watch);
+		log_info("build %lld of %s started (pid %ld)",
+		    (long long)row.id, row.watch, (long)pid);
+		queue_build_done(&row);
+	}
+}
+
+static void
+kill_job(struct builder *bl, struct job *j)
+{
+	char *dir = build_dir(bl->d.cfg, j->id);
+
+	build_kill_session(j->pid, dir);
+	kill(j->pid, SIGKILL);
+	free(dir);
+}
+
+/* A child has gone: make sure its row is finished. */
+static void
+job_ended(struct builder *bl, struct job *j, int status)
+{
+	struct queue_build	 row;
+	struct dp_error		 err;
+	char			*msg = NULL;
+
+	/* Anything it left running in its session. */
+	kill_job(bl, j);
+	if (queue_get(bl->d.db, j->id, &row, &err) == -1) {
+		/* An apt-source check with nothing new removes its row. */
+		if (err.code != DP_ERR_NOTFOUND)
+			log_warnx("%s", dp_error_str(&err));
+		return;
+	}
+	if (strcmp(row.state, "running") == 0) {
+		if (j->killed)
+			msg = xasprintf("killed: the build ran longer than its "
+			    "timeout of %ld s", j->timeout);
+		else if (WIFSIGNALED(status))
+			msg = xasprintf("the build process was killed by "
+			    "signal %d", WTERMSIG(status));
+		else
+			msg = xasprintf("the build process exited with status "
+			    "%d without recording a result",
+			    WEXITSTATUS(status));
+		if (queue_finish(bl->d.db, j->id, 0, NULL, msg, &err) == -1 ||
+		    watchdb_set_error(bl->d.db, j->watch, msg, &err) == -1)
+			log_warnx("%s", dp_error_str(&err));
+		queue_build_done(&row);
+		if (queue_get(bl->d.db, j->id, &row, &err) == -1)
+			return;
+	}
+	if (strcmp(row.state, "success") == 0)
+		log_info("build %lld of %s: %s", (long long)j->id, j->watch,
+		    row.version != NULL ? row.version : "done");
+	else {
+		bl->failures++;
+		log_warnx("build %lld of %s failed: %s", (long long)j->id,
+		    j->watch, row.message != NULL ? row.message : "?");
+	}
+	free(msg);
+	queue_build_done(&row);
+}
+
+static void
+reap_jobs(struct builder *bl)
+{
+	size_t	i = 0;
+	int	status;
+	time_t	now = time(NULL);
+
+	while (i < bl->njobs) {
+		struct job *j = &bl->jobs[i];
+
+		if (waitpid(j->pid, &status, WNOHANG) == j->pid) {
+			job_ended(bl, j, status);
+			free(j->watch);
+			bl->jobs[i] = bl->jobs[--bl->njobs];
+			continue;
+		}
+		if (!j->killed && now - j->started > j->timeout +
+		    TIMEOUT_MARGIN) {
+			log_warnx("build %lld of %s: over its timeout, killing",
+			    (long long)j->id, j->watch);
+			j->killed = 1;
+			kill_job(bl, j);
+		}
+		i++;
+	}
+}
+
+/* SIGTERM: stop the builds and queue them again for the next start. */
+static void
+stop_jobs(struct builder *bl)
+{
+	struct dp_error	err;
+	int		status;
+	size_t		i;
+
+	for (i = 0; i < bl->njobs; i++) {
+		kill_job(bl, &bl->jobs[i]);
+		waitpid(bl->jobs[i].pid, &status, 0);
+		if (queue_requeue(bl->d.db, bl->jobs[i].id, &err) == -1)
+			log_warnx("%s", dp_error_str(&err));
+		else
+			log_info("build %lld of %s stopped; queued again",
+			    (long long)bl->jobs[i].id, bl->jobs[i].watch);
+		free(bl->jobs[i].watch);
+	}
+	bl->njobs = 0;
+}
+
+/* Start-up: whatever was running belonged to a builder that is gone. */
+static void
+recover(struct builder *bl)
+{
+	struct queue_build	*rows = NULL;
+	struct dp_error		 err;
+	size_t			 n = 0, i;
+	char			*dir;
+	int			 killed;
+
+	if (queue_list_running(bl->d.db, &rows, &n, &err) == -1)
+		fatalx("%s", dp_error_str(&err));
+	for (i = 0; i < n; i++) {
+		dir = build_dir(bl->d.cfg, rows[i].id);
+		killed = build_kill_session((pid_t)rows[i].pid, dir);
+		free(dir);
+		if (queue_requeue(bl->d.db, rows[i].id, &err) == -1)
+			fatalx("%s", dp_error_str(&err));
+		log_info("build %lld of %s was interrupted (attempt %d%s); "
+		    "queued again", (long long)rows[i].id, rows[i].watch,
+		    rows[i].attempts, killed > 0 ? ", leftovers killed" : "");
+		queue_build_done(&rows[i]);
+	}
+	free(rows);
+}
+
+static void
+heartbeat(struct builder *bl, time_t *last)
+{
+	struct dp_error	err;
+	time_t		now = time(NULL);
+
+	if (now - *last < HEARTBEAT_SECS)
+		return;
+	*last = now;
+	if (db_daemon_heartbeat(bl->d.db, BUILDER_DAEMON_NAME, &err) == -1)
+		log_warnx("%s", dp_error_str(&err));
+}
+
+static int
+run_once(struct builder *bl)
+{
+	enum daemon_event ev;
+
+	handle_requests(bl);
+	poll_due(bl, 1);
+	for (;;) {
+		reap_jobs(bl);
+		start_builds(bl);
+		if (bl->njobs == 0)
+			break;
+		ev = daemon_wait(&bl->d, -1, 500);
+		if (ev == DAEMON_EV_TERM) {
+			stop_jobs(bl);
+			return 1;
+		}
+	}
+	return bl->failures > 0 ? 1 : 0;
+}
+
+static void
+run_loop(struct builder *bl)
+{
+	enum daemon_event	ev;
+	time_t			last_beat = 0;
+
+	for (;;) {
+		heartbeat(bl, &last_beat);
+		handle_requests(bl);
+		poll_due(bl, 0);
+		reap_jobs(bl);
+		start_builds(bl);
+		ev = daemon_wait(&bl->d, -1, 1000);
+		if (ev == DAEMON_EV_TERM)
+			break;
+		if (ev == DAEMON_EV_HUP)
+			schedule_init(bl);
+	}
+	stop_jobs(bl);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct builder	 bl;
+	struct dp_error	 err;
+	char		*lockpath;
+	int		 rv = 0;
+
+	memset(&bl, 0, sizeof(bl));
+	daemon_start(&bl.d, BUILDER_DAEMON_NAME, argc, argv, usage_extra);
+	gitw_init();
+	lockpath = fs_join(bl.d.cfg->state_dir, "builder.lock");
+	if ((bl.lockfd = fs_lock(lockpath, 0, &err)) == -1)
+		fatalx("%s (is another debpipe-builder running?)",
+		    dp_error_str(&err));
+	free(lockpath);
+	recover(&bl);
+	schedule_init(&bl);
+	if (bl.d.once)
+		rv = run_once(&bl);
+	else
+		run_loop(&bl);
+	free(bl.jobs);
+	free(bl.next_poll);
+	close(bl.lockfd);
+	daemon_stop(&bl.d);
+	return rv;
+}

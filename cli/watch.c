@@ -1,0 +1,664 @@
+/*
+ * cli/watch.c - debpipe watch list | check NAME [--dry-run],
+ * debpipe build NAME, debpipe builds [--failed], debpipe log BUILD-ID.
+ *
+ * `watch check` hands the poll to a running debpipe-builder (requests
+ * table) and waits for it; with no builder running (no fresh heartbeat in
+ * the daemons table) it polls by itself, under the builder's lock.
+ */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../builder/builder.h"
+#include "cli.h"
+#include "fsutil.h"
+#include "xmalloc.h"
+
+#define HEARTBEAT_FRESH	30	/* seconds */
+#define CHECK_WAIT	120	/* seconds to wait for the builder */
+
+static const char *
+type_name(enum watch_type t)
+{
+	switch (t) {
+	case WATCH_GIT:
+		return "git";
+	case WATCH_APT:
+		return "apt";
+	case WATCH_APT_SOURCE:
+		return "apt-source";
+	}
+	return "?";
+}
+
+static const char *
+col(sqlite3_stmt *st, int i)
+{
+	const unsigned char *s = sqlite3_column_text(st, i);
+
+	return s != NULL ? (const char *)s : "";
+}
+
+static json_t *
+col_json(sqlite3_stmt *st, int i)
+{
+	switch (sqlite3_column_type(st, i)) {
+	case SQLITE_NULL:
+		return json_null();
+	case SQLITE_INTEGER:
+		return json_integer(sqlite3_column_int64(st, i));
+	default:
+		return json_string(col(st, i));
+	}
+}
+
+static void
+json_print(json_t *o)
+{
+	char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+	if (s != NULL)
+		printf("%s\n", s);
+	free(s);
+}
+
+/* Options shared by the subcommands: --json, --help; others by the caller. */
+static int
+want_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h")
+		    == 0)
+			return 1;
+	return 0;
+}
+
+/* Is a builder daemon alive?  Its pid, or 0. */
+static long
+builder_alive(struct db *db)
+{
+	sqlite3_stmt	*st = NULL;
+	long		 pid = 0, age;
+
+	if (db_prepare(db, "SELECT pid, CAST(strftime('%s','now') - "
+	    "strftime('%s', heartbeat) AS INTEGER) FROM daemons WHERE "
+	    "name = ?", &st, NULL) == -1)
+		return 0;
+	sqlite3_bind_text(st, 1, BUILDER_DAEMON_NAME, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		pid = (long)sqlite3_column_int64(st, 0);
+		age = (long)sqlite3_column_int64(st, 1);
+		if (age > HEARTBEAT_FRESH || pid <= 0 ||
+		    (kill((pid_t)pid, 0) == -1 && errno == ESRCH))
+			pid = 0;
+	}
+	sqlite3_finalize(st);
+	return pid;
+}
+
+/* ---- watch list ------------------------------------------------------- */
+
+static int
+watch_list(struct cli *c)
+{
+	json_t	*arr = json_array();
+	size_t	 i, j;
+
+	for (i = 0; i < c->cfg->nwatches; i++) {
+		const struct conf_watch	*w = &c->cfg->watches[i];
+		json_t			*o = json_object(), *m;
+		sqlite3_stmt		*st = NULL;
+
+		json_object_set_new(o, "name", json_string(w->name));
+		json_object_set_new(o, "type", json_string(type_name(w->type)));
+		json_object_set_new(o, "url", json_string(w->url));
+		if (w->type == WATCH_GIT) {
+			json_object_set_new(o, "branch",
+			    json_string(w->branch));
+			m = json_array();
+			for (j = 0; j < w->nmerges; j++) {
+				json_t *mo = json_object();
+
+				json_object_set_new(mo, "url",
+				    json_string(w->merges[j].url));
+				json_object_set_new(mo, "branch",
+				    json_string(w->merges[j].branch));
+				json_array_append_new(m, mo);
+			}
+			json_object_set_new(o, "merges", m);
+		} else
+			json_object_set_new(o, "suite", w->suite != NULL ?
+			    json_string(w->suite) : json_null());
+		json_object_set_new(o, "distribution", json_string(w->dist));
+		json_object_set_new(o, "component", w->component != NULL ?
+		    json_string(w->component) : json_null());
+		json_object_set_new(o, "interval", json_integer(w->interval));
+		if (db_prepare(c->db, "SELECT last_poll, last_change, "
+		    "last_inputs, last_error, (SELECT id FROM builds WHERE "
+		    "watch = ?1 ORDER BY id DESC LIMIT 1), (SELECT state FROM "
+		    "builds WHERE watch = ?1 ORDER BY id DESC LIMIT 1), (SELECT "
+		    "version FROM builds WHERE watch = ?1 AND state = 'success' "
+		    "ORDER BY id DESC LIMIT 1) FROM (SELECT 1) LEFT JOIN watches"
+		    " ON name = ?1", &st, NULL) == 0) {
+			static const char *const k[] = { "last_poll",
+			    "last_change", "last_inputs", "last_error",
+			    "last_build", "last_build_state",
+			    "last_good_version" };
+
+			sqlite3_bind_text(st, 1, w->name, -1, SQLITE_STATIC);
+			if (sqlite3_step(st) == SQLITE_ROW)
+				for (j = 0; j < 7; j++)
+					json_object_set_new(o, k[j],
+					    col_json(st, (int)j));
+			sqlite3_finalize(st);
+		}
+		json_array_append_new(arr, o);
+	}
+	if (c->json) {
+		json_t *top = json_object();
+
+		json_object_set_new(top, "watches", arr);
+		json_print(top);
+		json_decref(top);
+		return EXIT_OK;
+	}
+	if (json_array_size(arr) == 0)
+		printf("no watches configured (%s)\n", c->cfg->watch_dir);
+	else
+		printf("%-20s %-10s %-10s %-20s %-8s %s\n", "WATCH", "TYPE",
+		    "DIST", "LAST POLL", "BUILD", "VERSION / ERROR");
+	for (i = 0; i < json_array_size(arr); i++) {
+		json_t		*o = json_array_get(arr, i);
+		const char	*e = json_string_value(json_object_get(o,
+		    "last_error"));
+		const char	*v = json_string_value(json_object_get(o,
+		    "last_good_version"));
+		const char	*p = json_string_value(json_object_get(o,
+		    "last_poll"));
+		const char	*bs = json_string_value(json_object_get(o,
+		    "last_build_state"));
+
+		printf("%-20s %-10s %-10s %-20s %-8s %s%s\n",
+		    json_string_value(json_object_get(o, "name")),
+		    json_string_value(json_object_get(o, "type")),
+		    json_string_value(json_object_get(o, "distribution")),
+		    p != NULL ? p : "never", bs != NULL ? bs : "-",
+		    e != NULL ? "error: " : "", e != NULL ? e :
+		    v != NULL ? v : "-");
+	}
+	json_decref(arr);
+	return EXIT_OK;
+}
+
+/* ---- watch check ------------------------------------------------------ */
+
+static int
+print_watch_state(struct cli *c, const char *name, const char *summary)
+{
+	sqlite3_stmt	*st = NULL;
+	json_t		*o = json_object();
+	int		 rv = EXIT_OK;
+
+	json_object_set_new(o, "watch", json_string(name));
+	if (summary != NULL)
+		json_object_set_new(o, "summary", json_string(summary));
+	if (db_prepare(c->db, "SELECT last_poll, last_inputs, last_error, "
+	    "(SELECT id FROM builds WHERE watch = ?1 AND state IN "
+	    "('queued', 'running') ORDER BY id LIMIT 1) FROM watches WHERE "
+	    "name = ?1", &st, NULL) == 0) {
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			json_object_set_new(o, "last_poll", col_json(st, 0));
+			json_object_set_new(o, "last_inputs", col_json(st, 1));
+			json_object_set_new(o, "last_error", col_json(st, 2));
+			json_object_set_new(o, "pending_build",
+			    col_json(st, 3));
+			if (sqlite3_column_type(st, 2) != SQLITE_NULL)
+				rv = EXIT_FAIL;
+		}
+		sqlite3_finalize(st);
+	}
+	if (c->json)
+		json_print(o);
+	else {
+		json_t *e = json_object_get(o, "last_error");
+		json_t *b = json_object_get(o, "pending_build");
+
+		if (summary != NULL)
+			printf("%s\n", summary);
+		if (json_is_string(e))
+			cli_err("watch %s: %s", name, json_string_value(e));
+		else if (json_is_integer(b) && summary == NULL)
+			printf("%s: build %lld queued\n", name,
+			    (long long)json_integer_value(b));
+		else if (summary == NULL)
+			printf("%s: checked, %s\n", name,
+			    json_is_string(json_object_get(o, "last_inputs")) ?
+			    json_string_value(json_object_get(o,
+			    "last_inputs")) : "nothing new");
+	}
+	json_decref(o);
+	return rv;
+}
+
+static int
+check_via_daemon(struct cli *c, const char *name)
+{
+	struct dp_error	 err;
+	sqlite3_stmt	*st = NULL;
+	int64_t		 id;
+	time_t		 until = time(NULL) + CHECK_WAIT;
+	int		 done = 0;
+
+	if (db_request_add(c->db, "check", name, &err) == -1) {
+		cli_err("%s", dp_error_str(&err));
+		return EXIT_FAIL;
+	}
+	id = sqlite3_last_insert_rowid(db_handle(c->db));
+	while (!done && time(NULL) < until) {
+		usleep(200000);
+		if (db_prepare(c->db, "SELECT done IS NOT NULL FROM requests "
+		    "WHERE id = ?", &st, &err) == -1)
+			break;
+		sqlite3_bind_int64(st, 1, id);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			done = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+	}
+	if (!done) {
+		cli_err("watch %s: the builder has not answered within %d s; "
+		    "the check stays queued", name, CHECK_WAIT);
+		return EXIT_FAIL;
+	}
+	return print_watch_state(c, name, NULL);
+}
+
+static int
+check_here(struct cli *c, const struct conf_watch *w, int dry_run)
+{
+	struct poll_result	 res;
+	struct dp_error		 err;
+	char			*lockpath;
+	int			 lockfd = -1, rv;
+
+	gitw_init();
+	if (!dry_run) {
+		/* Not while a debpipe-builder --once works on the mirrors. */
+		lockpath = fs_join(c->cfg->state_dir, "builder.lock");
+		lockfd = fs_lock(lockpath, 1, &err);
+		free(lockpath);
+		if (lockfd == -1) {
+			cli_err("%s", dp_error_str(&err));
+			return EXIT_FAIL;
+		}
+	}
+	rv = poll_watch(c->db, c->cfg, w, dry_run, NULL, &res, &err);
+	if (lockfd != -1)
+		close(lockfd);
+	if (rv == -1) {
+		if (c->json) {
+			json_t *o = json_object();
+
+			json_object_set_new(o, "watch", json_string(w->name));
+			json_object_set_new(o, "error",
+			    json_string(dp_error_str(&err)));
+			json_print(o);
+			json_decref(o);
+		}
+		cli_err("watch %s: %s", w->name, dp_error_str(&err));
+		return EXIT_FAIL;
+	}
+	if (dry_run) {
+		if (c->json) {
+			json_t *o = json_object();
+
+			json_object_set_new(o, "watch", json_string(w->name));
+			json_object_set_new(o, "changed",
+			    json_boolean(res.changed));
+			json_object_set_new(o, "inputs", res.inputs != NULL ?
+			    json_string(res.inputs) : json_null());
+			json_object_set_new(o, "summary",
+			    json_string(res.summary));
+			json_print(o);
+			json_decref(o);
+		} else
+			printf("%s\n", res.summary);
+		poll_result_done(&res);
+		return EXIT_OK;
+	}
+	rv = print_watch_state(c, w->name, res.summary);
+	poll_result_done(&res);
+	return rv;
+}
+
+static int
+watch_check(struct cli *c, int argc, char **argv)
+{
+	const struct conf_watch	*w;
+	const char		*name = NULL;
+	int			 dry_run = 0, i;
+
+	for (i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--dry-run") == 0 ||
+		    strcmp(argv[i], "-n") == 0)
+			dry_run = 1;
+		else if (strcmp(argv[i], "--json") == 0)
+			c->json = 1;
+		else if (argv[i][0] == '-') {
+			cli_err("watch check: unknown option '%s'", argv[i]);
+			return EXIT_USAGE;
+		} else if (name == NULL)
+			name = argv[i];
+		else {
+			cli_err("watch check: one watch at a time");
+			return EXIT_USAGE;
+		}
+	}
+	if (name == NULL) {
+		cli_err("usage: debpipe watch check NAME [--dry-run]");
+		return EXIT_USAGE;
+	}
+	if (cli_open_db(c) == -1)
+		return EXIT_FAIL;
+	if ((w = config_watch_find(c->cfg, name)) == NULL) {
+		cli_err("no watch '%s' (see debpipe watch list)", name);
+		return EXIT_FAIL;
+	}
+	if (!dry_run && builder_alive(c->db) != 0)
+		return check_via_daemon(c, name);
+	return check_here(c, w, dry_run);
+}
+
+int
+cmd_watch(struct cli *c, int argc, char **argv)
+{
+	int i;
+
+	if (argc < 2 || want_help(argc, argv)) {
+		printf("usage: debpipe [--config FILE] watch list [--json]\n"
+		    "       debpipe [--config FILE] watch check NAME "
+		    "[--dry-run] [--json]\n"
+		    "\nlist: the configured watches and their state.\n"
+		    "check: poll that upstream now (through the running "
+		    "debpipe-builder,\nor here when none runs); --dry-run "
+		    "reports what changed and queues\nnothing.\n");
+		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	}
+	if (strcmp(argv[1], "list") == 0) {
+		for (i = 2; i < argc; i++) {
+			if (strcmp(argv[i], "--json") == 0)
+				c->json = 1;
+			else {
+				cli_err("watch list: unexpected argument '%s'",
+				    argv[i]);
+				return EXIT_USAGE;
+			}
+		}
+		if (cli_open_db(c) == -1)
+			return EXIT_FAIL;
+		return watch_list(c);
+	}
+	if (strcmp(argv[1], "check") == 0)
+		return watch_check(c, argc, argv);
+	cli_err("watch: unknown subcommand '%s' (list, check)", argv[1]);
+	return EXIT_USAGE;
+}
+
+/* ---- build ------------------------------------------------------------ */
+
+int
+cmd_build(struct cli *c, int argc, char **argv)
+{
+	const struct conf_watch	*w;
+	struct dp_error		 err;
+	int64_t			 id;
+	int			 i, alive;
+	const char		*name = NULL;
+
+	if (want_help(argc, argv)) {
+		printf("usage: debpipe [--config FILE] build NAME [--json]\n"
+		    "\nQueue a build (git, apt-source) or an import (apt) of "
+		    "watch NAME now,\nfrom what its upstream holds when the "
+		    "build starts.\n");
+		return EXIT_OK;
+	}
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			c->json = 1;
+		else if (argv[i][0] == '-' || name != NULL) {
+			cli_err("usage: debpipe build NAME");
+			return EXIT_USAGE;
+		} else
+			name = argv[i];
+	}
+	if (name == NULL) {
+		cli_err("usage: debpipe build NAME");
+		return EXIT_USAGE;
+	}
+	if (cli_open_db(c) == -1)
+		return EXIT_FAIL;
+	if ((w = config_watch_find(c->cfg, name)) == NULL) {
+		cli_err("no watch '%s' (see debpipe watch list)", name);
+		return EXIT_FAIL;
+	}
+	if (queue_add(c->db, w->name, NULL, &id, &err) == -1) {
+		cli_err("%s", dp_error_str(&err));
+		return EXIT_FAIL;
+	}
+	alive = builder_alive(c->db) != 0;
+	if (c->json) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "build", json_integer(id));
+		json_object_set_new(o, "watch", json_string(w->name));
+		json_object_set_new(o, "builder_running", json_boolean(alive));
+		json_print(o);
+		json_decref(o);
+	} else
+		printf("build %lld of %s queued%s\n", (long long)id, w->name,
+		    alive ? "" : " (no debpipe-builder is running: it starts "
+		    "when one runs)");
+	return EXIT_OK;
+}
+
+/* ---- builds ----------------------------------------------------------- */
+
+int
+cmd_builds(struct cli *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "failed", no_argument, NULL, 'f' },
+		{ "watch", required_argument, NULL, 'w' },
+		{ "limit", required_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	sqlite3_stmt	*st = NULL;
+	struct dp_error	 err;
+	json_t		*arr, *top;
+	const char	*watch = NULL;
+	char		*end;
+	long		 limit = 20;
+	int		 ch, failed = 0, n, i;
+	size_t		 k;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "+fw:n:jh", longopts, NULL))
+	    != -1) {
+		switch (ch) {
+		case 'f':
+			failed = 1;
+			break;
+		case 'w':
+			watch = optarg;
+			break;
+		case 'n':
+			limit = strtol(optarg, &end, 10);
+			if (*end != '\0' || limit <= 0) {
+				cli_err("builds: --limit wants a positive "
+				    "number");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'j':
+			c->json = 1;
+			break;
+		case 'h':
+			printf("usage: debpipe [--config FILE] builds "
+			    "[--failed] [--watch NAME] [--limit N] [--json]\n"
+			    "\nThe most recent builds, newest first (default "
+			    "20); --failed: only\nthe failed ones.\n");
+			return EXIT_OK;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		cli_err("builds: unexpected argument '%s'", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (cli_open_db(c) == -1)
+		return EXIT_FAIL;
+	if (db_prepare(c->db, "SELECT id, watch, state, version, inputs, "
+	    "queued, started, finished, attempts, message, log_path FROM "
+	    "builds WHERE (?1 = 0 OR state = 'failed') AND (?2 IS NULL OR "
+	    "watch = ?2) ORDER BY id DESC LIMIT ?3", &st, &err) == -1) {
+		cli_err("%s", dp_error_str(&err));
+		return EXIT_FAIL;
+	}
+	sqlite3_bind_int(st, 1, failed);
+	sqlite3_bind_text(st, 2, watch, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, limit);
+	arr = json_array();
+	n = sqlite3_column_count(st);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		json_t *o = json_object();
+
+		for (i = 0; i < n; i++)
+			json_object_set_new(o, sqlite3_column_name(st, i),
+			    col_json(st, i));
+		json_array_append_new(arr, o);
+	}
+	sqlite3_finalize(st);
+	if (c->json) {
+		top = json_object();
+		json_object_set_new(top, "builds", arr);
+		json_print(top);
+		json_decref(top);
+		return EXIT_OK;
+	}
+	if (json_array_size(arr) == 0)
+		printf(failed ? "no failed builds\n" : "no builds yet\n");
+	for (k = 0; k < json_array_size(arr); k++) {
+		json_t		*o = json_array_get(arr, k);
+		const char	*v = json_string_value(json_object_get(o,
+		    "version"));
+		const char	*t = json_string_value(json_object_get(o,
+		    "finished"));
+		const char	*m = json_string_value(json_object_get(o,
+		    "message"));
+
+		if (t == NULL)
+			t = json_string_value(json_object_get(o, "queued"));
+		printf("%-6lld %-20s %-8s %-20s %s\n",
+		    (long long)json_integer_value(json_object_get(o, "id")),
+		    json_string_value(json_object_get(o, "watch")),
+		    json_string_value(json_object_get(o, "state")),
+		    t != NULL ? t : "", v != NULL ? v : "-");
+		if (m != NULL)
+			printf("       %s\n", m);
+	}
+	json_decref(arr);
+	return EXIT_OK;
+}
+
+/* ---- log -------------------------------------------------------------- */
+
+int
+cmd_log(struct cli *c, int argc, char **argv)
+{
+	sqlite3_stmt	*st = NULL;
+	struct dp_error	 err;
+	char		*end, *path = NULL, *data = NULL;
+	size_t		 len;
+	long long	 id;
+	int		 rv = EXIT_FAIL, i;
+	const char	*arg = NULL;
+
+	if (want_help(argc, argv)) {
+		printf("usage: debpipe [--config FILE] log BUILD-ID [--json]\n"
+		    "\nPrint the log of a build (see debpipe builds).\n");
+		return EXIT_OK;
+	}
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			c->json = 1;
+		else if (arg == NULL)
+			arg = argv[i];
+		else
+			arg = "";
+	}
+	if (arg == NULL || *arg == '\0') {
+		cli_err("usage: debpipe log BUILD-ID");
+		return EXIT_USAGE;
+	}
+	id = strtoll(arg, &end, 10);
+	if (*end != '\0' || id <= 0) {
+		cli_err("log: '%s' is not a build id (see debpipe builds)",
+		    arg);
+		return EXIT_USAGE;
+	}
+	if (cli_open_db(c) == -1)
+		return EXIT_FAIL;
+	if (db_prepare(c->db, "SELECT log_path FROM builds WHERE id = ?", &st,
+	    &err) == -1) {
+		cli_err("%s", dp_error_str(&err));
+		return EXIT_FAIL;
+	}
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		cli_err("no build %lld", id);
+		goto out;
+	}
+	if (sqlite3_column_type(st, 0) == SQLITE_NULL)
+		path = build_log_path(c->cfg, id);
+	else
+		path = xstrdup(col(st, 0));
+	if (fs_read_file(path, 256 * 1024 * 1024, &data, &len, &err) == -1) {
+		if (err.code == DP_ERR_SYSTEM && err.errnum == ENOENT)
+			cli_err("build %lld has no log yet (%s)", id, path);
+		else
+			cli_err("%s", dp_error_str(&err));
+		goto out;
+	}
+	if (c->json) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "build", json_integer(id));
+		json_object_set_new(o, "path", json_string(path));
+		json_object_set_new(o, "log", json_stringn(data, len));
+		json_print(o);
+		json_decref(o);
+	} else if (fwrite(data, 1, len, stdout) != len) {
+		cli_err("log: write error");
+		goto out;
+	}
+	rv = EXIT_OK;
+out:
+	sqlite3_finalize(st);
+	free(path);
+	free(data);
+	return rv;
+}

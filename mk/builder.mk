@@ -1,0 +1,19 @@
+# debpipe-builder (git watches, queue, builds).  Everything but main.c is
+# in builder/libbuilder.a, which `debpipe watch check` uses too.
+noinst_LIBRARIES += builder/libbuilder.a
+builder_libbuilder_a_SOURCES = \
+	builder/builder.h \
+	builder/build.c \
+	builder/poll.c \
+	builder/queue.c \
+	builder/stamp.c \
+	builder/watch-git.c
+
+sbin_PROGRAMS += builder/debpipe-builder
+builder_debpipe_builder_SOURCES = \
+	builder/main.c
+builder_debpipe_builder_LDADD = builder/libbuilder.a $(DP_LIBS)
+
+cli_debpipe_SOURCES += \
+	cli/watch.c
+cli_debpipe_LDADD = builder/libbuilder.a $(DP_LIBS)
