@@ -12,3 +12,8 @@ TESTS += \
 	tests/unit/t-sign
 endif
 tests_unit_t_sign_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
+
+TESTS += \
+	tests/integration/key.sh
+EXTRA_DIST += \
+	tests/integration/key.sh
