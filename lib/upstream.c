@@ -1596,7 +1596,7 @@ patches_apply(const char *patchdir, const char *srcdir, const char *logpath,
 	char		*pcapplied = NULL, *pcdata = NULL;
 	char		**w = NULL, **names = NULL;
 	size_t		 len, n = 0, i;
-	int		 quilt, rv = -1;
+	int		 quilt, brv, rv = -1;
 
 	buf_init(&series);
 	spath = fs_join(patchdir, "series");
@@ -1701,18 +1701,36 @@ patches_apply(const char *patchdir, const char *srcdir, const char *logpath,
 		if (fs_write_atomic(dseries, series.data, series.len, 0644,
 		    err) == -1)
 			goto out;
-		if (run_logged(argv, srcdir, logpath, NULL, err) == -1) {
-			/* Name the first of ours that is not applied. */
-			pcapplied = fs_join(srcdir, ".pc/applied-patches");
-			if (fs_read_file(pcapplied, 1 << 20, &pcdata, &len,
-			    NULL) == -1)
-				pcdata = xstrdup("");
-			for (i = 0; i < n; i++)
-				if (!line_in(pcdata, names[i]))
-					break;
+		/*
+		 * dpkg-source applies the series only when its first
+		 * unapplied patch applies, and says nothing otherwise: check
+		 * .pc/applied-patches, and let patch(1) explain a failure.
+		 */
+		brv = run_logged(argv, srcdir, logpath, NULL, err);
+		pcapplied = fs_join(srcdir, ".pc/applied-patches");
+		if (fs_read_file(pcapplied, 1 << 20, &pcdata, &len,
+		    NULL) == -1)
+			pcdata = xstrdup("");
+		for (i = 0; i < n; i++)
+			if (!line_in(pcdata, names[i]))
+				break;
+		if (i < n) {
+			char *pp = fs_join(dpdir, names[i]);
+			char *pargv[] = { "patch", "-p1", "--batch",
+			    "--forward", "--dry-run", "-i", pp, NULL };
+
+			if (run_logged(pargv, srcdir, logpath, NULL,
+			    err) == 0)
+				dp_error_set(err, DP_ERR_INVALID,
+				    "dpkg-source --before-build did not "
+				    "apply it (see %s)", logpath);
+			free(pp);
 			dp_error_prefix(err, "patch %s from %s does not "
-			    "apply", i < n ? names[i] : "(unknown)",
-			    patchdir);
+			    "apply", names[i], patchdir);
+			goto out;
+		}
+		if (brv == -1) {
+			dp_error_prefix(err, "dpkg-source --before-build");
 			goto out;
 		}
 	}

@@ -16,8 +16,10 @@ tests_apt_driver_SOURCES = \
 
 TESTS += \
 	tests/integration/apt-watch.sh \
-	tests/integration/apt-hostile.sh
+	tests/integration/apt-hostile.sh \
+	tests/integration/apt-source.sh
 EXTRA_DIST += \
+	tests/integration/apt-source.sh \
 	tests/integration/apt-watch.sh \
 	tests/integration/apt-hostile.sh \
 	tests/integration/apt-lib.sh

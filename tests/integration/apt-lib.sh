@@ -113,3 +113,56 @@ up_edit() {
 	sed -i -e "$3" "$1/dists/$2/main/binary-amd64/Packages" &&
 	up_rerelease "$1" "$2"
 }
+
+# up_source DIR NAME VERSION TEXT: a 3.0 (quilt) source package NAME with
+# one upstream patch, whose binary NAME (Architecture: all) installs
+# /usr/share/NAME/greeting containing TEXT (then changed by the upstream
+# patch's extra line); built with dpkg-source -b into DIR/pool/main.
+up_source() {
+	us_dir=$1 us_name=$2 us_ver=$3 us_text=$4
+	us_up=${us_ver%-*}
+	us_w=$(mktemp -d "$T_TMP/src.XXXXXX")
+	us_s=$us_w/$us_name-$us_up
+	mkdir -p "$us_s/debian/source" "$us_s/debian/patches"
+	printf '%s\n' "$us_text" >"$us_s/greeting"
+	echo "upstream notes" >"$us_s/NOTES"
+	tar -C "$us_w" -czf "$us_w/${us_name}_$us_up.orig.tar.gz" "$us_name-$us_up"
+	echo "3.0 (quilt)" >"$us_s/debian/source/format"
+	cat >"$us_s/debian/control" <<EOC
+Source: $us_name
+Section: misc
+Priority: optional
+Maintainer: Upstream <upstream@example.org>
+Build-Depends: debhelper-compat (= 13)
+Standards-Version: 4.6.2
+Rules-Requires-Root: no
+
+Package: $us_name
+Architecture: all
+Description: greeting for the debpipe tests
+ Installs a greeting file.
+EOC
+	cat >"$us_s/debian/changelog" <<EOC
+$us_name ($us_ver) unstable; urgency=medium
+
+  * Upstream release.
+
+ -- Upstream <upstream@example.org>  Sat, 21 Nov 2026 10:00:00 +0000
+EOC
+	printf '#!/usr/bin/make -f\n%%:\n\tdh $@\noverride_dh_auto_install:\n\tinstall -D -m644 greeting debian/%s/usr/share/%s/greeting\n\tinstall -D -m644 NOTES debian/%s/usr/share/%s/NOTES\n' \
+		"$us_name" "$us_name" "$us_name" "$us_name" >"$us_s/debian/rules"
+	chmod +x "$us_s/debian/rules"
+	cat >"$us_s/debian/patches/01-notes.patch" <<'EOP'
+Description: upstream Debian patch
+--- a/NOTES
++++ b/NOTES
+@@ -1 +1,2 @@
+ upstream notes
++debian notes
+EOP
+	echo 01-notes.patch >"$us_s/debian/patches/series"
+	(cd "$us_w" && dpkg-source -b "$us_name-$us_up" >/dev/null 2>&1) || return 1
+	cp "$us_w/${us_name}_$us_up.orig.tar.gz" "$us_w/${us_name}_$us_ver.dsc" \
+		"$us_w/${us_name}_$us_ver.debian.tar."* "$us_dir/pool/main/"
+	rm -rf "$us_w"
+}
