@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config-int.h"
 #include "deb822.h"
 #include "xmalloc.h"
 
@@ -34,48 +35,11 @@
 #define DEFAULT_MAINTAINER	"debpipe <debpipe@localhost>"
 #define DEFAULT_SUFFIX		"debpipe"
 #define DEFAULT_ORIGIN		"debpipe"
-#define DEFAULT_BRANCH		"main"
-#define MAX_NAME		100
-
-/* Kinds of values. */
-enum kind {
-	K_STR,		/* one line of text */
-	K_PATH,		/* a path, relative ones resolved */
-	K_URL,		/* http:// or https:// URL */
-	K_DUR,		/* duration -> long */
-	K_BOOL,		/* -> int */
-	K_INT,		/* whole number -> int */
-	K_NAME,		/* one safe name */
-	K_NAMES,	/* list of safe names -> char ** */
-	K_LIST,		/* list of words -> char ** */
-	K_URLS,		/* list of URLs -> char ** */
-	K_TYPE,		/* watch Type: */
-	K_MERGE,	/* watch Merge: */
-};
-
-/* Watch types as bits, for the fields a type accepts. */
-#define T_GIT	(1u << WATCH_GIT)
-#define T_APT	(1u << WATCH_APT)
-#define T_SRC	(1u << WATCH_APT_SOURCE)
-#define T_ALL	(T_GIT | T_APT | T_SRC)
-
-struct fspec {
-	const char	*name;
-	enum kind	 kind;
-	size_t		 off;
-	long		 min;
-	unsigned	 types;		/* watch fields: which types */
-	const char	*(*check)(const char *);	/* NULL or why not */
-};
 
 static const char *check_listen(const char *);
 static const char *check_user(const char *);
-static const char *check_builder(const char *);
 static const char *check_maintainer(const char *);
 static const char *check_suffix(const char *);
-static const char *check_word(const char *);
-static const char *check_suite(const char *);
-static const char *check_source(const char *);
 
 #define G(f)	offsetof(struct config, f)
 static const struct fspec global_fields[] = {
@@ -84,7 +48,7 @@ static const struct fspec global_fields[] = {
 	{ "Public-URL",		K_URL,	G(public_url),	0, 0, NULL },
 	{ "Origin",		K_STR,	G(origin),	0, 0, NULL },
 	{ "Label",		K_STR,	G(label),	0, 0, NULL },
-	{ "Sign-With",		K_STR,	G(sign_with),	0, 0, check_word },
+	{ "Sign-With",		K_STR,	G(sign_with),	0, 0, config_check_word },
 	{ "Snapshot-Interval",	K_DUR,	G(snapshot_interval), 1, 0, NULL },
 	{ "Keep-Snapshots",	K_INT,	G(keep_snapshots), 1, 0, NULL },
 	{ "Listen",		K_STR,	G(listen),	0, 0, check_listen },
@@ -93,7 +57,7 @@ static const struct fspec global_fields[] = {
 	{ "User",		K_STR,	G(user),	0, 0, check_user },
 	{ "Watch-Dir",		K_PATH,	G(watch_dir),	0, 0, NULL },
 	{ "Max-Builds",		K_INT,	G(max_builds),	1, 0, NULL },
-	{ "Builder",		K_STR,	G(builder),	0, 0, check_builder },
+	{ "Builder",		K_STR,	G(builder),	0, 0, config_check_builder },
 	{ "Build-Timeout",	K_DUR,	G(build_timeout), 1, 0, NULL },
 	{ "Maintainer",		K_STR,	G(maintainer),	0, 0, check_maintainer },
 	{ "Version-Suffix",	K_STR,	G(version_suffix), 0, 0, check_suffix },
@@ -126,49 +90,10 @@ static const struct fspec env_fields[] = {
 };
 #undef E
 
-#define W(f)	offsetof(struct conf_watch, f)
-static const struct fspec watch_fields[] = {
-	{ "Watch",		K_STR,	W(name),	0, T_ALL, NULL },
-	{ "Type",		K_TYPE,	W(type),	0, T_ALL, NULL },
-	{ "URL",		K_STR,	W(url),		0, T_ALL, check_word },
-	{ "Branch",		K_STR,	W(branch),	0, T_GIT, check_word },
-	{ "Merge",		K_MERGE, W(merges),	0, T_GIT, NULL },
-	{ "Distribution",	K_NAME,	W(dist),	0, T_ALL, NULL },
-	{ "Component",		K_NAME,	W(component),	0, T_ALL, NULL },
-	{ "Interval",		K_DUR,	W(interval),	1, T_ALL, NULL },
-	{ "Suite",		K_STR,	W(suite),	0, T_APT | T_SRC, check_suite },
-	{ "Components",		K_LIST,	W(components),	0, T_APT, NULL },
-	{ "Architectures",	K_NAMES, W(archs),	0, T_APT, NULL },
-	{ "Signed-By",		K_PATH,	W(signed_by),	0, T_APT | T_SRC, NULL },
-	{ "Packages",		K_LIST,	W(packages),	0, T_APT, NULL },
-	{ "Source",		K_STR,	W(source),	0, T_SRC, check_source },
-	{ "Patches",		K_PATH,	W(patches),	0, T_GIT | T_SRC, NULL },
-	{ "Build-Options",	K_STR,	W(build_options), 0, T_GIT | T_SRC, NULL },
-	{ "Build-Source",	K_BOOL,	W(build_source), 0, T_GIT | T_SRC, NULL },
-	{ "Builder",		K_STR,	W(builder),	0, T_GIT | T_SRC, check_builder },
-	{ "Build-Timeout",	K_DUR,	W(build_timeout), 1, T_GIT | T_SRC, NULL },
-	{ "Credentials",	K_PATH,	W(credentials),	0, T_GIT, NULL },
-	{ NULL, 0, 0, 0, 0, NULL }
-};
-#undef W
-
-static const char *type_names[] = { "git", "apt", "apt-source" };
-
 /* Environment names that would collide with the public tree or the API. */
 static const char *reserved_envs[] = {
 	"latest", "snapshots", "pool", "dists", "api", "metrics", "by-hash",
 	"debpipe-archive-keyring.gpg", NULL
-};
-
-/* Loading state. */
-struct load {
-	struct config	*cfg;
-	const char	*file;		/* file being read, for messages */
-	char		*dir;		/* its directory (absolute) */
-	int		 npara;
-	int		 watch_dir_line;
-	int		 global_line;
-	size_t		 distcap, envcap, watchcap;
 };
 
 /* ------------------------------------------------------------------ */
@@ -287,8 +212,8 @@ url_ok(const char *s)
 	    (strncmp(s, "https://", 8) == 0 && s[8] != '\0');
 }
 
-static const char *
-check_word(const char *v)
+const char *
+config_check_word(const char *v)
 {
 	if (has_space(v))
 		return "must not contain white space";
@@ -320,8 +245,8 @@ check_user(const char *v)
 	return NULL;
 }
 
-static const char *
-check_builder(const char *v)
+const char *
+config_check_builder(const char *v)
 {
 	if (strcmp(v, "dpkg-buildpackage") != 0 && strcmp(v, "sbuild") != 0)
 		return "use dpkg-buildpackage or sbuild";
@@ -351,32 +276,6 @@ check_suffix(const char *v)
 	return NULL;
 }
 
-static const char *
-check_suite(const char *v)
-{
-	if (has_space(v))
-		return "must not contain white space";
-	if (strstr(v, "..") != NULL || v[0] == '/')
-		return "must be a relative path below dists/ without '..'";
-	return NULL;
-}
-
-static const char *
-check_source(const char *v)
-{
-	size_t i;
-
-	if (strlen(v) < 2 || (!islower((unsigned char)v[0]) &&
-	    !isdigit((unsigned char)v[0])))
-		return "not a Debian source package name";
-	for (i = 1; v[i] != '\0'; i++)
-		if (!islower((unsigned char)v[i]) &&
-		    !isdigit((unsigned char)v[i]) && v[i] != '.' &&
-		    v[i] != '+' && v[i] != '-')
-			return "not a Debian source package name";
-	return NULL;
-}
-
 /* ------------------------------------------------------------------ */
 /* Values. */
 
@@ -385,8 +284,8 @@ check_source(const char *v)
  * or after white space, to the end of that line) and the white space
  * around every line.
  */
-static char *
-value_clean(const char *raw)
+char *
+config_value_clean(const char *raw)
 {
 	struct buf	 b;
 	const char	*p, *nl, *e, *hash;
@@ -416,8 +315,8 @@ value_clean(const char *raw)
 }
 
 /* Number of non-empty lines in v; *line set to the first one (copied). */
-static int
-single_line(const char *v, char **line)
+int
+config_single_line(const char *v, char **line)
 {
 	const char	*p, *nl;
 	size_t		 n;
@@ -439,8 +338,8 @@ single_line(const char *v, char **line)
 	return count;
 }
 
-static char **
-split_words(const char *v)
+char **
+config_split_words(const char *v)
 {
 	char		**words = NULL;
 	size_t		  n = 0;
@@ -462,8 +361,8 @@ split_words(const char *v)
 	return words;
 }
 
-static char *
-path_resolve(const char *dir, const char *v)
+char *
+config_path_resolve(const char *dir, const char *v)
 {
 	char	*p;
 	size_t	 len;
@@ -510,9 +409,9 @@ name_distance(const char *a, const char *b)
 
 /* "did you mean 'X'? known: A, B, ..." for an unknown field name (only the
  * fields of the given watch types, when types is not 0). */
-static void
-fields_known(const struct fspec *tab, unsigned types, const char *unknown,
-    struct buf *b)
+void
+config_fields_known(const struct fspec *tab, unsigned types,
+    const char *unknown, struct buf *b)
 {
 	const struct fspec	*s, *best = NULL;
 	size_t			 d, bestd = SIZE_MAX;
@@ -539,8 +438,8 @@ fields_known(const struct fspec *tab, unsigned types, const char *unknown,
 	}
 }
 
-static const struct fspec *
-spec_find(const struct fspec *tab, const char *name)
+const struct fspec *
+config_spec_find(const struct fspec *tab, const char *name)
 {
 	const struct fspec *s;
 
@@ -550,71 +449,10 @@ spec_find(const struct fspec *tab, const char *name)
 	return NULL;
 }
 
-static void
-types_list(unsigned types, struct buf *b)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(type_names) / sizeof(type_names[0]); i++) {
-		if (!(types & (1u << i)))
-			continue;
-		if (b->len != 0)
-			buf_adds(b, ", ");
-		buf_adds(b, type_names[i]);
-	}
-}
-
-static int
-merges_parse(struct load *ld, const struct deb822_field *f, const char *v,
-    struct conf_watch *w, struct dp_error *err)
-{
-	const char	*p, *nl;
-	char		*line = NULL, **words = NULL;
-	int		 lineno = f->line, rv = -1;
-
-	for (p = v;; p = nl + 1, lineno++) {
-		nl = strchr(p, '\n');
-		line = nl != NULL ? xstrndup(p, (size_t)(nl - p)) :
-		    xstrdup(p);
-		words = split_words(line);
-		if (words[0] != NULL) {
-			if (words[1] == NULL || words[2] != NULL) {
-				dp_error_set(err, DP_ERR_INVALID, "%s:%d: "
-				    "bad Merge: line '%s' (write one 'URL "
-				    "BRANCH' per line)", ld->file, lineno,
-				    line);
-				goto out;
-			}
-			if (words[1][0] == '-') {
-				dp_error_set(err, DP_ERR_INVALID, "%s:%d: "
-				    "bad Merge: branch '%s'", ld->file,
-				    lineno, words[1]);
-				goto out;
-			}
-			w->merges = xreallocarray(w->merges, w->nmerges + 1,
-			    sizeof(*w->merges));
-			w->merges[w->nmerges].url = xstrdup(words[0]);
-			w->merges[w->nmerges].branch = xstrdup(words[1]);
-			w->nmerges++;
-		}
-		strv_free(words);
-		words = NULL;
-		free(line);
-		line = NULL;
-		if (nl == NULL)
-			break;
-	}
-	rv = 0;
-out:
-	strv_free(words);
-	free(line);
-	return rv;
-}
-
 /* Store one field's value into base according to its spec. */
-static int
-field_set(struct load *ld, const struct fspec *s, const struct deb822_field *f,
-    void *base, struct dp_error *err)
+int
+config_field_set(struct load *ld, const struct fspec *s,
+    const struct deb822_field *f, void *base, struct dp_error *err)
 {
 	char		*v = NULL, *line = NULL, **words = NULL;
 	const char	*why;
@@ -622,7 +460,7 @@ field_set(struct load *ld, const struct fspec *s, const struct deb822_field *f,
 	long		 dur;
 	int		 n, b, i, j, rv = -1;
 
-	v = value_clean(f->value);
+	v = config_value_clean(f->value);
 	if (v[strspn(v, "\n")] == '\0') {
 		dp_error_set(err, DP_ERR_INVALID, "%s:%d: empty value for "
 		    "'%s' (give a value, or remove the line to get the "
@@ -631,13 +469,13 @@ field_set(struct load *ld, const struct fspec *s, const struct deb822_field *f,
 	}
 	switch (s->kind) {
 	case K_MERGE:
-		if (merges_parse(ld, f, v, base, err) != 0)
+		if (config_merges_parse(ld, f, v, base, err) != 0)
 			goto out;
 		break;
 	case K_LIST:
 	case K_NAMES:
 	case K_URLS:
-		words = split_words(v);
+		words = config_split_words(v);
 		for (i = 0; words[i] != NULL; i++) {
 			if (s->kind == K_NAMES && !name_ok(words[i], 1)) {
 				dp_error_set(err, DP_ERR_INVALID, "%s:%d: "
@@ -668,7 +506,7 @@ field_set(struct load *ld, const struct fspec *s, const struct deb822_field *f,
 		words = NULL;
 		break;
 	default:
-		if (single_line(v, &line) > 1) {
+		if (config_single_line(v, &line) > 1) {
 			dp_error_set(err, DP_ERR_INVALID, "%s:%d: '%s' takes "
 			    "a single line", ld->file, f->line, s->name);
 			goto out;
@@ -702,7 +540,8 @@ field_set(struct load *ld, const struct fspec *s, const struct deb822_field *f,
 		}
 		free(*(char **)(void *)field);
 		if (s->kind == K_PATH)
-			*(char **)(void *)field = path_resolve(ld->dir, line);
+			*(char **)(void *)field = config_path_resolve(ld->dir,
+			    line);
 		else {
 			*(char **)(void *)field = line;
 			line = NULL;
@@ -757,8 +596,8 @@ out:
 }
 
 /* Is name the key of another stanza kind (a missing blank line)? */
-static int
-stanza_key(const char *name)
+int
+config_stanza_key(const char *name)
 {
 	return strcasecmp(name, "Distribution") == 0 ||
 	    strcasecmp(name, "Environment") == 0 ||
@@ -779,7 +618,7 @@ fields_load(struct load *ld, const struct deb822_para *para,
 
 	for (i = skip_first ? 1 : 0; i < para->nfields; i++) {
 		f = &para->fields[i];
-		if ((s = spec_find(tab, f->name)) == NULL) {
+		if ((s = config_spec_find(tab, f->name)) == NULL) {
 			if (strcasecmp(f->name, "Watch") == 0) {
 				dp_error_set(err, DP_ERR_INVALID, "%s:%d: "
 				    "'Watch:' stanzas belong in "
@@ -787,7 +626,7 @@ fields_load(struct load *ld, const struct deb822_para *para,
 				    ld->file, f->line);
 				return -1;
 			}
-			if (stanza_key(f->name)) {
+			if (config_stanza_key(f->name)) {
 				dp_error_set(err, DP_ERR_INVALID, "%s:%d: "
 				    "'%s:' must start a stanza of its own "
 				    "(put a blank line before it)", ld->file,
@@ -795,14 +634,14 @@ fields_load(struct load *ld, const struct deb822_para *para,
 				return -1;
 			}
 			buf_init(&known);
-			fields_known(tab, 0, f->name, &known);
+			config_fields_known(tab, 0, f->name, &known);
 			dp_error_set(err, DP_ERR_INVALID, "%s:%d: unknown "
 			    "field '%s' in %s (%s)", ld->file,
 			    f->line, f->name, what, known.data);
 			buf_done(&known);
 			return -1;
 		}
-		if (field_set(ld, s, f, base, err) != 0)
+		if (config_field_set(ld, s, f, base, err) != 0)
 			return -1;
 	}
 	return 0;
@@ -827,15 +666,15 @@ load_global(struct load *ld, const struct deb822_para *para,
 }
 
 /* The stanza's name from its first field, checked. */
-static char *
-key_name(struct load *ld, const struct deb822_field *f, const char *what,
+char *
+config_key_name(struct load *ld, const struct deb822_field *f, const char *what,
     int allow_underscore, struct dp_error *err)
 {
 	char	*v, *line;
 	int	 n;
 
-	v = value_clean(f->value);
-	n = single_line(v, &line);
+	v = config_value_clean(f->value);
+	n = config_single_line(v, &line);
 	free(v);
 	if (n != 1 || !name_ok(line, allow_underscore)) {
 		dp_error_set(err, DP_ERR_INVALID, "%s:%d: bad %s name '%s' "
@@ -858,7 +697,7 @@ load_dist(struct load *ld, const struct deb822_para *para,
 	size_t		 i;
 	int		 rv;
 
-	if ((name = key_name(ld, &para->fields[0], "distribution", 1,
+	if ((name = config_key_name(ld, &para->fields[0], "distribution", 1,
 	    err)) == NULL)
 		return -1;
 	for (i = 0; i < cfg->ndists; i++) {
@@ -888,9 +727,9 @@ load_dist(struct load *ld, const struct deb822_para *para,
 	if (rv != 0)
 		return -1;
 	if (d->components == NULL)
-		d->components = split_words("main");
+		d->components = config_split_words("main");
 	if (d->archs == NULL)
-		d->archs = split_words("amd64 all");
+		d->archs = config_split_words("amd64 all");
 	if (d->suite == NULL)
 		d->suite = xstrdup(d->name);
 	return 0;
@@ -907,7 +746,7 @@ load_env(struct load *ld, const struct deb822_para *para,
 	size_t		 i;
 	int		 rv;
 
-	if ((name = key_name(ld, &para->fields[0], "environment", 1,
+	if ((name = config_key_name(ld, &para->fields[0], "environment", 1,
 	    err)) == NULL)
 		return -1;
 	for (i = 0; reserved_envs[i] != NULL; i++) {
@@ -1010,10 +849,11 @@ envs_check(struct load *ld, struct dp_error *err)
 					buf_adds(&chain, ", ");
 				buf_adds(&chain, cfg->envs[steps].name);
 			}
-			dp_error_set(err, DP_ERR_INVALID, "%s:%d: Promote-From: "
-			    "'%s' is not a configured environment (defined: "
-			    "%s)", e->file, e->promote_from_line,
-			    e->promote_from, chain.data);
+			dp_error_set(err, DP_ERR_INVALID, "%s:%d: "
+			    "Promote-From: '%s' is not a configured "
+			    "environment (defined: %s)", e->file,
+			    e->promote_from_line, e->promote_from,
+			    chain.data);
 			buf_done(&chain);
 			return -1;
 		}
@@ -1080,7 +920,7 @@ global_check(struct load *ld, int line, struct dp_error *err)
 	if (cfg->label == NULL)
 		cfg->label = xstrdup(cfg->origin);
 	if (cfg->watch_dir == NULL)
-		cfg->watch_dir = path_resolve(ld->dir, "watch.d");
+		cfg->watch_dir = config_path_resolve(ld->dir, "watch.d");
 	if (cfg->max_builds == 0)
 		cfg->max_builds = 1;
 	if (cfg->builder == NULL)
@@ -1092,291 +932,6 @@ global_check(struct load *ld, int line, struct dp_error *err)
 	if (cfg->version_suffix == NULL)
 		cfg->version_suffix = xstrdup(DEFAULT_SUFFIX);
 	return 0;
-}
-
-/* ------------------------------------------------------------------ */
-/* Watches. */
-
-static int
-load_watch(struct load *ld, const struct deb822_para *para,
-    struct dp_error *err)
-{
-	struct config		*cfg = ld->cfg;
-	struct conf_watch	*w;
-	const struct conf_dist	*d;
-	const struct deb822_field *f, *tf;
-	const struct fspec	*s;
-	struct buf		 b;
-	char			*name, *v = NULL, *t = NULL;
-	unsigned		 tbit;
-	size_t			 i;
-	int			 rv = -1;
-
-	if (strcasecmp(para->fields[0].name, "Watch") != 0) {
-		dp_error_set(err, DP_ERR_INVALID, "%s:%d: a watch stanza must "
-		    "start with 'Watch: NAME' (found '%s:')", ld->file,
-		    para->line, para->fields[0].name);
-		return -1;
-	}
-	if ((name = key_name(ld, &para->fields[0], "watch", 0, err)) == NULL)
-		return -1;
-	for (i = 0; i < cfg->nwatches; i++) {
-		if (strcmp(cfg->watches[i].name, name) == 0) {
-			dp_error_set(err, DP_ERR_INVALID, "%s:%d: duplicate "
-			    "watch '%s' (first defined at %s:%d)", ld->file,
-			    para->line, name, cfg->watches[i].file,
-			    cfg->watches[i].line);
-			free(name);
-			return -1;
-		}
-	}
-	if (cfg->nwatches == ld->watchcap) {
-		ld->watchcap = ld->watchcap ? ld->watchcap * 2 : 8;
-		cfg->watches = xreallocarray(cfg->watches, ld->watchcap,
-		    sizeof(*cfg->watches));
-	}
-	w = &cfg->watches[cfg->nwatches++];
-	memset(w, 0, sizeof(*w));
-	w->name = name;
-	w->file = xstrdup(ld->file);
-	w->line = para->line;
-
-	/* Type first: it decides which fields belong. */
-	if ((tf = deb822_find(para, "Type")) == NULL) {
-		for (i = 1; i < para->nfields; i++) {
-			f = &para->fields[i];
-			if (spec_find(watch_fields, f->name) != NULL)
-				continue;
-			buf_init(&b);
-			fields_known(watch_fields, 0, f->name, &b);
-			dp_error_set(err, DP_ERR_INVALID, "%s:%d: unknown "
-			    "field '%s' in watch '%s' (%s)", ld->file,
-			    f->line, f->name, name, b.data);
-			buf_done(&b);
-			goto out;
-		}
-		dp_error_set(err, DP_ERR_INVALID, "%s:%d: watch '%s' has no "
-		    "Type: (git, apt or apt-source)", ld->file, para->line,
-		    name);
-		goto out;
-	}
-	v = value_clean(tf->value);
-	single_line(v, &t);
-	for (i = 0; i < sizeof(type_names) / sizeof(type_names[0]); i++)
-		if (strcmp(t, type_names[i]) == 0)
-			break;
-	if (i == sizeof(type_names) / sizeof(type_names[0])) {
-		dp_error_set(err, DP_ERR_INVALID, "%s:%d: unknown watch Type: "
-		    "'%s' (use git, apt or apt-source)", ld->file, tf->line,
-		    t);
-		goto out;
-	}
-	w->type = (enum watch_type)i;
-	tbit = 1u << i;
-
-	for (i = 1; i < para->nfields; i++) {
-		f = &para->fields[i];
-		if ((s = spec_find(watch_fields, f->name)) == NULL ||
-		    strcasecmp(f->name, "Watch") == 0) {
-			buf_init(&b);
-			fields_known(watch_fields, tbit, f->name, &b);
-			dp_error_set(err, DP_ERR_INVALID, "%s:%d: unknown "
-			    "field '%s' in watch '%s'%s (Type: %s; %s)",
-			    ld->file, f->line, f->name, name,
-			    stanza_key(f->name) ? " (a new stanza needs a "
-			    "blank line before it)" : "", type_names[w->type],
-			    b.data);
-			buf_done(&b);
-			goto out;
-		}
-		if (!(s->types & tbit)) {
-			buf_init(&b);
-			types_list(s->types, &b);
-			dp_error_set(err, DP_ERR_INVALID, "%s:%d: field '%s' "
-			    "does not apply to watch '%s' of Type: %s (only to "
-			    "Type: %s)", ld->file, f->line, s->name, name,
-			    type_names[w->type], b.data);
-			buf_done(&b);
-			goto out;
-		}
-		if (field_set(ld, s, f, w, err) != 0)
-			goto out;
-	}
-
-	/* Required fields. */
-	if (w->url == NULL) {
-		dp_error_set(err, DP_ERR_INVALID, "%s:%d: watch '%s' (Type: %s) "
-		    "needs URL:", ld->file, para->line, name,
-		    type_names[w->type]);
-		goto out;
-	}
-	if (w->type != WATCH_GIT && strncmp(w->url, "http://", 7) != 0 &&
-	    strncmp(w->url, "https://", 8) != 0 &&
-	    strncmp(w->url, "file://", 7) != 0) {
-		f = deb822_find(para, "URL");
-		dp_error_set(err, DP_ERR_INVALID, "%s:%d: bad URL '%s' for "
-		    "watch '%s' (Type: %s needs http://, https:// or "
-		    "file://)", ld->file, f->line, w->url, name,
-		    type_names[w->type]);
-		goto out;
-	}
-	if (w->type != WATCH_GIT && w->suite == NULL) {
-		dp_error_set(err, DP_ERR_INVALID, "%s:%d: watch '%s' (Type: %s) "
-		    "needs Suite: (the upstream suite, e.g. bookworm)",
-		    ld->file, para->line, name, type_names[w->type]);
-		goto out;
-	}
-	if (w->type == WATCH_APT_SOURCE && w->source == NULL) {
-		dp_error_set(err, DP_ERR_INVALID, "%s:%d: watch '%s' (Type: "
-		    "apt-source) needs Source: (the source package name)",
-		    ld->file, para->line, name);
-		goto out;
-	}
-
-	/* Distribution and Component. */
-	if (w->dist == NULL) {
-		if (cfg->ndists == 0) {
-			dp_error_set(err, DP_ERR_INVALID, "%s:%d: watch '%s': "
-			    "no Distribution stanza is configured in %s (add "
-			    "one, e.g. 'Distribution: bookworm')", ld->file,
-			    para->line, name, cfg->path);
-			goto out;
-		}
-		if (cfg->ndists > 1) {
-			buf_init(&b);
-			for (i = 0; i < cfg->ndists; i++)
-				buf_printf(&b, "%s%s", i ? ", " : "",
-				    cfg->dists[i].name);
-			dp_error_set(err, DP_ERR_INVALID, "%s:%d: watch '%s' "
-			    "needs Distribution: (one of %s)", ld->file,
-			    para->line, name, b.data);
-			buf_done(&b);
-			goto out;
-		}
-		w->dist = xstrdup(cfg->dists[0].name);
-	}
-	if ((d = config_dist_find(cfg, w->dist)) == NULL) {
-		f = deb822_find(para, "Distribution");
-		buf_init(&b);
-		for (i = 0; i < cfg->ndists; i++)
-			buf_printf(&b, "%s%s", i ? ", " : "",
-			    cfg->dists[i].name);
-		dp_error_set(err, DP_ERR_INVALID, "%s:%d: watch '%s': "
-		    "distribution '%s' is not configured in %s (configured: "
-		    "%s)", ld->file, f->line, name, w->dist, cfg->path,
-		    b.len ? b.data : "none");
-		buf_done(&b);
-		goto out;
-	}
-	if (w->component == NULL)
-		w->component = xstrdup(d->components[0]);
-	else {
-		for (i = 0; d->components[i] != NULL; i++)
-			if (strcmp(d->components[i], w->component) == 0)
-				break;
-		if (d->components[i] == NULL) {
-			f = deb822_find(para, "Component");
-			buf_init(&b);
-			for (i = 0; d->components[i] != NULL; i++)
-				buf_printf(&b, "%s%s", i ? " " : "",
-				    d->components[i]);
-			dp_error_set(err, DP_ERR_INVALID, "%s:%d: watch '%s': "
-			    "component '%s' is not one of distribution '%s' "
-			    "(Components: %s)", ld->file, f->line, name,
-			    w->component, d->name, b.data);
-			buf_done(&b);
-			goto out;
-		}
-	}
-
-	/* Defaults. */
-	if (w->interval == 0)
-		w->interval = 300;
-	if (w->type == WATCH_GIT && w->branch == NULL)
-		w->branch = xstrdup(DEFAULT_BRANCH);
-	if (w->type == WATCH_APT) {
-		if (w->components == NULL)
-			w->components = split_words("main");
-		if (w->archs == NULL) {
-			w->archs = xcalloc(strv_len(d->archs) + 1,
-			    sizeof(char *));
-			for (i = 0; d->archs[i] != NULL; i++)
-				w->archs[i] = xstrdup(d->archs[i]);
-		}
-	}
-	if (w->type != WATCH_APT) {
-		if (w->builder == NULL)
-			w->builder = xstrdup(cfg->builder);
-		if (w->build_timeout == 0)
-			w->build_timeout = cfg->build_timeout;
-	}
-	rv = 0;
-out:
-	free(v);
-	free(t);
-	return rv;
-}
-
-static int
-watch_para_cb(const struct deb822_para *para, void *arg,
-    struct dp_error *err)
-{
-	return load_watch(arg, para, err);
-}
-
-static int
-watch_filter(const struct dirent *de)
-{
-	size_t len = strlen(de->d_name);
-
-	return de->d_name[0] != '.' && len > 6 &&
-	    strcmp(de->d_name + len - 6, ".watch") == 0;
-}
-
-static int
-watch_cmp(const struct dirent **a, const struct dirent **b)
-{
-	return strcmp((*a)->d_name, (*b)->d_name);
-}
-
-static int
-watches_load(struct load *ld, struct dp_error *err)
-{
-	struct config	 *cfg = ld->cfg;
-	struct dirent	**list = NULL;
-	char		 *path = NULL;
-	int		  n, i, rv = -1;
-
-	if ((n = scandir(cfg->watch_dir, &list, watch_filter, watch_cmp))
-	    == -1) {
-		if (errno == ENOENT && ld->watch_dir_line == 0)
-			return 0;	/* no watch.d: no watches */
-		if (ld->watch_dir_line != 0)
-			dp_error_errno(err, "%s:%d: Watch-Dir %s", cfg->path,
-			    ld->watch_dir_line, cfg->watch_dir);
-		else
-			dp_error_errno(err, "%s: cannot read the watch "
-			    "directory", cfg->watch_dir);
-		return -1;
-	}
-	free(ld->dir);
-	ld->dir = xstrdup(cfg->watch_dir);
-	for (i = 0; i < n; i++) {
-		free(path);
-		path = xasprintf("%s/%s", cfg->watch_dir, list[i]->d_name);
-		ld->file = path;
-		if (deb822_parse_file(path, DEB822_COMMENTS, watch_para_cb, ld,
-		    err) != 0)
-			goto out;
-	}
-	rv = 0;
-out:
-	ld->file = NULL;
-	free(path);
-	for (i = 0; i < n; i++)
-		free(list[i]);
-	free(list);
-	return rv;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1422,7 +977,7 @@ dir_of(const char *path)
 		return dir;
 	if ((cwd = getcwd(NULL, 0)) == NULL)
 		return dir;	/* keep it relative */
-	abs = path_resolve(cwd, dir);
+	abs = config_path_resolve(cwd, dir);
 	free(cwd);
 	free(dir);
 	return abs;
@@ -1457,7 +1012,7 @@ config_load(const char *path, struct config **out, struct dp_error *err)
 		goto out;
 	if (envs_check(&ld, err) != 0)
 		goto out;
-	if (watches_load(&ld, err) != 0)
+	if (config_watches_load(&ld, err) != 0)
 		goto out;
 	*out = cfg;
 	cfg = NULL;
@@ -1561,25 +1116,6 @@ config_env_find(const struct config *cfg, const char *name)
 		if (strcmp(cfg->envs[i].name, name) == 0)
 			return &cfg->envs[i];
 	return NULL;
-}
-
-const struct conf_watch *
-config_watch_find(const struct config *cfg, const char *name)
-{
-	size_t i;
-
-	for (i = 0; name != NULL && i < cfg->nwatches; i++)
-		if (strcmp(cfg->watches[i].name, name) == 0)
-			return &cfg->watches[i];
-	return NULL;
-}
-
-const char *
-config_watch_type_name(enum watch_type type)
-{
-	if ((size_t)type < sizeof(type_names) / sizeof(type_names[0]))
-		return type_names[type];
-	return "unknown";
 }
 
 char *

@@ -3,7 +3,9 @@ lib_libdebpipe_a_SOURCES += \
 	lib/deb822.c \
 	lib/deb822.h \
 	lib/config.c \
-	lib/config.h
+	lib/config.h \
+	lib/config-watch.c \
+	lib/config-int.h
 
 if HAVE_CMOCKA
 check_PROGRAMS += \

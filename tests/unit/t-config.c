@@ -794,12 +794,13 @@ main(void)
 		cmocka_unit_test(test_bool),
 		cmocka_unit_test(test_path),
 	};
-	size_t			 nbad = sizeof(bad_cases) / sizeof(bad_cases[0]);
-	size_t			 nfixed = sizeof(fixed) / sizeof(fixed[0]);
+	size_t			 nbad, nfixed;
 	struct CMUnitTest	*tests;
 	size_t			 i, n = 0;
 	int			 rv;
 
+	nbad = sizeof(bad_cases) / sizeof(bad_cases[0]);
+	nfixed = sizeof(fixed) / sizeof(fixed[0]);
 	tests = xcalloc(nbad + nfixed, sizeof(*tests));
 	for (i = 0; i < nbad; i++) {
 		if (bad_cases[i].where == NULL)

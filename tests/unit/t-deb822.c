@@ -22,7 +22,7 @@
 struct seen {
 	struct buf	out;
 	int		nparas;
-	int		stop_at;	/* return -1 at this paragraph (1-based) */
+	int		stop_at;	/* fail at this paragraph (from 1) */
 };
 
 static int
