@@ -16,8 +16,11 @@ cli_debpipe_SOURCES += \
 
 if HAVE_CMOCKA
 check_PROGRAMS += \
-	tests/unit/t-version
+	tests/unit/t-version \
+	tests/unit/t-debfile
 TESTS += \
-	tests/unit/t-version
+	tests/unit/t-version \
+	tests/unit/t-debfile
 endif
 tests_unit_t_version_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
+tests_unit_t_debfile_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
