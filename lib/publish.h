@@ -45,4 +45,13 @@ int	 publish_recover(struct db *db, const struct config *cfg,
 int	 publish_gc(struct db *db, const struct config *cfg, int dry_run,
 	    int *nsnap, int *nfiles, struct dp_error *err);
 
+/* The same, calling cb (may be NULL) for everything removed (or that
+ * would be with dry_run): kind is "snapshot", "package", "source",
+ * "file" (pool) or "index" (by-hash store), what names it. */
+typedef void (*publish_gc_cb)(const char *kind, const char *what,
+	    void *arg);
+int	 publish_gc_report(struct db *db, const struct config *cfg,
+	    int dry_run, publish_gc_cb cb, void *arg, int *nsnap, int *nfiles,
+	    struct dp_error *err);
+
 #endif

@@ -1,0 +1,579 @@
+/*
+ * cli/snapshot.c - debpipe snapshot now | list | show ID | diff ID1 ID2.
+ *
+ * `snapshot now` publishes in this process, under the same publish lock
+ * as debpipe-snapshotter (so the two never interleave), after the same
+ * crash recovery.
+ */
+#include "autoconfig.h"
+
+#include <getopt.h>
+#include <grp.h>
+#include <jansson.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "publish.h"
+#include "publish-int.h"
+#include "version.h"
+#include "xmalloc.h"
+
+static void
+snapshot_usage(FILE *f)
+{
+	fprintf(f, "usage: debpipe snapshot now [--force]\n"
+	    "       debpipe snapshot list [--all]\n"
+	    "       debpipe snapshot show ID\n"
+	    "       debpipe snapshot diff ID1 ID2\n"
+	    "\n"
+	    "  now     publish a snapshot of the current package set now (when\n"
+	    "          it changed since the last one, or always with --force)\n"
+	    "  list    published snapshots, newest first (--all: deleted too)\n"
+	    "  show    one snapshot: environments and packages\n"
+	    "  diff    what changed from ID1 to ID2, per distribution\n"
+	    "\nAll take --json.\n");
+}
+
+/* Run as the configured User: when started as root, so that files in
+ * State-Dir and Public-Dir keep the daemons' owner. */
+int	 cli_drop_to_user(struct cli *c);
+
+int
+cli_drop_to_user(struct cli *c)
+{
+	struct passwd	*pw;
+
+	if (geteuid() != 0 || c->cfg->user == NULL)
+		return 0;
+	if ((pw = getpwnam(c->cfg->user)) == NULL) {
+		cli_err("User %s (from %s) does not exist", c->cfg->user,
+		    c->cfg->path);
+		return -1;
+	}
+	if (setgroups(1, &pw->pw_gid) == -1 || setgid(pw->pw_gid) == -1 ||
+	    setuid(pw->pw_uid) == -1) {
+		cli_err("cannot switch to user %s", c->cfg->user);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+json_print(json_t *j)
+{
+	char	*s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+	if (s != NULL) {
+		puts(s);
+		free(s);
+	}
+}
+
+static int
+snapshot_now(struct cli *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "force", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct dp_error	 err;
+	char		*id = NULL;
+	int		 ch, force = 0, r;
+	json_t		*j;
+
+	while ((ch = getopt_long(argc, argv, "fh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'f':
+			force = 1;
+			break;
+		case 'h':
+			snapshot_usage(stdout);
+			return EXIT_OK;
+		default:
+			snapshot_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		snapshot_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (cli_load_config(c) == -1 || cli_drop_to_user(c) == -1 ||
+	    cli_open_db(c) == -1)
+		return EXIT_FAIL;
+	if (publish_recover(c->db, c->cfg, &err) == -1) {
+		cli_err("recovery: %s", dp_error_str(&err));
+		return EXIT_FAIL;
+	}
+	r = publish_snapshot(c->db, c->cfg, force, &id, &err);
+	if (r == PUBLISH_ERROR) {
+		cli_err("%s", dp_error_str(&err));
+		return EXIT_FAIL;
+	}
+	if (r == PUBLISH_DONE && publish_gc(c->db, c->cfg, 0, NULL, NULL,
+	    &err) == -1)
+		cli_err("warning: garbage collection: %s", dp_error_str(&err));
+	if (c->json) {
+		j = json_pack("{s:b,s:s?}", "published", r == PUBLISH_DONE,
+		    "snapshot", id);
+		json_print(j);
+		json_decref(j);
+	} else if (r == PUBLISH_DONE)
+		printf("%s\n", id);
+	else
+		printf("package set unchanged since the last snapshot: nothing "
+		    "published (use --force to publish anyway)\n");
+	free(id);
+	return EXIT_OK;
+}
+
+/* The environments a snapshot is on, as a JSON array (new reference). */
+static json_t *
+snapshot_envs(struct cli *c, const char *id)
+{
+	sqlite3_stmt	*st = NULL;
+	json_t		*a = json_array();
+	struct dp_error	 err;
+
+	if (db_prepare(c->db, "SELECT name FROM environments WHERE "
+	    "snapshot = ? ORDER BY name", &st, &err) == -1)
+		return a;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		json_array_append_new(a, json_string((const char *)
+		    sqlite3_column_text(st, 0)));
+	sqlite3_finalize(st);
+	return a;
+}
+
+static void
+print_envs(json_t *envs)
+{
+	size_t	 i;
+	json_t	*v;
+
+	json_array_foreach(envs, i, v)
+		printf("%s%s", i > 0 ? "," : "", json_string_value(v));
+}
+
+static int
+snapshot_list(struct cli *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	sqlite3_stmt	*st = NULL;
+	struct dp_error	 err;
+	json_t		*arr, *o, *envs;
+	const char	*id;
+	int		 ch, all = 0, rc;
+
+	while ((ch = getopt_long(argc, argv, "ah", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'a':
+			all = 1;
+			break;
+		case 'h':
+			snapshot_usage(stdout);
+			return EXIT_OK;
+		default:
+			snapshot_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		snapshot_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (cli_open_db(c) == -1)
+		return EXIT_FAIL;
+	if (db_prepare(c->db, all ?
+	    "SELECT id, created, state, length(packages) / 8, "
+	    "length(sources) / 8 FROM snapshots ORDER BY id DESC" :
+	    "SELECT id, created, state, length(packages) / 8, "
+	    "length(sources) / 8 FROM snapshots WHERE state = 'published' "
+	    "ORDER BY id DESC", &st, &err) == -1) {
+		cli_err("%s", dp_error_str(&err));
+		return EXIT_FAIL;
+	}
+	arr = json_array();
+	if (!c->json)
+		printf("%-17s %-21s %-9s %8s %7s  %s\n", "ID", "CREATED",
+		    "STATE", "PACKAGES", "SOURCES", "ENVIRONMENTS");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		id = (const char *)sqlite3_column_text(st, 0);
+		envs = snapshot_envs(c, id);
+		if (c->json) {
+			o = json_pack("{s:s,s:s,s:s,s:I,s:I,s:O}", "id", id,
+			    "created", sqlite3_column_text(st, 1),
+			    "state", sqlite3_column_text(st, 2),
+			    "packages", (json_int_t)sqlite3_column_int64(st, 3),
+			    "sources", (json_int_t)sqlite3_column_int64(st, 4),
+			    "environments", envs);
+			json_array_append_new(arr, o);
+		} else {
+			printf("%-17s %-21s %-9s %8lld %7lld  ", id,
+			    sqlite3_column_text(st, 1),
+			    sqlite3_column_text(st, 2),
+			    (long long)sqlite3_column_int64(st, 3),
+			    (long long)sqlite3_column_int64(st, 4));
+			print_envs(envs);
+			putchar('\n');
+		}
+		json_decref(envs);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		json_decref(arr);
+		cli_err("reading snapshots: %s",
+		    sqlite3_errmsg(db_handle(c->db)));
+		return EXIT_FAIL;
+	}
+	if (c->json) {
+		o = json_pack("{s:o}", "snapshots", arr);
+		json_print(o);
+		json_decref(o);
+	} else
+		json_decref(arr);
+	return EXIT_OK;
+}
+
+/* One package of a snapshot. */
+struct spkg {
+	char	*dist;
+	char	*comp;
+	char	*name;
+	char	*version;
+	char	*arch;		/* "source" for sources */
+};
+
+struct snapinfo {
+	char		*id;
+	char		*created;
+	char		*state;
+	char		*digest;
+	struct spkg	*p;
+	size_t		 n;
+};
+
+static int
+spkg_cmp(const void *a, const void *b)
+{
+	const struct spkg	*x = a, *y = b;
+	int			 c;
+
+	if ((c = strcmp(x->dist, y->dist)) != 0 ||
+	    (c = strcmp(x->name, y->name)) != 0 ||
+	    (c = strcmp(x->arch, y->arch)) != 0)
+		return c;
+	return version_compare(x->version, y->version);
+}
+
+static void
+snapinfo_done(struct snapinfo *si)
+{
+	size_t	i;
+
+	for (i = 0; i < si->n; i++) {
+		free(si->p[i].dist);
+		free(si->p[i].comp);
+		free(si->p[i].name);
+		free(si->p[i].version);
+		free(si->p[i].arch);
+	}
+	free(si->p);
+	free(si->id);
+	free(si->created);
+	free(si->state);
+	free(si->digest);
+	memset(si, 0, sizeof(*si));
+}
+
+static void
+load_members(struct cli *c, struct snapinfo *si, const void *blob,
+    size_t len, int sources)
+{
+	sqlite3_stmt	*st = NULL;
+	struct dp_error	 err;
+	int64_t		*ids;
+	size_t		 n, i;
+	struct spkg	*p;
+
+	ids = ids_decode(blob, len, &n);
+	if (db_prepare(c->db, sources ?
+	    "SELECT dist, component, name, version, 'source' FROM sources "
+	    "WHERE id = ?" :
+	    "SELECT dist, component, name, version, arch FROM packages "
+	    "WHERE id = ?", &st, &err) == -1) {
+		free(ids);
+		return;
+	}
+	si->p = xreallocarray(si->p, si->n + n + 1, sizeof(*si->p));
+	for (i = 0; i < n; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, ids[i]);
+		if (sqlite3_step(st) != SQLITE_ROW)
+			continue;
+		p = &si->p[si->n++];
+		p->dist = xstrdup((const char *)sqlite3_column_text(st, 0));
+		p->comp = xstrdup((const char *)sqlite3_column_text(st, 1));
+		p->name = xstrdup((const char *)sqlite3_column_text(st, 2));
+		p->version = xstrdup((const char *)sqlite3_column_text(st, 3));
+		p->arch = xstrdup((const char *)sqlite3_column_text(st, 4));
+	}
+	sqlite3_finalize(st);
+	free(ids);
+}
+
+static int
+snapinfo_load(struct cli *c, const char *id, struct snapinfo *si)
+{
+	sqlite3_stmt	*st = NULL;
+	struct dp_error	 err;
+	int		 rv = -1;
+
+	memset(si, 0, sizeof(*si));
+	if (!publish_id_valid(id)) {
+		cli_err("'%s' is not a snapshot ID (YYYYMMDDTHHMMSSZ; see "
+		    "debpipe snapshot list)", id);
+		return -1;
+	}
+	if (db_prepare(c->db, "SELECT id, created, state, digest, packages, "
+	    "sources FROM snapshots WHERE id = ?", &st, &err) == -1) {
+		cli_err("%s", dp_error_str(&err));
+		return -1;
+	}
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		cli_err("no snapshot %s (see debpipe snapshot list)", id);
+		goto out;
+	}
+	si->id = xstrdup((const char *)sqlite3_column_text(st, 0));
+	si->created = xstrdup((const char *)sqlite3_column_text(st, 1));
+	si->state = xstrdup((const char *)sqlite3_column_text(st, 2));
+	si->digest = xstrdup((const char *)sqlite3_column_text(st, 3));
+	load_members(c, si, sqlite3_column_blob(st, 4),
+	    (size_t)sqlite3_column_bytes(st, 4), 0);
+	load_members(c, si, sqlite3_column_blob(st, 5),
+	    (size_t)sqlite3_column_bytes(st, 5), 1);
+	qsort(si->p, si->n, sizeof(*si->p), spkg_cmp);
+	rv = 0;
+out:
+	sqlite3_finalize(st);
+	return rv;
+}
+
+static int
+snapshot_show(struct cli *c, int argc, char **argv)
+{
+	struct snapinfo	 si;
+	json_t		*o, *pk, *envs;
+	size_t		 i;
+
+	if (argc != 2 || strcmp(argv[1], "--help") == 0) {
+		snapshot_usage(argc == 2 ? stdout : stderr);
+		return argc == 2 ? EXIT_OK : EXIT_USAGE;
+	}
+	if (cli_open_db(c) == -1 || snapinfo_load(c, argv[1], &si) == -1)
+		return EXIT_FAIL;
+	envs = snapshot_envs(c, si.id);
+	if (c->json) {
+		pk = json_array();
+		for (i = 0; i < si.n; i++)
+			json_array_append_new(pk, json_pack(
+			    "{s:s,s:s,s:s,s:s,s:s}", "dist", si.p[i].dist,
+			    "component", si.p[i].comp, "name", si.p[i].name,
+			    "version", si.p[i].version, "arch", si.p[i].arch));
+		o = json_pack("{s:s,s:s,s:s,s:s,s:O,s:o}", "id", si.id,
+		    "created", si.created, "state", si.state, "digest",
+		    si.digest, "environments", envs, "packages", pk);
+		json_print(o);
+		json_decref(o);
+	} else {
+		printf("Snapshot: %s\nCreated: %s\nState: %s\n"
+		    "Environments: ", si.id, si.created, si.state);
+		print_envs(envs);
+		printf("\nPackages: %zu\n", si.n);
+		for (i = 0; i < si.n; i++)
+			printf("  %-12s %-10s %-30s %-24s %s\n", si.p[i].dist,
+			    si.p[i].comp, si.p[i].name, si.p[i].version,
+			    si.p[i].arch);
+	}
+	json_decref(envs);
+	snapinfo_done(&si);
+	return EXIT_OK;
+}
+
+/* Newest version of (dist, name, arch) in a sorted member list: the last
+ * of its run. */
+static size_t
+run_end(const struct spkg *p, size_t n, size_t i)
+{
+	while (i + 1 < n && strcmp(p[i].dist, p[i + 1].dist) == 0 &&
+	    strcmp(p[i].name, p[i + 1].name) == 0 &&
+	    strcmp(p[i].arch, p[i + 1].arch) == 0)
+		i++;
+	return i;
+}
+
+static int
+key_cmp(const struct spkg *x, const struct spkg *y)
+{
+	int	c;
+
+	if ((c = strcmp(x->dist, y->dist)) != 0 ||
+	    (c = strcmp(x->name, y->name)) != 0)
+		return c;
+	return strcmp(x->arch, y->arch);
+}
+
+static json_t *
+dist_obj(json_t *dists, const char *dist)
+{
+	json_t	*d;
+
+	if ((d = json_object_get(dists, dist)) == NULL) {
+		d = json_pack("{s:[],s:[],s:[],s:[]}", "added", "removed",
+		    "upgraded", "downgraded");
+		json_object_set_new(dists, dist, d);
+	}
+	return d;
+}
+
+static int
+snapshot_diff(struct cli *c, int argc, char **argv)
+{
+	struct snapinfo	 a, b;
+	json_t		*dists, *o, *d, *kind;
+	const char	*dist, *k;
+	size_t		 i = 0, j = 0, ie, je, idx;
+	int		 cmp, changes = 0;
+
+	if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+		snapshot_usage(stdout);
+		return EXIT_OK;
+	}
+	if (argc != 3) {
+		snapshot_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (cli_open_db(c) == -1 || snapinfo_load(c, argv[1], &a) == -1)
+		return EXIT_FAIL;
+	if (snapinfo_load(c, argv[2], &b) == -1) {
+		snapinfo_done(&a);
+		return EXIT_FAIL;
+	}
+	dists = json_object();
+	while (i < a.n || j < b.n) {
+		ie = i < a.n ? run_end(a.p, a.n, i) : i;
+		je = j < b.n ? run_end(b.p, b.n, j) : j;
+		if (i == a.n)
+			cmp = 1;
+		else if (j == b.n)
+			cmp = -1;
+		else
+			cmp = key_cmp(&a.p[i], &b.p[j]);
+		if (cmp < 0) {
+			d = dist_obj(dists, a.p[i].dist);
+			json_array_append_new(json_object_get(d, "removed"),
+			    json_pack("{s:s,s:s,s:s}", "name", a.p[ie].name,
+			    "version", a.p[ie].version, "arch",
+			    a.p[ie].arch));
+			i = ie + 1;
+		} else if (cmp > 0) {
+			d = dist_obj(dists, b.p[j].dist);
+			json_array_append_new(json_object_get(d, "added"),
+			    json_pack("{s:s,s:s,s:s}", "name", b.p[je].name,
+			    "version", b.p[je].version, "arch",
+			    b.p[je].arch));
+			j = je + 1;
+		} else {
+			cmp = version_compare(a.p[ie].version,
+			    b.p[je].version);
+			if (cmp != 0) {
+				d = dist_obj(dists, a.p[i].dist);
+				json_array_append_new(json_object_get(d,
+				    cmp < 0 ? "upgraded" : "downgraded"),
+				    json_pack("{s:s,s:s,s:s,s:s}", "name",
+				    a.p[ie].name, "arch", a.p[ie].arch,
+				    "from", a.p[ie].version, "to",
+				    b.p[je].version));
+			}
+			i = ie + 1;
+			j = je + 1;
+		}
+	}
+	if (c->json) {
+		o = json_pack("{s:s,s:s,s:O}", "from", a.id, "to", b.id,
+		    "distributions", dists);
+		json_print(o);
+		json_decref(o);
+	} else {
+		json_object_foreach(dists, dist, d) {
+			printf("%s:\n", dist);
+			json_object_foreach(d, k, kind) {
+				json_array_foreach(kind, idx, o) {
+					changes++;
+					if (json_object_get(o, "from") != NULL)
+						printf("  %-10s %s %s -> %s "
+						    "(%s)\n", k,
+						    json_string_value(
+						    json_object_get(o, "name")),
+						    json_string_value(
+						    json_object_get(o, "from")),
+						    json_string_value(
+						    json_object_get(o, "to")),
+						    json_string_value(
+						    json_object_get(o, "arch")));
+					else
+						printf("  %-10s %s %s (%s)\n",
+						    k, json_string_value(
+						    json_object_get(o, "name")),
+						    json_string_value(
+						    json_object_get(o,
+						    "version")),
+						    json_string_value(
+						    json_object_get(o, "arch")));
+				}
+			}
+		}
+		if (changes == 0)
+			printf("no differences between %s and %s\n", a.id,
+			    b.id);
+	}
+	json_decref(dists);
+	snapinfo_done(&a);
+	snapinfo_done(&b);
+	return EXIT_OK;
+}
+
+int
+cmd_snapshot(struct cli *c, int argc, char **argv)
+{
+	if (argc < 2) {
+		snapshot_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		snapshot_usage(stdout);
+		return EXIT_OK;
+	}
+	if (strcmp(argv[1], "now") == 0)
+		return snapshot_now(c, argc - 1, argv + 1);
+	if (strcmp(argv[1], "list") == 0)
+		return snapshot_list(c, argc - 1, argv + 1);
+	if (strcmp(argv[1], "show") == 0)
+		return snapshot_show(c, argc - 1, argv + 1);
+	if (strcmp(argv[1], "diff") == 0)
+		return snapshot_diff(c, argc - 1, argv + 1);
+	cli_err("snapshot: unknown subcommand '%s'", argv[1]);
+	snapshot_usage(stderr);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,787 @@
+/*
+ * publish-gc.c - crash recovery and garbage collection of snapshots, the
+ * by-hash store, the index cache and the pool.
+ */
+#include "autoconfig.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "deb822.h"
+#include "fsutil.h"
+#include "publish.h"
+#include "publish-int.h"
+#include "xmalloc.h"
+
+#define ENV_KEEP_HISTORY	3	/* last snapshots of each environment */
+
+/* A growable list of strings, sortable for lookups. */
+struct strlist {
+	char	**v;
+	size_t	  n;
+	size_t	  cap;
+};
+
+static void
+sl_add(struct strlist *l, const char *s)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap == 0 ? 64 : l->cap * 2;
+		l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
+	}
+	l->v[l->n++] = xstrdup(s);
+}
+
+static int
+sl_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+sl_sort(struct strlist *l)
+{
+	if (l->n > 1)
+		qsort(l->v, l->n, sizeof(*l->v), sl_cmp);
+}
+
+static int
+sl_has(const struct strlist *l, const char *s)
+{
+	return l->n > 0 && bsearch(&s, l->v, l->n, sizeof(*l->v), sl_cmp)
+	    != NULL;
+}
+
+/* Unsorted membership (small lists). */
+static int
+sl_find(const struct strlist *l, const char *s)
+{
+	size_t	i;
+
+	for (i = 0; i < l->n; i++)
+		if (strcmp(l->v[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+sl_free(struct strlist *l)
+{
+	size_t	i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+static int
+query_strings(struct db *db, const char *sql, struct strlist *out,
+    struct dp_error *err)
+{
+	sqlite3_stmt	*st = NULL;
+	const char	*s;
+	int		 rc;
+
+	if (db_prepare(db, sql, &st, err) == -1)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if ((s = (const char *)sqlite3_column_text(st, 0)) != NULL)
+			sl_add(out, s);
+	if (rc != SQLITE_DONE) {
+		dp_error_sqlite(err, db_handle(db), "query");
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+/* Remove ".tmp-*" files below dir (the by-hash store). */
+static void
+remove_tmp_files(const char *dir, int *n)
+{
+	DIR		*d;
+	struct dirent	*de;
+	struct stat	 sb;
+	char		*p;
+
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		p = fs_join(dir, de->d_name);
+		if (lstat(p, &sb) == 0) {
+			if (S_ISDIR(sb.st_mode))
+				remove_tmp_files(p, n);
+			else if (strncmp(de->d_name, ".tmp-", 5) == 0 &&
+			    unlink(p) == 0)
+				(*n)++;
+		}
+		free(p);
+	}
+	closedir(d);
+}
+
+static int
+snapshot_state(struct db *db, const char *id, char **state)
+{
+	sqlite3_stmt	*st = NULL;
+
+	*state = NULL;
+	if (db_prepare(db, "SELECT state FROM snapshots WHERE id = ?", &st,
+	    NULL) == -1)
+		return -1;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*state = xstrdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static int
+fix_latest(struct db *db, const struct config *cfg, struct dp_error *err)
+{
+	struct strlist	 ids = { 0 };
+	char		*latest, *target = NULL, cur[PATH_MAX];
+	ssize_t		 n;
+	int		 rv = -1;
+
+	latest = fs_join(cfg->public_dir, "latest");
+	if (query_strings(db, "SELECT id FROM snapshots WHERE state = "
+	    "'published' ORDER BY id DESC LIMIT 1", &ids, err) == -1)
+		goto out;
+	n = readlink(latest, cur, sizeof(cur) - 1);
+	cur[n >= 0 ? n : 0] = '\0';
+	if (ids.n == 0) {
+		if (n >= 0 && unlink(latest) == -1 && errno != ENOENT) {
+			dp_error_errno(err, "remove %s", latest);
+			goto out;
+		}
+		rv = 0;
+		goto out;
+	}
+	target = xasprintf("snapshots/%s", ids.v[0]);
+	if (n < 0 || strcmp(cur, target) != 0) {
+		if (fs_symlink_atomic(target, latest, err) == -1)
+			goto out;
+	}
+	rv = 0;
+out:
+	free(latest);
+	free(target);
+	sl_free(&ids);
+	return rv;
+}
+
+int
+publish_recover(struct db *db, const struct config *cfg,
+    struct dp_error *err)
+{
+	struct strlist	 published = { 0 }, gone = { 0 };
+	DIR		*d = NULL;
+	struct dirent	*de;
+	sqlite3_stmt	*st = NULL;
+	char		*snapdir = NULL, *p, *state, *store = NULL;
+	size_t		 i;
+	int		 lockfd, rv = -1, ntmp = 0;
+
+	if ((lockfd = publish_lock(cfg, err)) == -1)
+		return -1;
+	snapdir = fs_join(cfg->public_dir, "snapshots");
+
+	/* Half-built trees and snapshots the database does not know. */
+	if ((d = opendir(snapdir)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (strncmp(de->d_name, ".tmp-", 5) != 0 &&
+			    !publish_id_valid(de->d_name))
+				continue;
+			if (publish_id_valid(de->d_name)) {
+				if (snapshot_state(db, de->d_name, &state)
+				    == -1) {
+					dp_error_sqlite(err, db_handle(db),
+					    "reading snapshots");
+					goto out;
+				}
+				if (state != NULL &&
+				    strcmp(state, "published") == 0) {
+					free(state);
+					continue;
+				}
+				free(state);
+			}
+			p = fs_join(snapdir, de->d_name);
+			if (fs_remove_tree(p, err) == -1) {
+				free(p);
+				goto out;
+			}
+			free(p);
+		}
+		closedir(d);
+		d = NULL;
+		fs_fsync_dir(snapdir, NULL);
+	}
+
+	/* Store files that were being written. */
+	store = fs_join(cfg->public_dir, "by-hash");
+	remove_tmp_files(store, &ntmp);
+
+	/* Snapshots recorded but missing on disk. */
+	if (query_strings(db, "SELECT id FROM snapshots WHERE state = "
+	    "'published'", &published, err) == -1)
+		goto out;
+	for (i = 0; i < published.n; i++) {
+		p = xasprintf("%s/%s/dists", snapdir, published.v[i]);
+		if (access(p, F_OK) == -1 && errno == ENOENT)
+			sl_add(&gone, published.v[i]);
+		free(p);
+	}
+	if (gone.n > 0) {
+		if (db_begin(db, err) == -1)
+			goto out;
+		if (db_prepare(db, "UPDATE snapshots SET state = 'deleted' "
+		    "WHERE id = ?", &st, err) == -1) {
+			db_rollback(db);
+			goto out;
+		}
+		for (i = 0; i < gone.n; i++) {
+			sqlite3_reset(st);
+			sqlite3_bind_text(st, 1, gone.v[i], -1, SQLITE_STATIC);
+			if (sqlite3_step(st) != SQLITE_DONE) {
+				dp_error_sqlite(err, db_handle(db),
+				    "marking snapshot %s deleted", gone.v[i]);
+				db_rollback(db);
+				goto out;
+			}
+		}
+		sqlite3_finalize(st);
+		st = NULL;
+		if (db_commit(db, err) == -1)
+			goto out;
+	}
+
+	if (fix_latest(db, cfg, err) == -1)
+		goto out;
+	rv = 0;
+out:
+	if (d != NULL)
+		closedir(d);
+	sqlite3_finalize(st);
+	sl_free(&published);
+	sl_free(&gone);
+	free(snapdir);
+	free(store);
+	close(lockfd);
+	return rv;
+}
+
+/*
+ * Garbage collection.
+ */
+
+/* Add the store paths ("<dist>/<sub>/SHA256/<hex>", ".../MD5Sum/<hex>")
+ * of every index file a snapshot's Releases list. */
+static void
+referenced_add(const char *snapdir, const char *id, struct strlist *refs)
+{
+	DIR				*d;
+	struct dirent			*de;
+	struct deb822_para		*para;
+	char				*dists, *rel, *data, *line, *save,
+					*copy, *slash, *dir;
+	char				 hex[129], path[PATH_MAX];
+	const char			*v;
+	unsigned long long		 size;
+	size_t				 len;
+	int				 k;
+	static const char *const	 fields[] = { "SHA256", "MD5Sum" };
+
+	dists = xasprintf("%s/%s/dists", snapdir, id);
+	if ((d = opendir(dists)) == NULL) {
+		free(dists);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (!fs_name_is_safe(de->d_name))
+			continue;
+		rel = xasprintf("%s/%s/Release", dists, de->d_name);
+		data = NULL;
+		para = NULL;
+		if (fs_read_file(rel, 64 << 20, &data, &len, NULL) == 0 &&
+		    deb822_parse_one(data, len, rel, 0, &para, NULL) == 0) {
+			for (k = 0; k < 2; k++) {
+				if ((v = deb822_get(para, fields[k])) == NULL)
+					continue;
+				copy = xstrdup(v);
+				save = NULL;
+				for (line = strtok_r(copy, "\n", &save);
+				    line != NULL;
+				    line = strtok_r(NULL, "\n", &save)) {
+					if (sscanf(line, "%128s %llu %4095s",
+					    hex, &size, path) != 3)
+						continue;
+					slash = strrchr(path, '/');
+					dir = slash != NULL ? xstrndup(path,
+					    (size_t)(slash - path)) :
+					    xstrdup("");
+					free(rel);
+					rel = xasprintf("%s%s%s/%s/%s",
+					    de->d_name, *dir != '\0' ? "/" : "",
+					    dir, fields[k], hex);
+					sl_add(refs, rel);
+					free(dir);
+				}
+				free(copy);
+			}
+		}
+		deb822_para_free(para);
+		free(data);
+		free(rel);
+	}
+	closedir(d);
+	free(dists);
+}
+
+/* Remove store files (below root/rel) that no kept snapshot lists. */
+static void
+store_sweep(const char *root, const char *rel, const struct strlist *refs,
+    int dry_run, publish_gc_cb cb, void *arg, int *n)
+{
+	DIR		*d;
+	struct dirent	*de;
+	struct stat	 sb;
+	char		*dir, *sub, *p;
+	const char	*base;
+	int		 hashdir;
+
+	dir = *rel != '\0' ? fs_join(root, rel) : xstrdup(root);
+	if ((d = opendir(dir)) == NULL) {
+		free(dir);
+		return;
+	}
+	base = strrchr(rel, '/');
+	base = base != NULL ? base + 1 : rel;
+	hashdir = strcmp(base, "SHA256") == 0 || strcmp(base, "MD5Sum") == 0;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		sub = *rel != '\0' ? xasprintf("%s/%s", rel, de->d_name) :
+		    xstrdup(de->d_name);
+		p = fs_join(root, sub);
+		if (lstat(p, &sb) == 0) {
+			if (S_ISDIR(sb.st_mode))
+				store_sweep(root, sub, refs, dry_run, cb, arg,
+				    n);
+			else if (hashdir && !sl_has(refs, sub)) {
+				if (cb != NULL)
+					cb("index", sub, arg);
+				if (dry_run || unlink(p) == 0)
+					(*n)++;
+			}
+		}
+		free(p);
+		free(sub);
+	}
+	closedir(d);
+	free(dir);
+}
+
+/* Drop index-cache entries naming store files that are gone. */
+static void
+cache_sweep(const char *cachedir, const char *storeroot)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		*p, *data, *line, *save, *f;
+	char		 bn[128], md5[33], sha1[41], sha256[65], store[1024];
+	unsigned long long size;
+	size_t		 len;
+	int		 ok;
+
+	if ((d = opendir(cachedir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		p = fs_join(cachedir, de->d_name);
+		data = NULL;
+		ok = fs_read_file(p, 65536, &data, &len, NULL) == 0;
+		save = NULL;
+		for (line = ok ? strtok_r(data, "\n", &save) : NULL;
+		    line != NULL && ok; line = strtok_r(NULL, "\n", &save)) {
+			if (sscanf(line, "%127s %llu %32s %40s %64s %1023s",
+			    bn, &size, md5, sha1, sha256, store) != 6) {
+				ok = 0;
+				break;
+			}
+			f = xasprintf("%s/%s/SHA256/%s", storeroot, store,
+			    sha256);
+			if (access(f, F_OK) == -1)
+				ok = 0;
+			free(f);
+		}
+		if (!ok)
+			unlink(p);
+		free(data);
+		free(p);
+	}
+	closedir(d);
+}
+
+static int
+add_blob_ids(struct db *db, const char *id, int64_t **pk, size_t *npk,
+    int64_t **sr, size_t *nsr, struct dp_error *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int64_t		*v;
+	size_t		 n, i;
+	int		 col;
+
+	if (db_prepare(db, "SELECT packages, sources FROM snapshots WHERE "
+	    "id = ?", &st, err) == -1)
+		return -1;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		for (col = 0; col < 2; col++) {
+			v = ids_decode(sqlite3_column_blob(st, col),
+			    (size_t)sqlite3_column_bytes(st, col), &n);
+			if (col == 0) {
+				*pk = xreallocarray(*pk, *npk + n + 1,
+				    sizeof(**pk));
+				for (i = 0; i < n; i++)
+					(*pk)[(*npk)++] = v[i];
+			} else {
+				*sr = xreallocarray(*sr, *nsr + n + 1,
+				    sizeof(**sr));
+				for (i = 0; i < n; i++)
+					(*sr)[(*nsr)++] = v[i];
+			}
+			free(v);
+		}
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static int
+i64_cmp(const void *a, const void *b)
+{
+	int64_t	x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+configured(const struct config *cfg, const char *dist, const char *comp,
+    const char *arch)
+{
+	const struct conf_dist	*d;
+	size_t			 i;
+
+	if ((d = config_dist_find(cfg, dist)) == NULL)
+		return 0;
+	for (i = 0; d->components[i] != NULL; i++)
+		if (strcmp(d->components[i], comp) == 0)
+			break;
+	if (d->components[i] == NULL)
+		return 0;
+	if (arch == NULL || strcmp(arch, "all") == 0)
+		return 1;
+	for (i = 0; d->archs[i] != NULL; i++)
+		if (strcmp(d->archs[i], arch) == 0)
+			return 1;
+	return 0;
+}
+
+/* Delete package (sources: source) rows that are not kept; report. */
+static int
+gc_rows(struct db *db, const struct config *cfg, int sources,
+    const int64_t *keep, size_t nkeep, publish_gc_cb cb, void *arg,
+    struct dp_error *err)
+{
+	sqlite3_stmt	*st = NULL, *del = NULL, *del2 = NULL;
+	int64_t		*ids = NULL, id;
+	size_t		 n = 0, cap = 0, i;
+	char		*what;
+	const char	*dist, *comp, *arch;
+	int		 rc, rv = -1;
+
+	if (db_prepare(db, sources ?
+	    "SELECT id, dist, component, NULL, name, version FROM sources" :
+	    "SELECT id, dist, component, arch, name, version FROM packages",
+	    &st, err) == -1)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		id = sqlite3_column_int64(st, 0);
+		dist = (const char *)sqlite3_column_text(st, 1);
+		comp = (const char *)sqlite3_column_text(st, 2);
+		arch = (const char *)sqlite3_column_text(st, 3);
+		if (dist == NULL || comp == NULL ||
+		    !configured(cfg, dist, comp, arch) ||
+		    ids_contains(keep, nkeep, id))
+			continue;
+		if (n == cap) {
+			cap = cap == 0 ? 64 : cap * 2;
+			ids = xreallocarray(ids, cap, sizeof(*ids));
+		}
+		ids[n++] = id;
+		if (cb != NULL) {
+			what = xasprintf("%s/%s %s %s%s%s", dist, comp,
+			    sqlite3_column_text(st, 4),
+			    sqlite3_column_text(st, 5), arch != NULL ? " " : "",
+			    arch != NULL ? arch : "");
+			cb(sources ? "source" : "package", what, arg);
+			free(what);
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		dp_error_sqlite(err, db_handle(db), "reading %s",
+		    sources ? "sources" : "packages");
+		goto out;
+	}
+	if (sources) {
+		if (db_prepare(db, "DELETE FROM source_files WHERE "
+		    "source_id = ?", &del2, err) == -1)
+			goto out;
+	}
+	if (db_prepare(db, sources ? "DELETE FROM sources WHERE id = ?" :
+	    "DELETE FROM packages WHERE id = ?", &del, err) == -1)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (del2 != NULL) {
+			sqlite3_reset(del2);
+			sqlite3_bind_int64(del2, 1, ids[i]);
+			if (sqlite3_step(del2) != SQLITE_DONE)
+				goto fail;
+		}
+		sqlite3_reset(del);
+		sqlite3_bind_int64(del, 1, ids[i]);
+		if (sqlite3_step(del) != SQLITE_DONE)
+			goto fail;
+	}
+	rv = 0;
+	goto out;
+fail:
+	dp_error_sqlite(err, db_handle(db), "deleting unused %s",
+	    sources ? "sources" : "packages");
+out:
+	sqlite3_finalize(st);
+	sqlite3_finalize(del);
+	sqlite3_finalize(del2);
+	free(ids);
+	return rv;
+}
+
+int
+publish_gc_report(struct db *db, const struct config *cfg, int dry_run,
+    publish_gc_cb cb, void *arg, int *nsnap, int *nfiles,
+    struct dp_error *err)
+{
+	struct strlist	 published = { 0 }, keep = { 0 }, drop = { 0 },
+			 hist = { 0 }, envs = { 0 }, poolfiles = { 0 },
+			 refs = { 0 };
+	struct pset	 set;
+	sqlite3_stmt	*st = NULL;
+	int64_t		*kpk = NULL, *ksr = NULL;
+	size_t		 nkpk = 0, nksr = 0, i, j, n;
+	char		*snapdir = NULL, *pooldir = NULL, *storeroot = NULL,
+			*cachedir = NULL, *p, *slash, *prev_env = NULL;
+	int		 lockfd, rc, rv = -1, in_tx = 0, nidx = 0;
+	const char	*env, *snap;
+
+	memset(&set, 0, sizeof(set));
+	if (nsnap != NULL)
+		*nsnap = 0;
+	if (nfiles != NULL)
+		*nfiles = 0;
+	if ((lockfd = publish_lock(cfg, err)) == -1)
+		return -1;
+	snapdir = fs_join(cfg->public_dir, "snapshots");
+	pooldir = config_pool_dir(cfg);
+	storeroot = fs_join(cfg->public_dir, "by-hash");
+	cachedir = fs_join(cfg->state_dir, "index-cache");
+
+	if (db_begin(db, err) == -1)
+		goto out;
+	in_tx = 1;
+
+	/* Which snapshots stay. */
+	if (query_strings(db, "SELECT id FROM snapshots WHERE state = "
+	    "'published' ORDER BY id DESC", &published, err) == -1 ||
+	    query_strings(db, "SELECT snapshot FROM environments WHERE "
+	    "snapshot IS NOT NULL", &envs, err) == -1)
+		goto out;
+	if (db_prepare(db, "SELECT env, to_snapshot FROM env_history "
+	    "ORDER BY env, id DESC", &st, err) == -1)
+		goto out;
+	n = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		env = (const char *)sqlite3_column_text(st, 0);
+		snap = (const char *)sqlite3_column_text(st, 1);
+		if (env == NULL || snap == NULL)
+			continue;
+		if (prev_env == NULL || strcmp(prev_env, env) != 0) {
+			free(prev_env);
+			prev_env = xstrdup(env);
+			n = 0;
+		}
+		if (n < ENV_KEEP_HISTORY && !sl_find(&hist, snap)) {
+			sl_add(&hist, snap);
+			n++;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		dp_error_sqlite(err, db_handle(db), "reading env_history");
+		goto out;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	for (i = 0; i < published.n; i++) {
+		if ((int)i < (cfg->keep_snapshots > 0 ? cfg->keep_snapshots :
+		    1) || sl_find(&envs, published.v[i]) ||
+		    sl_find(&hist, published.v[i]))
+			sl_add(&keep, published.v[i]);
+		else
+			sl_add(&drop, published.v[i]);
+	}
+
+	/* Which packages and sources stay: the current set and every kept
+	 * snapshot's. */
+	if (pset_compute(db, cfg, NULL, &set, err) == -1)
+		goto out;
+	kpk = xcalloc(set.npkgs + 1, sizeof(*kpk));
+	memcpy(kpk, set.pkgs, set.npkgs * sizeof(*kpk));
+	nkpk = set.npkgs;
+	ksr = xcalloc(set.nsrcs + 1, sizeof(*ksr));
+	memcpy(ksr, set.srcs, set.nsrcs * sizeof(*ksr));
+	nksr = set.nsrcs;
+	for (i = 0; i < keep.n; i++)
+		if (add_blob_ids(db, keep.v[i], &kpk, &nkpk, &ksr, &nksr,
+		    err) == -1)
+			goto out;
+	qsort(kpk, nkpk, sizeof(*kpk), i64_cmp);
+	qsort(ksr, nksr, sizeof(*ksr), i64_cmp);
+
+	if (gc_rows(db, cfg, 0, kpk, nkpk, cb, arg, err) == -1 ||
+	    gc_rows(db, cfg, 1, ksr, nksr, cb, arg, err) == -1)
+		goto out;
+
+	/* Pool files nothing refers to any more. */
+	if (query_strings(db, "SELECT path FROM files WHERE "
+	    "id NOT IN (SELECT file_id FROM packages) AND "
+	    "id NOT IN (SELECT dsc_file_id FROM sources) AND "
+	    "id NOT IN (SELECT file_id FROM source_files)",
+	    &poolfiles, err) == -1)
+		goto out;
+	if (db_exec(db, "DELETE FROM files WHERE "
+	    "id NOT IN (SELECT file_id FROM packages) AND "
+	    "id NOT IN (SELECT dsc_file_id FROM sources) AND "
+	    "id NOT IN (SELECT file_id FROM source_files)", err) == -1)
+		goto out;
+	if (db_prepare(db, "UPDATE snapshots SET state = 'deleted' WHERE "
+	    "id = ?", &st, err) == -1)
+		goto out;
+	for (i = 0; i < drop.n; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, drop.v[i], -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			dp_error_sqlite(err, db_handle(db), "deleting "
+			    "snapshot %s", drop.v[i]);
+			goto out;
+		}
+		if (cb != NULL)
+			cb("snapshot", drop.v[i], arg);
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	for (i = 0; i < poolfiles.n; i++)
+		if (cb != NULL)
+			cb("file", poolfiles.v[i], arg);
+	if (dry_run)
+		db_rollback(db);
+	else if (db_commit(db, err) == -1)
+		goto out;
+	in_tx = 0;
+
+	if (!dry_run) {
+		/* The database no longer knows them: now the disk. */
+		for (i = 0; i < drop.n; i++) {
+			p = fs_join(snapdir, drop.v[i]);
+			if (fs_remove_tree(p, err) == -1) {
+				free(p);
+				goto out;
+			}
+			free(p);
+		}
+		if (drop.n > 0)
+			fs_fsync_dir(snapdir, NULL);
+		for (i = 0; i < poolfiles.n; i++) {
+			if (!fs_relpath_is_safe(poolfiles.v[i]))
+				continue;
+			p = fs_join(pooldir, poolfiles.v[i]);
+			unlink(p);
+			/* Empty source and prefix directories go too. */
+			for (j = 0; j < 2; j++) {
+				if ((slash = strrchr(p, '/')) == NULL)
+					break;
+				*slash = '\0';
+				if (rmdir(p) == -1)
+					break;
+			}
+			free(p);
+		}
+	}
+
+	/* The by-hash store keeps what the kept snapshots list. */
+	for (i = 0; i < keep.n; i++)
+		referenced_add(snapdir, keep.v[i], &refs);
+	sl_sort(&refs);
+	store_sweep(storeroot, "", &refs, dry_run, cb, arg, &nidx);
+	if (!dry_run)
+		cache_sweep(cachedir, storeroot);
+
+	if (nsnap != NULL)
+		*nsnap = (int)drop.n;
+	if (nfiles != NULL)
+		*nfiles = (int)poolfiles.n;
+	rv = 0;
+out:
+	if (in_tx)
+		db_rollback(db);
+	sqlite3_finalize(st);
+	pset_done(&set);
+	free(kpk);
+	free(ksr);
+	free(prev_env);
+	sl_free(&published);
+	sl_free(&keep);
+	sl_free(&drop);
+	sl_free(&hist);
+	sl_free(&envs);
+	sl_free(&poolfiles);
+	sl_free(&refs);
+	free(snapdir);
+	free(pooldir);
+	free(storeroot);
+	free(cachedir);
+	close(lockfd);
+	return rv;
+}
+
+int
+publish_gc(struct db *db, const struct config *cfg, int dry_run,
+    int *nsnap, int *nfiles, struct dp_error *err)
+{
+	return publish_gc_report(db, cfg, dry_run, NULL, NULL, nsnap, nfiles,
+	    err);
+}

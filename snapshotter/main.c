@@ -1,0 +1,150 @@
+/*
+ * debpipe-snapshotter - take a snapshot of the package set at every
+ * wall-clock multiple of Snapshot-Interval (when it changed), publish it
+ * signed, then collect garbage.  Also serves `snapshot` requests queued in
+ * the requests table (published at once, even when nothing changed).
+ */
+#include "autoconfig.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "publish.h"
+#include "xmalloc.h"
+
+#define NAME		"debpipe-snapshotter"
+#define POLL_MS		(10 * 1000)	/* heartbeat and request polling */
+
+static void
+run_gc(struct daemon *d)
+{
+	struct dp_error	err;
+	int		nsnap = 0, nfiles = 0;
+
+	if (publish_gc(d->db, d->cfg, 0, &nsnap, &nfiles, &err) == -1)
+		log_warnx("garbage collection: %s", dp_error_str(&err));
+	else if (nsnap > 0 || nfiles > 0)
+		log_info("garbage collection: %d snapshots, %d pool files "
+		    "removed", nsnap, nfiles);
+}
+
+/* One snapshot; force publishes even an unchanged set. */
+static void
+cycle(struct daemon *d, int force)
+{
+	struct dp_error	 err;
+	char		*id = NULL;
+	struct timespec	 t0, t1;
+	int		 r;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = publish_snapshot(d->db, d->cfg, force, &id, &err);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	switch (r) {
+	case PUBLISH_DONE:
+		log_info("published snapshot %s in %.2f s", id,
+		    (double)(t1.tv_sec - t0.tv_sec) +
+		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+		free(id);
+		run_gc(d);
+		break;
+	case PUBLISH_NOTHING:
+		log_debug("package set unchanged: nothing to publish");
+		break;
+	default:
+		log_warnx("snapshot failed: %s", dp_error_str(&err));
+		break;
+	}
+}
+
+/* Pending `snapshot` requests: mark them done; 1 if there were any. */
+static int
+take_requests(struct daemon *d)
+{
+	sqlite3_stmt	*st = NULL;
+	struct dp_error	 err;
+	int		 n = 0;
+
+	if (db_prepare(d->db, "UPDATE requests SET done = ? WHERE kind = "
+	    "'snapshot' AND done IS NULL", &st, &err) == -1) {
+		log_warnx("requests: %s", dp_error_str(&err));
+		return 0;
+	}
+	sqlite3_bind_text(st, 1, db_now(), -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) == SQLITE_DONE)
+		n = sqlite3_changes(db_handle(d->db));
+	else
+		log_warnx("requests: %s", sqlite3_errmsg(db_handle(d->db)));
+	sqlite3_finalize(st);
+	return n > 0;
+}
+
+static void
+heartbeat(struct daemon *d)
+{
+	struct dp_error	err;
+
+	if (db_daemon_heartbeat(d->db, NAME, &err) == -1)
+		log_warnx("heartbeat: %s", dp_error_str(&err));
+}
+
+static long
+now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct daemon		d;
+	struct dp_error		err;
+	enum daemon_event	ev;
+	long			due, wait, now;
+
+	daemon_start(&d, NAME, argc, argv,
+	    "Publishes a signed snapshot of the package set at every multiple "
+	    "of\nSnapshot-Interval (wall-clock UTC) when the set changed; "
+	    "--once publishes\nnow if it changed and exits.\n");
+	heartbeat(&d);
+	if (publish_recover(d.db, d.cfg, &err) == -1)
+		log_warnx("recovery: %s", dp_error_str(&err));
+	if (d.once) {
+		cycle(&d, take_requests(&d));
+		daemon_stop(&d);
+		return 0;
+	}
+	log_info("started; snapshots every %ld s", d.cfg->snapshot_interval);
+	due = now_ms() + daemon_ms_until_aligned(d.cfg->snapshot_interval);
+	for (;;) {
+		now = now_ms();
+		if (take_requests(&d))
+			cycle(&d, 1);
+		else if (now >= due) {
+			cycle(&d, 0);
+			due = now_ms() + daemon_ms_until_aligned(
+			    d.cfg->snapshot_interval);
+		}
+		heartbeat(&d);
+		wait = due - now_ms();
+		if (wait > POLL_MS)
+			wait = POLL_MS;
+		if (wait < 0)
+			wait = 0;
+		ev = daemon_wait(&d, -1, wait);
+		if (ev == DAEMON_EV_TERM)
+			break;
+		if (ev == DAEMON_EV_HUP)
+			due = now_ms() + daemon_ms_until_aligned(
+			    d.cfg->snapshot_interval);
+	}
+	log_info("stopping");
+	daemon_stop(&d);
+	return 0;
+}
