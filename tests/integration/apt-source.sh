@@ -6,7 +6,7 @@
 . "$top_srcdir/tests/integration/apt-lib.sh"
 need apt-ftparchive dpkg-source dpkg-buildpackage dh gpg python3 curl xz
 
-plan 25
+plan 28
 
 up_key
 up=$T_TMP/upstream
@@ -89,6 +89,16 @@ up_source "$up" greet 1.1-1 "hello from upstream" || bail "dpkg-source -b failed
 up_index "$up" trixie && up_sign "$up" trixie
 ok "new upstream version" apt_driver "$conf" source greet "$work" 1.0-1
 like "$(last_output)" "version 1.1-1$" "1.1-1 found"
+
+# The same through the real builder: one cycle fetches, patches, builds
+# and adds the rebuilt package to the pool.
+inst2=$(make_instance "Version-Suffix: org" "Maintainer: CI <ci@example.org>")
+head -9 "$inst/watch.d/src.watch" >"$inst2/watch.d/src.watch"
+ok "debpipe-builder --once rebuilds" debpipe-builder --config "$inst2/debpipe.conf" --once
+deb2=$(find "$inst2/public/pool" -name 'greet_1.1-1+org1_all.deb')
+ok "greet 1.1-1+org1 is in the pool" test -n "$deb2"
+is "$(dpkg-deb --fsys-tarfile "$deb2" | tar -xOf - ./usr/share/greet/greeting)" \
+	"hello from the org" "the pooled .deb carries the patched file"
 
 # A patch that does not apply is named.
 fails "a broken patch is refused" apt_driver "$conf" source bad "$T_TMP/work-bad"

@@ -3,9 +3,9 @@
 # the fly (dpkg-deb, apt-ftparchive, gpg) and served on 127.0.0.1.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/apt-lib.sh"
-need apt-ftparchive dpkg-deb gpg python3 curl xz
+need apt-ftparchive dpkg-deb gpg python3 curl xz sqlite3
 
-plan 23
+plan 33
 
 up_key
 up=$T_TMP/upstream
@@ -64,5 +64,25 @@ ok "foo 1.1 is in the pool" test -f "$pool/main/f/foo/foo_1.1_amd64.deb"
 ok "armoured Signed-By keyring" apt_driver "$conf" sync upasc
 like "$(last_output)" "imported 1" "other imported through the armoured keyring"
 ok "third poll of up is unchanged again" apt_driver "$conf" sync up
+
+# 6. The same through the real daemon and CLI: debpipe watch check
+# --dry-run lists the changes, debpipe-builder --once imports, a second
+# cycle finds the upstream unchanged.
+inst2=$(make_instance)
+conf2=$inst2/debpipe.conf
+up_watch "$inst2" up "$url" stable "$UP_KEYRING" "Packages: foo bar-*"
+ok "debpipe watch check --dry-run" debpipe --config "$conf2" watch check up --dry-run
+like "$(last_output)" "foo.*1\.1" "check --dry-run names foo 1.1"
+is "$(count_files "$inst2/public/pool")" 0 "check --dry-run imports nothing"
+ok "debpipe-builder --once imports" debpipe-builder --config "$conf2" --once
+ok "foo 1.1 imported by the builder" test -f "$inst2/public/pool/main/f/foo/foo_1.1_amd64.deb"
+ok "bar-utils imported by the builder" test -f "$inst2/public/pool/main/b/bar-utils/bar-utils_2.0_all.deb"
+is "$(sqlite3 "$inst2/state/state.db" "SELECT count(*) FROM packages WHERE origin = 'apt:up'")" 2 \
+	"packages recorded with origin apt:up"
+n304=$(grep -c '"GET /dists/stable/InRelease HTTP/1.1" 304' "$T_TMP/http.$port.log")
+ok "second builder cycle" debpipe-builder --config "$conf2" --once
+is "$(grep -c '"GET /dists/stable/InRelease HTTP/1.1" 304' "$T_TMP/http.$port.log")" $((n304 + 1)) \
+	"second cycle: one conditional request answered 304"
+is "$(sqlite3 "$inst2/state/state.db" "SELECT count(*) FROM packages")" 2 "second cycle imports nothing"
 
 done_testing
