@@ -340,9 +340,12 @@ collect_results(struct build *b, char ***paths, struct dp_error *err)
 
 		if (!is_deb && !is_dsc)
 			continue;
+		/* Other .dsc files are inputs (apt-source): not ours. */
+		if (is_dsc && (!b->w->build_source ||
+		    strcmp(de->d_name, dsc) != 0))
+			continue;
 		if (!fs_name_is_safe(de->d_name) || (is_deb &&
-		    !deb_name_expected(de->d_name, ver)) ||
-		    (is_dsc && strcmp(de->d_name, dsc) != 0)) {
+		    !deb_name_expected(de->d_name, ver))) {
 			dp_error_set(err, DP_ERR_INVALID, "the build produced "
 			    "an unexpected file '%s' (expected "
 			    "NAME_%s_ARCH.deb%s%s)", de->d_name, ver,
@@ -350,8 +353,6 @@ collect_results(struct build *b, char ***paths, struct dp_error *err)
 			    b->w->build_source ? dsc : "");
 			goto out;
 		}
-		if (is_dsc && !b->w->build_source)
-			continue;
 		path = fs_join(b->dir, de->d_name);
 		if (lstat(path, &sb) == -1 || !S_ISREG(sb.st_mode)) {
 			dp_error_set(err, DP_ERR_INVALID, "the build produced "
@@ -598,9 +599,7 @@ build_apt_source(struct build *b, struct dp_error *err)
 {
 	struct changelog_top	 top;
 	char			*last = NULL, *srcdir = NULL, *upver = NULL;
-	char			*clpath = NULL, *old = NULL, *cand = NULL;
-	char			*lines[3] = { NULL, NULL, NULL }, *inputs = NULL;
-	const char		*suffix;
+	char			*clpath = NULL, *old = NULL, *inputs = NULL;
 	size_t			 len;
 	int			 rv = -1, rc, done;
 
@@ -637,27 +636,17 @@ build_apt_source(struct build *b, struct dp_error *err)
 		rv = done == 1 ? 0 : -1;
 		goto out;
 	}
-	suffix = b->cfg->version_suffix != NULL ? b->cfg->version_suffix :
-	    "debpipe";
-	cand = xasprintf("%s+%s1", top.version, suffix);
-	if (choose_version(b, cand, "0000000", err) == -1)
-		goto out;
-	lines[0] = xasprintf("Rebuild of %s %s from %s%s%s.", b->w->source,
-	    upver, b->w->url, b->w->suite != NULL ? " " : "",
-	    b->w->suite != NULL ? b->w->suite : "");
-	if (b->w->patches != NULL)
-		lines[1] = xasprintf("With the patches of %s.",
-		    b->w->patches);
-	if (write_changelog(b, srcdir, old, time(NULL), lines, err) == -1)
+	/* upstream_source_prepare stamped <version>+<suffix><n> and wrote
+	 * the changelog entry. */
+	b->version = xstrdup(top.version);
+	blog(b, "version %s", b->version);
+	if (queue_set(b->db, b->row.id, "version", b->version, err) == -1)
 		goto out;
 	if (build_package(b, srcdir, err) == -1)
 		goto out;
 	rv = 0;
 out:
-	free(lines[0]);
-	free(lines[1]);
 	free(inputs);
-	free(cand);
 	free(old);
 	free(clpath);
 	free(upver);

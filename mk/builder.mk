@@ -17,3 +17,19 @@ builder_debpipe_builder_LDADD = builder/libbuilder.a $(DP_LIBS)
 cli_debpipe_SOURCES += \
 	cli/watch.c
 cli_debpipe_LDADD = builder/libbuilder.a $(DP_LIBS)
+
+if HAVE_CMOCKA
+check_PROGRAMS += \
+	tests/unit/t-stamp
+TESTS += \
+	tests/unit/t-stamp
+endif
+tests_unit_t_stamp_LDADD = builder/libbuilder.a $(DP_LIBS) $(CMOCKA_LIBS)
+
+TESTS += \
+	tests/integration/builder.sh
+EXTRA_DIST += \
+	tests/integration/builder.sh \
+	tests/integration/builder-lib.sh \
+	bench/builder-bench \
+	bench/README-builder.md

@@ -1,0 +1,216 @@
+/* t-stamp.c - builder/stamp.c: changelog parsing, version stamping and
+ * bumping, changelog entries; builder/watch-git.c: inputs strings. */
+#include "autoconfig.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../../builder/builder.h"
+#include "version.h"
+#include "xmalloc.h"
+
+/* 2026-11-22 01:30:05 UTC */
+#define T0	((time_t)1795311005)
+
+static void
+test_changelog_parse(void **state)
+{
+	struct changelog_top	top;
+	struct dp_error		err;
+
+	(void)state;
+	assert_int_equal(stamp_changelog_parse("hello (2.10-3) unstable; "
+	    "urgency=medium\n\n  * x\n\n -- A <a@b>  Sun, 01 Nov 2026 "
+	    "00:00:00 +0000\n", &top, &err), 0);
+	assert_string_equal(top.source, "hello");
+	assert_string_equal(top.version, "2.10-3");
+	assert_string_equal(top.dist, "unstable");
+	changelog_top_done(&top);
+
+	/* leading blank lines, epoch, several distributions */
+	assert_int_equal(stamp_changelog_parse("\n\nlibfoo1 (1:0.9~rc1) "
+	    "bookworm-security experimental; urgency=high\n", &top, &err), 0);
+	assert_string_equal(top.source, "libfoo1");
+	assert_string_equal(top.version, "1:0.9~rc1");
+	assert_string_equal(top.dist, "bookworm-security experimental");
+	changelog_top_done(&top);
+}
+
+static void
+test_changelog_broken(void **state)
+{
+	struct changelog_top	top;
+	struct dp_error		err;
+
+	(void)state;
+	assert_int_equal(stamp_changelog_parse("", &top, &err), -1);
+	assert_non_null(strstr(err.msg, "empty"));
+	assert_int_equal(stamp_changelog_parse("\n\n  \n", &top, &err), -1);
+	assert_int_equal(stamp_changelog_parse("this is not a changelog\n",
+	    &top, &err), -1);
+	assert_non_null(strstr(err.msg, "debian/changelog:1:"));
+	assert_int_equal(stamp_changelog_parse("\nhello (abc) unstable; "
+	    "urgency=low\n", &top, &err), -1);
+	assert_non_null(strstr(err.msg, "debian/changelog:2: invalid "
+	    "version 'abc'"));
+	assert_int_equal(stamp_changelog_parse("Hello_World (1.0) unstable; "
+	    "urgency=low\n", &top, &err), -1);
+	assert_non_null(strstr(err.msg, "invalid source package name"));
+	assert_int_equal(stamp_changelog_parse("hello (1.0) ; urgency=low\n",
+	    &top, &err), -1);
+	assert_non_null(strstr(err.msg, "no distribution"));
+	assert_int_equal(stamp_changelog_parse("hello (1.0 unstable\n", &top,
+	    &err), -1);
+}
+
+static void
+test_git_version(void **state)
+{
+	char *v;
+
+	(void)state;
+	v = stamp_git_version("2.10-3", T0,
+	    "abcdef0123456789abcdef0123456789abcdef01");
+	assert_string_equal(v, "2.10-3+git20261122013005.abcdef0");
+	assert_true(stamp_version_valid(v));
+	assert_true(version_compare(v, "2.10-3") > 0);
+	assert_true(version_compare(v, "2.10-4") < 0);
+	free(v);
+	v = stamp_git_version("1:1.0", T0, "0123456789");
+	assert_string_equal(v, "1:1.0+git20261122013005.0123456");
+	free(v);
+}
+
+static void
+test_version_above(void **state)
+{
+	char	*v;
+	char	*prev1[] = { "1.0+git20261122013005.aaaaaaa", NULL };
+	char	*prev2[] = { "1.0+git20261122013005.aaaaaaa",
+	    "1.0+git20261101000000.bbbbbbb", NULL };
+	char	*prev3[] = { "2.0+git20261122013005.aaaaaaa", NULL };
+	char	*prev4[] = { "3.0-1", NULL };
+
+	(void)state;
+	/* nothing before: the candidate */
+	v = stamp_version_above("1.0+git20261122013005.aaaaaaa", "aaaaaaa",
+	    NULL);
+	assert_string_equal(v, "1.0+git20261122013005.aaaaaaa");
+	free(v);
+
+	/* newer commit: the candidate */
+	v = stamp_version_above("1.0+git20261123000000.ccccccc", "ccccccc",
+	    prev2);
+	assert_string_equal(v, "1.0+git20261123000000.ccccccc");
+	free(v);
+
+	/* the same version again (rebuild by hand): one second later */
+	v = stamp_version_above("1.0+git20261122013005.aaaaaaa", "aaaaaaa",
+	    prev1);
+	assert_string_equal(v, "1.0+git20261122013006.aaaaaaa");
+	free(v);
+
+	/* an older commit (branch reset): one second after the highest */
+	v = stamp_version_above("1.0+git20261101000000.ddddddd", "ddddddd",
+	    prev2);
+	assert_string_equal(v, "1.0+git20261122013006.ddddddd");
+	assert_true(version_compare(v, prev2[0]) > 0);
+	free(v);
+
+	/* the changelog version went down: keep the higher base */
+	v = stamp_version_above("1.5+git20261201000000.eeeeeee", "eeeeeee",
+	    prev3);
+	assert_string_equal(v, "2.0+git20261201000000.eeeeeee");
+	free(v);
+
+	/* highest not in our form: append */
+	v = stamp_version_above("2.0+git20261201000000.fffffff", "fffffff",
+	    prev4);
+	assert_string_equal(v, "3.0-1+git20261201000000.fffffff");
+	assert_true(version_compare(v, "3.0-1") > 0);
+	assert_true(stamp_version_valid(v));
+	free(v);
+}
+
+static void
+test_entry(void **state)
+{
+	char	*lines[] = { "Automatic build.", "Merged fix.", NULL };
+	char	*e, date[64];
+
+	(void)state;
+	stamp_rfc2822(T0, date, sizeof(date));
+	assert_string_equal(date, "Sun, 22 Nov 2026 01:30:05 +0000");
+	e = stamp_entry("hello", "1.0+git20261122013005.abcdef0", "bookworm",
+	    "Build Bot <bot@example.org>", T0, lines);
+	assert_string_equal(e,
+	    "hello (1.0+git20261122013005.abcdef0) bookworm; urgency=medium\n"
+	    "\n"
+	    "  * Automatic build.\n"
+	    "  * Merged fix.\n"
+	    "\n"
+	    " -- Build Bot <bot@example.org>  Sun, 22 Nov 2026 01:30:05 +0000\n"
+	    "\n");
+	free(e);
+}
+
+static void
+test_inputs(void **state)
+{
+	struct conf_merge	 merges[2] = { { "u1", "b1" }, { "u2", "b2" } };
+	struct conf_watch	 w;
+	struct gitw_heads	 h, back;
+	struct dp_error		 err;
+	char			*s;
+	char			*m[] = { "1111111111111111111111111111111111111111",
+	    "2222222222222222222222222222222222222222", NULL };
+
+	(void)state;
+	memset(&w, 0, sizeof(w));
+	w.name = "w";
+	w.merges = merges;
+	w.nmerges = 2;
+	memset(&h, 0, sizeof(h));
+	h.head = "abcdefabcdefabcdefabcdefabcdefabcdefabcd";
+	h.merges = m;
+	h.nmerges = 2;
+	s = gitw_inputs_format(&h);
+	assert_string_equal(s, "head=abcdefabcdefabcdefabcdefabcdefabcdefabcd "
+	    "merge1=1111111111111111111111111111111111111111 "
+	    "merge2=2222222222222222222222222222222222222222");
+	assert_int_equal(gitw_inputs_parse(s, &w, &back, &err), 0);
+	assert_string_equal(back.head, h.head);
+	assert_int_equal(back.nmerges, 2);
+	assert_string_equal(back.merges[1], m[1]);
+	gitw_heads_done(&back);
+
+	/* the watch lost a Merge line since */
+	w.nmerges = 1;
+	assert_int_equal(gitw_inputs_parse(s, &w, &back, &err), -1);
+	assert_non_null(strstr(err.msg, "Merge list changed"));
+	w.nmerges = 2;
+	assert_int_equal(gitw_inputs_parse("head=xyz", &w, &back, &err), -1);
+	free(s);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_changelog_parse),
+		cmocka_unit_test(test_changelog_broken),
+		cmocka_unit_test(test_git_version),
+		cmocka_unit_test(test_version_above),
+		cmocka_unit_test(test_entry),
+		cmocka_unit_test(test_inputs),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
