@@ -17,10 +17,14 @@ cli_debpipe_SOURCES += \
 if HAVE_CMOCKA
 check_PROGRAMS += \
 	tests/unit/t-version \
-	tests/unit/t-debfile
+	tests/unit/t-debfile \
+	tests/unit/t-pool
 TESTS += \
 	tests/unit/t-version \
-	tests/unit/t-debfile
+	tests/unit/t-debfile \
+	tests/unit/t-pool
 endif
 tests_unit_t_version_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
 tests_unit_t_debfile_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
+tests_unit_t_pool_SOURCES = tests/unit/t-pool.c tests/unit/mkdeb.h
+tests_unit_t_pool_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
