@@ -28,3 +28,8 @@ tests_unit_t_version_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
 tests_unit_t_debfile_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
 tests_unit_t_pool_SOURCES = tests/unit/t-pool.c tests/unit/mkdeb.h
 tests_unit_t_pool_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
+
+TESTS += \
+	tests/integration/add.sh
+EXTRA_DIST += \
+	tests/integration/add.sh
