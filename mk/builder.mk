@@ -27,9 +27,11 @@ endif
 tests_unit_t_stamp_LDADD = builder/libbuilder.a $(DP_LIBS) $(CMOCKA_LIBS)
 
 TESTS += \
-	tests/integration/builder.sh
+	tests/integration/builder.sh \
+	tests/integration/builder-bad.sh
 EXTRA_DIST += \
 	tests/integration/builder.sh \
 	tests/integration/builder-lib.sh \
+	tests/integration/builder-bad.sh \
 	bench/builder-bench \
 	bench/README-builder.md
