@@ -30,8 +30,10 @@ struct conf_env {
 	char	*name;			/* Environment: */
 	int	 auto_promote;		/* Auto-Promote: yes */
 	char	*promote_from;		/* Promote-From: env name or NULL */
-	char	**requires;		/* Requires: job names, NULL-terminated */
-	char	**notify;		/* Notify: URLs, NULL-terminated */
+	char	**requires;		/* Requires: job names, NULL-terminated
+				   (never NULL; empty list if unset) */
+	char	**notify;		/* Notify: URLs, NULL-terminated (never
+				   NULL); "{snapshot}" left for the caller */
 	long	 min_soak;		/* Min-Soak: seconds */
 	char	*file;
 	int	 line;
@@ -53,47 +55,60 @@ struct conf_watch {
 	char	*name;			/* Watch: [a-z0-9][a-z0-9.+-]* */
 	enum watch_type type;		/* Type: git | apt | apt-source */
 	char	*url;			/* URL: */
-	char	*branch;		/* Branch: (git; default "main"... see doc) */
+	char	*branch;		/* Branch: (git; default "main"; NULL for
+				   the other types) */
 	struct conf_merge *merges;	/* Merge: url branch, one per line */
 	size_t	 nmerges;
 	char	*dist;			/* Distribution: must name a conf_dist */
 	char	*component;		/* Component: default first of the dist */
 	long	 interval;		/* Interval: seconds, default 300 */
 	char	*suite;			/* Suite: (apt, apt-source) */
-	char	**components;		/* Components: (apt) NULL-terminated */
-	char	**archs;		/* Architectures: (apt) NULL-terminated */
+	char	**components;		/* Components: (apt; default "main";
+				   NULL for the other types) */
+	char	**archs;		/* Architectures: (apt; default: the
+				   dist's archs; NULL for the others) */
 	char	*signed_by;		/* Signed-By: keyring path (apt, apt-source) */
 	char	**packages;		/* Packages: glob patterns (apt), NULL = all */
 	char	*source;		/* Source: (apt-source) */
 	char	*patches;		/* Patches: directory with a quilt series */
 	char	*build_options;		/* Build-Options: DEB_BUILD_OPTIONS */
 	int	 build_source;		/* Build-Source: yes -> -S -b */
-	char	*builder;		/* Builder: dpkg-buildpackage | sbuild */
-	long	 build_timeout;		/* Build-Timeout: seconds */
+	char	*builder;		/* Builder: dpkg-buildpackage | sbuild
+				   (git, apt-source; default: global) */
+	long	 build_timeout;		/* Build-Timeout: seconds (default:
+				   global; 0 for apt) */
 	char	*credentials;		/* Credentials: file (git) */
 	char	*file;
 	int	 line;
 };
 
+/*
+ * Every path in these structs is absolute (relative ones in the files are
+ * resolved against the directory of the file), every default is filled in
+ * (see debpipe.conf(5) and debpipe-watch(5)), and every name is a safe
+ * path component.
+ */
 struct config {
-	char	*path;			/* the file that was loaded */
+	char	*path;			/* the file that was loaded (absolute) */
 	char	*state_dir;		/* State-Dir: */
 	char	*public_dir;		/* Public-Dir: */
-	char	*public_url;		/* Public-URL: */
-	char	*origin;		/* Origin: */
-	char	*label;			/* Label: */
+	char	*public_url;		/* Public-URL: no trailing "/"; default
+				   "http://" Listen */
+	char	*origin;		/* Origin: default "debpipe" */
+	char	*label;			/* Label: default = Origin */
 	char	*sign_with;		/* Sign-With: or NULL */
 	long	 snapshot_interval;	/* Snapshot-Interval: seconds, default 900 */
 	int	 keep_snapshots;	/* Keep-Snapshots: default 96 */
 	char	*listen;		/* Listen: host:port, default 127.0.0.1:8742 */
 	int	 serve_public;		/* Serve-Public: yes */
-	char	*tokens_file;		/* Tokens-File: */
+	char	*tokens_file;		/* Tokens-File: or NULL (no writes) */
 	char	*user;			/* User: or NULL */
 	char	*watch_dir;		/* Watch-Dir: default <dir of path>/watch.d */
 	int	 max_builds;		/* Max-Builds: default 1 */
 	char	*builder;		/* Builder: default dpkg-buildpackage */
 	long	 build_timeout;		/* Build-Timeout: default 3600 */
-	char	*maintainer;		/* Maintainer: for changelog entries */
+	char	*maintainer;		/* Maintainer: for changelog entries,
+				   default "debpipe <debpipe@localhost>" */
 	char	*version_suffix;	/* Version-Suffix: org suffix, default "debpipe" */
 
 	struct conf_dist  *dists;
