@@ -52,6 +52,20 @@ static const struct fspec watch_fields[] = {
 
 static const char *type_names[] = { "git", "apt", "apt-source" };
 
+/* A git URL that is a relative local path ("../repo.git", not "https://",
+ * "file://" nor scp-like "host:path") is resolved against the watch
+ * directory, as other paths are.  Caller frees. */
+static char *
+git_url(struct load *ld, const char *url)
+{
+	const char *colon = strchr(url, ':'), *slash = strchr(url, '/');
+
+	if (url[0] == '/' || strstr(url, "://") != NULL ||
+	    (colon != NULL && (slash == NULL || colon < slash)))
+		return xstrdup(url);
+	return config_path_resolve(ld->dir, url);
+}
+
 static const char *
 check_suite(const char *v)
 {
@@ -123,7 +137,7 @@ config_merges_parse(struct load *ld, const struct deb822_field *f,
 			}
 			w->merges = xreallocarray(w->merges, w->nmerges + 1,
 			    sizeof(*w->merges));
-			w->merges[w->nmerges].url = xstrdup(words[0]);
+			w->merges[w->nmerges].url = git_url(ld, words[0]);
 			w->merges[w->nmerges].branch = xstrdup(words[1]);
 			w->nmerges++;
 		}
@@ -277,6 +291,13 @@ load_watch(struct load *ld, const struct deb822_para *para,
 		    "apt-source) needs Source: (the source package name)",
 		    ld->file, para->line, name);
 		goto out;
+	}
+
+	if (w->type == WATCH_GIT) {
+		char *u = git_url(ld, w->url);
+
+		free(w->url);
+		w->url = u;
 	}
 
 	/* Distribution and Component. */

@@ -486,7 +486,11 @@ test_full(void **state)
 		"# a comment line between\n"
 		" https://git.example.com/org/hello.git org-branding\n"
 		"Distribution: bookworm\nComponent: contrib\nInterval: 1h30m\n"
-		"Credentials: creds\nBuild-Timeout: 2h\n",
+		"Credentials: creds\nBuild-Timeout: 2h\n\n"
+		"Watch: local\nType: git\nURL: ../repos/local.git\n"
+		"Distribution: trixie\n"
+		"Merge: other.git b1\n git@host:x.git b2\n"
+		" ssh://h/y.git b3\n",
 		"watch.d/c.watch.disabled", "Watch: x\n",
 		"watch.d/.hidden.watch", "Watch: y\n",
 		"watch.d/empty.watch", "# nothing yet\n",
@@ -575,10 +579,23 @@ test_full(void **state)
 	assert_null(config_env_find(cfg, "dev"));
 
 	/* a.watch before b.watch; others ignored */
-	assert_int_equal(cfg->nwatches, 3);
+	assert_int_equal(cfg->nwatches, 4);
 	assert_string_equal(cfg->watches[0].name, "hello");
-	assert_string_equal(cfg->watches[1].name, "zlib");
-	assert_string_equal(cfg->watches[2].name, "nginx");
+	assert_string_equal(cfg->watches[1].name, "local");
+	assert_string_equal(cfg->watches[2].name, "zlib");
+	assert_string_equal(cfg->watches[3].name, "nginx");
+
+	/* relative git paths are resolved, URLs are not */
+	assert_non_null(w = config_watch_find(cfg, "local"));
+	p = xasprintf("%s/watch.d/../repos/local.git", in.dir);
+	assert_string_equal(w->url, p);
+	free(p);
+	assert_int_equal(w->nmerges, 3);
+	p = xasprintf("%s/watch.d/other.git", in.dir);
+	assert_string_equal(w->merges[0].url, p);
+	free(p);
+	assert_string_equal(w->merges[1].url, "git@host:x.git");
+	assert_string_equal(w->merges[2].url, "ssh://h/y.git");
 
 	assert_non_null(w = config_watch_find(cfg, "hello"));
 	assert_int_equal(w->type, WATCH_GIT);
