@@ -90,13 +90,15 @@ if [ -f "$tarball" ]; then
 else
 	mkdir -p "$cache"
 	t0=$(date +%s)
-	if mmdebstrap --variant=apt --include="$deps" "$suite" "$tarball.tmp" \
+	# (mmdebstrap picks the output format from the name: keep .tar last)
+	tmp_tar=$cache/.new-$suite-$key.tar
+	if mmdebstrap --variant=apt --include="$deps" "$suite" "$tmp_tar" \
 	    "deb $mirror $suite main" >"$T_TMP/mmdebstrap.log" 2>&1; then
-		mv "$tarball.tmp" "$tarball"
+		mv "$tmp_tar" "$tarball"
 		# Old chroots (other dependency lists) go after a month.
 		find "$cache" -name "$suite-*.tar" -mtime +30 -delete 2>/dev/null
 	else
-		rm -f "$tarball.tmp"
+		rm -rf "$tmp_tar"
 		sed 's/^/# /' "$T_TMP/mmdebstrap.log" | tail -30
 	fi
 	echo "# mmdebstrap took $(( $(date +%s) - t0 ))s"

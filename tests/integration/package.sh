@@ -3,9 +3,10 @@
 # copy of the tree, check what the .deb holds, and run lintian on it.
 # Leaves the .deb in $top_builddir/tests/integration/debs/ for install.sh.
 #
-# The copy is made of the files git tracks, as they are in the work tree
-# (so uncommitted edits to tracked files count, untracked files do not);
-# outside a git checkout, of "make distdir".  DEB_BUILD_OPTIONS=nocheck:
+# The copy is made of the files of the work tree that git tracks or does
+# not ignore (in a fresh clone: exactly HEAD; in a work tree: what the
+# build sees, without build products); outside a git checkout, of
+# "make distdir".  DEB_BUILD_OPTIONS=nocheck:
 # "make check" runs the unit tests already.
 . "$top_srcdir/tests/integration/lib.sh"
 need dpkg-buildpackage dpkg-deb dh lintian fakeroot
@@ -23,9 +24,10 @@ src=$work/debpipe-$upstream
 copy_tree() {
 	if git -C "$top_srcdir" rev-parse --git-dir >/dev/null 2>&1; then
 		mkdir -p "$src" &&
-		(cd "$top_srcdir" && git ls-files -z --cached |
+		(cd "$top_srcdir" && git ls-files -z --cached --others --exclude-standard |
+			grep -zv '^tests/integration/debs/' |
 			xargs -0 sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done' sh |
-			cpio -0 -pdm --quiet "$src")
+			tar --null -T - -cf - | tar -C "$src" -xf -)
 	else
 		make -C "$top_builddir" distdir distdir="$src" >/dev/null
 	fi
@@ -95,14 +97,14 @@ for m in man1/debpipe.1 man1/snapshot-promote.1 man8/debpipe-builder.8 \
     man8/debpipe-snapshotter.8 man8/debpipe-promoter.8; do
 	ok "man page $m" has "/usr/share/man/$m.gz"
 done
-ok "admin guide" sh -c 'grep -qE "^/usr/share/doc/debpipe/admin-guide.md(.gz)?$" "$1"' "$work/contents"
+ok "admin guide" grep -qE "^/usr/share/doc/debpipe/admin-guide.md(.gz)?$" "$work/contents"
 ok "nginx example" has /usr/share/doc/debpipe/examples/nginx/debpipe.conf
 ok "copyright file" has /usr/share/doc/debpipe/copyright
 
 ok "postinst creates the debpipe system user" \
 	grep -q 'adduser --system --group --home /var/lib/debpipe' "$work/DEBIAN/postinst"
 ok "postinst has the dh_installsystemd snippets" sh -c \
-	'grep -q "deb-systemd-helper update-state debpipe-builder.service" "$1"' \
+	'grep -q "deb-systemd-helper update-state .debpipe-builder.service" "$1"' \
 	sh "$work/DEBIAN/postinst"
 ok "postrm removes state and user on purge" sh -c \
 	'grep -q "rm -rf /var/lib/debpipe /srv/debpipe" "$1" && grep -q "deluser" "$1"' \
