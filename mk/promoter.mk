@@ -12,3 +12,15 @@ promoter_debpipe_promoter_SOURCES = \
 	promoter/api.c \
 	promoter/serve.c \
 	promoter/util.c
+
+bin_PROGRAMS += promoter/snapshot-promote
+promoter_snapshot_promote_SOURCES = \
+	promoter/promoter.h \
+	promoter/snapshot-promote.c \
+	promoter/client.c \
+	promoter/util.c
+
+TESTS += \
+	tests/integration/promote.sh
+EXTRA_DIST += \
+	tests/integration/promote.sh

@@ -229,4 +229,25 @@ int	 serve_handle(struct promoter *p, struct MHD_Connection *c,
 /* Is url inside the served prefix?  1/0. */
 int	 serve_match(struct promoter *p, const char *url);
 
+/* client.c: what snapshot-promote uses to talk to the promoter. */
+struct client {
+	char	*server;		/* root URL, no trailing '/' */
+	char	*token;			/* bearer token or NULL */
+	long	 timeout;		/* seconds per request */
+};
+
+/* Send method path (under server) with an optional JSON body (not
+ * consumed).  0 with *status and *reply (the parsed JSON answer, NULL when
+ * not JSON; caller decrefs) when the server answered; -1 when it could
+ * not be reached (err says why). */
+int	 client_request(struct client *c, const char *method,
+	    const char *path, json_t *body, long *status, json_t **reply,
+	    struct dp_error *err);
+/* The "error" of a reply, or "HTTP status N". Static or in reply. */
+const char *client_error(json_t *reply, long status);
+/* Read a token file: first non-empty, non-comment line, trimmed.
+ * Caller frees. */
+int	 client_token_file(const char *path, char **out,
+	    struct dp_error *err);
+
 #endif
