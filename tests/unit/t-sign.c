@@ -145,7 +145,7 @@ test_key_init_find(void **state)
 {
 	struct dp_error	 err;
 	struct stat	 sb;
-	char		*fpr = NULL;
+	char		*fpr = NULL, *keyid;
 
 	(void)state;
 	assert_int_equal(strlen(F->fpr), 40);
@@ -168,9 +168,15 @@ test_key_init_find(void **state)
 	assert_string_equal(fpr, F->fpr);
 	free(fpr);
 	fpr = NULL;
-	/* By the long key id too. */
+	/* By the long key id too, with or without 0x (Sign-With: 0xKEYID). */
 	assert_ok(sign_key_find(F->home, F->fpr + 24, &fpr, &err), &err);
 	assert_string_equal(fpr, F->fpr);
+	free(fpr);
+	fpr = NULL;
+	keyid = xasprintf("0x%s", F->fpr + 24);
+	assert_ok(sign_key_find(F->home, keyid, &fpr, &err), &err);
+	assert_string_equal(fpr, F->fpr);
+	free(keyid);
 	free(fpr);
 	fpr = NULL;
 
