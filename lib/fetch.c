@@ -282,48 +282,83 @@ sink_reset(struct fetch_sink *s, struct dp_error *err)
 	return 0;
 }
 
-static void
-backoff_sleep(long ms)
-{
-	struct timespec	ts;
-
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (ms % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
-int
-fetch_get(struct fetch *f, const struct fetch_req *req,
+/* Prepare a sink for req: open the file, allocate the digest. */
+static int
+sink_open(struct fetch_sink *s, const struct fetch_req *req,
     struct fetch_result *res, struct dp_error *err)
 {
-	struct fetch_sink	 s;
-	struct curl_slist	*hdrs = NULL;
-	char			 errbuf[CURL_ERROR_SIZE];
-	char			*h;
-	CURLcode		 c = CURLE_OK;
-	long			 status = 0, backoff = f->backoff_ms;
-	long			 timeout;
-	unsigned int		 dlen;
-	int			 attempt, rv = -1, unmet = 0, retry;
-
-	fetch_result_done(res);
-	memset(&s, 0, sizeof(s));
-	s.fd = -1;
-	s.body = &res->body;
-	s.max = req->max_size != 0 ? req->max_size : FETCH_DEFAULT_MAX;
-	if ((s.md = EVP_MD_CTX_new()) == NULL) {
+	memset(s, 0, sizeof(*s));
+	s->fd = -1;
+	s->body = &res->body;
+	s->max = req->max_size != 0 ? req->max_size : FETCH_DEFAULT_MAX;
+	if ((s->md = EVP_MD_CTX_new()) == NULL) {
 		dp_error_set(err, DP_ERR_SYSTEM, "cannot allocate digest");
 		return -1;
 	}
 	if (req->path != NULL) {
-		s.fd = open(req->path, O_WRONLY | O_CREAT | O_TRUNC |
+		s->fd = open(req->path, O_WRONLY | O_CREAT | O_TRUNC |
 		    O_NOFOLLOW | O_CLOEXEC, 0644);
-		if (s.fd == -1) {
+		if (s->fd == -1) {
 			dp_error_errno(err, "create %s", req->path);
-			goto out;
+			return -1;
 		}
 	}
+	return 0;
+}
+
+/* Release a sink; on failure (ok == 0) remove the file and the body. */
+static void
+sink_close(struct fetch_sink *s, const struct fetch_req *req,
+    struct fetch_result *res, int ok)
+{
+	if (s->fd != -1)
+		close(s->fd);
+	s->fd = -1;
+	if (!ok && req->path != NULL)
+		unlink(req->path);
+	if (!ok)
+		buf_reset(&res->body);
+	free(s->etag);
+	free(s->last_modified);
+	s->etag = s->last_modified = NULL;
+	EVP_MD_CTX_free(s->md);
+	s->md = NULL;
+}
+
+/* A successful transfer: hand the results over, flush the file. */
+static int
+sink_finish(struct fetch_sink *s, const struct fetch_req *req,
+    struct fetch_result *res, long status, long unmet, struct dp_error *err)
+{
+	unsigned int	dlen;
+
+	res->status = status;
+	res->not_modified = status == 304 || unmet;
+	res->size = s->size;
+	EVP_DigestFinal_ex(s->md, res->sha256, &dlen);
+	res->etag = s->etag;
+	res->last_modified = s->last_modified;
+	s->etag = s->last_modified = NULL;
+	if (s->fd != -1) {
+		if (fsync(s->fd) == -1 && errno != EINVAL) {
+			dp_error_errno(err, "fsync %s", req->path);
+			return -1;
+		}
+		if (close(s->fd) == -1) {
+			s->fd = -1;
+			dp_error_errno(err, "close %s", req->path);
+			return -1;
+		}
+		s->fd = -1;
+	}
+	return 0;
+}
+
+static struct curl_slist *
+request_headers(const struct fetch_req *req)
+{
+	struct curl_slist	*hdrs = NULL;
+	char			*h;
 
 	if (req->etag != NULL) {
 		h = xasprintf("If-None-Match: %s", req->etag);
@@ -335,136 +370,334 @@ fetch_get(struct fetch *f, const struct fetch_req *req,
 		hdrs = curl_slist_append(hdrs, h);
 		free(h);
 	}
+	return hdrs;
+}
 
-	curl_easy_reset(f->curl);
-	timeout = f->timeout != 0 ? f->timeout : FETCH_CONNECT_TIMEOUT;
-	curl_easy_setopt(f->curl, CURLOPT_URL, req->url);
-	curl_easy_setopt(f->curl, CURLOPT_PROTOCOLS_STR, "http,https,file");
-	curl_easy_setopt(f->curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(f->curl, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(f->curl, CURLOPT_MAXREDIRS, FETCH_MAX_REDIRS);
-	curl_easy_setopt(f->curl, CURLOPT_CONNECTTIMEOUT, timeout);
-	curl_easy_setopt(f->curl, CURLOPT_LOW_SPEED_LIMIT,
-	    FETCH_LOWSPEED_LIMIT);
-	curl_easy_setopt(f->curl, CURLOPT_LOW_SPEED_TIME,
+/* Every option of a transfer: the limits described in fetch.h. */
+static void
+easy_setup(struct fetch *f, CURL *c, const struct fetch_req *req,
+    struct fetch_sink *s, struct curl_slist *hdrs, char *errbuf)
+{
+	long	timeout = f->timeout != 0 ? f->timeout : FETCH_CONNECT_TIMEOUT;
+
+	curl_easy_reset(c);
+	curl_easy_setopt(c, CURLOPT_URL, req->url);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https,file");
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(c, CURLOPT_MAXREDIRS, FETCH_MAX_REDIRS);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, timeout);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, FETCH_LOWSPEED_LIMIT);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME,
 	    f->timeout != 0 ? f->timeout : FETCH_LOWSPEED_TIME);
-	curl_easy_setopt(f->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(f->curl, CURLOPT_FAILONERROR, 1L);
-	curl_easy_setopt(f->curl, CURLOPT_USERAGENT,
-	    "debpipe/" PACKAGE_VERSION);
-	curl_easy_setopt(f->curl, CURLOPT_MAXFILESIZE_LARGE,
-	    (curl_off_t)(s.max > (uint64_t)INT64_MAX ? INT64_MAX :
-	    (int64_t)s.max));
-	curl_easy_setopt(f->curl, CURLOPT_WRITEFUNCTION, fetch_write_cb);
-	curl_easy_setopt(f->curl, CURLOPT_WRITEDATA, &s);
-	curl_easy_setopt(f->curl, CURLOPT_HEADERFUNCTION, fetch_header_cb);
-	curl_easy_setopt(f->curl, CURLOPT_HEADERDATA, &s);
-	curl_easy_setopt(f->curl, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "debpipe/" PACKAGE_VERSION);
+	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE,
+	    (curl_off_t)(s->max > (uint64_t)INT64_MAX ? INT64_MAX :
+	    (int64_t)s->max));
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, fetch_write_cb);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, fetch_header_cb);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, s);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 	if (hdrs != NULL)
-		curl_easy_setopt(f->curl, CURLOPT_HTTPHEADER, hdrs);
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	errbuf[0] = '\0';
+}
 
-	for (attempt = 0; ; attempt++) {
-		if (attempt > 0) {
-			backoff_sleep(backoff);
-			backoff = backoff * 2 > FETCH_BACKOFF_MAX_MS ?
-			    FETCH_BACKOFF_MAX_MS : backoff * 2;
+/*
+ * Judge one finished attempt: 0 done, 1 retry (transient and attempts
+ * left), -1 failed with err filled.
+ */
+static int
+attempt_judge(struct fetch *f, const struct fetch_req *req,
+    struct fetch_sink *s, CURLcode c, long status, const char *errbuf,
+    int attempt, struct dp_error *err)
+{
+	int	retry;
+
+	f->requests++;
+	if (c == CURLE_OK) {
+		if (status == 304 || status == 0 ||
+		    (status >= 200 && status < 300))
+			return 0;
+		dp_error_set(err, DP_ERR_NET, "GET %s: unexpected HTTP "
+		    "status %ld", req->url, status);
+		return -1;
+	}
+	if (s->too_big || c == CURLE_FILESIZE_EXCEEDED) {
+		dp_error_set(err, DP_ERR_INVALID, "GET %s: refused: larger "
+		    "than the limit of %llu bytes", req->url,
+		    (unsigned long long)s->max);
+		return -1;
+	}
+	if (s->write_errno != 0) {
+		errno = s->write_errno;
+		dp_error_errno(err, "GET %s: write %s", req->url,
+		    req->path != NULL ? req->path : "buffer");
+		return -1;
+	}
+	if (c == CURLE_HTTP_RETURNED_ERROR) {
+		if (status == 404 || status == 410) {
+			dp_error_set(err, DP_ERR_NOTFOUND, "GET %s: HTTP %ld "
+			    "(not found)", req->url, status);
+			return -1;
 		}
+		retry = transient_status(status);
+	} else if (c == CURLE_FILE_COULDNT_READ_FILE) {
+		dp_error_set(err, DP_ERR_NOTFOUND, "GET %s: no such file",
+		    req->url);
+		return -1;
+	} else
+		retry = transient_curl(c);
+	if (retry && attempt < f->retries)
+		return 1;
+	if (c == CURLE_HTTP_RETURNED_ERROR)
+		dp_error_set(err, DP_ERR_NET, "GET %s: HTTP %ld", req->url,
+		    status);
+	else if (c == CURLE_TOO_MANY_REDIRECTS)
+		dp_error_set(err, DP_ERR_NET, "GET %s: more than %ld "
+		    "redirects (redirect loop?)", req->url, FETCH_MAX_REDIRS);
+	else
+		dp_error_curl(err, c, errbuf, "GET %s", req->url);
+	if (attempt > 0)
+		dp_error_prefix(err, "after %d attempts", attempt + 1);
+	return -1;
+}
+
+static long
+backoff_ms(const struct fetch *f, int attempt)
+{
+	long	ms = f->backoff_ms;
+
+	while (--attempt > 0 && ms < FETCH_BACKOFF_MAX_MS)
+		ms *= 2;
+	return ms > FETCH_BACKOFF_MAX_MS ? FETCH_BACKOFF_MAX_MS : ms;
+}
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec	ts;
+
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+static long
+now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+int
+fetch_get(struct fetch *f, const struct fetch_req *req,
+    struct fetch_result *res, struct dp_error *err)
+{
+	struct fetch_sink	 s;
+	struct curl_slist	*hdrs = NULL;
+	char			 errbuf[CURL_ERROR_SIZE];
+	CURLcode		 c;
+	long			 status;
+	int			 attempt, j, rv = -1;
+	long			 unmet = 0;
+
+	fetch_result_done(res);
+	if (sink_open(&s, req, res, err) == -1)
+		goto out;
+	hdrs = request_headers(req);
+	easy_setup(f, f->curl, req, &s, hdrs, errbuf);
+	for (attempt = 0; ; attempt++) {
+		if (attempt > 0)
+			sleep_ms(backoff_ms(f, attempt));
 		if (sink_reset(&s, err) == -1)
 			goto out;
 		errbuf[0] = '\0';
 		status = 0;
 		c = curl_easy_perform(f->curl);
-		f->requests++;
 		curl_easy_getinfo(f->curl, CURLINFO_RESPONSE_CODE, &status);
-		retry = 0;
-		if (c == CURLE_OK) {
-			if (status == 304)
-				break;
-			if (status == 0 || (status >= 200 && status < 300))
-				break;
-			/* Without FAILONERROR effect (1xx/3xx left over). */
-			dp_error_set(err, DP_ERR_NET,
-			    "GET %s: unexpected HTTP status %ld", req->url,
-			    status);
+		if ((j = attempt_judge(f, req, &s, c, status, errbuf, attempt,
+		    err)) == -1)
 			goto out;
-		}
-		if (s.too_big || c == CURLE_FILESIZE_EXCEEDED) {
-			dp_error_set(err, DP_ERR_INVALID, "GET %s: refused: "
-			    "larger than the limit of %llu bytes", req->url,
-			    (unsigned long long)s.max);
-			goto out;
-		}
-		if (s.write_errno != 0) {
-			errno = s.write_errno;
-			dp_error_errno(err, "GET %s: write %s", req->url,
-			    req->path != NULL ? req->path : "buffer");
-			goto out;
-		}
-		if (c == CURLE_HTTP_RETURNED_ERROR) {
-			if (status == 404 || status == 410) {
-				dp_error_set(err, DP_ERR_NOTFOUND,
-				    "GET %s: HTTP %ld (not found)", req->url,
-				    status);
-				goto out;
-			}
-			retry = transient_status(status);
-		} else if (c == CURLE_FILE_COULDNT_READ_FILE) {
-			dp_error_set(err, DP_ERR_NOTFOUND,
-			    "GET %s: no such file", req->url);
-			goto out;
-		} else
-			retry = transient_curl(c);
-		if (!retry || attempt >= f->retries) {
-			if (c == CURLE_HTTP_RETURNED_ERROR)
-				dp_error_set(err, DP_ERR_NET,
-				    "GET %s: HTTP %ld", req->url, status);
-			else if (c == CURLE_TOO_MANY_REDIRECTS)
-				dp_error_set(err, DP_ERR_NET, "GET %s: more "
-				    "than %ld redirects (redirect loop?)",
-				    req->url, FETCH_MAX_REDIRS);
-			else
-				dp_error_curl(err, c, errbuf, "GET %s",
-				    req->url);
-			if (attempt > 0)
-				dp_error_prefix(err, "after %d attempts",
-				    attempt + 1);
+		if (j == 0)
+			break;
+	}
+	curl_easy_getinfo(f->curl, CURLINFO_CONDITION_UNMET, &unmet);
+	if (sink_finish(&s, req, res, status, unmet, err) == -1)
+		goto out;
+	rv = 0;
+out:
+	sink_close(&s, req, res, rv == 0);
+	curl_slist_free_all(hdrs);
+	curl_easy_setopt(f->curl, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(f->curl, CURLOPT_ERRORBUFFER, NULL);
+	return rv;
+}
+
+/* One transfer of fetch_get_many. */
+struct xfer {
+	CURL			*curl;
+	size_t			 idx;		/* into reqs/res */
+	int			 attempt;
+	struct fetch_sink	 sink;
+	struct curl_slist	*hdrs;
+	char			 errbuf[CURL_ERROR_SIZE];
+	int			 busy;
+};
+
+int
+fetch_get_many(struct fetch *f, const struct fetch_req *reqs, size_t n,
+    int parallel, struct fetch_result *res, struct dp_error *err)
+{
+	CURLM		*multi = NULL;
+	CURLMsg		*msg;
+	struct xfer	*x = NULL, *t;
+	size_t		 next = 0, done = 0, i, k;
+	size_t		*retry_q = NULL, nretry = 0;
+	long		*retry_at = NULL, status, wait;
+	int		*retry_attempt = NULL, running, left, j, failed = 0;
+	long		 unmet;
+	int		 rv = -1;
+
+	if (parallel < 1)
+		parallel = 1;
+	if ((size_t)parallel > n)
+		parallel = n > 0 ? (int)n : 1;
+	for (i = 0; i < n; i++)
+		fetch_result_done(&res[i]);
+	if (n == 0)
+		return 0;
+	if ((multi = curl_multi_init()) == NULL) {
+		dp_error_set(err, DP_ERR_SYSTEM, "cannot initialise libcurl");
+		return -1;
+	}
+	x = xcalloc((size_t)parallel, sizeof(*x));
+	retry_q = xcalloc(n, sizeof(*retry_q));
+	retry_at = xcalloc(n, sizeof(*retry_at));
+	retry_attempt = xcalloc(n, sizeof(*retry_attempt));
+	for (k = 0; k < (size_t)parallel; k++) {
+		x[k].sink.fd = -1;
+		if ((x[k].curl = curl_easy_init()) == NULL) {
+			dp_error_set(err, DP_ERR_SYSTEM, "cannot initialise "
+			    "libcurl");
 			goto out;
 		}
 	}
 
-	curl_easy_getinfo(f->curl, CURLINFO_CONDITION_UNMET, &unmet);
-	res->status = status;
-	res->not_modified = status == 304 || unmet;
-	res->size = s.size;
-	EVP_DigestFinal_ex(s.md, res->sha256, &dlen);
-	res->etag = s.etag;
-	res->last_modified = s.last_modified;
-	s.etag = s.last_modified = NULL;
-	if (s.fd != -1) {
-		if (fsync(s.fd) == -1 && errno != EINVAL) {
-			dp_error_errno(err, "fsync %s", req->path);
-			goto out;
+	while (done < n && !failed) {
+		/* Start transfers on idle slots: retries that are due
+		 * first, then new requests. */
+		for (k = 0; k < (size_t)parallel && !failed; k++) {
+			size_t	idx;
+			int	attempt = 0;
+
+			if (x[k].busy)
+				continue;
+			for (i = 0; i < nretry; i++)
+				if (retry_at[i] <= now_ms())
+					break;
+			if (i < nretry) {
+				idx = retry_q[i];
+				attempt = retry_attempt[i];
+				retry_q[i] = retry_q[nretry - 1];
+				retry_at[i] = retry_at[nretry - 1];
+				retry_attempt[i] = retry_attempt[nretry - 1];
+				nretry--;
+			} else if (next < n)
+				idx = next++;
+			else
+				break;
+			t = &x[k];
+			t->idx = idx;
+			t->attempt = attempt;
+			if (sink_open(&t->sink, &reqs[idx], &res[idx],
+			    err) == -1) {
+				sink_close(&t->sink, &reqs[idx], &res[idx], 0);
+				failed = 1;
+				break;
+			}
+			EVP_DigestInit_ex(t->sink.md, EVP_sha256(), NULL);
+			t->hdrs = request_headers(&reqs[idx]);
+			easy_setup(f, t->curl, &reqs[idx], &t->sink, t->hdrs,
+			    t->errbuf);
+			curl_easy_setopt(t->curl, CURLOPT_PRIVATE, t);
+			curl_multi_add_handle(multi, t->curl);
+			t->busy = 1;
 		}
-		if (close(s.fd) == -1) {
-			s.fd = -1;
-			dp_error_errno(err, "close %s", req->path);
-			goto out;
+		if (failed)
+			break;
+
+		curl_multi_perform(multi, &running);
+		while ((msg = curl_multi_info_read(multi, &left)) != NULL) {
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+			    (char **)&t);
+			status = 0;
+			curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE,
+			    &status);
+			curl_multi_remove_handle(multi, t->curl);
+			curl_slist_free_all(t->hdrs);
+			t->hdrs = NULL;
+			t->busy = 0;
+			j = attempt_judge(f, &reqs[t->idx], &t->sink,
+			    msg->data.result, status, t->errbuf, t->attempt,
+			    err);
+			if (j == 0) {
+				unmet = 0;
+				curl_easy_getinfo(t->curl,
+				    CURLINFO_CONDITION_UNMET, &unmet);
+				j = sink_finish(&t->sink, &reqs[t->idx],
+				    &res[t->idx], status, unmet, err);
+			}
+			sink_close(&t->sink, &reqs[t->idx], &res[t->idx],
+			    j == 0);
+			if (j == 0)
+				done++;
+			else if (j == 1) {
+				retry_q[nretry] = t->idx;
+				retry_attempt[nretry] = t->attempt + 1;
+				retry_at[nretry] = now_ms() +
+				    backoff_ms(f, t->attempt + 1);
+				nretry++;
+			} else {
+				failed = 1;
+				break;
+			}
 		}
-		s.fd = -1;
+		if (failed || done == n)
+			break;
+		wait = 1000;
+		for (i = 0; i < nretry; i++)
+			if (retry_at[i] - now_ms() < wait)
+				wait = retry_at[i] - now_ms();
+		curl_multi_poll(multi, NULL, 0, wait < 0 ? 0 : (int)wait,
+		    NULL);
 	}
-	rv = 0;
+	if (!failed)
+		rv = 0;
 out:
-	if (s.fd != -1)
-		close(s.fd);
-	if (rv == -1 && req->path != NULL)
-		unlink(req->path);
-	if (rv == -1)
-		buf_reset(&res->body);
-	free(s.etag);
-	free(s.last_modified);
-	EVP_MD_CTX_free(s.md);
-	curl_slist_free_all(hdrs);
-	curl_easy_setopt(f->curl, CURLOPT_HTTPHEADER, NULL);
-	curl_easy_setopt(f->curl, CURLOPT_ERRORBUFFER, NULL);
+	for (k = 0; x != NULL && k < (size_t)parallel; k++) {
+		if (x[k].busy) {
+			/* Abandon what is still running; drop its file. */
+			curl_multi_remove_handle(multi, x[k].curl);
+			sink_close(&x[k].sink, &reqs[x[k].idx],
+			    &res[x[k].idx], 0);
+			curl_slist_free_all(x[k].hdrs);
+		}
+		if (x[k].curl != NULL)
+			curl_easy_cleanup(x[k].curl);
+	}
+	curl_multi_cleanup(multi);
+	free(x);
+	free(retry_q);
+	free(retry_at);
+	free(retry_attempt);
 	return rv;
 }

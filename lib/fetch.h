@@ -65,6 +65,17 @@ void	 fetch_result_done(struct fetch_result *res);
 int	 fetch_get(struct fetch *f, const struct fetch_req *req,
 	    struct fetch_result *res, struct dp_error *err);
 
+/*
+ * Several downloads at once (at most parallel transfers in flight), each
+ * as fetch_get would do it; res[i] receives the result of reqs[i] (an
+ * array of n initialised results).  0 when every one succeeded; else -1
+ * with err describing the first failure, the other transfers abandoned
+ * and the files of every unfinished one removed (finished ones stay).
+ */
+int	 fetch_get_many(struct fetch *f, const struct fetch_req *reqs,
+	    size_t n, int parallel, struct fetch_result *res,
+	    struct dp_error *err);
+
 /* Lower-case hex of a SHA-256 digest into out[65]. */
 void	 fetch_hex(const unsigned char sha256[32], char out[65]);
 

@@ -669,6 +669,12 @@ index_fetch(struct up *u, const char *path, struct buf *out,
 		if (fetch_get(u->fetch, &req, &res, err) == -1) {
 			if (err != NULL && err->code == DP_ERR_NOTFOUND)
 				continue;	/* try the next form */
+			if (err != NULL && err->code == DP_ERR_INVALID)
+				dp_error_set(err, DP_ERR_INVALID, "%s: does "
+				    "not match the signed Release (larger than "
+				    "the %" PRIu64 " bytes it declares): "
+				    "tampered or inconsistent mirror", url,
+				    sf->size);
 			goto out;
 		}
 		fetch_hex(res.sha256, hex);
@@ -1030,79 +1036,93 @@ changes_compute(struct upkg_list *sel, struct have *h, size_t nh,
 	}
 }
 
+/* One file to download (a .deb, or a file of a source package). */
+struct dl {
+	const char	*relurl;	/* below the repository URL */
+	const char	*name;		/* file name in the target directory */
+	uint64_t	 size;
+	const char	*sha256;
+	const char	*label;		/* "foo 1.0", for messages */
+	char		*path;		/* result: final path (caller frees) */
+};
+
+#define DL_PARALLEL	4
+
 /*
- * Download one package file to dir/<basename of Filename>, verifying size
- * and SHA256 (an already present, matching file is reused).  *path gets
- * the final path (caller frees).
+ * Download files into dir, DL_PARALLEL at a time, each bounded by its
+ * declared size and verified against its SHA256 (a present, matching
+ * file is reused).  On failure no partial file is left.
  */
 static int
-file_download(struct up *u, const char *relurl, const char *dir,
-    const char *name, uint64_t size, const char *sha256, char **path,
+files_download(struct up *u, const char *dir, struct dl *v, size_t n,
     struct dp_error *err)
 {
-	struct fetch_req	 req;
-	struct fetch_result	 res;
+	struct fetch_req	*reqs = NULL;
+	struct fetch_result	*res = NULL;
 	struct hash_sums	 sums;
 	struct stat		 sb;
-	char			*final = NULL, *part = NULL, *url = NULL;
+	size_t			*which = NULL, nreq = 0, i, k;
 	char			 hex[65];
 	int			 rv = -1;
 
-	fetch_result_init(&res);
-	if (!fs_name_is_safe(name)) {
-		dp_error_set(err, DP_ERR_INVALID, "unsafe file name "
-		    "'%.200s'", name);
-		goto out;
+	reqs = xcalloc(n + 1, sizeof(*reqs));
+	res = xcalloc(n + 1, sizeof(*res));
+	which = xcalloc(n + 1, sizeof(*which));
+	for (i = 0; i < n; i++) {
+		if (!fs_name_is_safe(v[i].name)) {
+			dp_error_set(err, DP_ERR_INVALID, "%s: unsafe file "
+			    "name '%.200s'", v[i].label, v[i].name);
+			goto out;
+		}
+		v[i].path = fs_join(dir, v[i].name);
+		if (lstat(v[i].path, &sb) == 0 && S_ISREG(sb.st_mode) &&
+		    (uint64_t)sb.st_size == v[i].size &&
+		    hash_file(v[i].path, &sums, NULL) == 0 &&
+		    strcmp(sums.sha256, v[i].sha256) == 0)
+			continue;
+		k = nreq++;
+		which[k] = i;
+		fetch_result_init(&res[k]);
+		reqs[k].url = xasprintf("%s/%s", u->base, v[i].relurl);
+		reqs[k].path = xasprintf("%s.part", v[i].path);
+		reqs[k].max_size = v[i].size;
 	}
-	final = fs_join(dir, name);
-	if (lstat(final, &sb) == 0 && S_ISREG(sb.st_mode) &&
-	    (uint64_t)sb.st_size == size &&
-	    hash_file(final, &sums, NULL) == 0 &&
-	    strcmp(sums.sha256, sha256) == 0) {
-		rv = 0;
+	if (fetch_get_many(u->fetch, reqs, nreq, DL_PARALLEL, res, err) == -1)
 		goto out;
+	for (k = 0; k < nreq; k++) {
+		i = which[k];
+		fetch_hex(res[k].sha256, hex);
+		if (res[k].size != v[i].size) {
+			dp_error_set(err, DP_ERR_INVALID, "%s: %s: got %" PRIu64
+			    " bytes, the index declares %" PRIu64 " (truncated "
+			    "or tampered download); refused", v[i].label,
+			    reqs[k].url, res[k].size, v[i].size);
+			goto out;
+		}
+		if (strcmp(hex, v[i].sha256) != 0) {
+			dp_error_set(err, DP_ERR_INVALID, "%s: %s: SHA256 %s "
+			    "does not match the index (%s); refused",
+			    v[i].label, reqs[k].url, hex, v[i].sha256);
+			goto out;
+		}
 	}
-	part = xasprintf("%s.part", final);
-	url = xasprintf("%s/%s", u->base, relurl);
-	memset(&req, 0, sizeof(req));
-	req.url = url;
-	req.path = part;
-	req.max_size = size;
-	if (fetch_get(u->fetch, &req, &res, err) == -1) {
-		if (err != NULL && err->code == DP_ERR_INVALID)
-			dp_error_set(err, DP_ERR_INVALID, "%s: server sent "
-			    "more than the %" PRIu64 " bytes the index "
-			    "declares; refused", url, size);
-		goto out;
-	}
-	fetch_hex(res.sha256, hex);
-	if (res.size != size) {
-		dp_error_set(err, DP_ERR_INVALID, "%s: got %" PRIu64 " bytes, "
-		    "the index declares %" PRIu64 " (truncated or tampered "
-		    "download); refused", url, res.size, size);
-		goto out;
-	}
-	if (strcmp(hex, sha256) != 0) {
-		dp_error_set(err, DP_ERR_INVALID, "%s: SHA256 %s does not "
-		    "match the index (%s); refused", url, hex, sha256);
-		goto out;
-	}
-	if (rename(part, final) == -1) {
-		dp_error_errno(err, "rename %s", part);
-		goto out;
-	}
+	for (k = 0; k < nreq; k++)
+		if (rename(reqs[k].path, v[which[k]].path) == -1) {
+			dp_error_errno(err, "rename %s", reqs[k].path);
+			goto out;
+		}
 	rv = 0;
 out:
-	if (rv == -1 && part != NULL)
-		unlink(part);
-	if (rv == 0) {
-		*path = final;
-		final = NULL;
+	for (k = 0; k < nreq; k++) {
+		if (rv == -1)
+			unlink(reqs[k].path);
+		free((char *)reqs[k].url);
+		free((char *)reqs[k].path);
+		fetch_result_done(&res[k]);
 	}
-	fetch_result_done(&res);
-	free(final);
-	free(part);
-	free(url);
+	free(reqs);
+	free(res);
+	free(which);
 	return rv;
 }
 
@@ -1214,6 +1234,8 @@ upstream_apt_sync(struct db *db, const struct config *cfg,
 	struct pool_added	*added = NULL;
 	struct pool_add_opts	 opts;
 	char			**comps = NULL, **archs = NULL, **paths = NULL;
+	char			**labels = NULL;
+	struct dl		*dls = NULL;
 	char			*incoming = NULL, *path = NULL, *what = NULL;
 	char			*origin = NULL, *tmp;
 	const char		*prev;
@@ -1319,18 +1341,26 @@ upstream_apt_sync(struct db *db, const struct config *cfg,
 			need += sel.v[i].size;
 	if (need > 0 && disk_check(incoming, need, err) == -1)
 		goto fail;
-	paths = xcalloc(sel.n + 1, sizeof(*paths));
+	dls = xcalloc(sel.n + 1, sizeof(*dls));
+	labels = xcalloc(sel.n + 1, sizeof(*labels));
 	for (i = 0; i < sel.n; i++) {
 		if (!want[i])
 			continue;
-		if (file_download(&u, sel.v[i].filename, incoming,
-		    upkg_basename(&sel.v[i]), sel.v[i].size, sel.v[i].sha256,
-		    &paths[npaths], err) == -1) {
-			dp_error_prefix(err, "%s %s", sel.v[i].name,
-			    sel.v[i].version);
-			goto fail;
-		}
+		labels[npaths] = xasprintf("%s %s", sel.v[i].name,
+		    sel.v[i].version);
+		dls[npaths].relurl = sel.v[i].filename;
+		dls[npaths].name = upkg_basename(&sel.v[i]);
+		dls[npaths].size = sel.v[i].size;
+		dls[npaths].sha256 = sel.v[i].sha256;
+		dls[npaths].label = labels[npaths];
 		npaths++;
+	}
+	if (files_download(&u, incoming, dls, npaths, err) == -1)
+		goto fail;
+	paths = xcalloc(npaths + 1, sizeof(*paths));
+	for (i = 0; i < npaths; i++) {
+		paths[i] = dls[i].path;
+		dls[i].path = NULL;
 	}
 	if (npaths > 0) {
 		origin = xasprintf("apt:%s", w->name);
@@ -1365,6 +1395,10 @@ out:
 	have_free(have, nhave);
 	pool_added_free(added, nadded);
 	strv_free(paths);
+	strv_free(labels);
+	for (i = 0; dls != NULL && i < npaths; i++)
+		free(dls[i].path);
+	free(dls);
 	free(want);
 	free(incoming);
 	free(path);
@@ -1855,9 +1889,11 @@ upstream_source_prepare(struct db *db, const struct config *cfg,
 	char			**comps, **patches = NULL;
 	char			*path = NULL, *what = NULL, *dsc = NULL;
 	char			*dir = NULL, *dirname = NULL, *logpath = NULL;
-	char			*prefix = NULL, *newver = NULL, *fpath = NULL;
+	char			*prefix = NULL, *newver = NULL, *label = NULL;
+	char			**paths = NULL;
+	struct dl		*dls = NULL;
 	const char		*prev, *suffix;
-	size_t			 i;
+	size_t			 i, ndls = 0;
 	long			 maxn;
 	int			 conditional, have_ver = 0, rv = -1;
 
@@ -1924,21 +1960,25 @@ upstream_source_prepare(struct db *db, const struct config *cfg,
 	/* Fetch the .dsc and its files. */
 	if (fs_mkdirs(workdir, 0755, err) == -1)
 		goto fail;
+	dls = xcalloc(best.nfiles + 1, sizeof(*dls));
+	ndls = best.nfiles;
+	paths = xcalloc(best.nfiles + 1, sizeof(*paths));
+	label = xasprintf("%s %s", w->source, best.version);
 	for (i = 0; i < best.nfiles; i++) {
-		const struct sumfile *sf = &best.files[i];
-
-		free(path);
-		path = xasprintf("%s/%s", best.directory, sf->name);
-		free(fpath);
-		fpath = NULL;
-		if (file_download(&u, path, workdir, sf->name, sf->size,
-		    sf->sha256, &fpath, err) == -1)
-			goto fail;
-		if (strcmp(sf->name + strlen(sf->name) - 4, ".dsc") == 0) {
-			free(dsc);
-			dsc = xstrdup(fpath);
-		}
+		paths[i] = xasprintf("%s/%s", best.directory,
+		    best.files[i].name);
+		dls[i].relurl = paths[i];
+		dls[i].name = best.files[i].name;
+		dls[i].size = best.files[i].size;
+		dls[i].sha256 = best.files[i].sha256;
+		dls[i].label = label;
 	}
+	if (files_download(&u, workdir, dls, best.nfiles, err) == -1)
+		goto fail;
+	for (i = 0; i < best.nfiles; i++)
+		if (strcmp(dls[i].name + strlen(dls[i].name) - 4,
+		    ".dsc") == 0)
+			dsc = xstrdup(dls[i].path);
 	if (dsc_check(dsc, &best, err) == -1)
 		goto fail;
 
@@ -2000,6 +2040,10 @@ out:
 	free(logpath);
 	free(prefix);
 	free(newver);
-	free(fpath);
+	free(label);
+	strv_free(paths);
+	for (i = 0; dls != NULL && i < ndls; i++)
+		free(dls[i].path);
+	free(dls);
 	return rv;
 }

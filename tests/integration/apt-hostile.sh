@@ -47,7 +47,7 @@ variant short
 up_edit "$www/short" stable "/^Package: foo/,/^$/s/^Size: .*/Size: 100/"
 variant nosha
 up_edit "$www/nosha" stable "/^Package: foo/,/^$/{/^SHA256:/d}"
-port=$(http_serve "$www")
+up_serve "$www"; port=$UP_PORT
 url=http://127.0.0.1:$port
 
 # A server that redirects to itself forever.
@@ -113,7 +113,7 @@ refused badsig "signature check .* failed" "signed text altered"
 refused dotdot "Filename '\.\./.*' is not a safe relative path" "Filename with .."
 ok "dotdot: nothing written outside State-Dir" test ! -e "$T_TMP/evil"
 refused huge "Size '99999999999' .*above the limit" "huge declared size"
-refused short "more than the 100 bytes the index declares" "more data than declared"
+refused short "larger than the limit of 100 bytes" "more data than declared"
 is "$(find "$inst/state/incoming/short" -name "foo*" | wc -l | tr -d " ")" 0 "short: no file of foo left behind"
 refused nosha "missing or malformed SHA256" "entry without SHA256"
 refused loop "redirect" "redirect loop"

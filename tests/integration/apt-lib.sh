@@ -166,3 +166,15 @@ EOP
 		"$us_w/${us_name}_$us_ver.debian.tar."* "$us_dir/pool/main/"
 	rm -rf "$us_w"
 }
+
+# up_serve DIR: serve DIR over HTTP on 127.0.0.1 and set UP_PORT.  Unlike
+# port=$(http_serve DIR), the server is registered for cleanup in this
+# shell (a command substitution's t_bg is lost with its subshell).
+up_serve() {
+	UP_PORT=$(free_port)
+	python3 -m http.server --bind 127.0.0.1 --directory "$1" "$UP_PORT" \
+		>"$T_TMP/http.$UP_PORT.log" 2>&1 &
+	t_bg $!
+	wait_for 10 curl -fsS -o /dev/null "http://127.0.0.1:$UP_PORT/" ||
+		bail "http server on $UP_PORT did not start"
+}

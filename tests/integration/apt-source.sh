@@ -13,7 +13,7 @@ up=$T_TMP/upstream
 up_init "$up" trixie
 up_source "$up" greet 1.0-1 "hello from upstream" || bail "dpkg-source -b failed"
 up_index "$up" trixie && up_sign "$up" trixie || bail "upstream"
-port=$(http_serve "$up")
+up_serve "$up"; port=$UP_PORT
 url=http://127.0.0.1:$port
 
 patches=$T_TMP/patches

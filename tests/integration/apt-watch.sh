@@ -17,7 +17,7 @@ up_add "$up" "$(make_deb "$debs" bar-utils 2.0 all)"
 up_add "$up" "$(make_deb "$debs" other 1.0)"
 up_index "$up" stable || bail "apt-ftparchive failed"
 up_sign "$up" stable || bail "gpg signing failed"
-port=$(http_serve "$up")
+up_serve "$up"; port=$UP_PORT
 url=http://127.0.0.1:$port
 
 inst=$(make_instance)
