@@ -20,7 +20,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 need mmdebstrap dpkg-deb chroot sha256sum
 
-plan 22
+plan 29
 
 suite=bookworm
 cache=${DEBPIPE_TEST_CACHE:-/var/cache/debpipe-tests}
@@ -128,8 +128,8 @@ is "$(in_root stat -c '%a %U:%G' /var/lib/debpipe)" "750 debpipe:debpipe" \
 	"/var/lib/debpipe is 0750 debpipe:debpipe"
 is "$(in_root stat -c '%a %U:%G' /srv/debpipe)" "755 debpipe:debpipe" \
 	"/srv/debpipe is 0755 debpipe:debpipe"
-is "$(in_root stat -c '%a %U:%G' /etc/debpipe/tokens)" "640 root:debpipe" \
-	"/etc/debpipe/tokens is 0640 root:debpipe"
+is "$(in_root stat -c '%a %U:%G' /etc/debpipe/tokens)" "600 debpipe:debpipe" \
+	"/etc/debpipe/tokens is 0600 debpipe:debpipe"
 ok "the units are installed" in_root test -f /lib/systemd/system/debpipe-builder.service \
 	-a -f /lib/systemd/system/debpipe-snapshotter.service \
 	-a -f /lib/systemd/system/debpipe-promoter.service
@@ -193,6 +193,38 @@ for p in /usr/bin/snapshot-promote /usr/sbin/debpipe-builder \
 		echo "ok $T_NUM - $p --help # SKIP $p is not in the package yet"
 	fi
 done
+
+# --- the packaged layout at work ------------------------------------------------
+# As the daemons' user, with the shipped configuration: key, a package, a
+# snapshot, the test environment.  Shows that the user, the directories
+# and their modes fit what the programs need.
+if [ -x "$root/usr/bin/debpipe" ] && [ -x "$root/usr/sbin/debpipe-snapshotter" ] &&
+   [ -x "$root/usr/sbin/debpipe-promoter" ]; then
+	ok "debpipe key init as debpipe" as_debpipe debpipe key init
+	ok "the public key is in /srv/debpipe" \
+		test -s "$root/srv/debpipe/debpipe-archive-keyring.gpg"
+	hello=$(make_deb "$T_TMP/debs" debpipe-hello 1.0-1 all) || bail "make_deb failed"
+	cp "$hello" "$root/tmp/debpipe-hello_1.0-1_all.deb"
+	ok "debpipe add as debpipe" as_debpipe debpipe add \
+		/tmp/debpipe-hello_1.0-1_all.deb --dist bookworm
+	ok "debpipe-snapshotter --once as debpipe" as_debpipe debpipe-snapshotter --once
+	ok "a signed snapshot is published under /srv/debpipe" sh -c \
+		'ls "$1"/srv/debpipe/snapshots/*/dists/bookworm/InRelease' sh "$root"
+	ok "debpipe-promoter --once as debpipe" as_debpipe debpipe-promoter --once
+	ok "the test environment (Auto-Promote) points at it" \
+		test -f "$root/srv/debpipe/test/dists/bookworm/InRelease"
+	as_debpipe gpgconf --homedir /var/lib/debpipe/gnupg --kill all >/dev/null 2>&1
+else
+	for d in "key init" "public key" "add" "snapshotter --once" "snapshot" \
+	    "promoter --once" "test environment"; do
+		if [ -n "${CI:-}" ]; then
+			t_result 1 "$d (a program is missing from the package)"
+		else
+			T_NUM=$((T_NUM + 1))
+			echo "ok $T_NUM - $d # SKIP a program is not in the package yet"
+		fi
+	done
+fi
 
 # --- purge ---------------------------------------------------------------------
 ok "apt-get purge debpipe" in_root apt-get purge -y debpipe
