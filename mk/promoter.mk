@@ -24,3 +24,26 @@ TESTS += \
 	tests/integration/promote.sh
 EXTRA_DIST += \
 	tests/integration/promote.sh
+
+if HAVE_CMOCKA
+check_PROGRAMS += \
+	tests/unit/t-tokens \
+	tests/unit/t-rules
+TESTS += \
+	tests/unit/t-tokens \
+	tests/unit/t-rules
+endif
+tests_unit_t_tokens_SOURCES = \
+	tests/unit/t-tokens.c \
+	promoter/tokens.c \
+	promoter/util.c
+tests_unit_t_tokens_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
+tests_unit_t_rules_SOURCES = \
+	tests/unit/t-rules.c \
+	promoter/env.c \
+	promoter/rules.c \
+	promoter/notify.c \
+	promoter/util.c
+tests_unit_t_rules_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
+tests_unit_t_tokens_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/promoter
+tests_unit_t_rules_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/promoter

@@ -108,8 +108,9 @@ http_access_cb(void *cls, struct MHD_Connection *c, const char *url,
 		req = xcalloc(1, sizeof(*req));
 		buf_init(&req->body);
 		*con_cls = req;
-		if (!is_api)
-			goto dispatch;	/* the file server reads no body */
+		if (!is_api && p->serve_public && serve_match(p, url) &&
+		    strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+			return (enum MHD_Result)serve_handle(p, c, method, url);
 		clen = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (clen != NULL && strtoull(clen, NULL, 10) > BODY_MAX) {
@@ -120,15 +121,15 @@ http_access_cb(void *cls, struct MHD_Connection *c, const char *url,
 		return MHD_YES;
 	}
 	if (*upload_data_size > 0) {
-		if (!req->too_big && req->body.len + *upload_data_size <=
-		    BODY_MAX)
+		/* The file server takes no body: discard it. */
+		if (is_api && !req->too_big &&
+		    req->body.len + *upload_data_size <= BODY_MAX)
 			buf_add(&req->body, upload_data, *upload_data_size);
 		else
 			req->too_big = 1;
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-dispatch:
 	if (!is_api) {
 		if (p->serve_public && serve_match(p, url))
 			return (enum MHD_Result)serve_handle(p, c, method, url);
