@@ -21,9 +21,11 @@ promoter_snapshot_promote_SOURCES = \
 	promoter/util.c
 
 TESTS += \
-	tests/integration/promote.sh
+	tests/integration/promote.sh \
+	tests/integration/promote-apt.sh
 EXTRA_DIST += \
-	tests/integration/promote.sh
+	tests/integration/promote.sh \
+	tests/integration/promote-apt.sh
 
 if HAVE_CMOCKA
 check_PROGRAMS += \
