@@ -132,6 +132,26 @@ remove_tmp_files(const char *dir, int *n)
 	closedir(d);
 }
 
+/* Remove "<name>.tmp.<pid>" files in dir. */
+static void
+remove_atomic_leftovers(const char *dir)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		*p;
+
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' || strstr(de->d_name, ".tmp.") == NULL)
+			continue;
+		p = fs_join(dir, de->d_name);
+		unlink(p);
+		free(p);
+	}
+	closedir(d);
+}
+
 static int
 snapshot_state(struct db *db, const char *id, char **state)
 {
@@ -231,9 +251,14 @@ publish_recover(struct db *db, const struct config *cfg,
 		fs_fsync_dir(snapdir, NULL);
 	}
 
-	/* Store files that were being written. */
+	/* Store files that were being written, temporary names of atomic
+	 * writes (fs_write_atomic, fs_symlink_atomic). */
 	store = fs_join(cfg->public_dir, "by-hash");
 	remove_tmp_files(store, &ntmp);
+	remove_atomic_leftovers(cfg->public_dir);
+	p = fs_join(cfg->state_dir, "index-cache");
+	remove_atomic_leftovers(p);
+	free(p);
 
 	/* Snapshots recorded but missing on disk. */
 	if (query_strings(db, "SELECT id FROM snapshots WHERE state = "
@@ -595,7 +620,7 @@ publish_gc_report(struct db *db, const struct config *cfg, int dry_run,
 	int64_t		*kpk = NULL, *ksr = NULL;
 	size_t		 nkpk = 0, nksr = 0, i, j, n;
 	char		*snapdir = NULL, *pooldir = NULL, *storeroot = NULL,
-			*cachedir = NULL, *p, *slash, *prev_env = NULL;
+			*cachedir = NULL, *p, *slash, *prev_env = NULL, *tmp;
 	int		 lockfd, rc, rv = -1, in_tx = 0, nidx = 0;
 	const char	*env, *snap;
 
@@ -714,14 +739,23 @@ publish_gc_report(struct db *db, const struct config *cfg, int dry_run,
 	in_tx = 0;
 
 	if (!dry_run) {
-		/* The database no longer knows them: now the disk. */
+		/* The database no longer knows them: now the disk.  Each
+		 * goes out of sight in one rename (a crash leaves a .tmp-
+		 * that recovery removes), never half-deleted under its ID. */
 		for (i = 0; i < drop.n; i++) {
 			p = fs_join(snapdir, drop.v[i]);
-			if (fs_remove_tree(p, err) == -1) {
+			tmp = xasprintf("%s/.tmp-gc-%s", snapdir, drop.v[i]);
+			if (rename(p, tmp) == -1 && errno != ENOENT) {
+				dp_error_errno(err, "rename %s", p);
 				free(p);
+				free(tmp);
 				goto out;
 			}
+			rc = fs_remove_tree(tmp, err);
 			free(p);
+			free(tmp);
+			if (rc == -1)
+				goto out;
 		}
 		if (drop.n > 0)
 			fs_fsync_dir(snapdir, NULL);
