@@ -562,6 +562,7 @@ fetch_get_many(struct fetch *f, const struct fetch_req *reqs, size_t n,
 	size_t		*retry_q = NULL, nretry = 0;
 	long		*retry_at = NULL, status, wait;
 	int		*retry_attempt = NULL, running, left, j, failed = 0;
+	int		 freed;
 	long		 unmet;
 	int		 rv = -1;
 
@@ -634,6 +635,7 @@ fetch_get_many(struct fetch *f, const struct fetch_req *reqs, size_t n,
 			break;
 
 		curl_multi_perform(multi, &running);
+		freed = 0;
 		while ((msg = curl_multi_info_read(multi, &left)) != NULL) {
 			if (msg->msg != CURLMSG_DONE)
 				continue;
@@ -646,6 +648,7 @@ fetch_get_many(struct fetch *f, const struct fetch_req *reqs, size_t n,
 			curl_slist_free_all(t->hdrs);
 			t->hdrs = NULL;
 			t->busy = 0;
+			freed++;
 			j = attempt_judge(f, &reqs[t->idx], &t->sink,
 			    msg->data.result, status, t->errbuf, t->attempt,
 			    err);
@@ -673,6 +676,8 @@ fetch_get_many(struct fetch *f, const struct fetch_req *reqs, size_t n,
 		}
 		if (failed || done == n)
 			break;
+		if (freed > 0)
+			continue;	/* refill the idle slots first */
 		wait = 1000;
 		for (i = 0; i < nretry; i++)
 			if (retry_at[i] - now_ms() < wait)

@@ -5,6 +5,8 @@ lib_libdebpipe_a_SOURCES += \
 	lib/fetch.c \
 	lib/fetch.h \
 	lib/upstream.c \
+	lib/upstream-source.c \
+	lib/upstream-int.h \
 	lib/upstream.h
 
 # A small driver that calls upstream_apt_sync / upstream_source_prepare
@@ -14,6 +16,14 @@ check_PROGRAMS += \
 tests_apt_driver_SOURCES = \
 	tests/apt-driver.c
 
+if HAVE_CMOCKA
+check_PROGRAMS += \
+	tests/unit/t-fetch
+TESTS += \
+	tests/unit/t-fetch
+endif
+tests_unit_t_fetch_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
+
 TESTS += \
 	tests/integration/apt-watch.sh \
 	tests/integration/apt-hostile.sh \
@@ -22,4 +32,6 @@ EXTRA_DIST += \
 	tests/integration/apt-source.sh \
 	tests/integration/apt-watch.sh \
 	tests/integration/apt-hostile.sh \
-	tests/integration/apt-lib.sh
+	tests/integration/apt-lib.sh \
+	bench/apt-import.sh \
+	bench/README-apt.md
