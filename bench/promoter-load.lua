@@ -26,6 +26,7 @@ function init(args)
 	c4xx = 0
 	c5xx = 0
 	cother = 0
+	jobs = { "a", "b", "c", "d" }
 	reads = {
 		"/api/v1/snapshots",
 		"/api/v1/environments",
@@ -38,11 +39,13 @@ function request()
 	n = n + 1
 	if n % post_every == 0 then
 		posts = posts + 1
-		-- A rotating set of job names, none of which gates an
-		-- environment: the load measures the API, not promotions.
+		-- The four jobs that gate staging (the promoter refuses
+		-- results for jobs no environment requires); one result in
+		-- three is a failure, so staging moves back and forth.
 		local body = string.format(
-		    '{"job": "load-%d-%d", "result": "%s", "url": "http://ci.invalid/%d"}',
-		    id, n % 50, (n % 3 == 0) and "failure" or "success", n)
+		    '{"job": "load-%s", "result": "%s", "url": "http://ci.invalid/%d/%d"}',
+		    jobs[(n % #jobs) + 1],
+		    (n % 3 == 0) and "failure" or "success", id, n)
 		return wrk.format("POST",
 		    "/api/v1/snapshots/" .. snapshot .. "/results",
 		    { ["Content-Type"] = "application/json",
