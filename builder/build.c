@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "builder.h"
@@ -156,6 +157,7 @@ run_tool(struct build *b, char *const argv[], const char *cwd, long timeout,
 	struct spawn_opts	 so;
 	char			**env;
 	struct buf		 cmd;
+	struct timespec		 t0, t1;
 	size_t			 i;
 	int			 rv;
 
@@ -170,7 +172,12 @@ run_tool(struct build *b, char *const argv[], const char *cwd, long timeout,
 	so.env = env;
 	so.log_path = b->log;
 	so.timeout = timeout;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rv = spawn_run(argv, &so, NULL, NULL, err);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	blog(b, "%s %s after %.2f s", argv[0], rv == 0 ? "succeeded" :
+	    "failed", (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	strv_free(env);
 	return rv;
 }
@@ -479,7 +486,8 @@ choose_version(struct build *b, const char *candidate, const char *hash,
 		b->version = xstrdup(b->row.version);
 		return 0;
 	}
-	if (queue_versions(b->db, b->w->name, b->row.id, &prev, err) == -1)
+	if (queue_versions(b->db, b->w->name, b->source, b->w->dist,
+	    b->row.id, &prev, err) == -1)
 		return -1;
 	b->version = stamp_version_above(candidate, hash, prev);
 	strv_free(prev);

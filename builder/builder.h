@@ -160,10 +160,12 @@ int	 queue_list_running(struct db *db, struct queue_build **out,
 	    size_t *nout, struct dp_error *err);
 /* Number of running builds. */
 int	 queue_running(struct db *db, int64_t *n, struct dp_error *err);
-/* Versions built so far for watch (builds that succeeded and pool
- * packages with origin build:<watch>).  Caller strv_free()s. */
-int	 queue_versions(struct db *db, const char *watch, int64_t except,
-	    char ***out, struct dp_error *err);
+/* Versions built so far for watch (builds that succeeded, pool packages
+ * with origin build:<watch>) and every version of source in dist,
+ * whoever put it there.  Caller strv_free()s. */
+int	 queue_versions(struct db *db, const char *watch, const char *source,
+	    const char *dist, int64_t except, char ***out,
+	    struct dp_error *err);
 /* Pool packages with origin build:<watch> and this version: count. */
 int	 queue_ingested(struct db *db, const char *watch, const char *version,
 	    int64_t *n, struct dp_error *err);

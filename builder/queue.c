@@ -275,8 +275,8 @@ queue_running(struct db *db, int64_t *n, struct dp_error *err)
 }
 
 int
-queue_versions(struct db *db, const char *watch, int64_t except, char ***out,
-    struct dp_error *err)
+queue_versions(struct db *db, const char *watch, const char *source,
+    const char *dist, int64_t except, char ***out, struct dp_error *err)
 {
 	sqlite3_stmt	*st = NULL;
 	char		**v = NULL, *origin;
@@ -288,11 +288,17 @@ queue_versions(struct db *db, const char *watch, int64_t except, char ***out,
 	if (db_prepare(db, "SELECT version FROM builds WHERE watch = ?1 AND "
 	    "version IS NOT NULL AND id != ?3 AND state = 'success' UNION "
 	    "SELECT version FROM packages WHERE origin = ?2 UNION "
-	    "SELECT version FROM sources WHERE origin = ?2", &st, err) == -1)
+	    "SELECT version FROM sources WHERE origin = ?2 UNION "
+	    "SELECT source_version FROM packages WHERE source = ?4 AND "
+	    "dist = ?5 UNION "
+	    "SELECT version FROM sources WHERE name = ?4 AND dist = ?5",
+	    &st, err) == -1)
 		goto out;
 	sqlite3_bind_text(st, 1, watch, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, origin, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, except);
+	sqlite3_bind_text(st, 4, source, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, dist, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		v = xreallocarray(v, n + 2, sizeof(*v));
 		v[n++] = col_text(st, 0);
