@@ -134,7 +134,7 @@ build_timeout(const struct build *b)
 }
 
 static char **
-build_env(const struct build *b)
+build_env(const struct build *b, int own_home)
 {
 	char	*over[4], **env;
 	int	 n = 0;
@@ -143,6 +143,11 @@ build_env(const struct build *b)
 		over[n++] = xasprintf("DEB_BUILD_OPTIONS=%s",
 		    b->w->build_options);
 	over[n++] = xstrdup("LC_ALL=C.UTF-8");
+	/* A build does not get the daemon's home (which may not even be
+	 * the build user's after the privilege drop); sbuild needs its
+	 * own (~/.sbuildrc, ~/.cache/sbuild). */
+	if (own_home)
+		over[n++] = xasprintf("HOME=%s", b->dir);
 	over[n] = NULL;
 	env = spawn_env(over);
 	while (n-- > 0)
@@ -150,9 +155,19 @@ build_env(const struct build *b)
 	return env;
 }
 
+static int	run_tool_env(struct build *, char *const [], const char *,
+		    long, int, struct dp_error *);
+
 static int
 run_tool(struct build *b, char *const argv[], const char *cwd, long timeout,
     struct dp_error *err)
+{
+	return run_tool_env(b, argv, cwd, timeout, 1, err);
+}
+
+static int
+run_tool_env(struct build *b, char *const argv[], const char *cwd,
+    long timeout, int own_home, struct dp_error *err)
 {
 	struct spawn_opts	 so;
 	char			**env;
@@ -166,7 +181,7 @@ run_tool(struct build *b, char *const argv[], const char *cwd, long timeout,
 		buf_printf(&cmd, "%s%s", i > 0 ? " " : "", argv[i]);
 	blog(b, "running %s (in %s)", cmd.data, cwd);
 	buf_done(&cmd);
-	env = build_env(b);
+	env = build_env(b, own_home);
 	memset(&so, 0, sizeof(so));
 	so.cwd = cwd;
 	so.env = env;
@@ -273,7 +288,8 @@ run_sbuild(struct build *b, const char *src, struct dp_error *err)
 	argv[n++] = dsc;
 	argv[n] = NULL;
 	off = log_size(b->log);
-	if ((rv = run_tool(b, argv, b->dir, build_timeout(b), err)) == -1)
+	if ((rv = run_tool_env(b, argv, b->dir, build_timeout(b), 0, err))
+	    == -1)
 		explain_failure(b, off, err);
 	free(dsc);
 	free(distarg);

@@ -51,6 +51,11 @@ gitw_init(void)
 	git_libgit2_init();
 	/* Mirrors are ours; file:// sources may belong to someone else. */
 	git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
+	/* $HOME may not be ours after the privilege drop (an unreadable
+	 * ~/.gitconfig fails every fetch): only the system configuration
+	 * (/etc/gitconfig) applies to the mirrors. */
+	git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_GLOBAL, "");
+	git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_XDG, "");
 }
 
 void
@@ -252,6 +257,7 @@ fetch_into(git_repository *repo, const char *url, const char *credfile,
 	}
 	fo.callbacks.credentials = cred_cb;
 	fo.callbacks.payload = &cs;
+	fo.proxy_opts.type = GIT_PROXY_AUTO;	/* http.proxy, $https_proxy */
 	fo.prune = GIT_FETCH_PRUNE;
 	fo.update_fetchhead = 0;
 	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;

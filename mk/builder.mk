@@ -28,10 +28,12 @@ tests_unit_t_stamp_LDADD = builder/libbuilder.a $(DP_LIBS) $(CMOCKA_LIBS)
 
 TESTS += \
 	tests/integration/builder.sh \
-	tests/integration/builder-bad.sh
+	tests/integration/builder-bad.sh \
+	tests/integration/builder-user.sh
 EXTRA_DIST += \
 	tests/integration/builder.sh \
 	tests/integration/builder-lib.sh \
 	tests/integration/builder-bad.sh \
+	tests/integration/builder-user.sh \
 	bench/builder-bench \
 	bench/README-builder.md
