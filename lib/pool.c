@@ -10,13 +10,13 @@
  *     directory, hashing it on the way (one read pass).  Nothing is
  *     visible yet: temporary names start with '.'.
  *  2. In one transaction (BEGIN IMMEDIATE): look up what is already
- *     there, insert the rows, link(2) each temporary file to its final
- *     name (never replacing an existing file), make the data and names
- *     durable (syncfs), then commit.  On any failure the links, the
- *     temporary files and the directories this call created are removed
- *     and the transaction rolled back.
+ *     there, insert the rows, make the data durable (syncfs), rename each
+ *     temporary file to its final name (RENAME_NOREPLACE: an existing
+ *     file is never replaced), make the names durable, then commit.
+ *     On any failure the files and directories this call created are
+ *     removed and the transaction rolled back.
  *
- * A crash between the links and the commit leaves pool files without rows;
+ * A crash between the renames and the commit leaves pool files without rows;
  * adding them again adopts them when their content is identical.
  */
 #include "autoconfig.h"
@@ -42,14 +42,22 @@
 
 #define TMP_PREFIX	".tmp-debpipe."
 
+/* How a file gets its final name in phase 2. */
+enum pf_how {
+	PF_NONE,		/* it is there already (or identical) */
+	PF_COPY,		/* rename tmp, our copy */
+	PF_LINK,		/* hard link the input itself */
+};
+
 /* One file headed for the pool. */
 struct pool_file {
 	char		*src;		/* input path */
 	char		*name;		/* file name in the pool */
 	char		*rel;		/* pool-relative path */
 	char		*final;		/* absolute final path */
-	char		*tmp;		/* temporary copy, or NULL */
-	int		 on_disk;	/* final existed when we looked */
+	char		*tmp;		/* temporary copy (PF_COPY) */
+	enum pf_how	 how;
+	struct stat	 st;		/* of the input when hashed */
 	struct hash_sums sums;		/* of the input */
 	int64_t		 file_id;
 	int		 linked;	/* we created final */
@@ -85,6 +93,8 @@ struct pool_ctx {
 	const char		*origin;
 	char			*pooldir;
 	int			 pooldir_created;
+	dev_t			 pooldev;
+	int			 link;		/* hard-link same-fs inputs */
 	char			 now[32];
 
 	struct pool_item	*items;
@@ -350,39 +360,62 @@ deb_control(struct pool_ctx *ctx, struct pool_item *it, const char *fname,
 
 /* --- files ----------------------------------------------------------- */
 
-/* mkdir each missing component of rel under the pool, remembering what
- * we made so that a failure can take it away again. */
+static void
+pool_dir_created(struct pool_ctx *ctx, const char *path)
+{
+	ctx->dirs = xreallocarray(ctx->dirs, ctx->ndirs + 1,
+	    sizeof(*ctx->dirs));
+	ctx->dirs[ctx->ndirs++] = xstrdup(path);
+}
+
+/*
+ * mkdir -p rel under the pool, remembering what we made so that a failure
+ * can take it away again.  The leaf is tried first: one system call in
+ * the common cases (new package directory, or an existing one).
+ * 1 if the leaf was created, 0 if it existed, -1 on error.
+ */
 static int
 pool_mkdirs(struct pool_ctx *ctx, const char *rel, struct dp_error *err)
 {
 	char		*path, *p, c;
 	struct stat	 sb;
 	size_t		 base;
+	int		 rv = -1;
 
 	path = fs_join(ctx->pooldir, rel);
+	if (mkdir(path, 0755) == 0) {
+		pool_dir_created(ctx, path);
+		rv = 1;
+		goto out;
+	}
+	if (errno == EEXIST) {
+		rv = 0;
+		goto out;
+	}
+	if (errno != ENOENT)
+		goto fail;
 	base = strlen(ctx->pooldir) + 1;
 	for (p = path + base;; p++) {
 		if (*p != '/' && *p != '\0')
 			continue;
 		c = *p;
 		*p = '\0';
-		if (mkdir(path, 0755) == 0) {
-			ctx->dirs = xreallocarray(ctx->dirs, ctx->ndirs + 1,
-			    sizeof(*ctx->dirs));
-			ctx->dirs[ctx->ndirs++] = xstrdup(path);
-		} else if (errno != EEXIST || lstat(path, &sb) == -1 ||
-		    !S_ISDIR(sb.st_mode)) {
-			dp_error_errno(err, "cannot create pool directory %s",
-			    path);
-			free(path);
-			return -1;
-		}
+		if (mkdir(path, 0755) == 0)
+			pool_dir_created(ctx, path);
+		else if (errno != EEXIST || lstat(path, &sb) == -1 ||
+		    !S_ISDIR(sb.st_mode))
+			goto fail;
 		*p = c;
 		if (c == '\0')
 			break;
 	}
+	rv = 1;
+	goto out;
+fail:
+	dp_error_errno(err, "cannot create pool directory %s", path);
+out:
 	free(path);
-	return 0;
+	return rv;
 }
 
 /*
@@ -397,7 +430,7 @@ pool_file_stage(struct pool_ctx *ctx, struct pool_file *pf, int fd,
 {
 	struct stat	 sb;
 	char		*dir = NULL;
-	int		 myfd = -1, tfd = -1, rv = -1;
+	int		 myfd = -1, tfd = -1, rv = -1, made;
 
 	pf->final = fs_join(ctx->pooldir, pf->rel);
 	if (fd == -1) {
@@ -414,23 +447,36 @@ pool_file_stage(struct pool_ctx *ctx, struct pool_file *pf, int fd,
 		dp_error_errno(err, "%s: seek", pf->src);
 		goto out;
 	}
-	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
+	if (fstat(fd, &pf->st) == -1 || !S_ISREG(pf->st.st_mode)) {
 		dp_error_set(err, DP_ERR_INVALID, "%s: not a regular file",
 		    pf->src);
 		goto out;
 	}
-	if (lstat(pf->final, &sb) == 0) {
-		pf->on_disk = 1;
+	dir = xstrdup(pf->rel);
+	*strrchr(dir, '/') = '\0';
+	if ((made = pool_mkdirs(ctx, dir, err)) == -1)
+		goto out;
+	free(dir);
+	dir = NULL;
+	if (!made && lstat(pf->final, &sb) == 0) {
+		/* Phase 2 compares with the database or this file. */
+		pf->how = PF_NONE;
 		if (hash_fd(fd, pf->src, &pf->sums, err) == -1)
 			goto out;
 		rv = 0;
 		goto out;
 	}
-	dir = xstrdup(pf->rel);
-	*strrchr(dir, '/') = '\0';
-	if (pool_mkdirs(ctx, dir, err) == -1)
+	if (pf->st.st_dev == ctx->pooldev && ctx->link) {
+		/* Same file system: the pool file will be a hard link to
+		 * the input (no new inode, no data written); phase 2 checks
+		 * that it is still the file hashed here. */
+		pf->how = PF_LINK;
+		if (hash_fd(fd, pf->src, &pf->sums, err) == -1)
+			goto out;
+		rv = 0;
 		goto out;
-	free(dir);
+	}
+	pf->how = PF_COPY;
 	dir = fs_join(ctx->pooldir, pf->rel);
 	*strrchr(dir, '/') = '\0';
 	pf->tmp = xasprintf("%s/" TMP_PREFIX "XXXXXX", dir);
@@ -447,8 +493,7 @@ pool_file_stage(struct pool_ctx *ctx, struct pool_file *pf, int fd,
 	}
 	if (hash_copy_fd(fd, pf->src, tfd, pf->tmp, &pf->sums, err) == -1)
 		goto out;
-	/* Start writeback now; durability comes from one syncfs later. */
-	sync_file_range(tfd, 0, 0, SYNC_FILE_RANGE_WRITE);
+	/* Durability comes from one syncfs before the links. */
 	if (close(tfd) == -1) {
 		tfd = -1;
 		dp_error_errno(err, "write %s", pf->tmp);
@@ -723,6 +768,7 @@ pool_file_unstage(struct pool_file *pf)
 		free(pf->tmp);
 		pf->tmp = NULL;
 	}
+	pf->how = PF_NONE;
 }
 
 static int
@@ -748,7 +794,6 @@ pool_file_record(struct pool_ctx *ctx, const char *input,
 {
 	sqlite3_stmt		*st = ctx->st_file_find;
 	struct hash_sums	 disk;
-	struct stat		 sb;
 	const char		*sha;
 	int			 rc;
 
@@ -779,7 +824,7 @@ pool_file_record(struct pool_ctx *ctx, const char *input,
 	}
 	/* Not in the database: a file left on disk (by a crash) is adopted
 	 * if identical, and never replaced. */
-	if (pf->tmp == NULL || lstat(pf->final, &sb) == 0) {
+	if (pf->how == PF_NONE) {
 		if (hash_file(pf->final, &disk, err) == -1) {
 			dp_error_prefix(err, "%s", input);
 			return -1;
@@ -947,42 +992,105 @@ pool_sync(struct pool_ctx *ctx, struct dp_error *err)
 	return 0;
 }
 
-/* Give every staged temporary file its final name (never replacing). */
+/* rename(2) that never replaces an existing file. */
+static int
+pool_rename(const char *from, const char *to)
+{
+	if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	/* A file system without RENAME_NOREPLACE: link(2) never replaces. */
+	if (link(from, to) == -1)
+		return -1;
+	unlink(from);
+	return 0;
+}
+
+/* Give every staged file its final name, never replacing one. */
 static int
 pool_link_all(struct pool_ctx *ctx, struct dp_error *err)
 {
 	struct pool_file	*pf;
+	struct stat		 sb;
+	const char		*input;
 	size_t			 i, j;
-	int			 any = 0;
+	int			 any = 0, rc;
 
 	for (i = 0; i < ctx->nitems; i++)
 		for (j = 0; j < ctx->items[i].nfiles; j++)
-			if (ctx->items[i].files[j].tmp != NULL)
+			if (ctx->items[i].files[j].how != PF_NONE)
 				any = 1;
 	if (!any)
 		return 0;
+	/* The data first (copies, and inputs that may be fresh). */
 	if (pool_sync(ctx, err) == -1)
 		return -1;
 	for (i = 0; i < ctx->nitems; i++) {
+		input = ctx->items[i].input;
 		for (j = 0; j < ctx->items[i].nfiles; j++) {
 			pf = &ctx->items[i].files[j];
-			if (pf->tmp == NULL)
+			if (pf->how == PF_NONE)
 				continue;
-			if (link(pf->tmp, pf->final) == -1) {
+			if (pf->how == PF_COPY)
+				rc = pool_rename(pf->tmp, pf->final);
+			else
+				rc = link(pf->src, pf->final);
+			if (rc == -1) {
 				if (errno == EEXIST)
 					dp_error_set(err, DP_ERR_BUSY, "%s: %s "
 					    "appeared in the pool while adding "
 					    "(another debpipe add?); try again",
-					    ctx->items[i].input, pf->final);
+					    input, pf->final);
 				else
-					dp_error_errno(err, "%s: link %s",
-					    ctx->items[i].input, pf->final);
+					dp_error_errno(err, "%s: cannot create "
+					    "%s", input, pf->final);
 				return -1;
 			}
 			pf->linked = 1;
+			if (pf->how == PF_COPY) {
+				free(pf->tmp);
+				pf->tmp = NULL;
+				continue;
+			}
+			/* The link must be the very file we hashed. */
+			if (lstat(pf->final, &sb) == -1 ||
+			    sb.st_ino != pf->st.st_ino ||
+			    sb.st_dev != pf->st.st_dev ||
+			    sb.st_size != pf->st.st_size ||
+			    sb.st_mtim.tv_sec != pf->st.st_mtim.tv_sec ||
+			    sb.st_mtim.tv_nsec != pf->st.st_mtim.tv_nsec) {
+				dp_error_set(err, DP_ERR_BUSY, "%s: %s changed "
+				    "while it was being added; try again",
+				    input, pf->src);
+				return -1;
+			}
 		}
 	}
+	/* Then the names. */
 	return pool_sync(ctx, err);
+}
+
+/*
+ * After the commit: a pool file that is a hard link to an input is made
+ * read-only, so that rewriting the input in place (dpkg-deb --build over
+ * the same file name as a non-root user) fails instead of silently
+ * changing a published file.  Failure here is harmless.
+ */
+static void
+pool_seal(struct pool_ctx *ctx)
+{
+	struct pool_file	*pf;
+	size_t			 i, j;
+
+	for (i = 0; i < ctx->nitems; i++) {
+		for (j = 0; j < ctx->items[i].nfiles; j++) {
+			pf = &ctx->items[i].files[j];
+			if (pf->linked && pf->how == PF_LINK &&
+			    (pf->st.st_mode & 07777) != 0444)
+				chmod(pf->final, 0444);
+		}
+	}
 }
 
 static void
@@ -1055,7 +1163,13 @@ pool_add(struct db *db, const struct config *cfg, char *const paths[],
 		if (fs_mkdirs(ctx.pooldir, 0755, err) == -1)
 			goto out;
 		ctx.pooldir_created = 1;
+		if (stat(ctx.pooldir, &sb) == -1) {
+			dp_error_errno(err, "%s", ctx.pooldir);
+			goto out;
+		}
 	}
+	ctx.pooldev = sb.st_dev;
+	ctx.link = getenv("DEBPIPE_POOL_COPY") == NULL;
 	ctx.items = xcalloc(n > 0 ? n : 1, sizeof(*ctx.items));
 
 	/* Phase 1: read, validate, stage. */
@@ -1084,6 +1198,7 @@ pool_add(struct db *db, const struct config *cfg, char *const paths[],
 	if (db_commit(db, err) == -1)
 		goto out;
 	in_tx = 0;
+	pool_seal(&ctx);
 
 	if (added != NULL) {
 		out = xcalloc(ctx.nitems > 0 ? ctx.nitems : 1, sizeof(*out));

@@ -166,7 +166,7 @@ ok "adding the .dsc again" dp add "$dsc" --dist bookworm
 is "$(last_output)" "present hello 2.0 source" "source already present"
 
 # --- refusals: nothing changes ---------------------------------------
-cp "$hello" "$debs/trunc.deb"
+cp "$hello" "$debs/trunc.deb"; chmod u+w "$debs/trunc.deb"
 truncate -s $((size - 100)) "$debs/trunc.deb"
 refused "truncated .deb refused" "trunc.deb" "$debs/trunc.deb" --dist bookworm
 head -c 10 "$hello" >"$debs/trunc10.deb"

@@ -66,11 +66,21 @@ setup(void **state)
 	return 0;
 }
 
+/* The same tests with copies instead of hard links. */
+static int
+setup_copy(void **state)
+{
+	setenv("DEBPIPE_POOL_COPY", "1", 1);
+	return setup(state);
+}
+
 static int
 teardown(void **state)
 {
 	struct fixture	*f = *state;
 	struct dp_error	 err;
+
+	unsetenv("DEBPIPE_POOL_COPY");
 
 	db_close(f->db);
 	fs_remove_tree(f->dir, &err);
@@ -307,6 +317,21 @@ test_add_deb(void **state)
 		free(want);
 	}
 	free(s);
+	{
+		struct stat	 in, out;
+
+		assert_int_equal(stat(paths[0], &in), 0);
+		assert_int_equal(stat(file, &out), 0);
+		if (getenv("DEBPIPE_POOL_COPY") == NULL) {
+			/* hard link, sealed read-only */
+			assert_int_equal(in.st_ino, out.st_ino);
+			assert_int_equal(out.st_mode & 07777, 0444);
+		} else {
+			assert_int_not_equal(in.st_ino, out.st_ino);
+			assert_int_equal(out.st_mode & 07777, 0644);
+			assert_int_equal(in.st_mode & 0200, 0200);
+		}
+	}
 	free(file);
 	file = xasprintf("%s/main/libh/libhello/libhello1_1.0_all.deb", pool);
 	assert_int_equal(access(file, R_OK), 0);
@@ -695,6 +720,13 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_refusals, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_dsc, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_add_deb, setup_copy,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_conflicts, setup_copy,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_refusals, setup_copy,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_dsc, setup_copy, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
