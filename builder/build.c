@@ -699,6 +699,27 @@ queue_drop(struct db *db, int64_t id, struct dp_error *err)
 	return 0;
 }
 
+/* Build directories of earlier finished builds of the watch: a failed
+ * build keeps its tree until the next build of its watch. */
+static void
+remove_old_dirs(struct build *b)
+{
+	sqlite3_stmt	*st = NULL;
+	char		*dir;
+
+	if (db_prepare(b->db, "SELECT id FROM builds WHERE watch = ? AND "
+	    "id < ? AND state IN ('success', 'failed')", &st, NULL) == -1)
+		return;
+	sqlite3_bind_text(st, 1, b->row.watch, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, b->row.id);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		dir = build_dir(b->cfg, sqlite3_column_int64(st, 0));
+		fs_remove_tree(dir, NULL);
+		free(dir);
+	}
+	sqlite3_finalize(st);
+}
+
 int
 build_run(struct db *db, const struct config *cfg, int64_t id,
     struct dp_error *err)
@@ -722,6 +743,7 @@ build_run(struct db *db, const struct config *cfg, int64_t id,
 		goto out;
 	blog(&b, "build %lld of watch %s, attempt %d, %s", (long long)id,
 	    b.row.watch, b.row.attempts, db_now());
+	remove_old_dirs(&b);
 	if ((b.w = config_watch_find(cfg, b.row.watch)) == NULL) {
 		dp_error_set(&berr, DP_ERR_NOTFOUND, "watch %s is not in the "
 		    "configuration any more", b.row.watch);
