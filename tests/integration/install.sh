@@ -20,7 +20,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 need mmdebstrap dpkg-deb chroot sha256sum
 
-plan 29
+plan 34
 
 suite=bookworm
 cache=${DEBPIPE_TEST_CACHE:-/var/cache/debpipe-tests}
@@ -210,13 +210,16 @@ if [ -x "$root/usr/bin/debpipe" ] && [ -x "$root/usr/sbin/debpipe-snapshotter" ]
 	ok "debpipe-snapshotter --once as debpipe" as_debpipe debpipe-snapshotter --once
 	ok "a signed snapshot is published under /srv/debpipe" sh -c \
 		'ls "$1"/srv/debpipe/snapshots/*/dists/bookworm/InRelease' sh "$root"
+	ok "the snapshot lists the added package (arch all in binary-amd64)" sh -c \
+		'grep -q "^Package: debpipe-hello$" "$1"/srv/debpipe/snapshots/*/dists/bookworm/main/binary-amd64/Packages' \
+		sh "$root"
 	ok "debpipe-promoter --once as debpipe" as_debpipe debpipe-promoter --once
 	ok "the test environment (Auto-Promote) points at it" \
 		test -f "$root/srv/debpipe/test/dists/bookworm/InRelease"
 	as_debpipe gpgconf --homedir /var/lib/debpipe/gnupg --kill all >/dev/null 2>&1
 else
 	for d in "key init" "public key" "add" "snapshotter --once" "snapshot" \
-	    "promoter --once" "test environment"; do
+	    "package in the snapshot" "promoter --once" "test environment"; do
 		if [ -n "${CI:-}" ]; then
 			t_result 1 "$d (a program is missing from the package)"
 		else
@@ -226,7 +229,17 @@ else
 	done
 fi
 
-# --- purge ---------------------------------------------------------------------
+# --- reinstall, remove, purge ---------------------------------------------------
+echo "# a site token" >>"$root/etc/debpipe/tokens"
+ok "apt-get install --reinstall (postinst again, user and dirs there)" \
+	in_root apt-get install -y --reinstall --no-install-recommends /tmp/debpipe.deb
+is "$(in_root stat -c '%a %U:%G' /etc/debpipe/tokens):$(tail -n 1 "$root/etc/debpipe/tokens")" \
+	"600 debpipe:debpipe:# a site token" "the tokens file is kept as it was"
+ok "apt-get remove debpipe" in_root apt-get remove -y debpipe
+ok "remove keeps the user, the state, the public tree and the tokens" \
+	in_root sh -c 'getent passwd debpipe && test -d /var/lib/debpipe &&
+		test -d /srv/debpipe && test -f /etc/debpipe/tokens &&
+		test -f /etc/debpipe/debpipe.conf'
 ok "apt-get purge debpipe" in_root apt-get purge -y debpipe
 fails "the debpipe user is gone after purge" in_root getent passwd debpipe
 ok "state, public tree and /etc/debpipe are gone after purge" \
