@@ -16,6 +16,7 @@
  */
 #include "autoconfig.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -386,6 +387,36 @@ stop_jobs(struct builder *bl)
 	bl->njobs = 0;
 }
 
+/* Start-up: first clones (<mirror>.tmp.<pid>) of processes that died. */
+static void
+remove_stale_clones(struct builder *bl)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		*dir, *path, *p, *end;
+	long		 pid;
+
+	dir = fs_join(bl->d.cfg->state_dir, "git");
+	if ((d = opendir(dir)) == NULL) {
+		free(dir);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if ((p = strstr(de->d_name, ".git.tmp.")) == NULL)
+			continue;
+		pid = strtol(p + 9, &end, 10);
+		if (*end != '\0' || pid <= 0 ||
+		    (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+			continue;
+		path = fs_join(dir, de->d_name);
+		log_info("removing %s (interrupted first fetch)", path);
+		fs_remove_tree(path, NULL);
+		free(path);
+	}
+	closedir(d);
+	free(dir);
+}
+
 /* Start-up: whatever was running belonged to a builder that is gone. */
 static void
 recover(struct builder *bl)
@@ -434,6 +465,7 @@ run_once(struct builder *bl)
 	poll_due(bl, 1);
 	for (;;) {
 		reap_jobs(bl);
+		handle_requests(bl);
 		start_builds(bl);
 		if (bl->njobs == 0)
 			break;
@@ -484,6 +516,7 @@ main(int argc, char **argv)
 		    dp_error_str(&err));
 	free(lockpath);
 	recover(&bl);
+	remove_stale_clones(&bl);
 	schedule_init(&bl);
 	if (bl.d.once)
 		rv = run_once(&bl);

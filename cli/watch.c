@@ -136,6 +136,24 @@ become_user(struct cli *c)
 	return 0;
 }
 
+/* A builder (daemon or --once) holds State-Dir/builder.lock: 1/0. */
+static int
+builder_running(struct cli *c)
+{
+	char	*lockpath;
+	int	 fd;
+
+	if (builder_alive(c->db) != 0)
+		return 1;
+	lockpath = fs_join(c->cfg->state_dir, "builder.lock");
+	fd = fs_lock(lockpath, 0, NULL);
+	free(lockpath);
+	if (fd == -1)
+		return 1;
+	close(fd);
+	return 0;
+}
+
 /* ---- watch list ------------------------------------------------------- */
 
 static int
@@ -313,25 +331,15 @@ check_via_daemon(struct cli *c, const char *name)
 	return print_watch_state(c, name, NULL);
 }
 
+/* lockfd: the builder lock we hold (not a dry run), closed here. */
 static int
-check_here(struct cli *c, const struct conf_watch *w, int dry_run)
+check_here(struct cli *c, const struct conf_watch *w, int dry_run, int lockfd)
 {
 	struct poll_result	 res;
 	struct dp_error		 err;
-	char			*lockpath;
-	int			 lockfd = -1, rv;
+	int			 rv;
 
 	gitw_init();
-	if (!dry_run) {
-		/* Not while a debpipe-builder --once works on the mirrors. */
-		lockpath = fs_join(c->cfg->state_dir, "builder.lock");
-		lockfd = fs_lock(lockpath, 1, &err);
-		free(lockpath);
-		if (lockfd == -1) {
-			cli_err("%s", dp_error_str(&err));
-			return EXIT_FAIL;
-		}
-	}
 	rv = poll_watch(c->db, c->cfg, w, dry_run, NULL, &res, &err);
 	if (lockfd != -1)
 		close(lockfd);
@@ -375,8 +383,10 @@ static int
 watch_check(struct cli *c, int argc, char **argv)
 {
 	const struct conf_watch	*w;
+	struct dp_error		 err;
 	const char		*name = NULL;
-	int			 dry_run = 0, i;
+	char			*lockpath;
+	int			 dry_run = 0, i, lockfd;
 
 	for (i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--dry-run") == 0 ||
@@ -404,9 +414,23 @@ watch_check(struct cli *c, int argc, char **argv)
 		cli_err("no watch '%s' (see debpipe watch list)", name);
 		return EXIT_FAIL;
 	}
-	if (!dry_run && builder_alive(c->db) != 0)
+	if (dry_run)
+		return check_here(c, w, 1, -1);
+	/*
+	 * The builder holds State-Dir/builder.lock while it runs (daemon or
+	 * --once): then it answers the request.  Otherwise poll here, under
+	 * the lock, so that no builder starts on the mirrors meanwhile.
+	 */
+	lockpath = fs_join(c->cfg->state_dir, "builder.lock");
+	lockfd = fs_lock(lockpath, 0, &err);
+	free(lockpath);
+	if (lockfd == -1 && err.code != DP_ERR_BUSY) {
+		cli_err("%s", dp_error_str(&err));
+		return EXIT_FAIL;
+	}
+	if (lockfd == -1)
 		return check_via_daemon(c, name);
-	return check_here(c, w, dry_run);
+	return check_here(c, w, 0, lockfd);
 }
 
 int
@@ -485,7 +509,7 @@ cmd_build(struct cli *c, int argc, char **argv)
 		cli_err("%s", dp_error_str(&err));
 		return EXIT_FAIL;
 	}
-	alive = builder_alive(c->db) != 0;
+	alive = builder_running(c);
 	if (c->json) {
 		json_t *o = json_object();
 
