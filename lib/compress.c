@@ -357,15 +357,75 @@ fd_out_cb(void *arg, const void *p, size_t n, struct dp_error *err)
 	return hash_write_all(fo->fd, fo->name, p, n, err);
 }
 
+void
+compress_feed_init(struct compress_feed *f)
+{
+	pthread_mutex_init(&f->mtx, NULL);
+	pthread_cond_init(&f->cond, NULL);
+	f->written = 0;
+	f->state = 0;
+}
+
+void
+compress_feed_update(struct compress_feed *f, uint64_t written, int state)
+{
+	pthread_mutex_lock(&f->mtx);
+	f->written = written;
+	f->state = state;
+	pthread_cond_broadcast(&f->cond);
+	pthread_mutex_unlock(&f->mtx);
+}
+
+void
+compress_feed_done(struct compress_feed *f)
+{
+	pthread_cond_destroy(&f->cond);
+	pthread_mutex_destroy(&f->mtx);
+}
+
+/* How much may be read at offset off: 0 at the end, -1 if abandoned. */
+static int64_t
+feed_wait(struct compress_feed *f, uint64_t off)
+{
+	int64_t	avail;
+
+	pthread_mutex_lock(&f->mtx);
+	while (f->state == 0 && f->written <= off)
+		pthread_cond_wait(&f->cond, &f->mtx);
+	if (f->state == -1)
+		avail = -1;
+	else
+		avail = f->written > off ? (int64_t)(f->written - off) : 0;
+	pthread_mutex_unlock(&f->mtx);
+	return avail;
+}
+
+static int
+compress_file_feed(enum compress_kind kind, const char *src, const char *dst,
+    int threads, struct compress_feed *feed, size_t size_hint,
+    struct hash_sums *sums, struct dp_error *err);
+
 int
 compress_file(enum compress_kind kind, const char *src, const char *dst,
     int threads, struct hash_sums *sums, struct dp_error *err)
+{
+	return compress_file_feed(kind, src, dst, threads, NULL, 0, sums,
+	    err);
+}
+
+static int
+compress_file_feed(enum compress_kind kind, const char *src, const char *dst,
+    int threads, struct compress_feed *feed, size_t size_hint,
+    struct hash_sums *sums, struct dp_error *err)
 {
 	struct cstream	 cs;
 	struct fd_out	 fo;
 	unsigned char	*ibuf = NULL;
 	ssize_t		 n;
 	off_t		 insize;
+	uint64_t	 off = 0;
+	int64_t		 avail;
+	size_t		 want;
 	int		 infd = -1, inited = 0, rv = -1;
 
 	fo.fd = -1;
@@ -375,7 +435,9 @@ compress_file(enum compress_kind kind, const char *src, const char *dst,
 		dp_error_errno(err, "%s", src);
 		goto out;
 	}
-	if ((insize = lseek(infd, 0, SEEK_END)) == -1 ||
+	if (feed != NULL)
+		insize = (off_t)size_hint;
+	else if ((insize = lseek(infd, 0, SEEK_END)) == -1 ||
 	    lseek(infd, 0, SEEK_SET) == -1) {
 		dp_error_errno(err, "%s", src);
 		goto out;
@@ -395,15 +457,34 @@ compress_file(enum compress_kind kind, const char *src, const char *dst,
 	}
 	ibuf = xmalloc(CHUNK);
 	for (;;) {
-		n = read(infd, ibuf, CHUNK);
+		want = CHUNK;
+		if (feed != NULL) {
+			if ((avail = feed_wait(feed, off)) == -1) {
+				dp_error_set(err, DP_ERR_INVALID, "%s: not "
+				    "completed", src);
+				goto out;
+			}
+			if (avail == 0)
+				break;
+			if ((uint64_t)avail < want)
+				want = (size_t)avail;
+		}
+		n = read(infd, ibuf, want);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
 			dp_error_errno(err, "%s", src);
 			goto out;
 		}
-		if (n == 0)
+		if (n == 0) {
+			if (feed != NULL) {
+				dp_error_set(err, DP_ERR_INVALID, "%s: "
+				    "shorter than written", src);
+				goto out;
+			}
 			break;
+		}
+		off += (uint64_t)n;
 		if (inited) {
 			if (cstream_feed(&cs, ibuf, (size_t)n, 0, err) == -1)
 				goto out;
@@ -473,8 +554,9 @@ runner_main(void *arg)
 		pthread_mutex_unlock(&r->mtx);
 
 		dp_error_clear(&job->err);
-		job->rv = compress_file(job->kind, job->src, job->dst,
-		    xzthreads, &job->sums, &job->err);
+		job->rv = compress_file_feed(job->kind, job->src, job->dst,
+		    xzthreads, job->feed, job->size_hint, &job->sums,
+		    &job->err);
 
 		pthread_mutex_lock(&r->mtx);
 		if (job->rv == -1 && r->failed == NULL)
@@ -514,9 +596,15 @@ compress_runner_add(struct compress_runner *r, struct compress_job *job)
 	job->rv = -1;
 	if (r->nthreads == 0) {
 		/* No threads could be started: do it here. */
-		dp_error_clear(&job->err);
-		job->rv = compress_file(job->kind, job->src, job->dst, 1,
-		    &job->sums, &job->err);
+		if (job->feed != NULL) {
+			dp_error_set(&job->err, DP_ERR_SYSTEM, "no threads "
+			    "to compress %s", job->src);
+			job->rv = -1;
+		} else {
+			dp_error_clear(&job->err);
+			job->rv = compress_file(job->kind, job->src, job->dst,
+			    1, &job->sums, &job->err);
+		}
 		if (job->rv == -1 && r->failed == NULL)
 			r->failed = job;
 		return;

@@ -12,7 +12,9 @@
 #ifndef DEBPIPE_COMPRESS_H
 #define DEBPIPE_COMPRESS_H
 
+#include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "error.h"
 #include "hash.h"
@@ -50,6 +52,25 @@ int	 compress_file(enum compress_kind kind, const char *src,
 	    struct dp_error *err);
 
 /*
+ * A source file that is still being written: a job with a feed compresses
+ * it while it grows (the writer reports progress), so generating an index
+ * and compressing it overlap.
+ */
+struct compress_feed {
+	pthread_mutex_t	 mtx;
+	pthread_cond_t	 cond;
+	uint64_t	 written;	/* bytes of src that may be read */
+	int		 state;		/* 0 writing, 1 complete, -1 abandoned */
+};
+
+void	 compress_feed_init(struct compress_feed *);
+/* More bytes are in the file (state 0), all of it (1), or the writer gave
+ * up (-1: the jobs reading it fail). */
+void	 compress_feed_update(struct compress_feed *, uint64_t written,
+	    int state);
+void	 compress_feed_done(struct compress_feed *);
+
+/*
  * Parallel file compression.  Jobs are added while the runner works on
  * the earlier ones; compress_runner_wait() returns when all are done.
  * Each job's result is in job->rv / job->err / job->sums.  The caller
@@ -59,7 +80,8 @@ struct compress_job {
 	enum compress_kind	 kind;
 	const char		*src;
 	const char		*dst;
-	size_t			 size_hint;	/* bytes of src, for scheduling */
+	size_t			 size_hint;	/* expected bytes of src */
+	struct compress_feed	*feed;		/* NULL: src is complete */
 	/* results */
 	int			 rv;
 	struct dp_error		 err;

@@ -507,6 +507,8 @@ struct build {
 	char			**dirs;		/* to fsync */
 	size_t			 ndirs;
 	unsigned int		 seq;
+	struct compress_feed	**feeds;	/* freed after the runner */
+	size_t			 nfeeds;
 	sqlite3_stmt		*st_pkg;
 	sqlite3_stmt		*st_contents;
 	sqlite3_stmt		*st_src;
@@ -716,18 +718,24 @@ build_group_add(struct build *b, char *key)
 	return b->ngroups++;
 }
 
-/* A streaming writer for the uncompressed index, hashing as it goes. */
+/* A streaming writer for the uncompressed index, hashing as it goes and
+ * telling the compressors reading behind it (feed) how far it got. */
 struct iwriter {
-	int		 fd;
-	const char	*path;
-	struct hash_ctx	*hash;
-	struct buf	 b;
+	int			 fd;
+	const char		*path;
+	struct hash_ctx		*hash;
+	struct buf		 b;
+	uint64_t		 total;
+	struct compress_feed	*feed;
 };
 
 static int
-iw_open(struct iwriter *w, const char *path, struct dp_error *err)
+iw_open(struct iwriter *w, const char *path, struct compress_feed *feed,
+    struct dp_error *err)
 {
 	w->path = path;
+	w->total = 0;
+	w->feed = feed;
 	w->hash = hash_new();
 	buf_init(&w->b);
 	if ((w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
@@ -746,6 +754,9 @@ iw_flush(struct iwriter *w, struct dp_error *err)
 	hash_update(w->hash, w->b.data, w->b.len);
 	if (hash_write_all(w->fd, w->path, w->b.data, w->b.len, err) == -1)
 		return -1;
+	w->total += w->b.len;
+	if (w->feed != NULL)
+		compress_feed_update(w->feed, w->total, 0);
 	buf_reset(&w->b);
 	return 0;
 }
@@ -771,12 +782,15 @@ iw_close(struct iwriter *w, struct hash_sums *sums, struct dp_error *err)
 	}
 	if (sums != NULL)
 		hash_final(w->hash, sums);
-	rv = 0;
+	rv = sums != NULL ? 0 : -1;
 out:
 	if (w->fd != -1 && close(w->fd) == -1 && rv == 0) {
 		dp_error_errno(err, "close %s", w->path);
 		rv = -1;
 	}
+	if (w->feed != NULL)
+		compress_feed_update(w->feed, w->total, rv == 0 ? 1 : -1);
+	w->feed = NULL;
 	w->fd = -1;
 	hash_free(w->hash);
 	w->hash = NULL;
@@ -791,10 +805,23 @@ build_tmpname(struct build *b, const char *store, const char *name)
 	    name);
 }
 
-/* Queue compression of the plain file at index plain into the group. */
+/* A feed for a plain file that compressors read while it is written. */
+static struct compress_feed *
+build_feed(struct build *b)
+{
+	struct compress_feed	*f = xcalloc(1, sizeof(*f));
+
+	compress_feed_init(f);
+	b->feeds = xreallocarray(b->feeds, b->nfeeds + 1, sizeof(*b->feeds));
+	b->feeds[b->nfeeds++] = f;
+	return f;
+}
+
+/* Queue compression of the plain file at index plain into the group
+ * (feed: while it is being written). */
 static void
 build_compress(struct build *b, size_t plain, const char *relbase,
-    enum compress_kind kind, uint64_t size_hint)
+    enum compress_kind kind, uint64_t size_hint, struct compress_feed *feed)
 {
 	struct pfile		*pf = &b->files[plain];
 	struct compress_job	*job;
@@ -813,6 +840,7 @@ build_compress(struct build *b, size_t plain, const char *relbase,
 	job->src = pf->tmp;
 	job->dst = b->files[k].tmp;
 	job->size_hint = size_hint;
+	job->feed = feed;
 	b->files[k].job = job;
 	compress_runner_add(b->runner, job);
 }
@@ -849,6 +877,7 @@ build_packages(struct build *b, size_t di, size_t ci, const char *arch,
 	struct pindex		*pa, *pall;
 	struct pmember		*m = NULL;
 	struct iwriter		 w;
+	struct compress_feed	*feed;
 	int64_t			*ids = NULL;
 	char			*sub = NULL, *store = NULL, *rel = NULL;
 	size_t			 n = 0, i, group, plain;
@@ -857,6 +886,7 @@ build_packages(struct build *b, size_t di, size_t ci, const char *arch,
 	int			 rc, rv = -1;
 
 	w.fd = -1;
+	w.feed = NULL;
 	w.hash = NULL;
 	buf_init(&w.b);
 	pa = pset_find(b->set, di, ci, arch);
@@ -880,8 +910,14 @@ build_packages(struct build *b, size_t di, size_t ci, const char *arch,
 	rel = xasprintf("%s/Packages", sub);
 	plain = build_file_add(b, di, rel, store, group);
 	b->files[plain].tmp = build_tmpname(b, store, "Packages");
-	if (iw_open(&w, b->files[plain].tmp, err) == -1)
+	feed = build_feed(b);
+	if (iw_open(&w, b->files[plain].tmp, feed, err) == -1) {
+		compress_feed_update(feed, 0, -1);
 		goto out;
+	}
+	/* Compress while generating (about 800 bytes a package). */
+	build_compress(b, plain, rel, COMPRESS_GZIP, (uint64_t)n * 800, feed);
+	build_compress(b, plain, rel, COMPRESS_XZ, (uint64_t)n * 800, feed);
 	for (i = 0; i < n; i++) {
 		sqlite3_reset(st);
 		sqlite3_bind_int64(st, 1, m[i].id);
@@ -916,8 +952,6 @@ build_packages(struct build *b, size_t di, size_t ci, const char *arch,
 	sqlite3_reset(st);
 	if (iw_close(&w, &b->files[plain].sums, err) == -1)
 		goto out;
-	build_compress(b, plain, rel, COMPRESS_GZIP, b->files[plain].sums.size);
-	build_compress(b, plain, rel, COMPRESS_XZ, b->files[plain].sums.size);
 	rv = 0;
 out:
 	if (w.fd != -1)
@@ -940,6 +974,7 @@ build_sources(struct build *b, size_t di, size_t ci, struct dp_error *err)
 				    "Sources.xz" };
 	struct pindex		*ps;
 	struct iwriter		 w;
+	struct compress_feed	*feed;
 	int64_t			*ids = NULL;
 	char			*sub = NULL, *store = NULL, *rel = NULL;
 	size_t			 i, group, plain;
@@ -948,6 +983,7 @@ build_sources(struct build *b, size_t di, size_t ci, struct dp_error *err)
 	int			 rc, rv = -1;
 
 	w.fd = -1;
+	w.feed = NULL;
 	w.hash = NULL;
 	buf_init(&w.b);
 	ps = pset_find(b->set, di, ci, NULL);
@@ -967,8 +1003,15 @@ build_sources(struct build *b, size_t di, size_t ci, struct dp_error *err)
 	rel = xasprintf("%s/Sources", sub);
 	plain = build_file_add(b, di, rel, store, group);
 	b->files[plain].tmp = build_tmpname(b, store, "Sources");
-	if (iw_open(&w, b->files[plain].tmp, err) == -1)
+	feed = build_feed(b);
+	if (iw_open(&w, b->files[plain].tmp, feed, err) == -1) {
+		compress_feed_update(feed, 0, -1);
 		goto out;
+	}
+	build_compress(b, plain, rel, COMPRESS_GZIP, (uint64_t)ps->n * 1500,
+	    feed);
+	build_compress(b, plain, rel, COMPRESS_XZ, (uint64_t)ps->n * 1500,
+	    feed);
 	for (i = 0; i < ps->n; i++) {
 		sqlite3_reset(st);
 		sqlite3_bind_int64(st, 1, ps->m[i].id);
@@ -991,8 +1034,6 @@ build_sources(struct build *b, size_t di, size_t ci, struct dp_error *err)
 	}
 	if (iw_close(&w, &b->files[plain].sums, err) == -1)
 		goto out;
-	build_compress(b, plain, rel, COMPRESS_GZIP, b->files[plain].sums.size);
-	build_compress(b, plain, rel, COMPRESS_XZ, b->files[plain].sums.size);
 	rv = 0;
 out:
 	if (w.fd != -1)
@@ -1027,6 +1068,7 @@ build_contents(struct build *b, size_t di, size_t ci, const char *arch,
 	int			 rc, rv = -1;
 
 	w.fd = -1;
+	w.feed = NULL;
 	w.hash = NULL;
 	buf_init(&w.b);
 	buf_init(&text);
@@ -1081,13 +1123,14 @@ build_contents(struct build *b, size_t di, size_t ci, const char *arch,
 	plain = build_file_add(b, di, rel, store, group);
 	b->files[plain].tmp = build_tmpname(b, store, "Contents");
 	b->files[plain].remove_tmp = 1;
-	if (iw_open(&w, b->files[plain].tmp, err) == -1)
+	if (iw_open(&w, b->files[plain].tmp, NULL, err) == -1)
 		goto out;
 	buf_add(&w.b, text.data, text.len);
 	buf_done(&text);
 	if (iw_close(&w, &b->files[plain].sums, err) == -1)
 		goto out;
-	build_compress(b, plain, rel, COMPRESS_GZIP, b->files[plain].sums.size);
+	build_compress(b, plain, rel, COMPRESS_GZIP, b->files[plain].sums.size,
+	    NULL);
 	rv = 0;
 out:
 	if (w.fd != -1)
@@ -1308,6 +1351,11 @@ build_done(struct build *b)
 	size_t	i;
 
 	compress_runner_free(b->runner);
+	for (i = 0; i < b->nfeeds; i++) {
+		compress_feed_done(b->feeds[i]);
+		free(b->feeds[i]);
+	}
+	free(b->feeds);
 	for (i = 0; i < b->nfiles; i++) {
 		if (b->files[i].tmp != NULL) {
 			unlink(b->files[i].tmp);

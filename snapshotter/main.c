@@ -120,7 +120,7 @@ main(int argc, char **argv)
 		daemon_stop(&d);
 		return 0;
 	}
-	log_info("started; snapshots every %ld s", d.cfg->snapshot_interval);
+	log_info("snapshots every %ld s", d.cfg->snapshot_interval);
 	due = now_ms() + daemon_ms_until_aligned(d.cfg->snapshot_interval);
 	for (;;) {
 		now = now_ms();
@@ -144,7 +144,6 @@ main(int argc, char **argv)
 			due = now_ms() + daemon_ms_until_aligned(
 			    d.cfg->snapshot_interval);
 	}
-	log_info("stopping");
 	daemon_stop(&d);
 	return 0;
 }
