@@ -39,8 +39,8 @@ struct fetch_req {
 	const char	*last_modified;	/* If-Modified-Since, or NULL */
 	uint64_t	 max_size;	/* body cap in bytes; 0 = 64 MiB */
 	const char	*path;		/* write the body to this file (created
-					   0644, truncated; removed on failure)
-					   instead of into body */
+					   0644, truncated, not fsynced; removed
+					   on failure) instead of into body */
 };
 
 struct fetch_result {

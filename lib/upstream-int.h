@@ -20,7 +20,7 @@
 #define RELEASE_MAX		(16ULL << 20)	/* InRelease / Release */
 #define SIG_MAX			(1ULL << 20)	/* Release.gpg */
 #define INDEX_MAX		(256ULL << 20)	/* compressed index */
-#define INDEX_PLAIN_MAX		(1024ULL << 20)	/* decompressed index */
+#define INDEX_PLAIN_MAX		(512ULL << 20)	/* decompressed index */
 #define FILE_MAX		(2ULL << 30)	/* one .deb / source file */
 #define DSC_MAX			(1ULL << 20)
 

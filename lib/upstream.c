@@ -1323,6 +1323,8 @@ upstream_apt_sync(struct db *db, const struct config *cfg,
 fail:
 	dp_error_prefix(err, "watch %s", w->name);
 out:
+	if (rv == -1)
+		upstream_report_done(rep);	/* no half reports */
 	if (u.fetch != NULL)
 		rep->requests = fetch_requests(u.fetch);
 	upstream_ctx_done(&u);
