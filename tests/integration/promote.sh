@@ -10,7 +10,7 @@
 
 need curl python3 sqlite3
 
-plan 91
+plan 97
 
 inst=$(make_instance "Serve-Public: yes")
 conf=$inst/debpipe.conf
@@ -18,6 +18,7 @@ db=$inst/state/state.db
 pub=$inst/public
 url=$(sed -n 's/^Listen: /http:\/\//p' "$conf")
 nport=$(free_port)
+dport=$(free_port)
 cat >>"$conf" <<EOF
 
 Environment: test
@@ -27,6 +28,7 @@ Notify: http://127.0.0.1:$nport/hook/{environment}?snapshot={snapshot}&repo={url
 Environment: staging
 Promote-From: test
 Requires: acceptance upgrade
+Notify: http://127.0.0.1:$dport/late
 
 Environment: prod
 Promote-From: staging
@@ -247,6 +249,46 @@ NEW=new-token-after-hup-000
 printf '%s admin carol\n' "$NEW" >>"$inst/tokens"
 kill -HUP "$PROM"
 ok "a token added before SIGHUP works" wait_for 5 sh -c "DEBPIPE_TOKEN=$NEW snapshot-promote rollback prod --to $S2 --reason hup"
+
+# -- a notification endpoint that is down: retried with backoff, error visible
+n=$(curl -s "$url/api/v1/notifications")
+like "$n" '"url": *"http://127.0.0.1:'$dport'/late", *"state": *"pending", *"attempts": *[1-9]' \
+	"failed notification stays pending with attempts counted"
+like "$n" '"last_error": *"[^"]*(onnect|refused)' "its last_error is visible"
+python3 "$T_TMP/hook.py" "$dport" "$hooks" &
+t_bg $!
+ok "delivered once the endpoint is up (retry with backoff)" \
+	wait_for 20 grep -q "POST /late " "$hooks"
+
+# -- concurrent promote requests for one environment are serialized
+racers=
+for i in 1 2 3 4 5 6 7 8; do
+	if [ $((i % 2)) = 0 ]; then s=$S2; else s=$S3; fi
+	curl -s -o /dev/null -H "Authorization: Bearer $ADM" \
+		-d "{\"snapshot\":\"$s\",\"force\":true,\"reason\":\"race $i\"}" \
+		"$url/api/v1/environments/prod/promote" &
+	racers="$racers $!"
+done
+for p in $racers; do wait "$p"; done
+is "$(sqlite3 "$db" "SELECT count(*) FROM env_history h WHERE env = 'prod' AND id > (SELECT max(id) - 20 FROM env_history) AND from_snapshot IS NOT (SELECT to_snapshot FROM env_history p WHERE p.env = 'prod' AND p.id < h.id ORDER BY p.id DESC LIMIT 1)")" 0 \
+	"the audit log of prod is one unbroken chain"
+ok "prod symlink agrees after the race" on prod "$(envsnap prod)"
+
+# -- slow clients do not block the API
+python3 - "$url" <<'PYEOF' &
+import socket, sys, time
+host, port = sys.argv[1].split('//')[1].split(':')
+socks = []
+for i in range(20):
+    s = socket.create_connection((host, int(port)))
+    s.send(b'GET /api/v1/environments HTTP/1.1\r\nHost: x\r\n')
+    socks.append(s)
+time.sleep(6)
+PYEOF
+slow=$!
+sleep 1
+ok "the API answers while 20 slow clients hold connections" curl -fsS -m 3 -o /dev/null "$url/api/v1/environments"
+wait $slow
 
 # -- client exit codes
 exits 3 "unreachable server: exit 3" sp --server http://127.0.0.1:1 status
