@@ -4,9 +4,9 @@
 # does not disturb the other watches.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/apt-lib.sh"
-need apt-ftparchive dpkg-deb gpg python3 curl xz
+need apt-ftparchive dpkg-deb gpg python3 curl xz sqlite3
 
-plan 42
+plan 51
 
 # Short network limits for the server that never answers.
 export DEBPIPE_FETCH_TIMEOUT=2 DEBPIPE_FETCH_RETRIES=1 \
@@ -47,6 +47,23 @@ variant short
 up_edit "$www/short" stable "/^Package: foo/,/^$/s/^Size: .*/Size: 100/"
 variant nosha
 up_edit "$www/nosha" stable "/^Package: foo/,/^$/{/^SHA256:/d}"
+# Good variants: Release + Release.gpg only, Packages.gz only, plain only.
+variant detached
+rm "$www/detached/dists/stable/InRelease"
+variant gzonly
+rm "$www/gzonly/dists/stable/main/binary-amd64/Packages.xz"
+up_rerelease "$www/gzonly" stable
+rm "$www/gzonly/dists/stable/main/binary-amd64/Packages.xz" \
+	"$www/gzonly/dists/stable/main/binary-amd64/Packages"
+(cd "$www/gzonly" && apt-ftparchive -o APT::FTPArchive::Release::Suite=stable \
+	release dists/stable >dists/stable/Release.new &&
+	mv dists/stable/Release.new dists/stable/Release) && up_sign "$www/gzonly" stable
+variant plainonly
+rm "$www/plainonly/dists/stable/main/binary-amd64/Packages.xz" \
+	"$www/plainonly/dists/stable/main/binary-amd64/Packages.gz"
+(cd "$www/plainonly" && apt-ftparchive -o APT::FTPArchive::Release::Suite=stable \
+	release dists/stable >dists/stable/Release.new &&
+	mv dists/stable/Release.new dists/stable/Release) && up_sign "$www/plainonly" stable
 up_serve "$www"; port=$UP_PORT
 url=http://127.0.0.1:$port
 
@@ -122,9 +139,31 @@ start=$(date +%s)
 refused sleeper "Timeout|too slow|timed out" "server never answers"
 is "$(( $(date +%s) - start < 30 ))" 1 "sleeper: gave up within the configured timeout"
 
+# Other index forms work.
+inst4=$(make_instance)
+for v in detached gzonly plainonly; do
+	up_watch "$inst4" "$v" "$url/$v" stable "$UP_KEYRING" "Packages: foo"
+	ok "$v: imports" apt_driver "$inst4/debpipe.conf" sync "$v"
+	like "$(last_output)" "change foo amd64 - 1.0" "$v: foo found"
+done
+
 # The other watches are not disturbed.
 ok "good watch still imports" apt_driver "$conf" sync good
 like "$(last_output)" "imported 2" "good: both packages imported"
 is "$(find "$inst" -name '*.part' | wc -l | tr -d ' ')" 0 "no partial downloads left anywhere"
+
+# The same in the daemon: one builder cycle with hostile and good watches
+# imports the good one and reports the others as failed.
+inst3=$(make_instance)
+for v in dotdot sleeper loop truncated; do
+	sed -n "/^Watch: $v\$/,/^\$/p" "$inst/watch.d/$v.watch" >"$inst3/watch.d/$v.watch"
+done
+up_watch "$inst3" good "$url/good" stable "$UP_KEYRING"
+exits 1 "builder cycle with failing watches exits 1" \
+	debpipe-builder --config "$inst3/debpipe.conf" --once
+ok "the good watch was imported all the same" \
+	test -f "$inst3/public/pool/main/f/foo/foo_1.0_amd64.deb"
+like "$(sqlite3 "$inst3/state/state.db" "SELECT last_error FROM watches WHERE name = 'dotdot'")" \
+	"not a safe relative path" "the failure is recorded for the watch"
 
 done_testing
