@@ -9,7 +9,7 @@
 need dpkg-deb apt-get gpg gpgv python3 sqlite3 sha256sum curl
 
 ROUNDS=${CRASH_ROUNDS:-20}
-plan $((ROUNDS * 5 + 5))
+plan $((ROUNDS * 5 + 9))
 
 # Few Keep-Snapshots so that garbage collection runs (and is killed) too.
 inst=$(make_instance "Keep-Snapshots: 3")
@@ -84,8 +84,29 @@ agree() {
 	find "$pub/by-hash" -name '.tmp-*' | grep . && { echo "leftover store tmp"; return 1; }
 	[ "$(readlink "$pub/latest")" = "snapshots/$(ids_in_db | tail -n 1)" ] ||
 		{ echo "latest is not the newest"; return 1; }
+	# the by-hash store holds what the snapshots list (GC ran)
+	for id in $(ids_on_disk); do
+		awk '/^(SHA256|MD5Sum):/ { s = 1; next } /^[^ ]/ { s = 0 } s { print $1 }' \
+			"$pub/snapshots/$id/dists/bookworm/Release"
+	done | sort -u >"$T_TMP/listed"
+	find "$pub/by-hash" -type f \( -path '*/SHA256/*' -o -path '*/MD5Sum/*' \) \
+		-printf '%f\n' | sort -u >"$T_TMP/stored"
+	comm -13 "$T_TMP/listed" "$T_TMP/stored" | grep . &&
+		{ echo "store files no snapshot lists"; return 1; }
+	comm -23 "$T_TMP/listed" "$T_TMP/stored" | grep . &&
+		{ echo "listed files missing from the store"; return 1; }
+	# every pool file the database knows is there
+	sqlite3 "$db" "SELECT path FROM files" | while read -r f; do
+		[ -f "$pub/pool/$f" ] || { echo "pool file $f missing"; exit 1; }
+	done || return 1
 	return 0
 }
+
+# An environment on the first snapshot: GC must keep it however old.
+ok "first snapshot" dp snapshot now
+first=$(ids_in_db | head -n 1)
+sqlite3 "$db" "INSERT INTO environments(name, snapshot, since) VALUES ('prod', '$first', '2026-01-01T00:00:00Z')"
+sleep 1
 
 for i in $(seq 1 "$ROUNDS"); do
 	deb=$(make_deb "$debs" crashtest "1.$i" amd64)
@@ -107,6 +128,13 @@ for i in $(seq 1 "$ROUNDS"); do
 	sleep 1
 done
 
+ok "the snapshot prod is on survived GC" complete "$pub/snapshots/$first"
+sqlite3 "$db" .dump >"$T_TMP/before.sql"
+find "$pub" | sort >"$T_TMP/before.files"
+ok "gc --dry-run" dp gc --dry-run
+sqlite3 "$db" .dump >"$T_TMP/after.sql"
+find "$pub" | sort >"$T_TMP/after.files"
+ok "gc --dry-run changes nothing" sh -c "cmp '$T_TMP/before.sql' '$T_TMP/after.sql' && cmp '$T_TMP/before.files' '$T_TMP/after.files'"
 ok "a last forced snapshot" dp snapshot now --force
 like "$(zcat "$pub/latest/dists/bookworm/main/binary-amd64/Packages.gz" | grep -c '^Package: ')" \
 	'^1501$' "latest has every package"
