@@ -93,6 +93,7 @@ struct pool_ctx {
 	const char		*origin;
 	char			*pooldir;
 	int			 pooldir_created;
+	struct hash_ctx		*hash;
 	dev_t			 pooldev;
 	int			 link;		/* hard-link same-fs inputs */
 	char			 now[32];
@@ -420,12 +421,15 @@ out:
 
 /*
  * Bring one input file towards the pool: when its final name is free,
- * copy it to a temporary file beside it while hashing; otherwise only
- * hash it (phase 2 compares).  fd, when not -1, is the open input
- * (rewound here).
+ * hard-link it later (same file system) or copy it now to a temporary
+ * file beside it while hashing; otherwise only hash it (phase 2
+ * compares).  fd, when not -1, is the open input (rewound here if it must
+ * be read again).  pre, when not NULL, holds the sums of the whole input
+ * already computed (with prest, its fstat before that read).
  */
 static int
 pool_file_stage(struct pool_ctx *ctx, struct pool_file *pf, int fd,
+    const struct hash_sums *pre, const struct stat *prest,
     struct dp_error *err)
 {
 	struct stat	 sb;
@@ -443,11 +447,12 @@ pool_file_stage(struct pool_ctx *ctx, struct pool_file *pf, int fd,
 			goto out;
 		}
 		fd = myfd;
-	} else if (lseek(fd, 0, SEEK_SET) == -1) {
-		dp_error_errno(err, "%s: seek", pf->src);
-		goto out;
 	}
-	if (fstat(fd, &pf->st) == -1 || !S_ISREG(pf->st.st_mode)) {
+	if (prest != NULL)
+		pf->st = *prest;
+	else if (fstat(fd, &pf->st) == -1)
+		pf->st.st_mode = 0;
+	if (!S_ISREG(pf->st.st_mode)) {
 		dp_error_set(err, DP_ERR_INVALID, "%s: not a regular file",
 		    pf->src);
 		goto out;
@@ -461,7 +466,9 @@ pool_file_stage(struct pool_ctx *ctx, struct pool_file *pf, int fd,
 	if (!made && lstat(pf->final, &sb) == 0) {
 		/* Phase 2 compares with the database or this file. */
 		pf->how = PF_NONE;
-		if (hash_fd(fd, pf->src, &pf->sums, err) == -1)
+		if (pre != NULL)
+			pf->sums = *pre;
+		else if (hash_fd(fd, pf->src, &pf->sums, err) == -1)
 			goto out;
 		rv = 0;
 		goto out;
@@ -471,12 +478,18 @@ pool_file_stage(struct pool_ctx *ctx, struct pool_file *pf, int fd,
 		 * the input (no new inode, no data written); phase 2 checks
 		 * that it is still the file hashed here. */
 		pf->how = PF_LINK;
-		if (hash_fd(fd, pf->src, &pf->sums, err) == -1)
+		if (pre != NULL)
+			pf->sums = *pre;
+		else if (hash_fd(fd, pf->src, &pf->sums, err) == -1)
 			goto out;
 		rv = 0;
 		goto out;
 	}
 	pf->how = PF_COPY;
+	if (myfd == -1 && lseek(fd, 0, SEEK_SET) == -1) {
+		dp_error_errno(err, "%s: seek", pf->src);
+		goto out;
+	}
 	dir = fs_join(ctx->pooldir, pf->rel);
 	*strrchr(dir, '/') = '\0';
 	pf->tmp = xasprintf("%s/" TMP_PREFIX "XXXXXX", dir);
@@ -552,11 +565,20 @@ pool_item_done(struct pool_item *it)
 /* --- phase 1: read and stage ----------------------------------------- */
 
 static int
+hash_tee_cb(const void *buf, size_t len, void *arg, struct dp_error *err)
+{
+	hash_update(arg, buf, len);
+	return 0;
+}
+
+static int
 stage_deb(struct pool_ctx *ctx, struct pool_item *it, const char *path,
     struct dp_error *err)
 {
 	struct debfile		 deb;
 	struct deb822_para	*para = NULL;
+	struct hash_sums	 sums;
+	struct stat		 st;
 	char			*fname = NULL;
 	int			 fd = -1, rv = -1;
 
@@ -570,9 +592,16 @@ stage_deb(struct pool_ctx *ctx, struct pool_item *it, const char *path,
 			dp_error_errno(err, "%s", path);
 		goto out;
 	}
-	if (debfile_read_fd(fd, path, ctx->dist->contents ?
-	    DEBFILE_CONTENTS : 0, NULL, NULL, &deb, err) == -1)
+	/* One read: libarchive parses while the tee hashes every byte. */
+	if (fstat(fd, &st) == -1) {
+		dp_error_errno(err, "%s", path);
 		goto out;
+	}
+	hash_reset(ctx->hash);
+	if (debfile_read_fd(fd, path, ctx->dist->contents ?
+	    DEBFILE_CONTENTS : 0, hash_tee_cb, ctx->hash, &deb, err) == -1)
+		goto out;
+	hash_final(ctx->hash, &sums);
 	if (deb822_parse_one(deb.control, deb.control_len, "control", 0,
 	    &para, err) == -1) {
 		dp_error_prefix(err, "%s", path);
@@ -588,7 +617,7 @@ stage_deb(struct pool_ctx *ctx, struct pool_item *it, const char *path,
 	it->files = xcalloc(1, sizeof(*it->files));
 	it->nfiles = 1;
 	if (pool_file_init(&it->files[0], path, it->dir, fname, err) == -1 ||
-	    pool_file_stage(ctx, &it->files[0], fd, err) == -1)
+	    pool_file_stage(ctx, &it->files[0], fd, &sums, &st, err) == -1)
 		goto out;
 	rv = 0;
 out:
@@ -647,7 +676,7 @@ stage_dsc(struct pool_ctx *ctx, struct pool_item *it, const char *path,
 		goto out;
 	}
 	free(src);
-	if (pool_file_stage(ctx, &it->files[0], -1, err) == -1)
+	if (pool_file_stage(ctx, &it->files[0], -1, NULL, NULL, err) == -1)
 		goto out;
 	for (i = 0; i < dsc.nfiles; i++) {
 		struct pool_file *pf = &it->files[it->nfiles++];
@@ -659,7 +688,7 @@ stage_dsc(struct pool_ctx *ctx, struct pool_item *it, const char *path,
 			goto out;
 		}
 		free(src);
-		if (pool_file_stage(ctx, pf, -1, err) == -1) {
+		if (pool_file_stage(ctx, pf, -1, NULL, NULL, err) == -1) {
 			if (err != NULL && err->code == DP_ERR_NOTFOUND)
 				dp_error_set(err, DP_ERR_NOTFOUND, "%s: listed "
 				    "file %s is missing (looked for %s)", path,
@@ -1020,11 +1049,13 @@ pool_link_all(struct pool_ctx *ctx, struct dp_error *err)
 	for (i = 0; i < ctx->nitems; i++)
 		for (j = 0; j < ctx->items[i].nfiles; j++)
 			if (ctx->items[i].files[j].how != PF_NONE)
-				any = 1;
+				any |= 1 << ctx->items[i].files[j].how;
 	if (!any)
 		return 0;
-	/* The data first (copies, and inputs that may be fresh). */
-	if (pool_sync(ctx, err) == -1)
+	/* Copies: their data is durable before they get a name.  Links
+	 * are the input's own data: one sync below covers data and names,
+	 * and nothing is committed before it returns. */
+	if ((any & (1 << PF_COPY)) && pool_sync(ctx, err) == -1)
 		return -1;
 	for (i = 0; i < ctx->nitems; i++) {
 		input = ctx->items[i].input;
@@ -1171,6 +1202,7 @@ pool_add(struct db *db, const struct config *cfg, char *const paths[],
 	ctx.pooldev = sb.st_dev;
 	ctx.link = getenv("DEBPIPE_POOL_COPY") == NULL;
 	ctx.items = xcalloc(n > 0 ? n : 1, sizeof(*ctx.items));
+	ctx.hash = hash_new();
 
 	/* Phase 1: read, validate, stage. */
 	for (i = 0; i < n; i++) {
@@ -1227,5 +1259,6 @@ out:
 		free(ctx.dirs[i]);
 	free(ctx.dirs);
 	free(ctx.pooldir);
+	hash_free(ctx.hash);
 	return rv;
 }
