@@ -1178,13 +1178,31 @@ upstream_apt_sync(struct db *db, const struct config *cfg,
 	size_t			 nhave = 0, nadded = 0, npaths = 0, i, j;
 	size_t			 nindexes = 0;
 	uint64_t		 need = 0;
+	char			*lockpath = NULL;
 	int			*want = NULL, conditional, rv = -1;
+	int			 lockfd = -1;
 
 	memset(rep, 0, sizeof(*rep));
 	memset(&sel, 0, sizeof(sel));
 	buf_init(&idx);
 	if (upstream_ctx_init(&u, db, cfg, w, err) == -1)
 		goto out;
+	tmp = fs_join(cfg->state_dir, "incoming");
+	incoming = fs_join(tmp, w->name);
+	lockpath = xasprintf("%s.lock", incoming);
+	if (!dry_run) {
+		/* One import per watch at a time (daemon and CLI). */
+		if (fs_mkdirs(tmp, 0755, err) == -1 ||
+		    (lockfd = fs_lock(lockpath, 0, err)) == -1) {
+			free(tmp);
+			if (err != NULL && err->code == DP_ERR_BUSY)
+				dp_error_set(err, DP_ERR_BUSY, "another import "
+				    "of this watch is running; try again "
+				    "later");
+			goto fail;
+		}
+	}
+	free(tmp);
 
 	/* The shortcut is valid only if the last import completed with
 	 * the same settings. */
@@ -1266,9 +1284,6 @@ upstream_apt_sync(struct db *db, const struct config *cfg,
 	}
 
 	/* Download what is new, into State-Dir/incoming/<watch>/. */
-	tmp = fs_join(cfg->state_dir, "incoming");
-	incoming = fs_join(tmp, w->name);
-	free(tmp);
 	if (fs_mkdirs(incoming, 0755, err) == -1)
 		goto fail;
 	incoming_prune(incoming, &sel, want);
@@ -1323,6 +1338,9 @@ upstream_apt_sync(struct db *db, const struct config *cfg,
 fail:
 	dp_error_prefix(err, "watch %s", w->name);
 out:
+	if (lockfd != -1)
+		close(lockfd);
+	free(lockpath);
 	if (rv == -1)
 		upstream_report_done(rep);	/* no half reports */
 	if (u.fetch != NULL)

@@ -5,7 +5,7 @@
 . "$top_srcdir/tests/integration/apt-lib.sh"
 need apt-ftparchive dpkg-deb gpg python3 curl xz sqlite3
 
-plan 33
+plan 35
 
 up_key
 up=$T_TMP/upstream
@@ -65,7 +65,12 @@ ok "armoured Signed-By keyring" apt_driver "$conf" sync upasc
 like "$(last_output)" "imported 1" "other imported through the armoured keyring"
 ok "third poll of up is unchanged again" apt_driver "$conf" sync up
 
-# 6. The same through the real daemon and CLI: debpipe watch check
+# 6. One import per watch at a time: a held lock makes a second refuse.
+exits 1 "a concurrent import of the same watch is refused" \
+	flock "$inst/state/incoming/up.lock" "$top_builddir/tests/apt-driver" "$conf" sync up
+like "$(last_output)" "another import of this watch is running" "the message says so"
+
+# 7. The same through the real daemon and CLI: debpipe watch check
 # --dry-run lists the changes, debpipe-builder --once imports, a second
 # cycle finds the upstream unchanged.
 inst2=$(make_instance)
