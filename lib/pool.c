@@ -420,6 +420,49 @@ out:
 }
 
 /*
+ * Copy fd (from its current offset) to a new temporary file beside
+ * pf->final, hashing into *sums; pf->tmp names it.  With dosync the copy
+ * is made durable (fdatasync) before returning.
+ */
+static int
+pool_file_copy(struct pool_ctx *ctx, struct pool_file *pf, int fd,
+    int dosync, struct hash_sums *sums, struct dp_error *err)
+{
+	char	*dir;
+	int	 tfd = -1, rv = -1;
+
+	dir = xstrdup(pf->final);
+	*strrchr(dir, '/') = '\0';
+	pf->tmp = xasprintf("%s/" TMP_PREFIX "XXXXXX", dir);
+	if ((tfd = mkostemp(pf->tmp, O_CLOEXEC)) == -1) {
+		dp_error_errno(err, "cannot create a temporary file in %s",
+		    dir);
+		free(pf->tmp);
+		pf->tmp = NULL;
+		goto out;
+	}
+	if (fchmod(tfd, 0644) == -1) {
+		dp_error_errno(err, "chmod %s", pf->tmp);
+		goto out;
+	}
+	if (hash_copy_fd(fd, pf->src, tfd, pf->tmp, sums, err) == -1)
+		goto out;
+	if (dosync && fdatasync(tfd) == -1) {
+		dp_error_errno(err, "sync %s", pf->tmp);
+		goto out;
+	}
+	rv = close(tfd);
+	tfd = -1;
+	if (rv == -1)
+		dp_error_errno(err, "write %s", pf->tmp);
+out:
+	if (tfd != -1)
+		close(tfd);
+	free(dir);
+	return rv;
+}
+
+/*
  * Bring one input file towards the pool: when its final name is free,
  * hard-link it later (same file system) or copy it now to a temporary
  * file beside it while hashing; otherwise only hash it (phase 2
@@ -434,7 +477,7 @@ pool_file_stage(struct pool_ctx *ctx, struct pool_file *pf, int fd,
 {
 	struct stat	 sb;
 	char		*dir = NULL;
-	int		 myfd = -1, tfd = -1, rv = -1, made;
+	int		 myfd = -1, rv = -1, made;
 
 	pf->final = fs_join(ctx->pooldir, pf->rel);
 	if (fd == -1) {
@@ -490,33 +533,10 @@ pool_file_stage(struct pool_ctx *ctx, struct pool_file *pf, int fd,
 		dp_error_errno(err, "%s: seek", pf->src);
 		goto out;
 	}
-	dir = fs_join(ctx->pooldir, pf->rel);
-	*strrchr(dir, '/') = '\0';
-	pf->tmp = xasprintf("%s/" TMP_PREFIX "XXXXXX", dir);
-	if ((tfd = mkostemp(pf->tmp, O_CLOEXEC)) == -1) {
-		dp_error_errno(err, "cannot create a temporary file in %s",
-		    dir);
-		free(pf->tmp);
-		pf->tmp = NULL;
+	if (pool_file_copy(ctx, pf, fd, 0, &pf->sums, err) == -1)
 		goto out;
-	}
-	if (fchmod(tfd, 0644) == -1) {
-		dp_error_errno(err, "chmod %s", pf->tmp);
-		goto out;
-	}
-	if (hash_copy_fd(fd, pf->src, tfd, pf->tmp, &pf->sums, err) == -1)
-		goto out;
-	/* Durability comes from one syncfs before the links. */
-	if (close(tfd) == -1) {
-		tfd = -1;
-		dp_error_errno(err, "write %s", pf->tmp);
-		goto out;
-	}
-	tfd = -1;
 	rv = 0;
 out:
-	if (tfd != -1)
-		close(tfd);
 	if (myfd != -1)
 		close(myfd);
 	free(dir);
@@ -1036,6 +1056,33 @@ pool_rename(const char *from, const char *to)
 	return 0;
 }
 
+/* A link that was refused becomes a copy, checked against the sums
+ * taken in phase 1. */
+static int
+pool_copy_late(struct pool_ctx *ctx, const char *input,
+    struct pool_file *pf, struct dp_error *err)
+{
+	struct hash_sums	sums;
+	int			fd, rv;
+
+	if ((fd = open(pf->src, O_RDONLY | O_CLOEXEC)) == -1) {
+		dp_error_errno(err, "%s", pf->src);
+		return -1;
+	}
+	rv = pool_file_copy(ctx, pf, fd, 1, &sums, err);
+	close(fd);
+	pf->how = PF_COPY;
+	if (rv == -1)
+		return -1;
+	if (sums.size != pf->sums.size ||
+	    strcmp(sums.sha256, pf->sums.sha256) != 0) {
+		dp_error_set(err, DP_ERR_BUSY, "%s: %s changed while it was "
+		    "being added; try again", input, pf->src);
+		return -1;
+	}
+	return 0;
+}
+
 /* Give every staged file its final name, never replacing one. */
 static int
 pool_link_all(struct pool_ctx *ctx, struct dp_error *err)
@@ -1065,8 +1112,15 @@ pool_link_all(struct pool_ctx *ctx, struct dp_error *err)
 				continue;
 			if (pf->how == PF_COPY)
 				rc = pool_rename(pf->tmp, pf->final);
-			else
-				rc = link(pf->src, pf->final);
+			else if ((rc = link(pf->src, pf->final)) == -1 &&
+			    (errno == EPERM || errno == EXDEV ||
+			    errno == EMLINK || errno == EACCES)) {
+				/* Not ours to link (protected_hardlinks):
+				 * copy it after all. */
+				if (pool_copy_late(ctx, input, pf, err) == -1)
+					return -1;
+				rc = pool_rename(pf->tmp, pf->final);
+			}
 			if (rc == -1) {
 				if (errno == EEXIST)
 					dp_error_set(err, DP_ERR_BUSY, "%s: %s "
