@@ -211,6 +211,7 @@ sign_key_init(const char *gnupg_dir, const char *uid, int force, char **fpr,
 	gpgme_key_t		*keys = NULL;
 	gpgme_genkey_result_t	 res;
 	gpgme_error_t		 gerr;
+	char			*newfpr = NULL;
 	size_t			 n, i;
 	int			 rv = -1;
 
@@ -230,16 +231,6 @@ sign_key_init(const char *gnupg_dir, const char *uid, int force, char **fpr,
 		    keys[0]->fpr != NULL ? keys[0]->fpr : "?");
 		goto out;
 	}
-	/* --force: the old keys go, so that the home has one key again. */
-	for (i = 0; i < n; i++) {
-		gerr = gpgme_op_delete_ext(ctx, keys[i],
-		    GPGME_DELETE_ALLOW_SECRET | GPGME_DELETE_FORCE);
-		if (gerr != 0) {
-			dp_error_gpgme(err, gerr, "delete old key %s",
-			    keys[i]->fpr);
-			goto out;
-		}
-	}
 	gerr = gpgme_op_createkey(ctx, uid, "ed25519", 0, 0, NULL,
 	    GPGME_CREATE_SIGN | GPGME_CREATE_NOPASSWD |
 	    GPGME_CREATE_NOEXPIRE | GPGME_CREATE_FORCE);
@@ -253,10 +244,28 @@ sign_key_init(const char *gnupg_dir, const char *uid, int force, char **fpr,
 		    "fingerprint returned", gnupg_dir);
 		goto out;
 	}
-	if (fpr != NULL)
-		*fpr = xstrdup(res->fpr);
+	/* The result belongs to ctx and goes with its next operation. */
+	newfpr = xstrdup(res->fpr);
+	/* --force: the old keys go (only once the new one exists), so
+	 * that the home holds one key again. */
+	for (i = 0; i < n; i++) {
+		if (keys[i]->fpr != NULL && strcmp(keys[i]->fpr, newfpr) == 0)
+			continue;
+		gerr = gpgme_op_delete_ext(ctx, keys[i],
+		    GPGME_DELETE_ALLOW_SECRET | GPGME_DELETE_FORCE);
+		if (gerr != 0) {
+			dp_error_gpgme(err, gerr, "delete old key %s",
+			    keys[i]->fpr);
+			goto out;
+		}
+	}
+	if (fpr != NULL) {
+		*fpr = newfpr;
+		newfpr = NULL;
+	}
 	rv = 0;
 out:
+	free(newfpr);
 	sign_keys_free(keys);
 	gpgme_release(ctx);
 	return rv;
