@@ -26,7 +26,7 @@
 
 #define FETCH_DEFAULT_MAX	(64ULL << 20)
 #define FETCH_CONNECT_TIMEOUT	15L
-#define FETCH_LOWSPEED_LIMIT	1024L		/* bytes per second ... */
+#define FETCH_LOWSPEED_LIMIT	1024L		/* bytes per second */
 #define FETCH_LOWSPEED_TIME	60L		/* ... for this long */
 #define FETCH_MAX_REDIRS	5L
 #define FETCH_RETRIES		3
@@ -376,7 +376,9 @@ static void
 easy_setup(struct fetch *f, CURL *c, const struct fetch_req *req,
     struct fetch_sink *s, struct curl_slist *hdrs, char *errbuf)
 {
-	long	timeout = f->timeout != 0 ? f->timeout : FETCH_CONNECT_TIMEOUT;
+	long	timeout;
+
+	timeout = f->timeout != 0 ? f->timeout : FETCH_CONNECT_TIMEOUT;
 
 	curl_easy_reset(c);
 	curl_easy_setopt(c, CURLOPT_URL, req->url);

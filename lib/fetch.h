@@ -36,21 +36,22 @@ size_t		 fetch_requests(const struct fetch *f);
 struct fetch_req {
 	const char	*url;
 	const char	*etag;		/* If-None-Match, or NULL */
-	const char	*last_modified;	/* If-Modified-Since, or NULL */
+	const char	*last_modified;	/* If-Modified-Since or NULL */
 	uint64_t	 max_size;	/* body cap in bytes; 0 = 64 MiB */
-	const char	*path;		/* write the body to this file (created
-					   0644, truncated, not fsynced; removed
-					   on failure) instead of into body */
+	const char	*path;		/* write the body to this file
+					   (created 0644, truncated, not
+					   fsynced; removed on failure)
+					   instead of into body */
 };
 
 struct fetch_result {
 	long		 status;	/* HTTP status; 0 for file: URLs */
 	int		 not_modified;	/* 304 (or file: not newer) */
-	struct buf	 body;		/* the body when req->path is NULL */
+	struct buf	 body;		/* body (req->path NULL) */
 	uint64_t	 size;		/* bytes received */
 	unsigned char	 sha256[32];	/* SHA-256 of the body */
 	char		*etag;		/* response ETag or NULL */
-	char		*last_modified;	/* response Last-Modified or NULL */
+	char		*last_modified;	/* Last-Modified or NULL */
 };
 void	 fetch_result_init(struct fetch_result *res);
 void	 fetch_result_done(struct fetch_result *res);
@@ -81,7 +82,8 @@ void	 fetch_hex(const unsigned char sha256[32], char out[65]);
 
 /* The libcurl adapter: DP_ERR_TIMEOUT for timeouts, else DP_ERR_NET, with
  * "what: curl message (detail)". */
-void	 dp_error_curl(struct dp_error *err, int curlcode, const char *detail,
-	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void	 dp_error_curl(struct dp_error *err, int curlcode,
+	    const char *detail, const char *fmt, ...)
+	    __attribute__((format(printf, 4, 5)));
 
 #endif

@@ -17,10 +17,10 @@
 #include "fetch.h"
 #include "xmalloc.h"
 
-#define RELEASE_MAX		(16ULL << 20)	/* InRelease / Release */
+#define RELEASE_MAX		(16ULL << 20)	/* InRelease, Release */
 #define SIG_MAX			(1ULL << 20)	/* Release.gpg */
 #define INDEX_MAX		(256ULL << 20)	/* compressed index */
-#define INDEX_PLAIN_MAX		(512ULL << 20)	/* decompressed index */
+#define INDEX_PLAIN_MAX		(512ULL << 20)	/* decompressed */
 #define FILE_MAX		(2ULL << 30)	/* one .deb / source file */
 #define DSC_MAX			(1ULL << 20)
 
@@ -49,25 +49,26 @@ struct up {
 	const struct config		*cfg;
 	const struct conf_watch		*w;
 	struct fetch			*fetch;
-	char				*base;		/* URL without '/' */
-	json_t				*state;		/* watches.state */
+	char				*base;	/* URL without '/' */
+	json_t				*state;	/* watches.state */
 	char				*cfgdigest;
 	/* what the Release fetch returned */
 	int				 unchanged;
 	char				*etag;
 	char				*last_modified;
-	char				 digest[65];	/* of the signed text */
+	char				 digest[65]; /* signed text */
 	struct release			 rel;
 };
 
 /* One file to download (a .deb, or a file of a source package). */
 struct dl {
 	const char	*relurl;	/* below the repository URL */
-	const char	*name;		/* file name in the target directory */
+	const char	*name;		/* file name in the directory */
 	uint64_t	 size;
 	const char	*sha256;
 	const char	*label;		/* "foo 1.0", for messages */
-	char		*path;		/* result: final path (caller frees) */
+	char		*path;		/* result: final path
+					   (caller frees) */
 };
 
 /* Split on white space; caller strv_free()s. */
@@ -88,7 +89,8 @@ void	 upstream_ctx_done(struct up *u);
 
 /* watches.state, a JSON object of strings. */
 const char *upstream_state_get(struct up *u, const char *key);
-void	 upstream_state_set(struct up *u, const char *key, const char *value);
+void	 upstream_state_set(struct up *u, const char *key,
+	    const char *value);
 /* Remember the validators and digest of the Release just verified. */
 void	 upstream_state_set_release(struct up *u);
 int	 upstream_state_save(struct up *u, struct dp_error *err);
@@ -100,8 +102,8 @@ int	 upstream_release_fetch(struct up *u, int conditional,
 
 /* Fetch "<comp>/.../Packages" or ".../Sources" in the best compression
  * the Release lists, verified and decompressed into out. */
-int	 upstream_index_fetch(struct up *u, const char *path, struct buf *out,
-	    struct dp_error *err);
+int	 upstream_index_fetch(struct up *u, const char *path,
+	    struct buf *out, struct dp_error *err);
 
 /* Download files into dir in parallel, bounded and verified. */
 int	 upstream_files_download(struct up *u, const char *dir, struct dl *v,

@@ -51,7 +51,7 @@ struct srcpkg {
 	char		*directory;
 	struct sumfile	*files;
 	size_t		 nfiles;
-	char		*what;		/* index and line, for messages */
+	char		*what;		/* index:line, for messages */
 };
 
 static void
@@ -525,8 +525,9 @@ upstream_source_prepare(struct db *db, const struct config *cfg,
 	struct version		 ver;
 	char			**comps, **patches = NULL;
 	char			*path = NULL, *what = NULL, *dsc = NULL;
-	char			*dir = NULL, *dirname = NULL, *logpath = NULL;
-	char			*prefix = NULL, *newver = NULL, *label = NULL;
+	char			*dir = NULL, *dirname = NULL;
+	char			*logpath = NULL, *prefix = NULL;
+	char			*newver = NULL, *label = NULL;
 	char			**paths = NULL;
 	struct dl		*dls = NULL;
 	const char		*prev, *suffix;

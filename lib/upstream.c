@@ -436,7 +436,7 @@ upstream_release_fetch(struct up *u, int conditional, struct dp_error *err)
 	struct buf		 plain;
 	struct hash_sums	 sums;
 	char			*url = NULL, *sigurl = NULL;
-	const char		*kind = "InRelease";
+	const char		*kind = "InRelease", *prev;
 	int			 rv = -1;
 
 	fetch_result_init(&res);
@@ -474,8 +474,8 @@ upstream_release_fetch(struct up *u, int conditional, struct dp_error *err)
 		free(url);
 		url = xasprintf("%s/dists/%s/Release", u->base, u->w->suite);
 		req.url = url;
-		if (conditional && (upstream_state_get(u, "release_url") == NULL ||
-		    strcmp(upstream_state_get(u, "release_url"), url) != 0))
+		prev = upstream_state_get(u, "release_url");
+		if (conditional && (prev == NULL || strcmp(prev, url) != 0))
 			req.etag = req.last_modified = NULL;
 		if (fetch_get(u->fetch, &req, &res, err) == -1) {
 			if (err != NULL && err->code == DP_ERR_NOTFOUND)
@@ -596,8 +596,8 @@ upstream_index_fetch(struct up *u, const char *path, struct buf *out,
 	for (i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
 		free(name);
 		name = xasprintf("%s%s", path, exts[i].ext);
-		if ((sf = upstream_sums_find(u->rel.files, u->rel.nfiles, name)) ==
-		    NULL)
+		sf = upstream_sums_find(u->rel.files, u->rel.nfiles, name);
+		if (sf == NULL)
 			continue;
 		listed = 1;
 		if (sf->size > INDEX_MAX) {
@@ -673,8 +673,8 @@ out:
 
 struct pkgs_arg {
 	struct up		*u;
-	const char		*what;		/* index URL, for messages */
-	char *const		*archs;		/* accepted Architecture values */
+	const char		*what;	/* index URL, for messages */
+	char *const		*archs;	/* accepted Architectures */
 	struct upkg_list	*list;
 };
 
@@ -772,7 +772,8 @@ upkg_cmp(const void *pa, const void *pb)
 		return c;
 	if ((c = strcmp(a->arch, b->arch)) != 0)
 		return c;
-	return version_compare(b->version, a->version);	/* newest first */
+	/* newest first */
+	return version_compare(b->version, a->version);
 }
 
 /* Keep only the newest version per name/arch (sorted by name, arch). */
@@ -1169,10 +1170,12 @@ upstream_apt_sync(struct db *db, const struct config *cfg,
 	struct have		*have = NULL;
 	struct pool_added	*added = NULL;
 	struct pool_add_opts	 opts;
-	char			**comps = NULL, **archs = NULL, **paths = NULL;
+	char			**comps = NULL, **archs = NULL;
+	char			**paths = NULL;
 	char			**labels = NULL;
 	struct dl		*dls = NULL;
-	char			*incoming = NULL, *path = NULL, *what = NULL;
+	char			*incoming = NULL, *path = NULL;
+	char			*what = NULL;
 	char			*origin = NULL, *tmp;
 	const char		*prev;
 	size_t			 nhave = 0, nadded = 0, npaths = 0, i, j;

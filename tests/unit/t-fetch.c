@@ -180,7 +180,8 @@ test_many(void **state)
 	struct fetch_req	 reqs[5];
 	struct fetch_result	 res[5];
 	struct dp_error		 err;
-	char			*url = url_of("hello.txt"), *bad = url_of("nope");
+	char			*url = url_of("hello.txt");
+	char			*bad = url_of("nope");
 	char			*out[5], hex[65];
 	int			 i;
 
