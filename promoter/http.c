@@ -19,9 +19,10 @@
 #include "promoter.h"
 #include "xmalloc.h"
 
-#define HTTP_CONN_LIMIT		64
-#define HTTP_PER_IP_LIMIT	32
+#define HTTP_CONN_LIMIT		512
+#define HTTP_PER_IP_LIMIT	128	/* CI runners often share an address */
 #define HTTP_TIMEOUT		30	/* seconds of inactivity */
+#define HTTP_STACK_SIZE		(1024 * 1024)
 
 struct http_req {
 	struct buf	 body;
@@ -215,6 +216,7 @@ http_start(struct promoter *p, const char *listen, struct dp_error *err)
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_CONN_LIMIT,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)HTTP_PER_IP_LIMIT,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_TIMEOUT,
+	    MHD_OPTION_THREAD_STACK_SIZE, (size_t)HTTP_STACK_SIZE,
 	    MHD_OPTION_NOTIFY_COMPLETED, http_completed_cb, NULL,
 	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
 	    MHD_OPTION_END);
