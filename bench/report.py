@@ -7,8 +7,9 @@ usage: report.py results.tsv            print the table
                                         <!-- bench:begin --> and
                                         <!-- bench:end --> with it
 
-results.tsv lines: N TOOL RUN PHASE SECONDS MAXRSS_KB (one per timed
-command; a phase's commands add up, its peak RSS is the largest).
+results.tsv lines: N TOOL RUN PHASE SECONDS MAXRSS_KB [LOADAVG] (one per
+timed command; a phase's commands add up, its peak RSS is the largest).
+Several files may be given (e.g. a default run and a --big run).
 """
 
 import collections
@@ -22,14 +23,18 @@ import time
 TOOLS = ("debpipe", "aptly", "reprepro", "floor")
 
 
-def load(path):
+def load(paths):
     secs = collections.defaultdict(float)     # (n, tool, run, phase)
     rss = collections.defaultdict(int)        # (n, tool)
     sizes = {}
     runs = collections.defaultdict(set)       # (n, tool) -> runs
-    with open(path) as f:
+    loads = []
+    for path in paths:
+        f = open(path)
         for line in f:
             p = line.rstrip("\n").split("\t")
+            if len(p) == 7:
+                loads.append(float(p.pop()))
             if len(p) != 6:
                 continue
             n, tool, run, phase, s, kb = p
@@ -40,7 +45,8 @@ def load(path):
             secs[(n, tool, run, phase)] += float(s)
             rss[(n, tool)] = max(rss[(n, tool)], int(kb))
             runs[(n, tool)].add(run)
-    return secs, rss, sizes, runs
+        f.close()
+    return secs, rss, sizes, runs, loads
 
 
 def median(secs, runs, n, tool, phase):
@@ -61,8 +67,8 @@ def ratio(x, base):
     return "%.1fx" % (x / base)
 
 
-def table(path):
-    secs, rss, sizes, runs = load(path)
+def table(paths):
+    secs, rss, sizes, runs, loads = load(paths)
     out = []
     ns = sorted({k[0] for k in runs})
     out.append("| N | tool | runs | add (s) | publish (s) | add+publish (s) "
@@ -95,6 +101,12 @@ def table(path):
         out.append("Packages file sizes (uncompressed, the floor's input): " +
                    ", ".join("N=%d: %.1f MiB" % (n, sizes[n] / 1048576.0)
                              for n in sorted(sizes)) + ".")
+    if loads:
+        out.append("")
+        out.append("Load average (1 min) after the timed commands: "
+                   "%.1f to %.1f, median %.1f (2 CPUs; above 1-2 other "
+                   "work shared the machine)." % (min(loads), max(loads),
+                                                 statistics.median(loads)))
     out.append("")
     return "\n".join(out)
 
@@ -125,7 +137,7 @@ def main():
     readme = None
     if args[:1] == ["--readme"]:
         readme, args = args[1], args[2:]
-    t = table(args[0])
+    t = table(args)
     if readme is None:
         sys.stdout.write(t)
         return
