@@ -218,7 +218,6 @@ http_start(struct promoter *p, const char *listen, struct dp_error *err)
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_TIMEOUT,
 	    MHD_OPTION_THREAD_STACK_SIZE, (size_t)HTTP_STACK_SIZE,
 	    MHD_OPTION_NOTIFY_COMPLETED, http_completed_cb, NULL,
-	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
 	    MHD_OPTION_END);
 	if (d == NULL)
 		dp_error_set(err, DP_ERR_SYSTEM, "cannot listen on %s (is "

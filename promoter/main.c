@@ -17,10 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
 #include "daemon.h"
+#include "fsutil.h"
 #include "log.h"
 #include "promoter.h"
 #include "xmalloc.h"
@@ -125,6 +127,8 @@ main(int argc, char **argv)
 	enum daemon_event	 ev;
 	unsigned long		 ticks = 0;
 	size_t			 i;
+	char			*lockpath;
+	int			 lockfd;
 
 	daemon_start(&d, PROMOTER_NAME, argc, argv, usage_extra);
 	memset(&p, 0, sizeof(p));
@@ -142,6 +146,12 @@ main(int argc, char **argv)
 			    "public tree; choose another name",
 			    p.cfg->envs[i].file, p.cfg->envs[i].line,
 			    p.cfg->envs[i].name);
+	/* One promoter per state: held until exit. */
+	lockpath = fs_join(p.cfg->state_dir, "promoter.lock");
+	if ((lockfd = fs_lock(lockpath, 0, &err)) == -1)
+		fatalx("%s%s", dp_error_str(&err), err.code == DP_ERR_BUSY ?
+		    " (another debpipe-promoter runs on this State-Dir)" : "");
+	free(lockpath);
 	if (promoter_tokens(&p, p.cfg, &p.tokens, &err) == -1)
 		fatalx("%s", dp_error_str(&err));
 	if (p.tokens == NULL)
@@ -191,7 +201,6 @@ main(int argc, char **argv)
 		pthread_mutex_unlock(&p.lock);
 	}
 
-	log_info("stopping");
 	http_stop(mhd);
 	pthread_mutex_lock(&p.lock);
 	p.stopping = 1;
@@ -205,5 +214,6 @@ stop:
 	free(p.public_real);
 	free(p.serve_prefix);
 	daemon_stop(&d);
+	close(lockfd);
 	return 0;
 }

@@ -10,7 +10,7 @@
 
 need curl python3 sqlite3
 
-plan 97
+plan 99
 
 inst=$(make_instance "Serve-Public: yes")
 conf=$inst/debpipe.conf
@@ -114,6 +114,8 @@ chmod 600 "$inst/tokens"
 python3 "$T_TMP/hook.py" "$nport" "$hooks" &
 t_bg $!
 ok "promoter starts and answers" start_promoter
+fails "a second promoter on the same State-Dir refuses" debpipe-promoter --config "$conf" --once
+like "$(last_output)" "another debpipe-promoter" "and says why"
 like "$(curl -s "$url/api/v1/environments")" '"environments": *\[\{"name": *"test", *"snapshot": *null' \
 	"environments before any snapshot"
 
