@@ -983,7 +983,9 @@ changes_compute(struct upkg_list *sel, struct have *h, size_t nh,
 }
 
 
-#define DL_PARALLEL	4
+#ifndef DL_PARALLEL
+#define DL_PARALLEL	4		/* downloads in flight, as aptly */
+#endif
 
 /*
  * Download files into dir, DL_PARALLEL at a time, each bounded by its
