@@ -5,7 +5,7 @@
 . "$top_srcdir/tests/integration/apt-lib.sh"
 need apt-ftparchive dpkg-deb gpg python3 curl xz sqlite3
 
-plan 35
+plan 39
 
 up_key
 up=$T_TMP/upstream
@@ -65,7 +65,16 @@ ok "armoured Signed-By keyring" apt_driver "$conf" sync upasc
 like "$(last_output)" "imported 1" "other imported through the armoured keyring"
 ok "third poll of up is unchanged again" apt_driver "$conf" sync up
 
-# 6. One import per watch at a time: a held lock makes a second refuse.
+# 6. file:// upstreams work; without HTTP validators the unchanged poll
+# stops at the Release (same digest as the last import).
+inst5=$(make_instance)
+up_watch "$inst5" local "file://$up" stable "$UP_KEYRING" "Packages: foo"
+ok "file:// upstream imports" apt_driver "$inst5/debpipe.conf" sync local
+like "$(last_output)" "imported 1" "file://: foo imported"
+ok "file:// second poll" apt_driver "$inst5/debpipe.conf" sync local
+like "$(last_output)" "unchanged 1" "file://: unchanged (Release digest)"
+
+# 6b. One import per watch at a time: a held lock makes a second refuse.
 exits 1 "a concurrent import of the same watch is refused" \
 	flock "$inst/state/incoming/up.lock" "$top_builddir/tests/apt-driver" "$conf" sync up
 like "$(last_output)" "another import of this watch is running" "the message says so"
