@@ -6,7 +6,7 @@
 . "$top_srcdir/tests/integration/apt-lib.sh"
 need apt-ftparchive dpkg-deb gpg python3 curl xz sqlite3
 
-plan 51
+plan 54
 
 # Short network limits for the server that never answers.
 export DEBPIPE_FETCH_TIMEOUT=2 DEBPIPE_FETCH_RETRIES=1 \
@@ -81,6 +81,24 @@ class H(http.server.BaseHTTPRequestHandler):
 http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
 PY
 t_bg $!
+# A flaky server: the first request for every path gets 503, the next
+# one the file (retries with backoff must get through).
+fport=$(free_port)
+python3 - "$fport" "$good" >/dev/null 2>&1 <<'PY' &
+import functools, http.server, sys
+seen = set()
+class H(http.server.SimpleHTTPRequestHandler):
+    def do_GET(self):
+        if self.path not in seen:
+            seen.add(self.path)
+            self.send_error(503, "try again")
+            return
+        super().do_GET()
+    def log_message(self, *a): pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])),
+    functools.partial(H, directory=sys.argv[2])).serve_forever()
+PY
+t_bg $!
 # A server that accepts connections and never answers.
 sport=$(free_port)
 python3 - "$sport" >/dev/null 2>&1 <<'PY' &
@@ -138,6 +156,14 @@ refused loop "redirect" "redirect loop"
 start=$(date +%s)
 refused sleeper "Timeout|too slow|timed out" "server never answers"
 is "$(( $(date +%s) - start < 30 ))" 1 "sleeper: gave up within the configured timeout"
+
+# Transient errors are retried.
+inst6=$(make_instance)
+up_watch "$inst6" flaky "http://127.0.0.1:$fport" stable "$UP_KEYRING"
+ok "flaky: every first request fails with 503, the sync succeeds" \
+	apt_driver "$inst6/debpipe.conf" sync flaky
+like "$(last_output)" "imported 2" "flaky: both packages imported"
+like "$(last_output)" "requests (8|9|1[0-9])$" "flaky: the retries are counted"
 
 # Other index forms work.
 inst4=$(make_instance)
