@@ -1,9 +1,9 @@
 /*
  * api.c - the promoter's HTTP API (DESIGN.md "Promoter HTTP API") and
- * /metrics.  Every handler runs with promoter.lock held, so requests are
- * serialized against each other, the evaluation tick and reloads.
- * Writes check the token first and change nothing unless every check
- * passed.
+ * /metrics.  Writes (POST) run with promoter.lock held, serialized against
+ * each other and the evaluation tick; they check the token first and
+ * change nothing unless every check passed.  Reads use the thread's own
+ * read-only connection and never wait for a write.
  */
 #include "autoconfig.h"
 
@@ -945,6 +945,28 @@ out:
 	free(path);
 }
 
+/* This thread's read-only connection (closed when the thread ends by the
+ * rdb_key destructor), or NULL when it cannot be opened. */
+static struct db *
+api_read_db(struct promoter *p)
+{
+	struct db	*db;
+	struct dp_error	 err;
+
+	if ((db = pthread_getspecific(p->rdb_key)) != NULL)
+		return db;
+	if (db_open_ro(p->db_path, &db, &err) == -1) {
+		log_warnx("read-only database connection: %s",
+		    dp_error_str(&err));
+		return NULL;
+	}
+	if (pthread_setspecific(p->rdb_key, db) != 0) {
+		db_close(db);
+		return NULL;
+	}
+	return db;
+}
+
 void
 api_handle(struct promoter *p, const char *method, const char *url,
     const char *auth, const char *body, size_t len, struct http_reply *r)
@@ -957,11 +979,18 @@ api_handle(struct promoter *p, const char *method, const char *url,
 	a.body = body;
 	a.len = len;
 	a.r = r;
-	pthread_mutex_lock(&p->lock);
-	a.db = p->db;
+	pthread_rwlock_rdlock(&p->cfglock);
 	a.cfg = p->cfg;
-	api_route(&a, method, url);
-	pthread_mutex_unlock(&p->lock);
+	if ((strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) &&
+	    (a.db = api_read_db(p)) != NULL)
+		api_route(&a, method, url);
+	else {
+		pthread_mutex_lock(&p->lock);
+		a.db = p->db;
+		api_route(&a, method, url);
+		pthread_mutex_unlock(&p->lock);
+	}
+	pthread_rwlock_unlock(&p->cfglock);
 	if (r->body == NULL)
 		http_reply_error(r, 500, "no answer");
 }

@@ -89,29 +89,43 @@ promoter_reload(struct promoter *p, const char *path)
 	    p->cfg->listen != NULL ? p->cfg->listen : "") != 0)
 		log_warnx("reload: Listen, Serve-Public and Public-Dir "
 		    "changes take effect at the next restart");
+	pthread_rwlock_wrlock(&p->cfglock);
 	pthread_mutex_lock(&p->lock);
 	config_free(p->cfg);
 	p->cfg = ncfg;
 	tokens_free(p->tokens);
 	p->tokens = ntok;
 	pthread_mutex_unlock(&p->lock);
+	pthread_rwlock_unlock(&p->cfglock);
 	log_info("configuration and tokens reloaded (%zu environment%s, "
 	    "%zu token%s)", ncfg->nenvs, ncfg->nenvs == 1 ? "" : "s",
 	    ntok != NULL ? ntok->n : 0,
 	    ntok != NULL && ntok->n == 1 ? "" : "s");
 }
 
-/* One tick: reconcile the symlinks, apply the rules.  Lock held. */
 static void
-promoter_tick(struct promoter *p)
+promoter_rdb_free(void *db)
+{
+	db_close(db);
+}
+
+/* One tick: reconcile the symlinks, apply the rules.  Locks. */
+static void
+promoter_tick(struct promoter *p, int heartbeat)
 {
 	struct dp_error	err;
 	int		n, fixed;
 
+	pthread_rwlock_rdlock(&p->cfglock);
+	pthread_mutex_lock(&p->lock);
+	if (heartbeat && db_daemon_heartbeat(p->db, PROMOTER_NAME, &err) == -1)
+		log_warnx("%s", dp_error_str(&err));
 	if (env_reconcile(p->db, p->cfg, &fixed, &err) == -1)
 		log_warnx("reconcile: %s", dp_error_str(&err));
 	if (rules_evaluate(p->db, p->cfg, time(NULL), &n, &err) == -1)
 		log_warnx("evaluate: %s", dp_error_str(&err));
+	pthread_mutex_unlock(&p->lock);
+	pthread_rwlock_unlock(&p->cfglock);
 	if (n > 0)
 		notify_wake(p);
 }
@@ -125,6 +139,7 @@ main(int argc, char **argv)
 	struct MHD_Daemon	*mhd = NULL;
 	pthread_t		 notifier;
 	enum daemon_event	 ev;
+	pthread_rwlockattr_t	 rwattr;
 	unsigned long		 ticks = 0;
 	size_t			 i;
 	char			*lockpath;
@@ -132,7 +147,15 @@ main(int argc, char **argv)
 
 	daemon_start(&d, PROMOTER_NAME, argc, argv, usage_extra);
 	memset(&p, 0, sizeof(p));
+	pthread_rwlockattr_init(&rwattr);
+	/* A reload must not starve behind a stream of reads. */
+	pthread_rwlockattr_setkind_np(&rwattr,
+	    PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&p.cfglock, &rwattr);
+	pthread_rwlockattr_destroy(&rwattr);
 	pthread_mutex_init(&p.lock, NULL);
+	if (pthread_key_create(&p.rdb_key, promoter_rdb_free) != 0)
+		fatalx("pthread_key_create");
 	pthread_cond_init(&p.notify_cond, NULL);
 	p.db = d.db;
 
@@ -168,9 +191,8 @@ main(int argc, char **argv)
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
 		fatalx("cannot initialise libcurl");
 
-	pthread_mutex_lock(&p.lock);
-	promoter_tick(&p);
-	pthread_mutex_unlock(&p.lock);
+	p.db_path = config_db_path(p.cfg);
+	promoter_tick(&p, 0);
 
 	if (d.once) {
 		notify_run_once(&p);
@@ -193,12 +215,7 @@ main(int argc, char **argv)
 			break;
 		if (ev == DAEMON_EV_HUP)
 			promoter_reload(&p, d.config_path);
-		pthread_mutex_lock(&p.lock);
-		if (ticks++ % HEARTBEAT_EVERY == 0 &&
-		    db_daemon_heartbeat(p.db, PROMOTER_NAME, &err) == -1)
-			log_warnx("%s", dp_error_str(&err));
-		promoter_tick(&p);
-		pthread_mutex_unlock(&p.lock);
+		promoter_tick(&p, ++ticks % HEARTBEAT_EVERY == 0);
 	}
 
 	http_stop(mhd);
@@ -213,6 +230,7 @@ stop:
 	config_free(p.cfg);
 	free(p.public_real);
 	free(p.serve_prefix);
+	free(p.db_path);
 	daemon_stop(&d);
 	close(lockfd);
 	return 0;

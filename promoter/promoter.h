@@ -176,15 +176,25 @@ long	 notify_backoff(int attempts);
 #define NOTIFY_MAX_ATTEMPTS	10
 
 /* The shared state of the daemon. */
+/*
+ * Locking: cfglock (read: using cfg; write: replacing it on SIGHUP) is
+ * always taken before lock.  Writers (POST requests, the tick, the
+ * notification sender) hold lock and use db; GET requests hold only
+ * cfglock for reading and use their thread's own read-only connection, so
+ * reads neither wait for writes nor for each other.
+ */
 struct promoter {
-	pthread_mutex_t	 lock;		/* guards db, cfg, tokens */
+	pthread_rwlock_t cfglock;	/* guards cfg */
+	pthread_mutex_t	 lock;		/* guards db, tokens, stopping */
 	pthread_cond_t	 notify_cond;	/* wakes the sender */
-	struct db	*db;
+	struct db	*db;		/* the read-write connection */
 	struct config	*cfg;
 	struct tokens	*tokens;
 	int		 stopping;
 
 	/* Fixed at start-up (a change needs a restart). */
+	char		*db_path;	/* for the read-only connections */
+	pthread_key_t	 rdb_key;	/* per-thread read-only struct db */
 	int		 serve_public;
 	char		*public_real;	/* realpath(Public-Dir) */
 	char		*serve_prefix;	/* path of Public-URL, "" for "/" */
