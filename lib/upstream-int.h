@@ -40,6 +40,8 @@ struct release {
 	size_t		 nfiles;
 	time_t		 valid_until;	/* 0 = none */
 	char		*valid_until_str;
+	time_t		 date;		/* Date:, 0 = none or unparsable */
+	char		*date_str;
 	int		 seen;
 };
 

@@ -85,6 +85,7 @@ release_done(struct release *r)
 	strv_free(r->archs);
 	upstream_sums_free(r->files, r->nfiles);
 	free(r->valid_until_str);
+	free(r->date_str);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -386,6 +387,9 @@ release_para_cb(const struct deb822_para *para, void *arg,
 		}
 		r->valid_until_str = xstrdup(v);
 	}
+	if ((v = deb822_get(para, "Date")) != NULL &&
+	    parse_release_date(v, &r->date) == 0)
+		r->date_str = xstrdup(v);
 	if ((v = deb822_get(para, "SHA256")) == NULL) {
 		dp_error_set(err, DP_ERR_INVALID, "no SHA256 field (only "
 		    "SHA256 checksums are trusted)");
@@ -398,7 +402,8 @@ static int
 release_check(struct up *u, const char *url, struct dp_error *err)
 {
 	struct release	*r = &u->rel;
-	const char	*suite = u->w->suite;
+	const char	*suite = u->w->suite, *prev;
+	time_t		 prevdate;
 
 	if (!r->seen) {
 		dp_error_set(err, DP_ERR_PARSE, "%s: empty Release file", url);
@@ -409,6 +414,17 @@ release_check(struct up *u, const char *url, struct dp_error *err)
 		    "(Valid-Until: %s): the upstream repository is stale or "
 		    "replaying old metadata; refusing it", url,
 		    r->valid_until_str);
+		return -1;
+	}
+	/* A signed but older Release than the last one imported: a
+	 * replayed or rolled-back mirror. */
+	if (r->date != 0 &&
+	    (prev = upstream_state_get(u, "release_date")) != NULL &&
+	    parse_release_date(prev, &prevdate) == 0 && r->date < prevdate) {
+		dp_error_set(err, DP_ERR_INVALID, "%s: Release is older "
+		    "(Date: %s) than the last one imported (Date: %s): the "
+		    "mirror is replaying old metadata or was rolled back; "
+		    "refusing it", url, r->date_str, prev);
 		return -1;
 	}
 	if ((r->suite != NULL || r->codename != NULL) &&
@@ -560,6 +576,8 @@ upstream_state_set_release(struct up *u)
 	upstream_state_set(u, "etag", u->etag);
 	upstream_state_set(u, "last_modified", u->last_modified);
 	upstream_state_set(u, "release_sha256", u->digest);
+	if (u->rel.date_str != NULL)
+		upstream_state_set(u, "release_date", u->rel.date_str);
 	upstream_state_set(u, "config", u->cfgdigest);
 	upstream_state_set(u, "checked", db_now());
 }

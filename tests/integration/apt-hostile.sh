@@ -6,7 +6,7 @@
 . "$top_srcdir/tests/integration/apt-lib.sh"
 need apt-ftparchive dpkg-deb gpg python3 curl xz sqlite3
 
-plan 54
+plan 57
 
 # Short network limits for the server that never answers.
 export DEBPIPE_FETCH_TIMEOUT=2 DEBPIPE_FETCH_RETRIES=1 \
@@ -156,6 +156,17 @@ refused loop "redirect" "redirect loop"
 start=$(date +%s)
 refused sleeper "Timeout|too slow|timed out" "server never answers"
 is "$(( $(date +%s) - start < 30 ))" 1 "sleeper: gave up within the configured timeout"
+
+# A signed Release older than the last imported one is refused.
+inst7=$(make_instance)
+variant rollback
+up_watch "$inst7" rollback "$url/rollback" stable "$UP_KEYRING"
+ok "rollback: first import" apt_driver "$inst7/debpipe.conf" sync rollback
+sed -i 's/^Date: .*/Date: Sat, 01 Jan 2022 00:00:00 UTC/' "$www/rollback/dists/stable/Release"
+up_sign "$www/rollback" stable
+fails "rollback: an older Release is refused" apt_driver "$inst7/debpipe.conf" sync rollback
+like "$(last_output)" "Release is older \(Date: Sat, 01 Jan 2022 00:00:00 UTC\) than the last one imported" \
+	"rollback: the message says why"
 
 # Transient errors are retried.
 inst6=$(make_instance)
