@@ -230,6 +230,69 @@ t_file_and_runner(void **state)
 	free(data);
 }
 
+/* Jobs with a feed read the source while it is written; an abandoned
+ * feed fails its jobs instead of hanging. */
+static void
+t_feed(void **state)
+{
+	struct compress_runner	*r;
+	struct compress_job	 jobs[2];
+	struct compress_feed	 feed;
+	struct dp_error		 err;
+	size_t			 len = 5 * 1024 * 1024, off, n, i;
+	char			*data = sample(len), *src, *dst[2];
+	FILE			*f;
+
+	(void)state;
+	src = fs_join(tmpdir, "growing");
+	for (i = 0; i < 2; i++)
+		dst[i] = xasprintf("%s/grown%zu", tmpdir, i);
+	assert_non_null(f = fopen(src, "w"));
+	compress_feed_init(&feed);
+	r = compress_runner_new(2);
+	memset(jobs, 0, sizeof(jobs));
+	for (i = 0; i < 2; i++) {
+		jobs[i].kind = i == 0 ? COMPRESS_GZIP : COMPRESS_XZ;
+		jobs[i].src = src;
+		jobs[i].dst = dst[i];
+		jobs[i].size_hint = len;
+		jobs[i].feed = &feed;
+		compress_runner_add(r, &jobs[i]);
+	}
+	for (off = 0; off < len; off += n) {
+		n = len - off < 300000 ? len - off : 300000;
+		assert_int_equal(fwrite(data + off, 1, n, f), n);
+		fflush(f);
+		compress_feed_update(&feed, off + n, 0);
+		usleep(1000);
+	}
+	fclose(f);
+	compress_feed_update(&feed, len, 1);
+	assert_int_equal(compress_runner_wait(r, &err), 0);
+	for (i = 0; i < 2; i++)
+		check_file(jobs[i].kind, dst[i], data, len, &jobs[i].sums);
+
+	/* Abandoned half-way. */
+	compress_feed_update(&feed, 0, 0);
+	for (i = 0; i < 2; i++)
+		compress_runner_add(r, &jobs[i]);
+	compress_feed_update(&feed, 1000, 0);
+	usleep(10000);
+	compress_feed_update(&feed, 1000, -1);
+	assert_int_equal(compress_runner_wait(r, &err), -1);
+	assert_int_equal(jobs[0].rv, -1);
+	assert_int_equal(jobs[1].rv, -1);
+	compress_runner_free(r);
+	compress_feed_done(&feed);
+	for (i = 0; i < 2; i++) {
+		unlink(dst[i]);
+		free(dst[i]);
+	}
+	unlink(src);
+	free(src);
+	free(data);
+}
+
 static int
 setup(void **state)
 {
@@ -252,6 +315,7 @@ main(void)
 		cmocka_unit_test(t_format),
 		cmocka_unit_test(t_bad_input),
 		cmocka_unit_test(t_file_and_runner),
+		cmocka_unit_test(t_feed),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
