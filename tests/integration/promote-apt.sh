@@ -7,7 +7,7 @@
 . "$top_srcdir/tests/integration/lib.sh"
 need dpkg-deb apt-get gpg python3 curl sqlite3
 
-plan 24
+plan 26
 
 inst=$(make_instance "Serve-Public: yes")
 conf=$inst/debpipe.conf
@@ -28,7 +28,7 @@ Promote-From: staging
 Requires: staging-deploy
 Min-Soak: 2s
 EOF
-printf 'ci-token-0123456789 reporter ci\n' >"$inst/tokens"
+printf 'ci-token-0123456789 reporter ci\nadm-token-0123456789 admin ops\n' >"$inst/tokens"
 chmod 600 "$inst/tokens"
 export DEBPIPE_URL=$url DEBPIPE_TOKEN=ci-token-0123456789
 dp() { debpipe --config "$conf" "$@"; }
@@ -80,5 +80,31 @@ is "$(sha256sum <"$T_TMP/old-packages" | cut -d' ' -f1)" "$ph" "and it is the ol
 ok "apt-get update after the move" apt_get "$ar" update
 unlike "$(last_output)" "(^(W|E|Err):|changed its)" "no warning about changed Release fields"
 like "$(apt_cache "$ar" policy hello)" 'Candidate: 2.0-1' "prod now offers hello 2.0-1"
+
+# apt-get update while prod keeps moving between the two snapshots.
+(
+	i=0
+	while [ ! -e "$T_TMP/stop-flip" ]; do
+		i=$((i + 1))
+		if [ $((i % 2)) = 0 ]; then s=$s1; else s=$s2; fi
+		DEBPIPE_TOKEN=adm-token-0123456789 snapshot-promote promote "$s" \
+			--to prod --force --reason "flip $i" >/dev/null 2>&1
+		sleep 0.1
+	done
+) &
+flipper=$!
+bad=0
+for i in 1 2 3 4 5 6; do
+	rm -rf "$ar/var/lib/apt/lists/"*_dists_* 2>/dev/null
+	if ! apt_get "$ar" update >"$T_TMP/flip.$i" 2>&1 ||
+	    grep -Eq '^(W|E|Err):|Hash Sum mismatch|unexpected size' "$T_TMP/flip.$i"; then
+		bad=$((bad + 1))
+		sed 's/^/#   /' "$T_TMP/flip.$i" | tail -5
+	fi
+done
+touch "$T_TMP/stop-flip"
+wait $flipper
+is "$bad" 0 "apt-get update never fails while prod flips between snapshots"
+ok "prod moved many times meanwhile" test "$(sqlite3 "$inst/state/state.db" "SELECT count(*) FROM env_history WHERE env = 'prod' AND kind = 'force'")" -ge 6
 
 done_testing
