@@ -9,12 +9,17 @@
 . "$top_srcdir/tests/integration/lib.sh"
 need dpkg-deb dpkg-source apt-get gpg python3 curl
 
-plan 49
+plan 54
 
 inst=$(make_instance)
 cat >>"$inst/debpipe.conf" <<'EOC'
 Contents: yes
 Description: debpipe test repository
+
+Distribution: trixie
+Components: main
+Architectures: amd64 arm64 all
+Keep-Versions: 2
 EOC
 conf=$inst/debpipe.conf
 pub=$inst/public
@@ -58,6 +63,7 @@ EOC
 
 ok "add packages" dp add "$hello09" "$hello10" "$common" "$tool" \
 	"$T_TMP/src/hello_1.0-1.dsc" --dist bookworm
+ok "add to a second distribution" dp add "$hello09" "$hello10" "$common" --dist trixie
 ok "snapshotter --once publishes" snap
 is "$(nsnaps)" 1 "one snapshot"
 id1=$(readlink "$pub/latest" | sed 's,^snapshots/,,')
@@ -89,6 +95,13 @@ unlike "$pk" '^Version: 0.9-1$' "only the newest hello"
 like "$(cat "$rd/main/source/Sources")" '^Package: hello$' "Sources index"
 ok "Contents-amd64.gz" sh -c "zcat '$rd/main/Contents-amd64.gz' | grep -q '^usr/share/doc/common/README  *misc/common$'"
 ok "keyring published" test -s "$pub/debpipe-archive-keyring.gpg"
+td=$pub/latest/dists/trixie
+is "$(grep '^Version:' "$td/main/binary-amd64/Packages" | tr '\n' ' ')" \
+	"Version: 1.0 Version: 0.9-1 Version: 1.0-1 " "Keep-Versions: 2 keeps two hello versions"
+is "$(grep '^Package:' "$td/main/binary-arm64/Packages")" "Package: common" \
+	"arm64 index holds the all package"
+is "$(grep '^Package:' "$td/main/binary-all/Packages")" "Package: common" "binary-all index"
+ok "trixie Release verifies and matches" sums_ok "$td"
 
 # apt-get against it
 port=$(http_serve "$pub")
@@ -131,7 +144,7 @@ like "$(apt_cache "$ar" policy hello)" 'Candidate: 1\.1-1' "apt sees hello 1.1-1
 ok "snapshot list" dp snapshot list
 like "$(last_output)" "^$id2 .*published" "list shows the new snapshot"
 is "$(dp snapshot list --json | json 'len(d["snapshots"]), d["snapshots"][0]["id"]')" "2 $id2" "list --json, newest first"
-is "$(dp snapshot show "$id1" --json | json '" ".join(sorted(p["name"]+"="+p["version"] for p in d["packages"]))')" \
+is "$(dp snapshot show "$id1" --json | json '" ".join(sorted(p["name"]+"="+p["version"] for p in d["packages"] if p["dist"] == "bookworm"))')" \
 	"common=1.0 hello=1.0-1 hello=1.0-1 tool=2:3.1" "show --json lists packages and the source"
 ok "snapshot diff" dp snapshot diff "$id1" "$id2"
 like "$(last_output)" 'upgraded +hello 1\.0-1 -> 1\.1-1 \(amd64\)' "diff: hello upgraded"
