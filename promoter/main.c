@@ -113,6 +113,7 @@ promoter_rdb_free(void *db)
 static void
 promoter_tick(struct promoter *p, int heartbeat)
 {
+	static char	last_err[sizeof(((struct dp_error *)0)->msg)];
 	struct dp_error	err;
 	int		n, fixed;
 
@@ -120,10 +121,16 @@ promoter_tick(struct promoter *p, int heartbeat)
 	pthread_mutex_lock(&p->lock);
 	if (heartbeat && db_daemon_heartbeat(p->db, PROMOTER_NAME, &err) == -1)
 		log_warnx("%s", dp_error_str(&err));
-	if (env_reconcile(p->db, p->cfg, &fixed, &err) == -1)
-		log_warnx("reconcile: %s", dp_error_str(&err));
+	/* Repeated failures (every second) are logged once. */
+	if (env_reconcile(p->db, p->cfg, &fixed, &err) == -1) {
+		if (strcmp(last_err, err.msg) != 0)
+			log_warnx("reconcile: %s (retrying every second)",
+			    dp_error_str(&err));
+		snprintf(last_err, sizeof(last_err), "%s", err.msg);
+	} else
+		last_err[0] = '\0';
 	if (rules_evaluate(p->db, p->cfg, time(NULL), &n, &err) == -1)
-		log_warnx("evaluate: %s", dp_error_str(&err));
+		log_debug("evaluate: %s", dp_error_str(&err));
 	pthread_mutex_unlock(&p->lock);
 	pthread_rwlock_unlock(&p->cfglock);
 	if (n > 0)

@@ -173,7 +173,7 @@ tokens_load(const char *path, struct tokens **out, struct dp_error *err)
 	ssize_t		 n;
 	int		 fd, rv = -1;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
 		dp_error_errno(err, "Tokens-File %s", path);
 		return -1;
 	}
