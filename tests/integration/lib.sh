@@ -23,6 +23,8 @@ T_PIDS=
 T_GNUPGHOMES=
 
 t_cleanup() {
+	# t_bg may run in a $(...) subshell: the pids are kept in a file.
+	T_PIDS="$T_PIDS $(cat "$T_TMP/pids" 2>/dev/null)"
 	for p in $T_PIDS; do kill "$p" 2>/dev/null; done
 	for p in $T_PIDS; do kill -9 "$p" 2>/dev/null; done
 	for h in $T_GNUPGHOMES; do
@@ -37,8 +39,8 @@ t_cleanup() {
 trap t_cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Register a pid to be killed at exit.
-t_bg() { T_PIDS="$T_PIDS $1"; }
+# Register a pid to be killed at exit (works from subshells too).
+t_bg() { T_PIDS="$T_PIDS $1"; echo "$1" >>"$T_TMP/pids"; }
 
 plan() { T_PLANNED=$1; echo "1..$1"; }
 
