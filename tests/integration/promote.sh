@@ -10,7 +10,7 @@
 
 need curl python3 sqlite3
 
-plan 99
+plan 102
 
 inst=$(make_instance "Serve-Public: yes")
 conf=$inst/debpipe.conf
@@ -251,6 +251,20 @@ NEW=new-token-after-hup-000
 printf '%s admin carol\n' "$NEW" >>"$inst/tokens"
 kill -HUP "$PROM"
 ok "a token added before SIGHUP works" wait_for 5 sh -c "DEBPIPE_TOKEN=$NEW snapshot-promote rollback prod --to $S2 --reason hup"
+
+# -- SIGHUP with a broken configuration keeps the last good one
+cp "$conf" "$T_TMP/conf.good"
+printf 'Requires: acceptance\nBogus-Field: 1\n' >>"$conf"
+kill -HUP "$PROM"
+ok "a broken configuration on SIGHUP is reported" wait_for 5 grep -q "keeping the previous configuration" "$T_TMP/promoter.log"
+like "$(curl -s "$url/api/v1/environments")" '"name": *"staging", *"snapshot": *"[0-9TZ]+", *"since": *"[^"]+", *"auto_promote": *false, *"promote_from": *"test", *"requires": *\["acceptance", *"upgrade"\]' \
+	"and the old one stays in force"
+sed 's/^Requires: acceptance upgrade$/Requires: acceptance/' "$T_TMP/conf.good" >"$conf"
+kill -HUP "$PROM"
+ok "a good configuration on SIGHUP takes effect" wait_for 5 sh -c \
+	"curl -s '$url/api/v1/environments' | grep -Eq '\"requires\": *\\[\"acceptance\"\\]'"
+cp "$T_TMP/conf.good" "$conf"
+kill -HUP "$PROM"
 
 # -- a notification endpoint that is down: retried with backoff, error visible
 n=$(curl -s "$url/api/v1/notifications")
