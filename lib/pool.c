@@ -133,10 +133,14 @@ static const char *const SRC_ORDER[] = {
 	"Build-Conflicts-Arch", "Build-Conflicts-Indep", "Testsuite",
 	"Testsuite-Triggers", "Homepage", "Vcs-Browser", "Vcs-Browse",
 	"Vcs-Arch", "Vcs-Bzr", "Vcs-Cvs", "Vcs-Darcs", "Vcs-Git", "Vcs-Hg",
-	"Vcs-Mtn", "Vcs-Svn", "Directory", "Package-List", NULL
+	"Vcs-Mtn", "Vcs-Svn", "Directory", "Package-List", "Files",
+	"Checksums-Md5", "Checksums-Sha1", "Checksums-Sha256",
+	"Checksums-Sha512", NULL
 };
+static const char *const SRC_DROP_NONE[] = { NULL };
+/* Replaced by what the pool knows (the files list gains the .dsc). */
 static const char *const SRC_DROP[] = {
-	"Source", "Files", "Checksums-Md5", "Checksums-Sha1",
+	"Package", "Source", "Files", "Checksums-Md5", "Checksums-Sha1",
 	"Checksums-Sha256", "Checksums-Sha512", "Directory", NULL
 };
 
@@ -176,22 +180,16 @@ pool_added_free(struct pool_added *added, size_t n)
 
 /* --- control paragraphs --------------------------------------------- */
 
-/* Write para's fields: first those in order (with Package taken from
- * rename_from when set), then the rest in original order, skipping drop. */
+/* Write para's fields: first those in order, then the rest in their
+ * original order, skipping drop. */
 static void
 control_write(struct buf *b, const struct deb822_para *para,
-    const char *const *order, const char *const *drop,
-    const char *package_value)
+    const char *const *order, const char *const *drop)
 {
 	const struct deb822_field	*f;
 	size_t				 i;
 
 	for (i = 0; order[i] != NULL; i++) {
-		if (package_value != NULL &&
-		    strcasecmp(order[i], "Package") == 0) {
-			deb822_field_write(b, "Package", package_value);
-			continue;
-		}
 		if ((f = deb822_find(para, order[i])) != NULL &&
 		    !name_in(f->name, drop))
 			deb822_field_write(b, f->name, f->value);
@@ -354,7 +352,7 @@ deb_control(struct pool_ctx *ctx, struct pool_item *it, const char *fname,
 		it->source_version = xstrdup(it->version);
 
 	buf_init(&b);
-	control_write(&b, para, PKG_ORDER, PKG_DROP, NULL);
+	control_write(&b, para, PKG_ORDER, PKG_DROP);
 	it->control = buf_steal(&b);
 	return 0;
 }
@@ -649,6 +647,60 @@ out:
 	return rv;
 }
 
+static char *
+src_files_value(const struct pool_item *it, int kind)
+{
+	struct buf	b;
+	size_t		i;
+
+	buf_init(&b);
+	for (i = 0; i < it->nfiles; i++)
+		buf_printf(&b, "\n%s %llu %s", kind == 0 ?
+		    it->files[i].sums.md5 : kind == 1 ? it->files[i].sums.sha1 :
+		    it->files[i].sums.sha256,
+		    (unsigned long long)it->files[i].sums.size,
+		    it->files[i].name);
+	return buf_steal(&b);
+}
+
+/*
+ * The Sources index paragraph of a .dsc: Package instead of Source, the
+ * pool Directory, and Files / Checksums-Sha1 / Checksums-Sha256 listing
+ * every file including the .dsc itself, in apt-ftparchive's field order
+ * (unknown fields after, in their original order).
+ */
+static void
+src_control(struct buf *b, const struct pool_item *it, const struct dsc *dsc)
+{
+	static const char *const names[] = {
+		"Package", "Directory", "Files", "Checksums-Sha1",
+		"Checksums-Sha256",
+	};
+	struct deb822_para	 p;
+	char			*values[5];
+	size_t			 i, n = 0;
+
+	values[0] = xstrdup(dsc->source);
+	values[1] = xasprintf("pool/%s", it->dir);
+	for (i = 0; i < 3; i++)
+		values[2 + i] = src_files_value(it, (int)i);
+	p.line = 0;
+	p.fields = xcalloc(dsc->para->nfields + 5, sizeof(*p.fields));
+	for (i = 0; i < dsc->para->nfields; i++)
+		if (!name_in(dsc->para->fields[i].name, SRC_DROP))
+			p.fields[n++] = dsc->para->fields[i];
+	for (i = 0; i < 5; i++) {
+		p.fields[n].name = (char *)names[i];
+		p.fields[n].value = values[i];
+		p.fields[n++].line = 0;
+	}
+	p.nfields = n;
+	control_write(b, &p, SRC_ORDER, SRC_DROP_NONE);
+	for (i = 0; i < 5; i++)
+		free(values[i]);
+	free(p.fields);
+}
+
 static int
 stage_dsc(struct pool_ctx *ctx, struct pool_item *it, const char *path,
     struct dp_error *err)
@@ -721,23 +773,7 @@ stage_dsc(struct pool_ctx *ctx, struct pool_item *it, const char *path,
 
 	/* The Sources paragraph. */
 	buf_init(&b);
-	control_write(&b, dsc.para, SRC_ORDER, SRC_DROP, dsc.source);
-	buf_printf(&b, "Directory: pool/%s\n", it->dir);
-	buf_adds(&b, "Files:\n");
-	for (i = 0; i < it->nfiles; i++)
-		buf_printf(&b, " %s %llu %s\n", it->files[i].sums.md5,
-		    (unsigned long long)it->files[i].sums.size,
-		    it->files[i].name);
-	buf_adds(&b, "Checksums-Sha1:\n");
-	for (i = 0; i < it->nfiles; i++)
-		buf_printf(&b, " %s %llu %s\n", it->files[i].sums.sha1,
-		    (unsigned long long)it->files[i].sums.size,
-		    it->files[i].name);
-	buf_adds(&b, "Checksums-Sha256:\n");
-	for (i = 0; i < it->nfiles; i++)
-		buf_printf(&b, " %s %llu %s\n", it->files[i].sums.sha256,
-		    (unsigned long long)it->files[i].sums.size,
-		    it->files[i].name);
+	src_control(&b, it, &dsc);
 	it->control = buf_steal(&b);
 	rv = 0;
 out:
