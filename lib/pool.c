@@ -898,7 +898,8 @@ pool_file_record(struct pool_ctx *ctx, const char *input,
 		}
 		pf->file_id = sqlite3_column_int64(st, 0);
 		sqlite3_reset(st);
-		pool_file_unstage(pf);	/* e.g. an orig tarball shared */
+		/* Still staged means the file is missing from the pool
+		 * (removed by hand): it is put back. */
 		return 0;
 	}
 	sqlite3_reset(st);
@@ -995,9 +996,8 @@ pool_item_record(struct pool_ctx *ctx, struct pool_item *it,
 	if ((found = pool_item_find(ctx, it, err)) == -1)
 		return -1;
 	if (found == 1) {
+		/* Files still staged are missing from the pool: put back. */
 		it->existed = 1;
-		for (i = 0; i < it->nfiles; i++)
-			pool_file_unstage(&it->files[i]);
 		return 0;
 	}
 	for (i = 0; i < it->nfiles; i++)
@@ -1092,6 +1092,18 @@ pool_rename(const char *from, const char *to)
 	return 0;
 }
 
+/* 1 if the file at pf->final holds exactly the content of pf. */
+static int
+pool_same(const struct pool_file *pf)
+{
+	struct hash_sums sums;
+
+	if (hash_file(pf->final, &sums, NULL) == -1)
+		return 0;
+	return sums.size == pf->sums.size &&
+	    strcmp(sums.sha256, pf->sums.sha256) == 0;
+}
+
 /* A link that was refused becomes a copy, checked against the sums
  * taken in phase 1. */
 static int
@@ -1156,6 +1168,13 @@ pool_link_all(struct pool_ctx *ctx, struct dp_error *err)
 				if (pool_copy_late(ctx, input, pf, err) == -1)
 					return -1;
 				rc = pool_rename(pf->tmp, pf->final);
+			}
+			if (rc == -1 && errno == EEXIST &&
+			    pool_same(pf) == 1) {
+				/* Twice in this call (an orig tarball of two
+				 * .dsc), or an identical concurrent add. */
+				pool_file_unstage(pf);
+				continue;
 			}
 			if (rc == -1) {
 				if (errno == EEXIST)

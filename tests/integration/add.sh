@@ -116,6 +116,14 @@ ok "--json" dp --json add "$hello" --dist bookworm
 is "$(last_output | python3 -c 'import json,sys; d=json.load(sys.stdin); p=d["packages"][0]; print(d["dist"], d["component"], p["name"], p["version"], p["arch"], p["existed"])')" \
 	"bookworm main hello 1.0-1 amd64 True" "--json output"
 
+twice=$(make_deb "$debs" twice 1.0 all)
+ok "the same file twice in one call" dp add "$twice" "$twice" --dist bookworm
+is "$(last_output)" "added twice 1.0 all
+present twice 1.0 all" "second one reported present"
+rm -f "$pool/main/t/twice/twice_1.0_all.deb"
+ok "a pool file removed by hand" dp add "$twice" --dist bookworm
+ok "... is put back by adding it again" cmp "$twice" "$pool/main/t/twice/twice_1.0_all.deb"
+
 # Contents: yes distribution, another component
 ok "add to trixie/contrib" dp add "$hello" --dist trixie --component contrib
 ok "contrib pool file" test -f "$pool/contrib/h/hello/hello_1.0-1_amd64.deb"

@@ -393,6 +393,18 @@ test_add_deb(void **state)
 	assert_int_equal(count(f, "SELECT count(*) FROM packages"), 2);
 	assert_int_equal(count(f, "SELECT count(*) FROM files"), 2);
 
+	/* a pool file removed by hand is put back by adding it again */
+	pool = config_pool_dir(&f->cfg);
+	file = xasprintf("%s/main/h/hello-src/hello_2.0-1_amd64.deb", pool);
+	assert_int_equal(unlink(file), 0);
+	if (add(f, "bookworm", paths, &added, &n, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(added[0].existed, 1);
+	pool_added_free(added, n);
+	assert_int_equal(access(file, R_OK), 0);
+	free(file);
+	free(pool);
+
 	/* the same file into another distribution: one file, two rows,
 	 * and Contents there */
 	if (add(f, "trixie", paths, &added, &n, &err) != 0)
@@ -690,6 +702,29 @@ test_dsc(void **state)
 	assert_int_equal(count(f, "SELECT count(*) FROM files"), 4);
 	assert_int_equal(count(f, "SELECT count(*) FROM source_files"), 6);
 	free(paths[0]);
+
+	/* two new revisions sharing a new orig tarball, in one call, and
+	 * the same .dsc twice */
+	{
+		char *three[4];
+
+		three[0] = make_dsc(f, "world", "1.0-1", NULL);
+		three[1] = make_dsc(f, "world", "1.0-2", NULL);
+		three[2] = xstrdup(three[1]);
+		three[3] = NULL;
+		if (add(f, "bookworm", three, &added, &n, &err) != 0)
+			fail_msg("%s", err.msg);
+		assert_int_equal(n, 3);
+		assert_int_equal(added[0].existed, 0);
+		assert_int_equal(added[1].existed, 0);
+		assert_int_equal(added[2].existed, 1);
+		pool_added_free(added, n);
+		assert_int_equal(count(f, "SELECT count(*) FROM files WHERE "
+		    "path LIKE 'main/w/world/%'"), 4);
+		free(three[0]);
+		free(three[1]);
+		free(three[2]);
+	}
 
 	/* bad ones */
 	paths[0] = make_dsc(f, "hello", "1.0-3", "sha256");
