@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,10 @@
 
 #define HEARTBEAT_SECS		5
 #define TIMEOUT_MARGIN		300	/* on top of the build timeout */
+#define POLLERS_MAX		4	/* polls at once */
+#define POLL_NEVER		((time_t)INT64_MAX)
+#define POLL_TIMEOUT_MIN	20	/* a poll may take its Interval, */
+#define POLL_TIMEOUT_MAX	600	/* within these bounds (seconds) */
 
 struct job {
 	int64_t	 id;
@@ -46,11 +51,33 @@ struct job {
 	int	 killed;
 };
 
+/* A poll in a child process (one per watch). */
+struct poller {
+	pid_t	 pid;
+	char	*watch;
+	time_t	 started;
+	long	 timeout;
+	uint64_t seq;		/* order of the start */
+};
+
+/* A `watch check` request waiting for a poll of watch started after
+ * it arrived (poller seq > after). */
+struct waiter {
+	int64_t	 id;
+	char	*watch;
+	uint64_t after;
+};
+
 struct builder {
 	struct daemon	 d;
 	int		 lockfd;
 	struct job	*jobs;
 	size_t		 njobs;
+	struct poller	*pollers;
+	size_t		 npollers;
+	struct waiter	*waits;
+	size_t		 nwaits;
+	uint64_t	 poll_seq;	/* polls started so far */
 	time_t		*next_poll;	/* per cfg->watches[i] */
 	size_t		 nnext;
 	int		 failures;	/* for --once's exit status */
@@ -80,38 +107,6 @@ schedule_init(struct builder *bl)
 			bl->next_poll[i] = now + cfg->watches[i].interval -
 			    since;
 	}
-}
-
-static void
-poll_one(struct builder *bl, const struct conf_watch *w, char ***fetched)
-{
-	struct poll_result	res;
-	struct dp_error		err;
-
-	if (poll_watch(bl->d.db, bl->d.cfg, w, 0, fetched, &res, &err) == -1) {
-		log_warnx("watch %s: %s", w->name, dp_error_str(&err));
-		bl->failures++;
-	} else if (res.changed || log_getverbose() > 0)
-		log_info("%s", res.summary);
-	poll_result_done(&res);
-}
-
-/* Poll every watch that is due (all of them with force). */
-static void
-poll_due(struct builder *bl, int force)
-{
-	const struct config	*cfg = bl->d.cfg;
-	char			**fetched = NULL;
-	time_t			 now = time(NULL);
-	size_t			 i;
-
-	for (i = 0; i < cfg->nwatches && i < bl->nnext; i++) {
-		if (!force && bl->next_poll[i] > now)
-			continue;
-		poll_one(bl, &cfg->watches[i], &fetched);
-		bl->next_poll[i] = time(NULL) + cfg->watches[i].interval;
-	}
-	strv_free(fetched);
 }
 
 static void
@@ -169,12 +164,18 @@ handle_requests(struct builder *bl)
 			log_warnx("request %lld: no watch '%s'",
 			    (long long)ids[i], args[i]);
 		} else if (strcmp(kinds[i], "check") == 0) {
+			/* Answered when a poll started from now ends. */
 			log_info("checking %s (requested)", cw->name);
-			poll_one(bl, cw, NULL);
 			for (w = 0; w < bl->nnext; w++)
 				if (&bl->d.cfg->watches[w] == cw)
-					bl->next_poll[w] = time(NULL) +
-					    cw->interval;
+					bl->next_poll[w] = 0;
+			bl->waits = xreallocarray(bl->waits, bl->nwaits + 1,
+			    sizeof(*bl->waits));
+			bl->waits[bl->nwaits].id = ids[i];
+			bl->waits[bl->nwaits].watch = xstrdup(cw->name);
+			bl->waits[bl->nwaits].after = bl->poll_seq;
+			bl->nwaits++;
+			continue;
 		} else if (queue_add(bl->d.db, cw->name, NULL, &bid, &err)
 		    == -1)
 			log_warnx("%s", dp_error_str(&err));
@@ -188,18 +189,12 @@ handle_requests(struct builder *bl)
 	strv_free(args);
 }
 
-/* ---- build children --------------------------------------------------- */
+/* ---- poll children ---------------------------------------------------- */
 
-static void __attribute__((noreturn))
-child_main(struct builder *bl, int64_t id, pid_t parent)
+/* In a fresh child: no daemon lock, default signals, die with the daemon. */
+static void
+child_setup(struct builder *bl, pid_t parent)
 {
-	struct db	*db = NULL;
-	struct dp_error	 err;
-	char		*path;
-	int		 rc;
-
-	/* Own session (so leftovers can be found), die with the daemon. */
-	setsid();
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		_exit(1);
@@ -208,13 +203,206 @@ child_main(struct builder *bl, int64_t id, pid_t parent)
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
+}
+
+static struct db *
+child_db(struct builder *bl)
+{
+	struct db	*db = NULL;
+	struct dp_error	 err;
+	char		*path;
+
 	/* A connection of our own: never use the parent's across fork. */
 	path = config_db_path(bl->d.cfg);
 	if (db_open(path, &db, &err) == -1) {
-		log_warnx("build %lld: %s", (long long)id, dp_error_str(&err));
+		log_warnx("%s", dp_error_str(&err));
 		_exit(2);
 	}
 	free(path);
+	return db;
+}
+
+/*
+ * A poll runs in a child of its own: a remote that hangs (libgit2 has no
+ * network timeout) holds up nothing but that watch, and is killed when
+ * it takes longer than the watch's Interval (at least 20 s, at most
+ * 10 min).
+ */
+static void __attribute__((noreturn))
+poll_child(struct builder *bl, const struct conf_watch *w, pid_t parent)
+{
+	struct poll_result	 res;
+	struct dp_error		 err;
+	struct db		*db;
+	int			 rc;
+
+	child_setup(bl, parent);
+	db = child_db(bl);
+	rc = poll_watch(db, bl->d.cfg, w, 0, NULL, &res, &err);
+	if (rc == -1)
+		log_warnx("watch %s: %s", w->name, dp_error_str(&err));
+	else if (res.changed || log_getverbose() > 0)
+		log_info("%s", res.summary);
+	poll_result_done(&res);
+	db_close(db);
+	_exit(rc == 0 ? 0 : 1);
+}
+
+static int
+polling(struct builder *bl, const char *watch)
+{
+	size_t i;
+
+	for (i = 0; i < bl->npollers; i++)
+		if (strcmp(bl->pollers[i].watch, watch) == 0)
+			return 1;
+	return 0;
+}
+
+/* Start polls of the watches that are due, POLLERS_MAX at once. */
+static void
+start_polls(struct builder *bl)
+{
+	const struct config	*cfg = bl->d.cfg;
+	struct poller		*p;
+	time_t			 now = time(NULL);
+	pid_t			 pid, self = getpid();
+	size_t			 i;
+
+	for (i = 0; i < cfg->nwatches && i < bl->nnext; i++) {
+		if (bl->npollers >= POLLERS_MAX)
+			return;
+		if (bl->next_poll[i] > now ||
+		    polling(bl, cfg->watches[i].name))
+			continue;
+		if ((pid = fork()) == -1) {
+			log_warn("fork");
+			return;
+		}
+		if (pid == 0)
+			poll_child(bl, &cfg->watches[i], self);
+		/* --once: one poll per watch, however short its Interval. */
+		bl->next_poll[i] = bl->d.once ? POLL_NEVER :
+		    now + cfg->watches[i].interval;
+		bl->pollers = xreallocarray(bl->pollers, bl->npollers + 1,
+		    sizeof(*bl->pollers));
+		p = &bl->pollers[bl->npollers++];
+		p->pid = pid;
+		p->watch = xstrdup(cfg->watches[i].name);
+		p->started = now;
+		p->seq = ++bl->poll_seq;
+		p->timeout = cfg->watches[i].interval;
+		if (p->timeout < POLL_TIMEOUT_MIN)
+			p->timeout = POLL_TIMEOUT_MIN;
+		if (p->timeout > POLL_TIMEOUT_MAX)
+			p->timeout = POLL_TIMEOUT_MAX;
+	}
+}
+
+/* Answer the check requests that poll number seq of watch covers. */
+static void
+answer_waits(struct builder *bl, const char *watch, uint64_t seq)
+{
+	size_t i = 0;
+
+	while (i < bl->nwaits) {
+		if (strcmp(bl->waits[i].watch, watch) == 0 &&
+		    seq > bl->waits[i].after) {
+			request_done(bl, bl->waits[i].id);
+			free(bl->waits[i].watch);
+			bl->waits[i] = bl->waits[--bl->nwaits];
+			continue;
+		}
+		i++;
+	}
+}
+
+static void
+reap_polls(struct builder *bl)
+{
+	struct poller	*p;
+	struct dp_error	 err;
+	char		*msg;
+	time_t		 now = time(NULL);
+	size_t		 i = 0;
+	int		 status;
+
+	while (i < bl->npollers) {
+		p = &bl->pollers[i];
+		msg = NULL;
+		if (waitpid(p->pid, &status, WNOHANG) == p->pid) {
+			if (WIFSIGNALED(status))
+				msg = xasprintf("the poll process was killed "
+				    "by signal %d", WTERMSIG(status));
+			else if (WEXITSTATUS(status) != 0)
+				bl->failures++;
+		} else if (now - p->started > p->timeout) {
+			kill(p->pid, SIGKILL);
+			waitpid(p->pid, &status, 0);
+			msg = xasprintf("the poll did not finish within %ld s "
+			    "(upstream not answering?)", p->timeout);
+		} else {
+			i++;
+			continue;
+		}
+		if (msg != NULL) {
+			log_warnx("watch %s: %s", p->watch, msg);
+			bl->failures++;
+			if (watchdb_polled(bl->d.db, p->watch, NULL, 0, msg,
+			    &err) == -1)
+				log_warnx("%s", dp_error_str(&err));
+			free(msg);
+		}
+		answer_waits(bl, p->watch, p->seq);
+		free(p->watch);
+		bl->pollers[i] = bl->pollers[--bl->npollers];
+	}
+}
+
+/* Check requests for watches that are no longer configured. */
+static void
+drop_stale_waits(struct builder *bl)
+{
+	size_t i = 0;
+
+	while (i < bl->nwaits) {
+		if (config_watch_find(bl->d.cfg, bl->waits[i].watch) == NULL) {
+			request_done(bl, bl->waits[i].id);
+			free(bl->waits[i].watch);
+			bl->waits[i] = bl->waits[--bl->nwaits];
+			continue;
+		}
+		i++;
+	}
+}
+
+static int
+polls_pending(struct builder *bl)
+{
+	time_t	now = time(NULL);
+	size_t	i;
+
+	if (bl->npollers > 0)
+		return 1;
+	for (i = 0; i < bl->nnext; i++)
+		if (bl->next_poll[i] <= now)
+			return 1;
+	return 0;
+}
+
+/* ---- build children --------------------------------------------------- */
+
+static void __attribute__((noreturn))
+child_main(struct builder *bl, int64_t id, pid_t parent)
+{
+	struct db	*db;
+	struct dp_error	 err;
+	int		 rc;
+
+	/* Own session, so that leftovers can be found. */
+	setsid();
+	child_setup(bl, parent);
+	db = child_db(bl);
 	rc = build_run(db, bl->d.cfg, id, &err);
 	if (rc == -1)
 		log_debug("build %lld: %s", (long long)id, dp_error_str(&err));
@@ -366,13 +554,21 @@ reap_jobs(struct builder *bl)
 	}
 }
 
-/* SIGTERM: stop the builds and queue them again for the next start. */
+/* SIGTERM: stop polls and builds; the builds are queued again for the
+ * next start. */
 static void
-stop_jobs(struct builder *bl)
+stop_children(struct builder *bl)
 {
 	struct dp_error	err;
 	int		status;
 	size_t		i;
+
+	for (i = 0; i < bl->npollers; i++) {
+		kill(bl->pollers[i].pid, SIGKILL);
+		waitpid(bl->pollers[i].pid, &status, 0);
+		free(bl->pollers[i].watch);
+	}
+	bl->npollers = 0;
 
 	for (i = 0; i < bl->njobs; i++) {
 		kill_job(bl, &bl->jobs[i]);
@@ -456,22 +652,31 @@ heartbeat(struct builder *bl, time_t *last)
 		log_warnx("%s", dp_error_str(&err));
 }
 
+/* One round of the loop's work. */
+static void
+step(struct builder *bl)
+{
+	reap_polls(bl);
+	reap_jobs(bl);
+	handle_requests(bl);
+	start_polls(bl);
+	start_builds(bl);
+}
+
 static int
 run_once(struct builder *bl)
 {
-	enum daemon_event ev;
+	size_t i;
 
-	handle_requests(bl);
-	poll_due(bl, 1);
+	/* Every watch now, whatever its Interval. */
+	for (i = 0; i < bl->nnext; i++)
+		bl->next_poll[i] = 0;
 	for (;;) {
-		reap_jobs(bl);
-		handle_requests(bl);
-		start_builds(bl);
-		if (bl->njobs == 0)
+		step(bl);
+		if (!polls_pending(bl) && bl->njobs == 0)
 			break;
-		ev = daemon_wait(&bl->d, -1, 500);
-		if (ev == DAEMON_EV_TERM) {
-			stop_jobs(bl);
+		if (daemon_wait(&bl->d, -1, 500) == DAEMON_EV_TERM) {
+			stop_children(bl);
 			return 1;
 		}
 	}
@@ -486,17 +691,16 @@ run_loop(struct builder *bl)
 
 	for (;;) {
 		heartbeat(bl, &last_beat);
-		handle_requests(bl);
-		poll_due(bl, 0);
-		reap_jobs(bl);
-		start_builds(bl);
+		step(bl);
 		ev = daemon_wait(&bl->d, -1, 1000);
 		if (ev == DAEMON_EV_TERM)
 			break;
-		if (ev == DAEMON_EV_HUP)
+		if (ev == DAEMON_EV_HUP) {
 			schedule_init(bl);
+			drop_stale_waits(bl);
+		}
 	}
-	stop_jobs(bl);
+	stop_children(bl);
 }
 
 int
@@ -505,6 +709,7 @@ main(int argc, char **argv)
 	struct builder	 bl;
 	struct dp_error	 err;
 	char		*lockpath;
+	size_t		 i;
 	int		 rv = 0;
 
 	memset(&bl, 0, sizeof(bl));
@@ -523,6 +728,10 @@ main(int argc, char **argv)
 	else
 		run_loop(&bl);
 	free(bl.jobs);
+	free(bl.pollers);
+	for (i = 0; i < bl.nwaits; i++)
+		free(bl.waits[i].watch);
+	free(bl.waits);
 	free(bl.next_poll);
 	close(bl.lockfd);
 	daemon_stop(&bl.d);

@@ -240,6 +240,7 @@ fetch_into(git_repository *repo, const char *url, const char *credfile,
     struct dp_error *err)
 {
 	git_remote		*remote = NULL;
+	git_remote_create_options ro;
 	git_fetch_options	 fo;
 	struct cred_state	 cs;
 	char			*spec = "+refs/heads/*:refs/heads/*";
@@ -251,7 +252,16 @@ fetch_into(git_repository *repo, const char *url, const char *credfile,
 	cs.file = credfile;
 	if (cred_load(&cs, err) == -1)
 		goto out;
-	if (git_remote_create_anonymous(&remote, repo, url) < 0) {
+	/*
+	 * Anonymous remote, without url.<base>.insteadOf rewriting: the
+	 * watch says which URL to use, and libgit2 1.5 leaks the regex
+	 * match data of every config entry it tries that rule on.
+	 */
+	git_remote_create_options_init(&ro, GIT_REMOTE_CREATE_OPTIONS_VERSION);
+	ro.repository = repo;
+	ro.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF |
+	    GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+	if (git_remote_create_with_opts(&remote, url, &ro) < 0) {
 		dp_error_git(err, "%s", url);
 		goto out;
 	}

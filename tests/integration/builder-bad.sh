@@ -6,7 +6,7 @@
 . "$top_srcdir/tests/integration/builder-lib.sh"
 need git dpkg-buildpackage dpkg-checkbuilddeps dh fakeroot dpkg-deb sqlite3 jq
 
-plan 23
+plan 24
 
 g=$T_TMP/git
 D="2026-11-01T10:00:00Z"
@@ -24,6 +24,17 @@ bl_commit "$g/deps" "$D" "unmet build dependency"
 bl_make_repo "$g/creds" dp-creds 1.0 "$D"
 printf 'Username: u\nPassword: p\n' >"$T_TMP/creds"
 chmod 644 "$T_TMP/creds"
+
+# A server that accepts connections and never answers.
+hport=$(free_port)
+python3 -c 'import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(16)
+conns = []
+while True:
+    c, _ = s.accept(); conns.append(c)' "$hport" &
+t_bg $!
+wait_for 10 python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])))' "$hport"
 
 inst=$(make_instance "Max-Builds: 2")
 conf=$inst/debpipe.conf
@@ -44,6 +55,7 @@ watch hang "file://$g/hang" "Build-Timeout: 3s"
 watch odd "file://$g/odd"
 watch deps "file://$g/deps"
 watch creds "file://$g/creds" "Credentials: $T_TMP/creds"
+watch silent "http://127.0.0.1:$hport/repo.git" "Interval: 10s"
 
 t0=$(date +%s)
 exits 1 "one cycle with broken watches exits 1" debpipe-builder --config "$conf" --once
@@ -69,10 +81,12 @@ like "$(msg odd)" "unexpected file 'dp-odd_9.9_all.deb'" "an unexpected file nam
 is "$(find "$inst/public/pool" -name 'dp-odd*' | wc -l)" 0 "  ... and nothing of it is in the pool"
 like "$(msg deps)" "missing build dependencies: debpipe-no-such-package \(>= 1\)" "unmet build dependencies are named"
 like "$(err creds)" "Credentials file $T_TMP/creds is accessible by others" "a world-readable Credentials file is refused"
+like "$(err silent)" "the poll did not finish within 20 s" "a remote that never answers: the poll is killed"
 is "$(pgrep -f 'sleep 120' | wc -l)" 0 "the hanging build left no process behind"
 ok "the logs of failed builds are kept" sh -c "debpipe --config '$conf' log \$(sqlite3 '$db' \"SELECT id FROM builds WHERE watch = 'hang'\") | grep -q 'sleep 120'"
 
 # The failures are not retried on the same inputs; fixing one is picked up.
+sed -i '/^Watch: silent/,/^$/d' "$inst/watch.d/all.watch"
 n=$(sqlite3 "$db" "SELECT count(*) FROM builds")
 ok "second cycle" sh -c "debpipe-builder --config '$conf' --once; true"
 is "$(sqlite3 "$db" "SELECT count(*) FROM builds")" "$n" "no build is retried on the same inputs"
