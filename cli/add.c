@@ -28,7 +28,9 @@ add_usage(FILE *f)
 	    "\nAdd binary (.deb) and source (.dsc, with the files it lists,\n"
 	    "found beside it) packages to the pool of DIST.  Either every\n"
 	    "file is added or none: a bad file changes nothing.  Adding a\n"
-	    "package that is already there, identical, is not an error.\n");
+	    "package that is already there, identical, is not an error.\n"
+	    "A file on the pool's file system is hard-linked, not copied,\n"
+	    "and made read-only (set DEBPIPE_POOL_COPY=1 to copy).\n");
 }
 
 int

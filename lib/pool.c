@@ -18,6 +18,15 @@
  *
  * A crash between the renames and the commit leaves pool files without rows;
  * adding them again adopts them when their content is identical.
+ *
+ * An input on the pool's file system is not copied but hard-linked (as
+ * aptly does): no new inode and no data written, which is most of the
+ * cost of ingesting many small packages.  Phase 2 checks that the link is
+ * the very inode that was hashed (inode, size, mtime), and after the
+ * commit the file is made read-only (0444) so that rewriting the input in
+ * place cannot silently change a published file.  A link the kernel
+ * refuses (protected_hardlinks) falls back to a verified copy; setting
+ * DEBPIPE_POOL_COPY in the environment always copies.
  */
 #include "autoconfig.h"
 
