@@ -23,10 +23,12 @@ promoter_snapshot_promote_SOURCES = \
 TESTS += \
 	tests/integration/promote.sh \
 	tests/integration/promote-serve.sh \
+	tests/integration/promote-hostile.sh \
 	tests/integration/promote-apt.sh
 EXTRA_DIST += \
 	tests/integration/promote.sh \
 	tests/integration/promote-serve.sh \
+	tests/integration/promote-hostile.sh \
 	tests/integration/promote-apt.sh
 
 if HAVE_CMOCKA
