@@ -45,6 +45,12 @@ enum {
 	OPT_INTERVAL = 1 << 8,
 };
 
+/* Names of the OPT_* bits, in bit order. */
+static const char *const optnames[] = {
+	"job", "result", "url", "to", "force", "reason", "env", "timeout",
+	"interval", NULL
+};
+
 struct opts {
 	struct client	 c;
 	int		 json;
@@ -507,7 +513,7 @@ main(int argc, char **argv)
 	struct dp_error		 err;
 	char			**args;
 	size_t			 len;
-	int			 ch, nargs, rv, bad;
+	int			 ch, nargs, rv, bad, i;
 
 	memset(&o, 0, sizeof(o));
 	o.timeout = 3600;
@@ -584,7 +590,11 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if ((bad = o.seen & ~cmd->allowed) != 0) {
-		err_print("%s does not take that option", cmd->name);
+		for (i = 0; optnames[i] != NULL; i++)
+			if (bad & (1 << i))
+				break;
+		err_print("%s does not take --%s", cmd->name,
+		    optnames[i] != NULL ? optnames[i] : "?");
 		usage(stderr, cmd);
 		return EXIT_USAGE;
 	}
