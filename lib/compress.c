@@ -402,20 +402,20 @@ feed_wait(struct compress_feed *f, uint64_t off)
 
 static int
 compress_file_feed(enum compress_kind kind, const char *src, const char *dst,
-    int threads, struct compress_feed *feed, size_t size_hint,
+    int threads, struct compress_feed *feed, size_t size_hint, int dosync,
     struct hash_sums *sums, struct dp_error *err);
 
 int
 compress_file(enum compress_kind kind, const char *src, const char *dst,
     int threads, struct hash_sums *sums, struct dp_error *err)
 {
-	return compress_file_feed(kind, src, dst, threads, NULL, 0, sums,
+	return compress_file_feed(kind, src, dst, threads, NULL, 0, 1, sums,
 	    err);
 }
 
 static int
 compress_file_feed(enum compress_kind kind, const char *src, const char *dst,
-    int threads, struct compress_feed *feed, size_t size_hint,
+    int threads, struct compress_feed *feed, size_t size_hint, int dosync,
     struct hash_sums *sums, struct dp_error *err)
 {
 	struct cstream	 cs;
@@ -493,7 +493,7 @@ compress_file_feed(enum compress_kind kind, const char *src, const char *dst,
 	}
 	if (inited && cstream_feed(&cs, NULL, 0, 1, err) == -1)
 		goto out;
-	if (fsync(fo.fd) == -1) {
+	if (dosync && fsync(fo.fd) == -1) {
 		dp_error_errno(err, "fsync %s", dst);
 		goto out;
 	}
@@ -555,8 +555,8 @@ runner_main(void *arg)
 
 		dp_error_clear(&job->err);
 		job->rv = compress_file_feed(job->kind, job->src, job->dst,
-		    xzthreads, job->feed, job->size_hint, &job->sums,
-		    &job->err);
+		    xzthreads, job->feed, job->size_hint, !job->no_fsync,
+		    &job->sums, &job->err);
 
 		pthread_mutex_lock(&r->mtx);
 		if (job->rv == -1 && r->failed == NULL)

@@ -82,6 +82,7 @@ struct compress_job {
 	const char		*dst;
 	size_t			 size_hint;	/* expected bytes of src */
 	struct compress_feed	*feed;		/* NULL: src is complete */
+	int			 no_fsync;	/* the caller syncs (syncfs) */
 	/* results */
 	int			 rv;
 	struct dp_error		 err;

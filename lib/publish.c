@@ -504,8 +504,6 @@ struct build {
 	size_t			 capfiles;
 	struct pgroup		*groups;
 	size_t			 ngroups;
-	char			**dirs;		/* to fsync */
-	size_t			 ndirs;
 	unsigned int		 seq;
 	struct compress_feed	**feeds;	/* freed after the runner */
 	size_t			 nfeeds;
@@ -541,35 +539,11 @@ build_file_add(struct build *b, size_t dist, const char *relpath,
 	return b->nfiles++;
 }
 
-/* mkdir -p inside the snapshot tree, remembering every directory (and
- * its parents up to the tree's root) to fsync before the rename. */
 static int
 build_mkdir(struct build *b, const char *dir, struct dp_error *err)
 {
-	size_t	 i, rootlen = strlen(b->tmpdir);
-	char	*p, *slash;
-
-	for (i = 0; i < b->ndirs; i++)
-		if (strcmp(b->dirs[i], dir) == 0)
-			return 0;
-	if (fs_mkdirs(dir, 0755, err) == -1)
-		return -1;
-	p = xstrdup(dir);
-	while (strlen(p) >= rootlen) {
-		for (i = 0; i < b->ndirs; i++)
-			if (strcmp(b->dirs[i], p) == 0)
-				break;
-		if (i == b->ndirs) {
-			b->dirs = xreallocarray(b->dirs, b->ndirs + 1,
-			    sizeof(*b->dirs));
-			b->dirs[b->ndirs++] = xstrdup(p);
-		}
-		if ((slash = strrchr(p, '/')) == NULL)
-			break;
-		*slash = '\0';
-	}
-	free(p);
-	return 0;
+	(void)b;
+	return fs_mkdirs(dir, 0755, err);
 }
 
 /* The store for an index directory and the snapshot's by-hash symlink to
@@ -776,10 +750,6 @@ iw_close(struct iwriter *w, struct hash_sums *sums, struct dp_error *err)
 		goto out;
 	if (iw_flush(w, err) == -1)
 		goto out;
-	if (fsync(w->fd) == -1) {
-		dp_error_errno(err, "fsync %s", w->path);
-		goto out;
-	}
 	if (sums != NULL)
 		hash_final(w->hash, sums);
 	rv = sums != NULL ? 0 : -1;
@@ -841,6 +811,7 @@ build_compress(struct build *b, size_t plain, const char *relbase,
 	job->dst = b->files[k].tmp;
 	job->size_hint = size_hint;
 	job->feed = feed;
+	job->no_fsync = 1;	/* one syncfs for everything */
 	b->files[k].job = job;
 	compress_runner_add(b->runner, job);
 }
@@ -1146,6 +1117,28 @@ out:
 	return rv;
 }
 
+/*
+ * Flush everything written to the file system holding path: one syncfs(2)
+ * instead of an fsync per index file and directory (a snapshot writes
+ * dozens of them, and each fsync waits for the disk).
+ */
+static int
+sync_fs_of(const char *path, struct dp_error *err)
+{
+	int	fd, rv = 0;
+
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		dp_error_errno(err, "open %s", path);
+		return -1;
+	}
+	if (syncfs(fd) == -1) {
+		dp_error_errno(err, "syncfs %s", path);
+		rv = -1;
+	}
+	close(fd);
+	return rv;
+}
+
 /* Compression done: move every new file to its place in the store and
  * link it into the snapshot; write the cache entries. */
 static int
@@ -1158,6 +1151,9 @@ build_finish_files(struct build *b, struct dp_error *err)
 	int		 rv = -1;
 
 	buf_init(&ent);
+	/* The new files' data is durable before they get their names. */
+	if (sync_fs_of(b->storeroot, err) == -1)
+		goto out;
 	for (i = 0; i < b->nfiles; i++) {
 		f = &b->files[i];
 		if (f->job != NULL)
@@ -1194,18 +1190,6 @@ build_finish_files(struct build *b, struct dp_error *err)
 			f->tmp = NULL;
 		}
 	}
-	/* Make the store durable before anything points at it. */
-	for (i = 0; i < b->nfiles; i++) {
-		f = &b->files[i];
-		if (i > 0 && strcmp(f->store, b->files[i - 1].store) == 0)
-			continue;
-		path = fs_join(f->store, "SHA256");
-		fs_fsync_dir(path, NULL);
-		free(path);
-		path = fs_join(f->store, "MD5Sum");
-		fs_fsync_dir(path, NULL);
-		free(path);
-	}
 	/* Cache entries for what was generated. */
 	for (g = 0; g < b->ngroups; g++) {
 		if (b->groups[g].from_cache)
@@ -1237,7 +1221,7 @@ out:
 }
 
 static int
-write_file_sync(const char *path, const void *data, size_t len,
+write_file(const char *path, const void *data, size_t len,
     struct dp_error *err)
 {
 	int	fd, rv = -1;
@@ -1249,10 +1233,6 @@ write_file_sync(const char *path, const void *data, size_t len,
 	}
 	if (hash_write_all(fd, path, data, len, err) == -1)
 		goto out;
-	if (fsync(fd) == -1) {
-		dp_error_errno(err, "fsync %s", path);
-		goto out;
-	}
 	rv = 0;
 out:
 	if (close(fd) == -1 && rv == 0) {
@@ -1322,15 +1302,15 @@ build_release(struct build *b, size_t di, const char *gnupg,
 	dir = fs_join(b->tmpdir, path);
 	free(path);
 	path = fs_join(dir, "Release");
-	if (write_file_sync(path, text.data, text.len, err) == -1)
+	if (write_file(path, text.data, text.len, err) == -1)
 		goto out_dir;
 	free(path);
 	path = fs_join(dir, "Release.gpg");
-	if (write_file_sync(path, sig.data, sig.len, err) == -1)
+	if (write_file(path, sig.data, sig.len, err) == -1)
 		goto out_dir;
 	free(path);
 	path = fs_join(dir, "InRelease");
-	if (write_file_sync(path, inrel.data, inrel.len, err) == -1)
+	if (write_file(path, inrel.data, inrel.len, err) == -1)
 		goto out_dir;
 	rv = 0;
 out_dir:
@@ -1370,9 +1350,6 @@ build_done(struct build *b)
 	for (i = 0; i < b->ngroups; i++)
 		free(b->groups[i].key);
 	free(b->groups);
-	for (i = 0; i < b->ndirs; i++)
-		free(b->dirs[i]);
-	free(b->dirs);
 	free(b->tmpdir);
 	free(b->cachedir);
 	free(b->storeroot);
@@ -1660,9 +1637,11 @@ publish_snapshot(struct db *db, const struct config *cfg, int force,
 	for (i = 0; i < cfg->ndists; i++)
 		if (build_release(&b, i, gnupg, fpr, now, err) == -1)
 			goto out;
-	for (i = b.ndirs; i-- > 0; )
-		if (fs_fsync_dir(b.dirs[i], err) == -1)
-			goto out;
+	/* Store names, snapshot tree, Release files: durable before the
+	 * rename makes the snapshot visible. */
+	if (sync_fs_of(b.storeroot, err) == -1 ||
+	    sync_fs_of(b.tmpdir, err) == -1)
+		goto out;
 
 	/* Into place: from here on the snapshot is complete on disk. */
 	final = fs_join(snapdir, b.id);
