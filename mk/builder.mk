@@ -29,11 +29,13 @@ tests_unit_t_stamp_LDADD = builder/libbuilder.a $(DP_LIBS) $(CMOCKA_LIBS)
 TESTS += \
 	tests/integration/builder.sh \
 	tests/integration/builder-bad.sh \
-	tests/integration/builder-user.sh
+	tests/integration/builder-user.sh \
+	tests/integration/builder-sbuild.sh
 EXTRA_DIST += \
 	tests/integration/builder.sh \
 	tests/integration/builder-lib.sh \
 	tests/integration/builder-bad.sh \
 	tests/integration/builder-user.sh \
+	tests/integration/builder-sbuild.sh \
 	bench/builder-bench \
 	bench/README-builder.md

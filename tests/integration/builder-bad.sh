@@ -2,8 +2,8 @@
 # debpipe-builder and bad input: each broken watch is a readable failure
 # for that watch alone (watches.last_error, builds.message), and the
 # others keep building in the same cycle.
-. "$top_srcdir/tests/integration/lib.sh"
-. "$top_srcdir/tests/integration/builder-lib.sh"
+. "$top_srcdir/tests/integration/lib.sh" || exit 99
+. "$top_srcdir/tests/integration/builder-lib.sh" || exit 99
 need git dpkg-buildpackage dpkg-checkbuilddeps dh fakeroot dpkg-deb sqlite3 jq
 
 plan 24

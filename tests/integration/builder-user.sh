@@ -3,8 +3,8 @@
 # dpkg-buildpackage with -rfakeroot, files owned by the user, a HOME the
 # user cannot read does not matter, and `debpipe watch check` run by
 # root leaves nothing root-owned behind.
-. "$top_srcdir/tests/integration/lib.sh"
-. "$top_srcdir/tests/integration/builder-lib.sh"
+. "$top_srcdir/tests/integration/lib.sh" || exit 99
+. "$top_srcdir/tests/integration/builder-lib.sh" || exit 99
 need git dpkg-buildpackage dh fakeroot sqlite3
 
 user=nobody

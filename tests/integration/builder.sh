@@ -4,8 +4,8 @@
 # builds with dpkg-buildpackage, version stamping, changelog entries, the
 # queue, debpipe watch/build/builds/log, and (when the snapshotter is
 # there) the real apt-get seeing the new version.
-. "$top_srcdir/tests/integration/lib.sh"
-. "$top_srcdir/tests/integration/builder-lib.sh"
+. "$top_srcdir/tests/integration/lib.sh" || exit 99
+. "$top_srcdir/tests/integration/builder-lib.sh" || exit 99
 need git dpkg-buildpackage dpkg-checkbuilddeps dh fakeroot dpkg-deb sqlite3 jq
 
 plan 57
