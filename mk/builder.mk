@@ -20,11 +20,14 @@ cli_debpipe_LDADD = builder/libbuilder.a $(DP_LIBS)
 
 if HAVE_CMOCKA
 check_PROGRAMS += \
-	tests/unit/t-stamp
+	tests/unit/t-stamp \
+	tests/unit/t-queue
 TESTS += \
-	tests/unit/t-stamp
+	tests/unit/t-stamp \
+	tests/unit/t-queue
 endif
 tests_unit_t_stamp_LDADD = builder/libbuilder.a $(DP_LIBS) $(CMOCKA_LIBS)
+tests_unit_t_queue_LDADD = builder/libbuilder.a $(DP_LIBS) $(CMOCKA_LIBS)
 
 TESTS += \
 	tests/integration/builder.sh \
