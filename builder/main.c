@@ -3,10 +3,12 @@
  *
  * One loop (daemon_wait, woken at least every second): answer CLI
  * requests (requests table, kinds "check" and "build"), poll the watches
- * whose Interval has passed, start queued builds in child processes (at
- * most Max-Builds at once, one per watch), reap them and enforce the
- * build timeout.  Polls of git watches run in the loop (they only fetch
- * into local mirrors); builds never do.
+ * whose Interval has passed, start queued builds, reap children and
+ * enforce timeouts.  The loop itself never fetches or builds: polls run
+ * in up to POLLERS_MAX child processes (a batch of watches each; a poll
+ * stuck longer than its watch's Interval is killed and recorded as that
+ * watch's error), builds in up to Max-Builds child processes (one per
+ * watch).
  *
  * A build child is the leader of its own session and dies with the
  * daemon (PR_SET_PDEATHSIG); whatever it started is found again through
@@ -51,12 +53,18 @@ struct job {
 	int	 killed;
 };
 
-/* A poll in a child process (one per watch). */
+/*
+ * Polls run in child processes, each polling a batch of watches in turn
+ * and writing the index of the watch it starts on a pipe, so that the
+ * daemon knows which watch a hung poll is stuck on.
+ */
 struct poller {
 	pid_t	 pid;
-	char	*watch;
-	time_t	 started;
-	long	 timeout;
+	int	 fd;		/* progress pipe, read end */
+	char	**watches;	/* the batch */
+	size_t	 nwatches;
+	long	 cur;		/* index being polled, -1 before the first */
+	time_t	 cur_started;
 	uint64_t seq;		/* order of the start */
 };
 
@@ -222,81 +230,122 @@ child_db(struct builder *bl)
 	return db;
 }
 
-/*
- * A poll runs in a child of its own: a remote that hangs (libgit2 has no
- * network timeout) holds up nothing but that watch, and is killed when
- * it takes longer than the watch's Interval (at least 20 s, at most
- * 10 min).
- */
+/* The poll process: poll each watch of the batch in turn. */
 static void __attribute__((noreturn))
-poll_child(struct builder *bl, const struct conf_watch *w, pid_t parent)
+poll_child(struct builder *bl, char **batch, int fd, pid_t parent)
 {
+	const struct conf_watch	*w;
 	struct poll_result	 res;
 	struct dp_error		 err;
 	struct db		*db;
-	int			 rc;
+	int			 i, failed = 0;
 
 	child_setup(bl, parent);
 	db = child_db(bl);
-	rc = poll_watch(db, bl->d.cfg, w, 0, NULL, &res, &err);
-	if (rc == -1)
-		log_warnx("watch %s: %s", w->name, dp_error_str(&err));
-	else if (res.changed || log_getverbose() > 0)
-		log_info("%s", res.summary);
-	poll_result_done(&res);
+	for (i = 0; batch[i] != NULL; i++) {
+		if (write(fd, &i, sizeof(i)) != (ssize_t)sizeof(i))
+			_exit(3);
+		if ((w = config_watch_find(bl->d.cfg, batch[i])) == NULL)
+			continue;
+		if (poll_watch(db, bl->d.cfg, w, 0, NULL, &res, &err) == -1) {
+			log_warnx("watch %s: %s", w->name, dp_error_str(&err));
+			failed = 1;
+		} else if (res.changed || log_getverbose() > 0)
+			log_info("%s", res.summary);
+		poll_result_done(&res);
+	}
 	db_close(db);
-	_exit(rc == 0 ? 0 : 1);
+	_exit(failed);
 }
 
 static int
 polling(struct builder *bl, const char *watch)
 {
-	size_t i;
+	size_t i, j;
 
 	for (i = 0; i < bl->npollers; i++)
-		if (strcmp(bl->pollers[i].watch, watch) == 0)
-			return 1;
+		for (j = 0; j < bl->pollers[i].nwatches; j++)
+			if (strcmp(bl->pollers[i].watches[j], watch) == 0)
+				return 1;
 	return 0;
 }
 
-/* Start polls of the watches that are due, POLLERS_MAX at once. */
+/* How long the poll of watch may take: its Interval, within bounds. */
+static long
+poll_timeout(const struct config *cfg, const char *watch)
+{
+	const struct conf_watch	*w = config_watch_find(cfg, watch);
+	long			 t = w != NULL ? w->interval : POLL_TIMEOUT_MIN;
+
+	if (t < POLL_TIMEOUT_MIN)
+		t = POLL_TIMEOUT_MIN;
+	if (t > POLL_TIMEOUT_MAX)
+		t = POLL_TIMEOUT_MAX;
+	return t;
+}
+
+/* Start polls of the watches that are due: spread over the free poll
+ * processes, POLLERS_MAX at once. */
 static void
 start_polls(struct builder *bl)
 {
 	const struct config	*cfg = bl->d.cfg;
 	struct poller		*p;
+	char			**due = NULL, **batch;
 	time_t			 now = time(NULL);
 	pid_t			 pid, self = getpid();
-	size_t			 i;
+	size_t			 i, k, n = 0, nchild, nb;
+	int			 fds[2];
 
+	if (bl->npollers >= POLLERS_MAX)
+		return;
 	for (i = 0; i < cfg->nwatches && i < bl->nnext; i++) {
-		if (bl->npollers >= POLLERS_MAX)
-			return;
 		if (bl->next_poll[i] > now ||
 		    polling(bl, cfg->watches[i].name))
 			continue;
-		if ((pid = fork()) == -1) {
-			log_warn("fork");
-			return;
-		}
-		if (pid == 0)
-			poll_child(bl, &cfg->watches[i], self);
+		due = xreallocarray(due, n + 2, sizeof(*due));
+		due[n++] = cfg->watches[i].name;	/* borrowed */
+		due[n] = NULL;
 		/* --once: one poll per watch, however short its Interval. */
 		bl->next_poll[i] = bl->d.once ? POLL_NEVER :
 		    now + cfg->watches[i].interval;
+	}
+	if (n == 0)
+		return;
+	nchild = POLLERS_MAX - bl->npollers;
+	if (nchild > n)
+		nchild = n;
+	for (k = 0; k < nchild; k++) {
+		/* Round robin: watch k, k + nchild, ... */
+		nb = (n - k + nchild - 1) / nchild;
+		batch = xcalloc(nb + 1, sizeof(*batch));
+		for (i = 0; i < nb; i++)
+			batch[i] = xstrdup(due[k + i * nchild]);
+		if (pipe2(fds, O_CLOEXEC) == -1 ||
+		    fcntl(fds[0], F_SETFL, O_NONBLOCK) == -1 ||
+		    (pid = fork()) == -1) {
+			log_warn("poll process");
+			strv_free(batch);
+			goto out;
+		}
+		if (pid == 0) {
+			close(fds[0]);
+			poll_child(bl, batch, fds[1], self);
+		}
+		close(fds[1]);
 		bl->pollers = xreallocarray(bl->pollers, bl->npollers + 1,
 		    sizeof(*bl->pollers));
 		p = &bl->pollers[bl->npollers++];
 		p->pid = pid;
-		p->watch = xstrdup(cfg->watches[i].name);
-		p->started = now;
+		p->fd = fds[0];
+		p->watches = batch;
+		p->nwatches = nb;
+		p->cur = -1;
+		p->cur_started = now;
 		p->seq = ++bl->poll_seq;
-		p->timeout = cfg->watches[i].interval;
-		if (p->timeout < POLL_TIMEOUT_MIN)
-			p->timeout = POLL_TIMEOUT_MIN;
-		if (p->timeout > POLL_TIMEOUT_MAX)
-			p->timeout = POLL_TIMEOUT_MAX;
 	}
+out:
+	free(due);
 }
 
 /* Answer the check requests that poll number seq of watch covers. */
@@ -317,6 +366,24 @@ answer_waits(struct builder *bl, const char *watch, uint64_t seq)
 	}
 }
 
+/* Poll again soon: watch was not polled (its batch was cut short). */
+static void
+poll_again(struct builder *bl, const char *watch)
+{
+	size_t i;
+
+	for (i = 0; i < bl->nnext && i < bl->d.cfg->nwatches; i++)
+		if (strcmp(bl->d.cfg->watches[i].name, watch) == 0)
+			bl->next_poll[i] = 0;
+}
+
+static void
+poller_done(struct poller *p)
+{
+	close(p->fd);
+	strv_free(p->watches);
+}
+
 static void
 reap_polls(struct builder *bl)
 {
@@ -324,37 +391,55 @@ reap_polls(struct builder *bl)
 	struct dp_error	 err;
 	char		*msg;
 	time_t		 now = time(NULL);
-	size_t		 i = 0;
-	int		 status;
+	size_t		 i = 0, j, done;
+	int		 status, idx, exited;
+	long		 cur;
 
 	while (i < bl->npollers) {
 		p = &bl->pollers[i];
+		while (read(p->fd, &idx, sizeof(idx)) == (ssize_t)sizeof(idx))
+			if (idx >= 0 && (size_t)idx < p->nwatches &&
+			    idx != p->cur) {
+				p->cur = idx;
+				p->cur_started = now;
+			}
 		msg = NULL;
-		if (waitpid(p->pid, &status, WNOHANG) == p->pid) {
-			if (WIFSIGNALED(status))
-				msg = xasprintf("the poll process was killed "
-				    "by signal %d", WTERMSIG(status));
-			else if (WEXITSTATUS(status) != 0)
+		cur = p->cur < 0 ? 0 : p->cur;
+		exited = waitpid(p->pid, &status, WNOHANG) == p->pid;
+		if (exited && WIFEXITED(status) && WEXITSTATUS(status) != 3) {
+			if (WEXITSTATUS(status) != 0)
 				bl->failures++;
-		} else if (now - p->started > p->timeout) {
+			done = p->nwatches;
+		} else if (exited) {
+			msg = WIFSIGNALED(status) ? xasprintf("the poll process "
+			    "was killed by signal %d", WTERMSIG(status)) :
+			    xstrdup("the poll process failed");
+			done = (size_t)cur + 1;
+		} else if (now - p->cur_started > poll_timeout(bl->d.cfg,
+		    p->watches[cur])) {
 			kill(p->pid, SIGKILL);
 			waitpid(p->pid, &status, 0);
 			msg = xasprintf("the poll did not finish within %ld s "
-			    "(upstream not answering?)", p->timeout);
+			    "(upstream not answering?)",
+			    poll_timeout(bl->d.cfg, p->watches[cur]));
+			done = (size_t)cur + 1;
 		} else {
 			i++;
 			continue;
 		}
 		if (msg != NULL) {
-			log_warnx("watch %s: %s", p->watch, msg);
+			log_warnx("watch %s: %s", p->watches[cur], msg);
 			bl->failures++;
-			if (watchdb_polled(bl->d.db, p->watch, NULL, 0, msg,
-			    &err) == -1)
+			if (watchdb_polled(bl->d.db, p->watches[cur], NULL, 0,
+			    msg, &err) == -1)
 				log_warnx("%s", dp_error_str(&err));
 			free(msg);
 		}
-		answer_waits(bl, p->watch, p->seq);
-		free(p->watch);
+		for (j = 0; j < done; j++)
+			answer_waits(bl, p->watches[j], p->seq);
+		for (j = done; j < p->nwatches; j++)
+			poll_again(bl, p->watches[j]);
+		poller_done(p);
 		bl->pollers[i] = bl->pollers[--bl->npollers];
 	}
 }
@@ -566,7 +651,7 @@ stop_children(struct builder *bl)
 	for (i = 0; i < bl->npollers; i++) {
 		kill(bl->pollers[i].pid, SIGKILL);
 		waitpid(bl->pollers[i].pid, &status, 0);
-		free(bl->pollers[i].watch);
+		poller_done(&bl->pollers[i]);
 	}
 	bl->npollers = 0;
 
