@@ -213,7 +213,7 @@ publish_recover(struct db *db, const struct config *cfg,
 	sqlite3_stmt	*st = NULL;
 	char		*snapdir = NULL, *p, *state, *store = NULL;
 	size_t		 i;
-	int		 lockfd, rv = -1, ntmp = 0;
+	int		 lockfd, rv = -1, ntmp = 0, removed = 0;
 
 	if ((lockfd = publish_lock(cfg, err)) == -1)
 		return -1;
@@ -245,10 +245,12 @@ publish_recover(struct db *db, const struct config *cfg,
 				goto out;
 			}
 			free(p);
+			removed++;
 		}
 		closedir(d);
 		d = NULL;
-		fs_fsync_dir(snapdir, NULL);
+		if (removed > 0)
+			fs_fsync_dir(snapdir, NULL);
 	}
 
 	/* Store files that were being written, temporary names of atomic
