@@ -86,6 +86,7 @@ struct builder {
 	struct waiter	*waits;
 	size_t		 nwaits;
 	uint64_t	 poll_seq;	/* polls started so far */
+	int64_t		 last_request;	/* requests seen up to this id */
 	time_t		*next_poll;	/* per cfg->watches[i] */
 	size_t		 nnext;
 	int		 failures;	/* for --once's exit status */
@@ -147,12 +148,14 @@ handle_requests(struct builder *bl)
 	size_t			 n = 0, i, w;
 	const struct conf_watch	*cw;
 
+	/* Each request once: checks stay open until their poll ends. */
 	if (db_prepare(bl->d.db, "SELECT id, kind, arg FROM requests WHERE "
-	    "done IS NULL AND kind IN ('check', 'build') ORDER BY id", &st,
-	    &err) == -1) {
+	    "done IS NULL AND id > ? AND kind IN ('check', 'build') "
+	    "ORDER BY id", &st, &err) == -1) {
 		log_warnx("%s", dp_error_str(&err));
 		return;
 	}
+	sqlite3_bind_int64(st, 1, bl->last_request);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		const char *k = (const char *)sqlite3_column_text(st, 1);
 		const char *a = (const char *)sqlite3_column_text(st, 2);
@@ -161,6 +164,7 @@ handle_requests(struct builder *bl)
 		kinds = xreallocarray(kinds, n + 2, sizeof(*kinds));
 		args = xreallocarray(args, n + 2, sizeof(*args));
 		ids[n] = sqlite3_column_int64(st, 0);
+		bl->last_request = ids[n];
 		kinds[n] = xstrdup(k);
 		args[n] = xstrdup(a != NULL ? a : "");
 		n++;
