@@ -42,12 +42,12 @@ struct build {
 	const struct config	*cfg;
 	const struct conf_watch	*w;
 	struct queue_build	 row;
-	char			*dir;		/* State-Dir/build/<id> */
-	char			*log;		/* State-Dir/logs/build-<id>.log */
+	char			*dir;	/* State-Dir/build/<id> */
+	char			*log;	/* State-Dir/logs/build-<id>.log */
 	char			*version;	/* what we build */
 	char			*source;	/* source package name */
 	char			*message;	/* on success */
-	int			 dropped;	/* nothing to do; row removed */
+	int			 dropped; /* nothing to do; row gone */
 };
 
 char *
@@ -428,6 +428,7 @@ ingest(struct build *b, struct dp_error *err)
 		blog(b, "adding %s to %s/%s", paths[i], b->w->dist,
 		    b->w->component != NULL ? b->w->component : "(default)");
 	memset(&po, 0, sizeof(po));
+	po.link = 1;	/* the build directory is ours and goes away */
 	po.dist = b->w->dist;
 	po.component = b->w->component;
 	po.origin = origin;

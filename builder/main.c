@@ -38,7 +38,7 @@
 #include "xmalloc.h"
 
 #define HEARTBEAT_SECS		5
-#define TIMEOUT_MARGIN		300	/* on top of the build timeout */
+#define TIMEOUT_MARGIN		300	/* added to the build timeout */
 #define POLLERS_MAX		4	/* polls at once */
 #define POLL_NEVER		((time_t)INT64_MAX)
 #define POLL_TIMEOUT_MIN	20	/* a poll may take its Interval, */
@@ -63,7 +63,7 @@ struct poller {
 	int	 fd;		/* progress pipe, read end */
 	char	**watches;	/* the batch */
 	size_t	 nwatches;
-	long	 cur;		/* index being polled, -1 before the first */
+	long	 cur;		/* index being polled, -1 at first */
 	time_t	 cur_started;
 	uint64_t seq;		/* order of the start */
 };
@@ -86,7 +86,7 @@ struct builder {
 	struct waiter	*waits;
 	size_t		 nwaits;
 	uint64_t	 poll_seq;	/* polls started so far */
-	int64_t		 last_request;	/* requests seen up to this id */
+	int64_t		 last_request;	/* requests seen up to it */
 	time_t		*next_poll;	/* per cfg->watches[i] */
 	size_t		 nnext;
 	int		 failures;	/* for --once's exit status */
@@ -279,8 +279,9 @@ static long
 poll_timeout(const struct config *cfg, const char *watch)
 {
 	const struct conf_watch	*w = config_watch_find(cfg, watch);
-	long			 t = w != NULL ? w->interval : POLL_TIMEOUT_MIN;
+	long			 t;
 
+	t = w != NULL ? w->interval : POLL_TIMEOUT_MIN;
 	if (t < POLL_TIMEOUT_MIN)
 		t = POLL_TIMEOUT_MIN;
 	if (t > POLL_TIMEOUT_MAX)
@@ -415,8 +416,9 @@ reap_polls(struct builder *bl)
 				bl->failures++;
 			done = p->nwatches;
 		} else if (exited) {
-			msg = WIFSIGNALED(status) ? xasprintf("the poll process "
-			    "was killed by signal %d", WTERMSIG(status)) :
+			msg = WIFSIGNALED(status) ? xasprintf("the poll "
+			    "process was killed by signal %d",
+			    WTERMSIG(status)) :
 			    xstrdup("the poll process failed");
 			done = (size_t)cur + 1;
 		} else if (now - p->cur_started > poll_timeout(bl->d.cfg,

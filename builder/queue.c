@@ -107,7 +107,8 @@ build_from_row(sqlite3_stmt *st, struct queue_build *b)
 	b->message = col_text(st, 7);
 }
 
-#define BUILD_COLS	"id, watch, state, inputs, version, pid, attempts, message"
+#define BUILD_COLS \
+	"id, watch, state, inputs, version, pid, attempts, message"
 
 static int
 query_one(struct db *db, const char *sql, int64_t arg,

@@ -128,7 +128,6 @@ struct cred_state {
 	char		*ssh_key;
 	char		*ssh_pubkey;
 	char		*passphrase;
-	struct dp_error	*err;		/* the reason when we give up */
 };
 
 static int
