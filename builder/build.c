@@ -36,6 +36,7 @@
 #include "xmalloc.h"
 
 #define LOG_TAIL_MAX	(256 * 1024)
+#define LINE_MAX_MSG	300	/* of a log line quoted in a message */
 
 struct build {
 	struct db		*db;
@@ -107,8 +108,14 @@ log_find_last(const char *log, long offset, const char *needle)
 		    line = strtok_r(NULL, "\n", &save))
 			if (strstr(line, needle) != NULL)
 				found = line;
-		if (found != NULL)
-			found = xstrdup(found);
+		if (found != NULL) {
+			/* It goes into builds.message: short, printable. */
+			found = xstrndup(found, LINE_MAX_MSG);
+			for (line = found; *line != '\0'; line++)
+				if ((unsigned char)*line < 0x20 ||
+				    *line == 0x7f)
+					*line = '?';
+		}
 	}
 	fclose(f);
 	free(data);

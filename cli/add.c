@@ -24,13 +24,14 @@ static void
 add_usage(FILE *f)
 {
 	fprintf(f, "usage: debpipe add FILE.deb|FILE.dsc ... --dist DIST "
-	    "[--component COMP] [--json]\n"
+	    "[--component COMP] [--link] [--json]\n"
 	    "\nAdd binary (.deb) and source (.dsc, with the files it lists,\n"
 	    "found beside it) packages to the pool of DIST.  Either every\n"
 	    "file is added or none: a bad file changes nothing.  Adding a\n"
 	    "package that is already there, identical, is not an error.\n"
-	    "A file on the pool's file system is hard-linked, not copied,\n"
-	    "and made read-only (set DEBPIPE_POOL_COPY=1 to copy).\n");
+	    "Files are copied into the pool; with --link a file on the\n"
+	    "pool's file system is hard-linked instead and made read-only\n"
+	    "(faster for big imports of files you will not touch again).\n");
 }
 
 int
@@ -39,6 +40,7 @@ cmd_add(struct cli *c, int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "dist", required_argument, NULL, 'd' },
 		{ "component", required_argument, NULL, 'C' },
+		{ "link", no_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -51,10 +53,13 @@ cmd_add(struct cli *c, int argc, char **argv)
 
 	memset(&opts, 0, sizeof(opts));
 	opts.origin = "add";
-	while ((ch = getopt_long(argc, argv, "d:C:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "d:C:Lh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'd':
 			opts.dist = optarg;
+			break;
+		case 'L':
+			opts.link = 1;
 			break;
 		case 'C':
 			opts.component = optarg;

@@ -1318,7 +1318,7 @@ pool_add(struct db *db, const struct config *cfg, char *const paths[],
 		}
 	}
 	ctx.pooldev = sb.st_dev;
-	ctx.link = getenv("DEBPIPE_POOL_COPY") == NULL;
+	ctx.link = opts->link && getenv("DEBPIPE_POOL_COPY") == NULL;
 	ctx.items = xcalloc(n > 0 ? n : 1, sizeof(*ctx.items));
 	ctx.hash = hash_new();
 

@@ -25,6 +25,12 @@ struct pool_add_opts {
 	const char	*dist;		/* must be a configured Distribution */
 	const char	*component;	/* NULL = the distribution's first */
 	const char	*origin;	/* "add", "build:<watch>", "apt:<watch>" */
+	int		 link;		/* hard-link inputs on the pool's file
+					   system instead of copying (only for
+					   files the caller owns and discards:
+					   build results, downloads); the link
+					   is sealed read-only.  Ignored when
+					   DEBPIPE_POOL_COPY is set. */
 };
 
 /* What one call added (or found already present). */

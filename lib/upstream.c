@@ -1339,6 +1339,7 @@ upstream_apt_sync(struct db *db, const struct config *cfg,
 	if (npaths > 0) {
 		origin = xasprintf("apt:%s", w->name);
 		memset(&opts, 0, sizeof(opts));
+		opts.link = 1;	/* our own incoming download */
 		opts.dist = w->dist;
 		opts.component = w->component;
 		opts.origin = origin;

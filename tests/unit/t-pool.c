@@ -217,7 +217,8 @@ static int
 add(struct fixture *f, const char *dist, char **paths,
     struct pool_added **added, size_t *n, struct dp_error *err)
 {
-	struct pool_add_opts opts = { dist, NULL, NULL };
+	struct pool_add_opts opts = { dist, NULL, NULL,
+	    getenv("DEBPIPE_POOL_COPY") == NULL };
 
 	dp_error_clear(err);
 	return pool_add(f->db, &f->cfg, paths, &opts, added, n, err);
@@ -578,7 +579,8 @@ test_refusals(void **state)
 	paths[1] = NULL;
 	refused(f, "sid", paths, DP_ERR_NOTFOUND, "sid");
 	{
-		struct pool_add_opts opts = { "bookworm", "non-free", NULL };
+		struct pool_add_opts opts = { "bookworm", "non-free", NULL,
+		    getenv("DEBPIPE_POOL_COPY") == NULL };
 
 		assert_int_equal(pool_add(f->db, &f->cfg, paths, &opts,
 		    &added, &n, &err), -1);
