@@ -11,7 +11,7 @@
 . "$top_srcdir/tests/integration/lib.sh"
 need dpkg-buildpackage dpkg-deb dh lintian fakeroot
 
-plan 30
+plan 31
 
 work=$T_TMP/pkg
 mkdir -p "$work"
@@ -88,8 +88,11 @@ ok "units run as debpipe, hardened, reloadable" sh -c '
 
 ok "conffile /etc/debpipe/debpipe.conf" grep -qx /etc/debpipe/debpipe.conf "$work/DEBIAN/conffiles"
 nwatch=$(ls "$top_srcdir"/etc/watch.d/*.watch 2>/dev/null | wc -l)
-is "$(grep -c '^/etc/debpipe/watch.d/.*\.watch$' "$work/DEBIAN/conffiles")" "$nwatch" \
-	"every etc/watch.d/*.watch is a conffile ($nwatch)"
+# The example watches reach the internet: shipped as examples, never active.
+is "$(grep -c '^/etc/debpipe/watch.d/.*\.watch$' "$work/DEBIAN/conffiles")" "0" \
+	"no watch is active after installation"
+is "$(ls "$work/root/usr/share/doc/debpipe/examples/watch.d/" | grep -c '\.watch$')" "$nwatch" \
+	"every etc/watch.d/*.watch is shipped as an example ($nwatch)"
 unlike "$(cat "$work/contents")" "^/(srv|var/lib/debpipe)" \
 	"/srv/debpipe and /var/lib/debpipe are made by postinst, not shipped"
 
