@@ -15,10 +15,29 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "pool.h"
 #include "xmalloc.h"
+
+/* "reading 1234/10000 (12%)" on a terminal, at most 10 times a second. */
+static void
+add_progress_cb(size_t done, size_t total, void *arg)
+{
+	static struct timespec	last;
+	struct timespec		now;
+
+	(void)arg;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (done != total && (now.tv_sec - last.tv_sec) * 1000 +
+	    (now.tv_nsec - last.tv_nsec) / 1000000 < 100)
+		return;
+	last = now;
+	fprintf(stderr, "\rreading %zu/%zu (%zu%%)%s", done, total,
+	    done * 100 / total, done == total ? "\n" : "");
+}
 
 static void
 add_usage(FILE *f)
@@ -87,6 +106,8 @@ cmd_add(struct cli *c, int argc, char **argv)
 	if (cli_open_db(c) == -1)
 		return EXIT_FAIL;
 
+	if (isatty(STDERR_FILENO) && argc > 20 && !c->json)
+		opts.progress_cb = add_progress_cb;
 	dp_error_clear(&err);
 	if (pool_add(c->db, c->cfg, argv, &opts, &added, &n, &err) == -1) {
 		cli_err("add: %s", dp_error_str(&err));

@@ -1331,6 +1331,8 @@ pool_add(struct db *db, const struct config *cfg, char *const paths[],
 				goto out;
 		} else if (stage_deb(&ctx, it, paths[i], err) == -1)
 			goto out;
+		if (opts->progress_cb != NULL)
+			opts->progress_cb(i + 1, n, opts->progress_arg);
 	}
 
 	/* Phase 2: one transaction for every row. */

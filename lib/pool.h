@@ -31,6 +31,10 @@ struct pool_add_opts {
 					   build results, downloads); the link
 					   is sealed read-only.  Ignored when
 					   DEBPIPE_POOL_COPY is set. */
+	/* Called after each input file is read and checked (may be NULL):
+	 * done of total, for progress on a terminal. */
+	void		(*progress_cb)(size_t done, size_t total, void *arg);
+	void		*progress_arg;
 };
 
 /* What one call added (or found already present). */

@@ -218,7 +218,7 @@ add(struct fixture *f, const char *dist, char **paths,
     struct pool_added **added, size_t *n, struct dp_error *err)
 {
 	struct pool_add_opts opts = { dist, NULL, NULL,
-	    getenv("DEBPIPE_POOL_COPY") == NULL };
+	    getenv("DEBPIPE_POOL_COPY") == NULL, NULL, NULL };
 
 	dp_error_clear(err);
 	return pool_add(f->db, &f->cfg, paths, &opts, added, n, err);
@@ -580,7 +580,7 @@ test_refusals(void **state)
 	refused(f, "sid", paths, DP_ERR_NOTFOUND, "sid");
 	{
 		struct pool_add_opts opts = { "bookworm", "non-free", NULL,
-		    getenv("DEBPIPE_POOL_COPY") == NULL };
+		    getenv("DEBPIPE_POOL_COPY") == NULL, NULL, NULL };
 
 		assert_int_equal(pool_add(f->db, &f->cfg, paths, &opts,
 		    &added, &n, &err), -1);
