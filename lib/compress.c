@@ -16,6 +16,7 @@
 #define CHUNK		(1024 * 1024)
 #define XZ_MT_MIN	(4 * 1024 * 1024)	/* smaller inputs: one thread */
 #define XZ_MT_MAX	4			/* bounds encoder memory */
+#define XZ_MT_BLOCK	(1024 * 1024)	/* small blocks: start early */
 
 const char *
 compress_suffix(enum compress_kind kind)
@@ -110,6 +111,7 @@ cstream_init(struct cstream *cs, enum compress_kind kind, int threads,
 			mt.threads = (uint32_t)(threads > XZ_MT_MAX ?
 			    XZ_MT_MAX : threads);
 			mt.preset = COMPRESS_XZ_PRESET;
+			mt.block_size = XZ_MT_BLOCK;
 			mt.check = LZMA_CHECK_CRC64;
 			r = lzma_stream_encoder_mt(&cs->lz, &mt);
 		} else
