@@ -67,6 +67,17 @@ build_log_path(const struct config *cfg, int64_t id)
 	return p;
 }
 
+char *
+build_printable(char *s)
+{
+	char *p;
+
+	for (p = s; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return s;
+}
+
 /* Append a "debpipe: ..." line to the build log. */
 static void __attribute__((format(printf, 2, 3)))
 blog(struct build *b, const char *fmt, ...)
@@ -108,14 +119,9 @@ log_find_last(const char *log, long offset, const char *needle)
 		    line = strtok_r(NULL, "\n", &save))
 			if (strstr(line, needle) != NULL)
 				found = line;
-		if (found != NULL) {
-			/* It goes into builds.message: short, printable. */
-			found = xstrndup(found, LINE_MAX_MSG);
-			for (line = found; *line != '\0'; line++)
-				if ((unsigned char)*line < 0x20 ||
-				    *line == 0x7f)
-					*line = '?';
-		}
+		/* It goes into builds.message: short, printable. */
+		if (found != NULL)
+			found = build_printable(xstrndup(found, LINE_MAX_MSG));
 	}
 	fclose(f);
 	free(data);
@@ -376,11 +382,14 @@ collect_results(struct build *b, char ***paths, struct dp_error *err)
 			continue;
 		if (!fs_name_is_safe(de->d_name) || (is_deb &&
 		    !deb_name_expected(de->d_name, ver))) {
+			char *name = build_printable(xstrdup(de->d_name));
+
 			dp_error_set(err, DP_ERR_INVALID, "the build produced "
 			    "an unexpected file '%s' (expected "
-			    "NAME_%s_ARCH.deb%s%s)", de->d_name, ver,
+			    "NAME_%s_ARCH.deb%s%s)", name, ver,
 			    b->w->build_source ? " and " : "",
 			    b->w->build_source ? dsc : "");
+			free(name);
 			goto out;
 		}
 		path = fs_join(b->dir, de->d_name);
@@ -794,6 +803,7 @@ build_run(struct db *db, const struct config *cfg, int64_t id,
 		fs_remove_tree(b.dir, NULL);
 		rv = 0;
 	} else {
+		build_printable(berr.msg);
 		blog(&b, "failed: %s", dp_error_str(&berr));
 		if (queue_finish(db, id, 0, b.version, dp_error_str(&berr),
 		    err) == -1)

@@ -34,10 +34,11 @@ poll_result_done(struct poll_result *res)
 
 static void
 record_error(struct db *db, const struct conf_watch *w,
-    const struct dp_error *perr)
+    struct dp_error *perr)
 {
 	struct dp_error err;
 
+	build_printable(perr->msg);
 	if (watchdb_polled(db, w->name, NULL, 0, dp_error_str(perr), &err)
 	    == -1) {
 		/* The caller reports perr; this one is secondary. */

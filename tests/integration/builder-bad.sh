@@ -6,7 +6,7 @@
 . "$top_srcdir/tests/integration/builder-lib.sh" || exit 99
 need git dpkg-buildpackage dpkg-checkbuilddeps dh fakeroot dpkg-deb sqlite3 jq
 
-plan 24
+plan 25
 
 g=$T_TMP/git
 D="2026-11-01T10:00:00Z"
@@ -22,6 +22,14 @@ bl_make_repo "$g/deps" dp-deps 1.0 "$D"
 sed -i 's/^Build-Depends: .*/&, debpipe-no-such-package (>= 1)/' "$g/deps/debian/control"
 bl_commit "$g/deps" "$D" "unmet build dependency"
 bl_make_repo "$g/creds" dp-creds 1.0 "$D"
+# A conflict in a file whose name carries a terminal escape sequence.
+bl_make_repo "$g/esc" dp-esc 1.0 "$D"
+evil=$(printf 'evil\033[2Jname.txt')
+echo one >"$g/esc/$evil" && bl_commit "$g/esc" "$D" "evil file"
+git -C "$g/esc" checkout -q -b other main
+echo two >"$g/esc/$evil" && bl_commit "$g/esc" "$D" "other"
+git -C "$g/esc" checkout -q main
+echo three >"$g/esc/$evil" && bl_commit "$g/esc" "2026-11-01T11:00:00Z" "main"
 printf 'Username: u\nPassword: p\n' >"$T_TMP/creds"
 chmod 644 "$T_TMP/creds"
 
@@ -56,6 +64,7 @@ watch odd "file://$g/odd"
 watch deps "file://$g/deps"
 watch creds "file://$g/creds" "Credentials: $T_TMP/creds"
 watch silent "http://127.0.0.1:$hport/repo.git" "Interval: 10s"
+watch esc "file://$g/esc" "Merge: file://$g/esc other"
 
 t0=$(date +%s)
 exits 1 "one cycle with broken watches exits 1" debpipe-builder --config "$conf" --once
@@ -81,6 +90,7 @@ like "$(msg odd)" "unexpected file 'dp-odd_9.9_all.deb'" "an unexpected file nam
 is "$(find "$inst/public/pool" -name 'dp-odd*' | wc -l)" 0 "  ... and nothing of it is in the pool"
 like "$(msg deps)" "missing build dependencies: debpipe-no-such-package \(>= 1\)" "unmet build dependencies are named"
 like "$(err creds)" "Credentials file $T_TMP/creds is accessible by others" "a world-readable Credentials file is refused"
+like "$(msg esc)" 'conflicts in: evil\?\[2Jname\.txt' "a hostile file name is quoted without its control characters"
 like "$(err silent)" "the poll did not finish within 20 s" "a remote that never answers: the poll is killed"
 is "$(pgrep -f 'sleep 120' | wc -l)" 0 "the hanging build left no process behind"
 ok "the logs of failed builds are kept" sh -c "debpipe --config '$conf' log \$(sqlite3 '$db' \"SELECT id FROM builds WHERE watch = 'hang'\") | grep -q 'sleep 120'"
