@@ -470,13 +470,31 @@ cmd_watch(struct cli *c, int argc, char **argv)
 
 /* ---- build ------------------------------------------------------------ */
 
+/* The id of a build of watch queued by hand and not started, or 0. */
+static int64_t
+queued_by_hand(struct db *db, const char *watch)
+{
+	sqlite3_stmt	*st = NULL;
+	int64_t		 id = 0;
+
+	if (db_prepare(db, "SELECT id FROM builds WHERE watch = ? AND "
+	    "state = 'queued' AND inputs IS NULL ORDER BY id LIMIT 1", &st,
+	    NULL) == -1)
+		return 0;
+	sqlite3_bind_text(st, 1, watch, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		id = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return id;
+}
+
 int
 cmd_build(struct cli *c, int argc, char **argv)
 {
 	const struct conf_watch	*w;
 	struct dp_error		 err;
 	int64_t			 id;
-	int			 i, alive;
+	int			 i, alive, again = 0;
 	const char		*name = NULL;
 
 	if (want_help(argc, argv)) {
@@ -505,7 +523,10 @@ cmd_build(struct cli *c, int argc, char **argv)
 		cli_err("no watch '%s' (see debpipe watch list)", name);
 		return EXIT_FAIL;
 	}
-	if (queue_add(c->db, w->name, NULL, &id, &err) == -1) {
+	/* A build queued by hand and not started yet covers this one. */
+	if ((id = queued_by_hand(c->db, w->name)) != 0)
+		again = 1;
+	else if (queue_add(c->db, w->name, NULL, &id, &err) == -1) {
 		cli_err("%s", dp_error_str(&err));
 		return EXIT_FAIL;
 	}
@@ -516,12 +537,13 @@ cmd_build(struct cli *c, int argc, char **argv)
 		json_object_set_new(o, "build", json_integer(id));
 		json_object_set_new(o, "watch", json_string(w->name));
 		json_object_set_new(o, "builder_running", json_boolean(alive));
+		json_object_set_new(o, "already_queued", json_boolean(again));
 		json_print(o);
 		json_decref(o);
 	} else
-		printf("build %lld of %s queued%s\n", (long long)id, w->name,
-		    alive ? "" : " (no debpipe-builder is running: it starts "
-		    "when one runs)");
+		printf("build %lld of %s %squeued%s\n", (long long)id, w->name,
+		    again ? "already " : "", alive ? "" : " (no "
+		    "debpipe-builder is running: it starts when one runs)");
 	return EXIT_OK;
 }
 

@@ -8,7 +8,7 @@
 . "$top_srcdir/tests/integration/builder-lib.sh" || exit 99
 need git dpkg-buildpackage dpkg-checkbuilddeps dh fakeroot dpkg-deb sqlite3 jq
 
-plan 57
+plan 59
 
 repo=$T_TMP/git/hello
 bl_make_repo "$repo" dp-hello 1.0 "2026-11-01T10:00:00Z"
@@ -116,6 +116,8 @@ ok "the first .deb is still in the pool" test -f "$deb"
 # --- 4. debpipe build: same inputs again -> bumped version, same hash -----
 ok "debpipe build hello" dp build hello
 like "$(last_output)" "build [0-9]+ of hello queued" "build queued"
+ok "debpipe build hello again" dp build hello
+like "$(last_output)" "build [0-9]+ of hello already queued" "a build queued by hand is not queued twice"
 ok "fourth cycle" debpipe-builder --config "$conf" --once
 v3=$(builds_json | jq -r '[.builds[] | select(.watch == "hello" and .state == "success")][0].version')
 is "$v3" "1.0+git20261104100001.${v2##*.}" \
