@@ -12,6 +12,10 @@
 #include "db.h"
 #include "error.h"
 
+/* Goes into every digest: bump when the text of index files changes, so
+ * that cached indexes are not reused and the next snapshot differs. */
+#define INDEX_FORMAT	"debpipe-index-1"
+
 /* One package (or source) of the current set. */
 struct pmember {
 	int64_t	 id;
@@ -53,13 +57,30 @@ struct pset {
 int	 pset_compute(struct db *db, const struct config *cfg,
 	    const char *extra, struct pset *set, struct dp_error *err);
 void	 pset_done(struct pset *set);
+/* Order of members in an index: name, version (version_compare), id. */
+int	 pmember_cmp(const void *, const void *);
 struct pindex *pset_find(struct pset *set, size_t dist, size_t comp,
 	    const char *arch);
+
+/* SHA256 over a sequence of strings and ids, as lowercase hex. */
+struct pdigest {
+	void	*ctx;		/* EVP_MD_CTX */
+};
+void	 pdigest_init(struct pdigest *);
+void	 pdigest_add(struct pdigest *, const void *, size_t);
+/* A string with its NUL (so "ab","c" differs from "a","bc"); NULL = "". */
+void	 pdigest_adds(struct pdigest *, const char *);
+/* ids as little-endian int64s. */
+void	 pdigest_ids(struct pdigest *, const int64_t *, size_t);
+/* Finish into out (65 bytes); the context is freed. */
+void	 pdigest_hex(struct pdigest *, char out[65]);
 
 /* Is id in the sorted array? */
 int	 ids_contains(const int64_t *ids, size_t n, int64_t id);
 /* Decode a snapshots.packages/sources BLOB (little-endian int64s). */
 int64_t	*ids_decode(const void *blob, size_t len, size_t *n);
+/* ... and encode one (caller frees; n * 8 bytes). */
+void	*ids_encode(const int64_t *ids, size_t n);
 
 /* Take State-Dir/publish.lock (waiting); the fd to close, or -1. */
 int	 publish_lock(const struct config *cfg, struct dp_error *err);

@@ -25,8 +25,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "compress.h"
 #include "fsutil.h"
 #include "hash.h"
@@ -37,434 +35,7 @@
 #include "version.h"
 #include "xmalloc.h"
 
-#define INDEX_FORMAT	"debpipe-index-1"	/* bump when text changes */
 #define WRITE_CHUNK	(1024 * 1024)
-
-/*
- * Small helpers.
- */
-struct sha256 {
-	EVP_MD_CTX	*ctx;
-};
-
-static void
-sha256_init(struct sha256 *s)
-{
-	if ((s->ctx = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestInit_ex(s->ctx, EVP_sha256(), NULL) != 1)
-		abort();
-}
-
-static void
-sha256_add(struct sha256 *s, const void *p, size_t n)
-{
-	EVP_DigestUpdate(s->ctx, p, n);
-}
-
-static void
-sha256_adds(struct sha256 *s, const char *str)
-{
-	/* With the NUL, so that ("ab","c") != ("a","bc"). */
-	sha256_add(s, str != NULL ? str : "", str != NULL ? strlen(str) + 1 : 1);
-}
-
-static void
-sha256_ids(struct sha256 *s, const int64_t *ids, size_t n)
-{
-	unsigned char	b[8];
-	size_t		i;
-	int		k;
-
-	for (i = 0; i < n; i++) {
-		for (k = 0; k < 8; k++)
-			b[k] = (unsigned char)((uint64_t)ids[i] >> (8 * k));
-		sha256_add(s, b, 8);
-	}
-}
-
-static void
-sha256_hex(struct sha256 *s, char out[65])
-{
-	unsigned char	md[EVP_MAX_MD_SIZE];
-	unsigned int	len = 0, i;
-
-	EVP_DigestFinal_ex(s->ctx, md, &len);
-	EVP_MD_CTX_free(s->ctx);
-	s->ctx = NULL;
-	for (i = 0; i < len && i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-	out[64] = '\0';
-}
-
-static int
-id_cmp(const void *a, const void *b)
-{
-	int64_t	x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-int
-ids_contains(const int64_t *ids, size_t n, int64_t id)
-{
-	return n > 0 && bsearch(&id, ids, n, sizeof(*ids), id_cmp) != NULL;
-}
-
-int64_t *
-ids_decode(const void *blob, size_t len, size_t *n)
-{
-	const unsigned char	*p = blob;
-	int64_t			*ids;
-	uint64_t		 v;
-	size_t			 i;
-	int			 k;
-
-	*n = len / 8;
-	ids = xcalloc(*n + 1, sizeof(*ids));
-	for (i = 0; i < *n; i++) {
-		v = 0;
-		for (k = 7; k >= 0; k--)
-			v = (v << 8) | p[8 * i + (size_t)k];
-		ids[i] = (int64_t)v;
-	}
-	return ids;
-}
-
-static void *
-ids_encode(const int64_t *ids, size_t n)
-{
-	unsigned char	*p = xmalloc(n * 8 + 1);
-	size_t		 i;
-	int		 k;
-
-	for (i = 0; i < n; i++)
-		for (k = 0; k < 8; k++)
-			p[8 * i + (size_t)k] =
-			    (unsigned char)((uint64_t)ids[i] >> (8 * k));
-	return p;
-}
-
-int
-publish_id_valid(const char *s)
-{
-	size_t	i;
-
-	if (strlen(s) != 16 || s[8] != 'T' || s[15] != 'Z')
-		return 0;
-	for (i = 0; i < 15; i++)
-		if (i != 8 && (s[i] < '0' || s[i] > '9'))
-			return 0;
-	return 1;
-}
-
-int
-publish_lock(const struct config *cfg, struct dp_error *err)
-{
-	char	*path;
-	int	 fd;
-
-	if (fs_mkdirs(cfg->state_dir, 0750, err) == -1)
-		return -1;
-	path = fs_join(cfg->state_dir, "publish.lock");
-	fd = fs_lock(path, 1, err);
-	free(path);
-	return fd;
-}
-
-/*
- * The current package set.
- */
-static int
-member_cmp(const void *a, const void *b)
-{
-	const struct pmember	*x = a, *y = b;
-	int			 c;
-
-	if ((c = strcmp(x->name, y->name)) != 0)
-		return c;
-	if ((c = version_compare(x->version, y->version)) != 0)
-		return c;
-	return x->id < y->id ? -1 : x->id > y->id;
-}
-
-/* Newest first. */
-static int
-member_cmp_newest(const void *a, const void *b)
-{
-	const struct pmember	*x = a, *y = b;
-	int			 c;
-
-	if ((c = version_compare(y->version, x->version)) != 0)
-		return c;
-	return y->id < x->id ? -1 : y->id > x->id;
-}
-
-static void
-pindex_add(struct pindex *pi, int64_t id, const char *name,
-    const char *version)
-{
-	if (pi->n == pi->cap) {
-		pi->cap = pi->cap == 0 ? 64 : pi->cap * 2;
-		pi->m = xreallocarray(pi->m, pi->cap, sizeof(*pi->m));
-	}
-	pi->m[pi->n].id = id;
-	pi->m[pi->n].name = xstrdup(name);
-	pi->m[pi->n].version = xstrdup(version);
-	pi->m[pi->n].arch = pi->arch;
-	pi->n++;
-}
-
-struct pindex *
-pset_find(struct pset *set, size_t dist, size_t comp, const char *arch)
-{
-	struct pindex	*v = arch != NULL ? set->bin : set->src;
-	size_t		 n = arch != NULL ? set->nbin : set->nsrc, i;
-
-	for (i = 0; i < n; i++)
-		if (v[i].dist == dist && v[i].comp == comp &&
-		    (arch == NULL || strcmp(v[i].arch, arch) == 0))
-			return &v[i];
-	return NULL;
-}
-
-static int
-find_dist_comp(const struct config *cfg, const char *dist, const char *comp,
-    size_t *di, size_t *ci)
-{
-	size_t	i, j;
-
-	for (i = 0; i < cfg->ndists; i++) {
-		if (strcmp(cfg->dists[i].name, dist) != 0)
-			continue;
-		for (j = 0; cfg->dists[i].components[j] != NULL; j++)
-			if (strcmp(cfg->dists[i].components[j], comp) == 0) {
-				*di = i;
-				*ci = j;
-				return 1;
-			}
-	}
-	return 0;
-}
-
-/* Keep the newest `keep` members of the group g[0..n) in pi. */
-static void
-group_flush(struct pindex *pi, struct pmember *g, size_t n, int keep)
-{
-	size_t	i;
-
-	if (pi == NULL || n == 0)
-		return;
-	if (n > 1)
-		qsort(g, n, sizeof(*g), member_cmp_newest);
-	for (i = 0; i < n && i < (size_t)keep; i++)
-		pindex_add(pi, g[i].id, g[i].name, g[i].version);
-}
-
-static void
-group_clear(struct pmember *g, size_t *n)
-{
-	size_t	i;
-
-	for (i = 0; i < *n; i++) {
-		free(g[i].name);
-		free(g[i].version);
-	}
-	*n = 0;
-}
-
-static int
-pset_read(struct db *db, const struct config *cfg, struct pset *set,
-    int sources, struct dp_error *err)
-{
-	sqlite3_stmt	*st = NULL;
-	struct pmember	*g = NULL;
-	struct pindex	*pi = NULL;
-	size_t		 ng = 0, capg = 0, di, ci;
-	char		*gkey = NULL, *key;
-	const char	*dist, *comp, *arch, *name, *version;
-	int		 rc, rv = -1, keep = 1;
-
-	if (db_prepare(db, sources ?
-	    "SELECT id, dist, component, 'source', name, version "
-	    "FROM sources ORDER BY dist, component, name" :
-	    "SELECT id, dist, component, arch, name, version "
-	    "FROM packages ORDER BY dist, component, arch, name",
-	    &st, err) == -1)
-		goto out;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		dist = (const char *)sqlite3_column_text(st, 1);
-		comp = (const char *)sqlite3_column_text(st, 2);
-		arch = (const char *)sqlite3_column_text(st, 3);
-		name = (const char *)sqlite3_column_text(st, 4);
-		version = (const char *)sqlite3_column_text(st, 5);
-		if (dist == NULL || comp == NULL || arch == NULL ||
-		    name == NULL || version == NULL)
-			continue;
-		key = xasprintf("%s\n%s\n%s\n%s", dist, comp, arch, name);
-		if (gkey == NULL || strcmp(key, gkey) != 0) {
-			group_flush(pi, g, ng, keep);
-			group_clear(g, &ng);
-			free(gkey);
-			gkey = key;
-			pi = NULL;
-			if (find_dist_comp(cfg, dist, comp, &di, &ci)) {
-				pi = pset_find(set, di, ci, sources ? NULL :
-				    arch);
-				keep = cfg->dists[di].keep_versions > 1 ?
-				    cfg->dists[di].keep_versions : 1;
-			}
-		} else
-			free(key);
-		if (pi == NULL)
-			continue;
-		if (ng == capg) {
-			capg = capg == 0 ? 16 : capg * 2;
-			g = xreallocarray(g, capg, sizeof(*g));
-		}
-		g[ng].id = sqlite3_column_int64(st, 0);
-		g[ng].name = xstrdup(name);
-		g[ng].version = xstrdup(version);
-		g[ng].arch = NULL;
-		ng++;
-	}
-	if (rc != SQLITE_DONE) {
-		dp_error_sqlite(err, db_handle(db), "reading %s",
-		    sources ? "sources" : "packages");
-		goto out;
-	}
-	group_flush(pi, g, ng, keep);
-	rv = 0;
-out:
-	group_clear(g, &ng);
-	free(g);
-	free(gkey);
-	sqlite3_finalize(st);
-	return rv;
-}
-
-static void
-ids_collect(struct pindex *v, size_t n, int64_t **out, size_t *nout)
-{
-	size_t	i, j, total = 0;
-
-	for (i = 0; i < n; i++)
-		total += v[i].n;
-	*out = xcalloc(total + 1, sizeof(**out));
-	*nout = 0;
-	for (i = 0; i < n; i++) {
-		qsort(v[i].m, v[i].n, sizeof(*v[i].m), member_cmp);
-		for (j = 0; j < v[i].n; j++)
-			(*out)[(*nout)++] = v[i].m[j].id;
-	}
-	qsort(*out, *nout, sizeof(**out), id_cmp);
-}
-
-int
-pset_compute(struct db *db, const struct config *cfg, const char *extra,
-    struct pset *set, struct dp_error *err)
-{
-	const struct conf_dist	*d;
-	struct sha256		 h;
-	struct pindex		*pi;
-	size_t			 i, j, k, nb = 0, ns = 0;
-	int			 hasall;
-
-	memset(set, 0, sizeof(*set));
-	for (i = 0; i < cfg->ndists; i++) {
-		d = &cfg->dists[i];
-		nb += strv_len(d->components) * (strv_len(d->archs) + 1);
-		ns += strv_len(d->components);
-	}
-	set->bin = xcalloc(nb + 1, sizeof(*set->bin));
-	set->src = xcalloc(ns + 1, sizeof(*set->src));
-	for (i = 0; i < cfg->ndists; i++) {
-		d = &cfg->dists[i];
-		for (j = 0; d->components[j] != NULL; j++) {
-			hasall = 0;
-			for (k = 0; d->archs[k] != NULL; k++) {
-				if (strcmp(d->archs[k], "all") == 0)
-					hasall = 1;
-				pi = &set->bin[set->nbin++];
-				pi->dist = i;
-				pi->comp = j;
-				pi->arch = xstrdup(d->archs[k]);
-			}
-			if (!hasall) {
-				pi = &set->bin[set->nbin++];
-				pi->dist = i;
-				pi->comp = j;
-				pi->arch = xstrdup("all");
-			}
-			pi = &set->src[set->nsrc++];
-			pi->dist = i;
-			pi->comp = j;
-		}
-	}
-	if (pset_read(db, cfg, set, 0, err) == -1 ||
-	    pset_read(db, cfg, set, 1, err) == -1) {
-		pset_done(set);
-		return -1;
-	}
-	ids_collect(set->bin, set->nbin, &set->pkgs, &set->npkgs);
-	ids_collect(set->src, set->nsrc, &set->srcs, &set->nsrcs);
-
-	/* The digest covers the members and everything else that shows in
-	 * the published tree, so that a changed setting is published too. */
-	sha256_init(&h);
-	sha256_adds(&h, INDEX_FORMAT);
-	sha256_adds(&h, cfg->origin);
-	sha256_adds(&h, cfg->label);
-	sha256_adds(&h, cfg->public_url);
-	sha256_adds(&h, extra);
-	for (i = 0; i < cfg->ndists; i++) {
-		d = &cfg->dists[i];
-		sha256_adds(&h, d->name);
-		sha256_adds(&h, d->suite);
-		sha256_adds(&h, d->description);
-		sha256_adds(&h, d->contents ? "contents" : "");
-		for (j = 0; d->components[j] != NULL; j++)
-			sha256_adds(&h, d->components[j]);
-		sha256_adds(&h, "/");
-		for (j = 0; d->archs[j] != NULL; j++)
-			sha256_adds(&h, d->archs[j]);
-		sha256_adds(&h, "/");
-	}
-	sha256_adds(&h, "packages");
-	sha256_ids(&h, set->pkgs, set->npkgs);
-	sha256_adds(&h, "sources");
-	sha256_ids(&h, set->srcs, set->nsrcs);
-	sha256_hex(&h, set->digest);
-	return 0;
-}
-
-static void
-pindex_done(struct pindex *pi)
-{
-	size_t	i;
-
-	for (i = 0; i < pi->n; i++) {
-		free(pi->m[i].name);
-		free(pi->m[i].version);
-	}
-	free(pi->m);
-	free(pi->arch);
-}
-
-void
-pset_done(struct pset *set)
-{
-	size_t	i;
-
-	for (i = 0; i < set->nbin; i++)
-		pindex_done(&set->bin[i]);
-	for (i = 0; i < set->nsrc; i++)
-		pindex_done(&set->src[i]);
-	free(set->bin);
-	free(set->src);
-	free(set->pkgs);
-	free(set->srcs);
-	memset(set, 0, sizeof(*set));
-}
 
 /*
  * Building one snapshot.
@@ -539,13 +110,6 @@ build_file_add(struct build *b, size_t dist, const char *relpath,
 	return b->nfiles++;
 }
 
-static int
-build_mkdir(struct build *b, const char *dir, struct dp_error *err)
-{
-	(void)b;
-	return fs_mkdirs(dir, 0755, err);
-}
-
 /* The store for an index directory and the snapshot's by-hash symlink to
  * it.  sub is "main/binary-amd64", "main/source" or "main". */
 static char *
@@ -568,7 +132,7 @@ build_store(struct build *b, size_t dist, const char *sub,
 	p = xasprintf("dists/%s/%s", dname, sub);
 	snapdir = fs_join(b->tmpdir, p);
 	free(p);
-	if (build_mkdir(b, snapdir, err) == -1)
+	if (fs_mkdirs(snapdir, 0755, err) == -1)
 		goto out;
 	/* From snapshots/<ID>/dists/<dist>/<sub>/ up to Public-Dir. */
 	buf_init(&up);
@@ -602,23 +166,23 @@ static char *
 cache_key(const char *kind, const char *dist, const char *sub,
     const int64_t *ids, size_t n)
 {
-	struct sha256	h;
+	struct pdigest	h;
 	char		hex[65];
 
-	sha256_init(&h);
-	sha256_adds(&h, INDEX_FORMAT);
-	sha256_adds(&h, kind);
-	sha256_adds(&h, dist);
-	sha256_adds(&h, sub);
-	sha256_ids(&h, ids, n);
-	sha256_hex(&h, hex);
+	pdigest_init(&h);
+	pdigest_adds(&h, INDEX_FORMAT);
+	pdigest_adds(&h, kind);
+	pdigest_adds(&h, dist);
+	pdigest_adds(&h, sub);
+	pdigest_ids(&h, ids, n);
+	pdigest_hex(&h, hex);
 	return xstrdup(hex);
 }
 
 /*
  * Try the cache: each line "<basename> <size> <md5> <sha1> <sha256>
- * <store>" names a file that must still be in the store.  On a hit the files are added
- * (linked at the end) and 1 is returned.
+ * <store>" names a file that must still be in the store.  On a hit the
+ * files are added (linked at the end) and 1 is returned.
  */
 static int
 build_from_cache(struct build *b, size_t dist, const char *reldir,
@@ -827,7 +391,7 @@ merge_members(struct pindex *a, struct pindex *all, size_t *n)
 	nall = all != NULL && all != a ? all->n : 0;
 	m = xcalloc(na + nall + 1, sizeof(*m));
 	while (i < na || j < nall) {
-		if (j == nall || (i < na && member_cmp(&a->m[i],
+		if (j == nall || (i < na && pmember_cmp(&a->m[i],
 		    &all->m[j]) <= 0))
 			m[k++] = a->m[i++];
 		else
@@ -1523,7 +1087,7 @@ build_tree(struct build *b, struct dp_error *err)
 	size_t			 di, ci, k, nreal;
 	char			*path;
 
-	if (build_mkdir(b, b->tmpdir, err) == -1)
+	if (fs_mkdirs(b->tmpdir, 0755, err) == -1)
 		return -1;
 	path = fs_join(b->tmpdir, "pool");
 	if (symlink("../../pool", path) == -1) {
@@ -1535,7 +1099,7 @@ build_tree(struct build *b, struct dp_error *err)
 	for (di = 0; di < b->cfg->ndists; di++) {
 		d = &b->cfg->dists[di];
 		path = xasprintf("%s/dists/%s", b->tmpdir, d->name);
-		if (build_mkdir(b, path, err) == -1) {
+		if (fs_mkdirs(path, 0755, err) == -1) {
 			free(path);
 			return -1;
 		}

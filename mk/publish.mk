@@ -7,6 +7,7 @@ lib_libdebpipe_a_SOURCES += \
 	lib/index.h \
 	lib/publish.c \
 	lib/publish-gc.c \
+	lib/publish-set.c \
 	lib/publish-int.h \
 	lib/publish.h
 
