@@ -7,8 +7,8 @@ usage: report.py results.tsv            print the table
                                         <!-- bench:begin --> and
                                         <!-- bench:end --> with it
 
-results.tsv lines: N TOOL RUN PHASE SECONDS MAXRSS_KB [LOADAVG] (one per
-timed command; a phase's commands add up, its peak RSS is the largest).
+results.tsv lines: N TOOL RUN PHASE SECONDS MAXRSS_KB [LOADAVG [CPU]]
+(one per timed command; a phase's commands add up, its peak RSS is the largest).
 Several files may be given (e.g. a default run and a --big run).
 """
 
@@ -29,10 +29,14 @@ def load(paths):
     sizes = {}
     runs = collections.defaultdict(set)       # (n, tool) -> runs
     loads = []
+    cpu = collections.defaultdict(float)      # (n, tool, run, phase)
     for path in paths:
         f = open(path)
         for line in f:
             p = line.rstrip("\n").split("\t")
+            c = None
+            if len(p) == 8:
+                c = float(p.pop())
             if len(p) == 7:
                 loads.append(float(p.pop()))
             if len(p) != 6:
@@ -43,10 +47,12 @@ def load(paths):
                 sizes[n] = int(phase)
                 continue
             secs[(n, tool, run, phase)] += float(s)
+            if c is not None:
+                cpu[(n, tool, run, phase)] += c
             rss[(n, tool)] = max(rss[(n, tool)], int(kb))
             runs[(n, tool)].add(run)
         f.close()
-    return secs, rss, sizes, runs, loads
+    return secs, rss, sizes, runs, loads, cpu
 
 
 def median(secs, runs, n, tool, phase):
@@ -68,7 +74,7 @@ def ratio(x, base):
 
 
 def table(paths):
-    secs, rss, sizes, runs, loads = load(paths)
+    secs, rss, sizes, runs, loads, cpu = load(paths)
     out = []
     ns = sorted({k[0] for k in runs})
     out.append("| N | tool | runs | add (s) | publish (s) | add+publish (s) "
@@ -97,6 +103,33 @@ def table(paths):
                           ratio(inc, base_incr)
                           if tool not in ("debpipe", "floor") else ""))
     out.append("")
+    if cpu:
+        out.append("CPU time (user+sys seconds, medians; less sensitive than "
+                   "wall time to other load on the machine):")
+        out.append("")
+        out.append("| N | tool | add | publish | add+publish | incremental "
+                   "| add+publish vs debpipe | incremental vs debpipe |")
+        out.append("|---:|---|---:|---:|---:|---:|---:|---:|")
+        for n in ns:
+            base_total = base_incr = None
+            for tool in TOOLS:
+                if (n, tool) not in runs:
+                    continue
+                add = median(cpu, runs, n, tool, "add")
+                pub = median(cpu, runs, n, tool, "publish")
+                inc = median(cpu, runs, n, tool, "incr")
+                total = None
+                if tool != "floor" and add is not None and pub is not None:
+                    total = add + pub
+                if tool == "debpipe":
+                    base_total, base_incr = total, inc
+                other = tool not in ("debpipe", "floor")
+                out.append("| %d | %s | %s | %s | %s | %s | %s | %s |"
+                           % (n, tool, fmt(add), fmt(pub), fmt(total),
+                              fmt(inc),
+                              ratio(total, base_total) if other else "",
+                              ratio(inc, base_incr) if other else ""))
+        out.append("")
     if sizes:
         out.append("Packages file sizes (uncompressed, the floor's input): " +
                    ", ".join("N=%d: %.1f MiB" % (n, sizes[n] / 1048576.0)
