@@ -7,9 +7,9 @@
 # published when nothing changed, latest, by-hash across snapshots,
 # Contents, snapshot list/show/diff (text and --json), gc --dry-run.
 . "$top_srcdir/tests/integration/lib.sh"
-need dpkg-deb dpkg-source apt-get gpg python3 curl
+need dpkg-deb dpkg-source apt-get gpg python3 curl sqlite3
 
-plan 54
+plan 60
 
 inst=$(make_instance)
 cat >>"$inst/debpipe.conf" <<'EOC'
@@ -167,4 +167,25 @@ like "$(cat "$T_TMP/tamper2.out")" '^(W|E):.*(signature|not signed|BADSIG|invali
 rm -rf "$pub/snapshots/tampered"
 
 ok "gc --dry-run" dp gc --dry-run --json
+
+# the daemon: a snapshot at the next multiple of Snapshot-Interval (10s)
+# when the set changed, a queued `snapshot` request, heartbeat, SIGTERM
+debpipe-snapshotter --config "$conf" --foreground >"$T_TMP/snapd.log" 2>&1 &
+spid=$!
+t_bg "$spid"
+hello12=$(make_deb "$debs" hello 1.2-1 amd64)
+ok "add hello 1.2-1 while the daemon runs" dp add "$hello12" --dist bookworm
+ok "the daemon publishes it within an interval" wait_for 25 \
+	sh -c "grep -q '^Version: 1.2-1' '$pub/latest/dists/bookworm/main/binary-amd64/Packages'"
+n1=$(nsnaps)
+sqlite3 "$inst/state/state.db" "INSERT INTO requests(kind, created) VALUES ('snapshot', '2026-01-01T00:00:00Z')"
+ok "a queued snapshot request is served" wait_for 25 \
+	sh -c "[ \$(ls '$pub/snapshots' | grep -c 'Z\$') -gt $n1 ]"
+is "$(sqlite3 "$inst/state/state.db" "SELECT count(*) FROM requests WHERE done IS NULL")" 0 \
+	"the request is marked done"
+like "$(sqlite3 "$inst/state/state.db" "SELECT pid FROM daemons WHERE name = 'debpipe-snapshotter'")" \
+	"^$spid\$" "heartbeat recorded"
+kill -TERM "$spid"
+wait "$spid"
+is "$?" 0 "SIGTERM stops the daemon cleanly"
 done_testing
