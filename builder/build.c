@@ -44,7 +44,7 @@ struct build {
 	const struct conf_watch	*w;
 	struct queue_build	 row;
 	char			*dir;	/* State-Dir/build/<id> */
-	char			*log;	/* State-Dir/logs/build-<id>.log */
+	char			*log;	/* logs/build-<id>.log */
 	char			*version;	/* what we build */
 	char			*source;	/* source package name */
 	char			*message;	/* on success */
@@ -828,8 +828,8 @@ out:
 
 /* ---- leftovers of a build child --------------------------------------- */
 
-int
-build_kill_session(pid_t sid, const char *dir)
+static int
+kill_session_pass(pid_t sid, const char *dir)
 {
 	DIR		*d;
 	struct dirent	*de;
@@ -873,4 +873,19 @@ build_kill_session(pid_t sid, const char *dir)
 	}
 	closedir(d);
 	return count;
+}
+
+int
+build_kill_session(pid_t sid, const char *dir)
+{
+	int n, total = 0, pass;
+
+	/* Again while there were some: one may have forked meanwhile. */
+	for (pass = 0; pass < 10; pass++) {
+		if ((n = kill_session_pass(sid, dir)) == 0)
+			break;
+		total += n;
+		usleep(20000);
+	}
+	return total;
 }

@@ -4,10 +4,10 @@
  * run them in child processes and add what they produce to the pool.
  *
  *	watch-git.c	bare mirrors, fetch, merge, export (libgit2)
- *	poll.c		one poll of one watch: change detection, queueing
- *	queue.c		the builds table as a persistent queue; watch state
+ *	poll.c		one poll of one watch: change, queueing
+ *	queue.c		the builds table as a queue; watch state
  *	build.c		one build, run in a child process
- *	stamp.c		changelog parsing, version stamping, new entries
+ *	stamp.c		changelog parsing, versions, new entries
  *	main.c		the daemon loop
  *
  * Everything but main.c is in builder/libbuilder.a, which the debpipe
@@ -32,7 +32,7 @@
 /* Heads of the inputs of a git watch, in the order of the watch. */
 struct gitw_heads {
 	char	 *head;		/* hex sha of URL/Branch */
-	char	**merges;	/* hex sha of each Merge, nmerges entries */
+	char	**merges;	/* hex sha of each Merge (nmerges) */
 	size_t	  nmerges;
 };
 void	 gitw_heads_done(struct gitw_heads *);
@@ -40,7 +40,7 @@ void	 gitw_heads_done(struct gitw_heads *);
 /* The result of merging the inputs. */
 struct gitw_merged {
 	char	 hash[41];	/* the merged tree's commit (hex) */
-	time_t	 time;		/* max commit time of the inputs (UTC) */
+	time_t	 time;		/* newest commit time of inputs */
 	char	*changelog;	/* debian/changelog of the merged tree */
 };
 void	 gitw_merged_done(struct gitw_merged *);
@@ -57,8 +57,9 @@ char	*gitw_mirror_path(const struct config *cfg, const char *url);
  * *fetched (NULL-terminated, may be NULL) are not fetched again; fetched
  * URLs are appended (caller strv_free()s).
  */
-int	 gitw_fetch_heads(const struct config *cfg, const struct conf_watch *w,
-	    char ***fetched, struct gitw_heads *heads, struct dp_error *err);
+int	 gitw_fetch_heads(const struct config *cfg,
+	    const struct conf_watch *w, char ***fetched,
+	    struct gitw_heads *heads, struct dp_error *err);
 
 /* "head=<sha> merge1=<sha> ..." (caller frees) and back. */
 char	*gitw_inputs_format(const struct gitw_heads *heads);
@@ -140,7 +141,8 @@ int	 queue_pending(struct db *db, const char *watch, const char *inputs,
 	    struct dp_error *err);
 /* The oldest queued build whose watch has no running build.  Returns 1
  * when there is none. */
-int	 queue_next(struct db *db, struct queue_build *b, struct dp_error *err);
+int	 queue_next(struct db *db, struct queue_build *b,
+	    struct dp_error *err);
 int	 queue_get(struct db *db, int64_t id, struct queue_build *b,
 	    struct dp_error *err);
 /* queued -> running with pid; attempts + 1. */
@@ -167,8 +169,8 @@ int	 queue_versions(struct db *db, const char *watch, const char *source,
 	    const char *dist, int64_t except, char ***out,
 	    struct dp_error *err);
 /* Pool packages with origin build:<watch> and this version: count. */
-int	 queue_ingested(struct db *db, const char *watch, const char *version,
-	    int64_t *n, struct dp_error *err);
+int	 queue_ingested(struct db *db, const char *watch,
+	    const char *version, int64_t *n, struct dp_error *err);
 
 /* watches table. */
 int	 watchdb_get_inputs(struct db *db, const char *watch, char **inputs,
@@ -177,8 +179,8 @@ int	 watchdb_get_inputs(struct db *db, const char *watch, char **inputs,
  * not NULL) become last_inputs, and last_change is set when changed. */
 int	 watchdb_polled(struct db *db, const char *watch, const char *inputs,
 	    int changed, const char *error, struct dp_error *err);
-int	 watchdb_set_error(struct db *db, const char *watch, const char *error,
-	    struct dp_error *err);
+int	 watchdb_set_error(struct db *db, const char *watch,
+	    const char *error, struct dp_error *err);
 /* Seconds since the last poll of watch, or -1 when never polled. */
 long	 watchdb_since_poll(struct db *db, const char *watch);
 

@@ -38,7 +38,7 @@
 #include "xmalloc.h"
 
 #define HEARTBEAT_SECS		5
-#define TIMEOUT_MARGIN		300	/* added to the build timeout */
+#define TIMEOUT_MARGIN		300	/* + the build timeout */
 #define POLLERS_MAX		4	/* polls at once */
 #define POLL_NEVER		((time_t)INT64_MAX)
 #define POLL_TIMEOUT_MIN	20	/* a poll may take its Interval, */
@@ -86,7 +86,7 @@ struct builder {
 	struct waiter	*waits;
 	size_t		 nwaits;
 	uint64_t	 poll_seq;	/* polls started so far */
-	int64_t		 last_request;	/* requests seen up to it */
+	int64_t		 last_request;	/* requests seen so far */
 	time_t		*next_poll;	/* per cfg->watches[i] */
 	size_t		 nnext;
 	int		 failures;	/* for --once's exit status */

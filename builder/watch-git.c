@@ -94,9 +94,12 @@ gitw_mirror_path(const struct config *cfg, const char *url)
 	size_t		 n = 0;
 
 	EVP_Digest(url, strlen(url), md, &mdlen, EVP_sha256(), NULL);
-	/* Readable part: the URL without its scheme, [A-Za-z0-9._-] only. */
+	/* Readable part: the URL without scheme and user info,
+	 * [A-Za-z0-9._-] only. */
 	if ((p = strstr(url, "://")) != NULL)
 		url = p + 3;
+	if ((p = strchr(url, '@')) != NULL && p < url + strcspn(url, "/"))
+		url = p + 1;
 	for (p = url; *p != '\0' && n < 40; p++) {
 		unsigned char c = (unsigned char)*p;
 
@@ -267,7 +270,7 @@ fetch_into(git_repository *repo, const char *url, const char *credfile,
 	}
 	fo.callbacks.credentials = cred_cb;
 	fo.callbacks.payload = &cs;
-	fo.proxy_opts.type = GIT_PROXY_AUTO;	/* http.proxy, $https_proxy */
+	fo.proxy_opts.type = GIT_PROXY_AUTO;	/* http.proxy, $*_proxy */
 	fo.prune = GIT_FETCH_PRUNE;
 	fo.update_fetchhead = 0;
 	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;

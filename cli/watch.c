@@ -194,9 +194,10 @@ watch_list(struct cli *c)
 		if (db_prepare(c->db, "SELECT last_poll, last_change, "
 		    "last_inputs, last_error, (SELECT id FROM builds WHERE "
 		    "watch = ?1 ORDER BY id DESC LIMIT 1), (SELECT state FROM "
-		    "builds WHERE watch = ?1 ORDER BY id DESC LIMIT 1), (SELECT "
-		    "version FROM builds WHERE watch = ?1 AND state = 'success' "
-		    "ORDER BY id DESC LIMIT 1) FROM (SELECT 1) LEFT JOIN watches"
+		    "builds WHERE watch = ?1 ORDER BY id DESC LIMIT 1), "
+		    "(SELECT version FROM builds WHERE watch = ?1 AND "
+		    "state = 'success' ORDER BY id DESC LIMIT 1) "
+		    "FROM (SELECT 1) LEFT JOIN watches"
 		    " ON name = ?1", &st, NULL) == 0) {
 			static const char *const k[] = { "last_poll",
 			    "last_change", "last_inputs", "last_error",

@@ -92,7 +92,8 @@ like "$(msg deps)" "missing build dependencies: debpipe-no-such-package \(>= 1\)
 like "$(err creds)" "Credentials file $T_TMP/creds is accessible by others" "a world-readable Credentials file is refused"
 like "$(msg esc)" 'conflicts in: evil\?\[2Jname\.txt' "a hostile file name is quoted without its control characters"
 like "$(err silent)" "the poll did not finish within 20 s" "a remote that never answers: the poll is killed"
-is "$(pgrep -f 'sleep 120' | wc -l)" 0 "the hanging build left no process behind"
+is "$(for p in /proc/[0-9]*; do readlink "$p/cwd"; done 2>/dev/null | grep -c "^$inst/state/build/")" 0 \
+	"the hanging build left no process behind"
 ok "the logs of failed builds are kept" sh -c "debpipe --config '$conf' log \$(sqlite3 '$db' \"SELECT id FROM builds WHERE watch = 'hang'\") | grep -q 'sleep 120'"
 
 # The failures are not retried on the same inputs; fixing one is picked up.

@@ -58,7 +58,8 @@ is "$(builds_json | jq -r '[.builds[] | select(.watch == "hello") | .state] | jo
 v1=$(builds_json | jq -r '.builds[] | select(.watch == "hello") | .version')
 like "$v1" '^1\.0\+git20261103100000\.[0-9a-f]{7}$' \
 	"version: changelog version + git<UTC time of the newest input>.<hash> ($v1)"
-merged=$(sed -n 's/^debpipe: merged commit //p' "$inst/state/logs/build-1.log")
+hid=$(builds_json | jq -r '.builds[] | select(.watch == "hello") | .id')
+merged=$(sed -n 's/^debpipe: merged commit //p' "$inst/state/logs/build-$hid.log")
 is "${v1##*.}" "${merged:0:7}" "the hash is the merged commit's"
 ok "the merged commit is a merge of main and fix" \
 	test "$(git --git-dir "$(ls -d "$inst"/state/git/*.git)" rev-list --parents -n1 "$merged" | wc -w)" = 3
@@ -88,7 +89,7 @@ is "$(dp watch list --json | jq -r '.watches[] | select(.name == "hello-bad") | 
 is "$(dp watch list --json | jq -r '.watches[] | select(.name == "hello") | .last_error')" \
 	null "watch hello has no error"
 ok "debpipe log shows the dpkg-buildpackage output" sh -c \
-	"debpipe --config '$conf' log 1 | grep -q 'dpkg-buildpackage: info: source version $v1'"
+	"debpipe --config '$conf' log $hid | grep -q 'dpkg-buildpackage: info: source version $v1'"
 exits 2 "debpipe log with a bad id is a usage error" dp log abc
 exits 1 "debpipe log of a build that does not exist" dp log 999
 
@@ -167,10 +168,18 @@ db=$inst/state/state.db
 debpipe-builder --config "$conf" --foreground >"$T_TMP/daemon.log" 2>&1 &
 bpid=$!
 t_bg $bpid
+# Processes working in this instance's build directories.
+build_procs() {
+	for p in /proc/[0-9]*; do
+		case $(readlink "$p/cwd" 2>/dev/null) in
+		"$inst/state/build/"*) echo "${p#/proc/}" ;;
+		esac
+	done
+}
 running() {
 	sqlite3 "$db" "SELECT id FROM builds WHERE watch = 'slow' AND state = 'running'" | grep -q . &&
 	grep -q "running dpkg-buildpackage" "$inst"/state/logs/build-*.log 2>/dev/null &&
-	pgrep -f "sleep 6" >/dev/null
+	build_procs | grep -q .
 }
 ok "the daemon polls the new watch and builds it" wait_for 60 running
 sid=$(sqlite3 "$db" "SELECT id FROM builds WHERE watch = 'slow' AND state = 'running'")
@@ -186,7 +195,7 @@ is "$(sqlite3 "$db" "SELECT count(*) FROM builds WHERE watch = 'slow'")" 1 \
 	"not duplicated in the queue"
 is "$(sqlite3 "$db" "SELECT count(*) FROM packages WHERE name = 'dp-slow'")" 1 \
 	"one dp-slow package in the pool"
-is "$(pgrep -f 'sleep 6' | wc -l)" 0 "no leftover build processes"
+is "$(build_procs | wc -l)" 0 "no leftover build processes"
 
 # --- 7. the daemon answers watch check -------------------------------------
 debpipe-builder --config "$conf" --foreground >"$T_TMP/daemon2.log" 2>&1 &

@@ -164,12 +164,14 @@ test_entry(void **state)
 static void
 test_inputs(void **state)
 {
-	struct conf_merge	 merges[2] = { { "u1", "b1" }, { "u2", "b2" } };
+	struct conf_merge	 merges[2] = {
+	    { "u1", "b1" }, { "u2", "b2" } };
 	struct conf_watch	 w;
 	struct gitw_heads	 h, back;
 	struct dp_error		 err;
 	char			*s;
-	char			*m[] = { "1111111111111111111111111111111111111111",
+	char			*m[] = {
+	    "1111111111111111111111111111111111111111",
 	    "2222222222222222222222222222222222222222", NULL };
 
 	(void)state;
@@ -200,6 +202,35 @@ test_inputs(void **state)
 	free(s);
 }
 
+static void
+test_mirror_path(void **state)
+{
+	struct config	 cfg;
+	char		*a, *b, *c;
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.state_dir = "/s";
+	a = gitw_mirror_path(&cfg,
+	    "https://salsa.debian.org/debian/hello.git");
+	assert_int_equal(strncmp(a,
+	    "/s/git/salsa.debian.org_debian_hello.git-", 41), 0);
+	assert_int_equal(strlen(a), 41 + 10 + 4);
+	assert_string_equal(a + strlen(a) - 4, ".git");
+	/* The user info never reaches the file system. */
+	b = gitw_mirror_path(&cfg, "https://bot:s3cret@host/x.git");
+	assert_null(strstr(b, "s3cret"));
+	assert_int_equal(strncmp(b, "/s/git/host_x.git-", 18), 0);
+	/* Different URLs, different mirrors; nothing unsafe in the name. */
+	c = gitw_mirror_path(&cfg, "file:///../../etc");
+	assert_string_not_equal(a, c);
+	assert_null(strstr(c + 7, ".."));
+	assert_null(strchr(c + 7, '/'));
+	free(a);
+	free(b);
+	free(c);
+}
+
 int
 main(void)
 {
@@ -210,6 +241,7 @@ main(void)
 		cmocka_unit_test(test_version_above),
 		cmocka_unit_test(test_entry),
 		cmocka_unit_test(test_inputs),
+		cmocka_unit_test(test_mirror_path),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
