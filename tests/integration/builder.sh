@@ -8,7 +8,7 @@
 . "$top_srcdir/tests/integration/builder-lib.sh" || exit 99
 need git dpkg-buildpackage dpkg-checkbuilddeps dh fakeroot dpkg-deb sqlite3 jq
 
-plan 59
+plan 60
 
 repo=$T_TMP/git/hello
 bl_make_repo "$repo" dp-hello 1.0 "2026-11-01T10:00:00Z"
@@ -213,6 +213,14 @@ built4() {
 		grep -q '^1\.0+git20261107100000\.'
 }
 ok "the daemon built the new commit" wait_for 60 built4
+bl_make_repo "$T_TMP/git/late" dp-late 1.0 "2026-11-08T10:00:00Z"
+printf 'Watch: late\nType: git\nURL: file://%s\nBranch: main\nDistribution: bookworm\n' \
+	"$T_TMP/git/late" >"$inst/watch.d/late.watch"
+kill -HUP $bpid
+late_built() {
+	sqlite3 "$db" "SELECT state FROM builds WHERE watch = 'late'" | grep -qx success
+}
+ok "SIGHUP: a new watch file is read, polled and built" wait_for 60 late_built
 kill $bpid
 ok "SIGTERM stops the daemon" wait_for 10 sh -c "! kill -0 $bpid"
 
