@@ -440,7 +440,8 @@ cmd_watch(struct cli *c, int argc, char **argv)
 	int i;
 
 	if (argc < 2 || want_help(argc, argv)) {
-		printf("usage: debpipe [--config FILE] watch list [--json]\n"
+		fprintf(argc < 2 ? stderr : stdout,
+		    "usage: debpipe [--config FILE] watch list [--json]\n"
 		    "       debpipe [--config FILE] watch check NAME "
 		    "[--dry-run] [--json]\n"
 		    "\nlist: the configured watches and their state.\n"
@@ -571,7 +572,8 @@ cmd_builds(struct cli *c, int argc, char **argv)
 	size_t		 k;
 
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "+fw:n:jh", longopts, NULL))
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+:fw:n:jh", longopts, NULL))
 	    != -1) {
 		switch (ch) {
 		case 'f':
@@ -597,7 +599,13 @@ cmd_builds(struct cli *c, int argc, char **argv)
 			    "\nThe most recent builds, newest first (default "
 			    "20); --failed: only\nthe failed ones.\n");
 			return EXIT_OK;
+		case ':':
+			cli_err("builds: option '%s' needs a value",
+			    argv[optind - 1]);
+			return EXIT_USAGE;
 		default:
+			cli_err("builds: unknown option '%s' (see debpipe "
+			    "builds --help)", argv[optind - 1]);
 			return EXIT_USAGE;
 		}
 	}
