@@ -31,8 +31,12 @@ void	cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Load c->cfg (prints the error and returns -1 on failure). */
 int	cli_load_config(struct cli *c);
-/* Load config if needed, then open c->db read-write (creating State-Dir
- * subdirectories as needed).  Prints the error and returns -1. */
+/* When run as root and the configuration names User:, become that user
+ * (so that files in State-Dir and Public-Dir keep the daemons' owner).
+ * Prints the error and returns -1. */
+int	cli_drop_to_user(struct cli *c);
+/* Load config if needed, become User: (cli_drop_to_user), then open c->db
+ * read-write (creating State-Dir as needed).  Prints the error, -1. */
 int	cli_open_db(struct cli *c);
 
 /* Subcommands; each in cli/<name>.c. */

@@ -15,7 +15,6 @@
 #include "cli.h"
 #include "publish.h"
 
-int	 cli_drop_to_user(struct cli *c);	/* cli/snapshot.c */
 
 struct gc_out {
 	struct cli	*c;

@@ -1,11 +1,15 @@
 /* cli/main.c - the debpipe admin command: global options and dispatch. */
 #include "autoconfig.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "fsutil.h"
@@ -56,6 +60,30 @@ cli_load_config(struct cli *c)
 }
 
 int
+cli_drop_to_user(struct cli *c)
+{
+	struct passwd	*pw;
+
+	if (cli_load_config(c) == -1)
+		return -1;
+	if (geteuid() != 0 || c->cfg->user == NULL)
+		return 0;
+	if ((pw = getpwnam(c->cfg->user)) == NULL) {
+		cli_err("User: %s (from %s) does not exist: create it (adduser "
+		    "--system --group %s) or remove User:", c->cfg->user,
+		    c->cfg->path, c->cfg->user);
+		return -1;
+	}
+	if (setgroups(1, &pw->pw_gid) == -1 || setgid(pw->pw_gid) == -1 ||
+	    setuid(pw->pw_uid) == -1) {
+		cli_err("cannot switch to user %s: %s", c->cfg->user,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
 cli_open_db(struct cli *c)
 {
 	struct dp_error	 err;
@@ -64,7 +92,7 @@ cli_open_db(struct cli *c)
 
 	if (c->db != NULL)
 		return 0;
-	if (cli_load_config(c) == -1)
+	if (cli_drop_to_user(c) == -1)
 		return -1;
 	if (fs_mkdirs(c->cfg->state_dir, 0750, &err) == -1) {
 		cli_err("%s", dp_error_str(&err));

@@ -38,30 +38,6 @@ snapshot_usage(FILE *f)
 	    "\nAll take --json.\n");
 }
 
-/* Run as the configured User: when started as root, so that files in
- * State-Dir and Public-Dir keep the daemons' owner. */
-int	 cli_drop_to_user(struct cli *c);
-
-int
-cli_drop_to_user(struct cli *c)
-{
-	struct passwd	*pw;
-
-	if (geteuid() != 0 || c->cfg->user == NULL)
-		return 0;
-	if ((pw = getpwnam(c->cfg->user)) == NULL) {
-		cli_err("User %s (from %s) does not exist", c->cfg->user,
-		    c->cfg->path);
-		return -1;
-	}
-	if (setgroups(1, &pw->pw_gid) == -1 || setgid(pw->pw_gid) == -1 ||
-	    setuid(pw->pw_uid) == -1) {
-		cli_err("cannot switch to user %s", c->cfg->user);
-		return -1;
-	}
-	return 0;
-}
-
 static void
 json_print(json_t *j)
 {
