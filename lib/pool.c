@@ -1275,7 +1275,8 @@ pool_add(struct db *db, const struct config *cfg, char *const paths[],
 	struct pool_added	*out;
 	struct stat		 sb;
 	size_t			 i, n;
-	int			 rv = -1, in_tx = 0;
+	char			*lockpath;
+	int			 rv = -1, in_tx = 0, lockfd = -1;
 
 	memset(&ctx, 0, sizeof(ctx));
 	if (added != NULL)
@@ -1307,6 +1308,18 @@ pool_add(struct db *db, const struct config *cfg, char *const paths[],
 	for (n = 0; paths[n] != NULL; n++)
 		;
 	snprintf(ctx.now, sizeof(ctx.now), "%s", db_now());
+	/*
+	 * GC (publish_gc) removes pool files and their rows under
+	 * State-Dir/publish.lock.  Hold it too, so that a file this call
+	 * finds in the pool and reuses cannot be collected under it.
+	 */
+	if (fs_mkdirs(cfg->state_dir, 0750, err) == -1)
+		return -1;
+	lockpath = fs_join(cfg->state_dir, "publish.lock");
+	lockfd = fs_lock(lockpath, 1, err);
+	free(lockpath);
+	if (lockfd == -1)
+		return -1;
 	ctx.pooldir = config_pool_dir(cfg);
 	if (stat(ctx.pooldir, &sb) == -1) {
 		if (fs_mkdirs(ctx.pooldir, 0755, err) == -1)
@@ -1380,5 +1393,6 @@ out:
 	free(ctx.dirs);
 	free(ctx.pooldir);
 	hash_free(ctx.hash);
+	close(lockfd);
 	return rv;
 }
