@@ -134,6 +134,21 @@ struct cred_state {
 	char		*passphrase;
 };
 
+/* A key file named in the Credentials file: relative to its directory. */
+static char *
+cred_path(const struct cred_state *cs, const char *v)
+{
+	const char	*slash;
+	char		*dir, *p;
+
+	if (v[0] == '/' || (slash = strrchr(cs->file, '/')) == NULL)
+		return xstrdup(v);
+	dir = xstrndup(cs->file, (size_t)(slash - cs->file));
+	p = fs_join(dir, v);
+	free(dir);
+	return p;
+}
+
 static int
 cred_para_cb(const struct deb822_para *para, void *arg, struct dp_error *err)
 {
@@ -147,9 +162,9 @@ cred_para_cb(const struct deb822_para *para, void *arg, struct dp_error *err)
 	    (v = deb822_get(para, "Token")) != NULL)
 		cs->password = xstrdup(v);
 	if ((v = deb822_get(para, "SSH-Key")) != NULL)
-		cs->ssh_key = xstrdup(v);
+		cs->ssh_key = cred_path(cs, v);
 	if ((v = deb822_get(para, "SSH-Public-Key")) != NULL)
-		cs->ssh_pubkey = xstrdup(v);
+		cs->ssh_pubkey = cred_path(cs, v);
 	if ((v = deb822_get(para, "SSH-Passphrase")) != NULL)
 		cs->passphrase = xstrdup(v);
 	return 0;
