@@ -289,7 +289,7 @@ unxz_buf(const void *in, size_t len, size_t max, struct buf *out,
 	lzma_ret	r;
 	int		rv = -1;
 
-	r = lzma_stream_decoder(&lz, UINT64_MAX, LZMA_CONCATENATED);
+	r = lzma_stream_decoder(&lz, 256u << 20, LZMA_CONCATENATED);
 	if (r != LZMA_OK) {
 		dp_error_set(err, DP_ERR_SYSTEM, "liblzma: %s",
 		    lzma_strerror(r));
