@@ -80,6 +80,9 @@ cli_drop_to_user(struct cli *c)
 		    strerror(errno));
 		return -1;
 	}
+	setenv("HOME", pw->pw_dir, 1);
+	setenv("USER", pw->pw_name, 1);
+	setenv("LOGNAME", pw->pw_name, 1);
 	return 0;
 }
 

@@ -67,6 +67,10 @@ drop_privileges(const char *user)
 		fatal("cannot switch to user %s", user);
 	if (setuid(0) != -1)
 		fatalx("privilege drop to %s failed", user);
+	/* Tools we run (dpkg-buildpackage, sbuild, gpg) read HOME. */
+	setenv("HOME", pw->pw_dir, 1);
+	setenv("USER", pw->pw_name, 1);
+	setenv("LOGNAME", pw->pw_name, 1);
 	log_info("running as user %s", user);
 }
 
