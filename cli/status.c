@@ -2,7 +2,9 @@
  * glance.  Works before anything ever ran (no database yet). */
 #include "autoconfig.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,11 +83,14 @@ print_text(struct cli *c, json_t *st)
 		printf("  none has run yet\n");
 	json_array_foreach(a, i, v) {
 		json_int_t age = json_integer_value(json_object_get(v, "age"));
+		json_int_t pid = json_integer_value(json_object_get(v, "pid"));
+		/* Alive: a recent heartbeat and, on this host, the pid. */
+		int alive = age < 120 && !(kill((pid_t)pid, 0) == -1 &&
+		    errno == ESRCH);
+
 		printf("  %-22s pid %-7lld %s (last seen %llds ago)\n",
-		    js(v, "name"),
-		    (long long)json_integer_value(json_object_get(v, "pid")),
-		    age < 120 ? "running" : "not running",
-		    (long long)age);
+		    js(v, "name"), (long long)pid,
+		    alive ? "running" : "not running", (long long)age);
 	}
 
 	printf("\nWatches:\n");
