@@ -7,7 +7,9 @@
  */
 #include "autoconfig.h"
 
+#include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -31,6 +33,7 @@ struct api_ctx {
 	struct http_reply	*r;
 	const char		*actor;	/* token name once authorised */
 	int			 role;
+	int			 history;	/* ?history=1: every result */
 };
 
 /* Check the bearer token: 0 when it carries at least role need. */
@@ -152,6 +155,27 @@ api_snapshot_envs(struct api_ctx *a, const char *id)
 	return arr;
 }
 
+/*
+ * Latest result per job of a snapshot (what promotion uses), by job name:
+ * a skip-scan over results_by_snapshot(snapshot, job, id), so the cost
+ * grows with the number of jobs, not with the number of reports.
+ */
+#define SQL_RESULTS_LATEST \
+	"WITH RECURSIVE j(job) AS (" \
+	"  SELECT (SELECT min(job) FROM results WHERE snapshot = ?1) " \
+	"  UNION ALL " \
+	"  SELECT (SELECT min(job) FROM results WHERE snapshot = ?1 " \
+	"    AND job > j.job) FROM j WHERE j.job IS NOT NULL) " \
+	"SELECT r.job, r.result, r.url, r.time, r.actor FROM j " \
+	"JOIN results r ON r.id = (SELECT max(id) FROM results " \
+	"  WHERE snapshot = ?1 AND job = j.job) " \
+	"WHERE j.job IS NOT NULL ORDER BY r.job"
+
+/* Every report of a snapshot, oldest first (?history=1). */
+#define SQL_RESULTS_ALL \
+	"SELECT job, result, url, time, actor FROM results " \
+	"WHERE snapshot = ?1 ORDER BY id"
+
 static json_t *
 api_snapshot_results(struct api_ctx *a, const char *id)
 {
@@ -159,9 +183,11 @@ api_snapshot_results(struct api_ctx *a, const char *id)
 	json_t		*arr = json_array();
 	struct dp_error	 err;
 
-	if (db_prepare(a->db, "SELECT job, result, url, time, actor FROM "
-	    "results WHERE snapshot = ? ORDER BY id", &s, &err) == -1)
+	if (db_prepare(a->db, a->history ? SQL_RESULTS_ALL :
+	    SQL_RESULTS_LATEST, &s, &err) == -1) {
+		log_warnx("api: %s", dp_error_str(&err));
 		return arr;
+	}
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
 	while (sqlite3_step(s) == SQLITE_ROW)
 		json_array_append_new(arr, json_pack("{s:o, s:o, s:o, s:o, "
@@ -177,14 +203,159 @@ api_snapshot_results(struct api_ctx *a, const char *id)
 	return arr;
 }
 
+/*
+ * Counts of results, kept exact without counting every row each time:
+ * results are only ever appended (no row is deleted or updated, ids
+ * grow), so a count made up to id M plus the rows with id > M is the
+ * count now.  One set for /metrics, a few per snapshot.
+ */
+#define API_NCOUNTS	64
+
+static struct {
+	pthread_mutex_t	 lock;
+	int64_t		 maxid;		/* /metrics counted up to here */
+	int64_t		 success, failure;
+	struct {
+		char	 id[32];
+		int64_t	 maxid, n;
+	}		 snap[API_NCOUNTS];
+	size_t		 next;		/* slot to reuse */
+} api_counts = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static int
+api_results_maxid(struct db *db, int64_t *maxid, struct dp_error *err)
+{
+	if (db_query_int(db, "SELECT coalesce(max(id), 0) FROM results",
+	    maxid, err) == -1)
+		return -1;
+	return 0;
+}
+
+/* Count the rows (lo, hi] of snapshot id (all snapshots when NULL) by
+ * result: n[0] successes, n[1] failures. */
+static int
+api_results_count(struct db *db, const char *id, int64_t lo, int64_t hi,
+    int64_t n[2], struct dp_error *err)
+{
+	sqlite3_stmt	*s = NULL;
+	const char	*res;
+	int		 rc;
+
+	n[0] = n[1] = 0;
+	if (lo >= hi)
+		return 0;
+	/* A range of ids: walk the table by rowid, not an index, unless
+	 * the range starts at 0 and one snapshot is wanted. */
+	if (db_prepare(db, id != NULL && lo == 0 ?
+	    "SELECT result, count(*) FROM results WHERE snapshot = ?3 AND "
+	    "id > ?1 AND id <= ?2 GROUP BY result" :
+	    "SELECT result, count(*) FROM results WHERE id > ?1 AND "
+	    "id <= ?2 AND (?3 IS NULL OR +snapshot = ?3) GROUP BY result",
+	    &s, err) == -1)
+		return -1;
+	sqlite3_bind_int64(s, 1, lo);
+	sqlite3_bind_int64(s, 2, hi);
+	sqlite3_bind_text(s, 3, id, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		res = (const char *)sqlite3_column_text(s, 0);
+		if (res != NULL && strcmp(res, "success") == 0)
+			n[0] += sqlite3_column_int64(s, 1);
+		else
+			n[1] += sqlite3_column_int64(s, 1);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		dp_error_sqlite(err, db_handle(db), "count results");
+		return -1;
+	}
+	return 0;
+}
+
+/* Every result so far by value: -1 on error. */
+static int
+api_results_totals(struct db *db, int64_t *success, int64_t *failure,
+    struct dp_error *err)
+{
+	int64_t	maxid, n[2];
+	int	rv = -1;
+
+	pthread_mutex_lock(&api_counts.lock);
+	if (api_results_maxid(db, &maxid, err) == -1 ||
+	    api_results_count(db, NULL, api_counts.maxid, maxid, n,
+	    err) == -1)
+		goto out;
+	if (maxid > api_counts.maxid) {
+		api_counts.success += n[0];
+		api_counts.failure += n[1];
+		api_counts.maxid = maxid;
+	}
+	*success = api_counts.success;
+	*failure = api_counts.failure;
+	rv = 0;
+out:
+	pthread_mutex_unlock(&api_counts.lock);
+	return rv;
+}
+
+/* How many reports a snapshot has had (all jobs, all times). */
+static json_int_t
+api_snapshot_nresults(struct api_ctx *a, const char *id)
+{
+	struct dp_error	 err;
+	int64_t		 maxid, n[2], total = 0;
+	size_t		 i;
+
+	pthread_mutex_lock(&api_counts.lock);
+	if (api_results_maxid(a->db, &maxid, &err) == -1)
+		goto fail;
+	for (i = 0; i < API_NCOUNTS; i++)
+		if (strcmp(api_counts.snap[i].id, id) == 0)
+			break;
+	if (i == API_NCOUNTS) {
+		if (strlen(id) >= sizeof(api_counts.snap[0].id)) {
+			if (api_results_count(a->db, id, 0, maxid, n,
+			    &err) == -1)
+				goto fail;
+			total = n[0] + n[1];
+			goto out;
+		}
+		i = api_counts.next++ % API_NCOUNTS;
+		snprintf(api_counts.snap[i].id, sizeof(api_counts.snap[i].id),
+		    "%s", id);
+		api_counts.snap[i].maxid = api_counts.snap[i].n = 0;
+	}
+	if (api_results_count(a->db, id, api_counts.snap[i].maxid, maxid, n,
+	    &err) == -1) {
+		api_counts.snap[i].id[0] = '\0';
+		goto fail;
+	}
+	if (maxid > api_counts.snap[i].maxid) {
+		api_counts.snap[i].n += n[0] + n[1];
+		api_counts.snap[i].maxid = maxid;
+	}
+	total = api_counts.snap[i].n;
+	goto out;
+fail:
+	log_warnx("api: %s", dp_error_str(&err));
+out:
+	pthread_mutex_unlock(&api_counts.lock);
+	return total;
+}
+
+/*
+ * One snapshot: "results" holds the latest report of each job (the one
+ * that counts for promotion), or every report with ?history=1;
+ * "results_total" counts every report.
+ */
 static json_t *
 api_snapshot_obj(struct api_ctx *a, const char *id, const char *created)
 {
-	return json_pack("{s:o, s:o, s:o, s:o}",
+	return json_pack("{s:o, s:o, s:o, s:o, s:I}",
 	    "id", util_jstr(id),
 	    "created", util_jstr(created),
 	    "environments", api_snapshot_envs(a, id),
-	    "results", api_snapshot_results(a, id));
+	    "results", api_snapshot_results(a, id),
+	    "results_total", api_snapshot_nresults(a, id));
 }
 
 /* Created time of a published snapshot: 1 found, 0 not, -1 error. */
@@ -756,7 +927,7 @@ api_metrics(struct api_ctx *a)
 	struct buf	 b;
 	struct dp_error	 err;
 	sqlite3_stmt	*s = NULL;
-	int64_t		 n;
+	int64_t		 n, ns, nf;
 	time_t		 t;
 	size_t		 i;
 	struct env_state st;
@@ -791,14 +962,12 @@ api_metrics(struct api_ctx *a)
 
 	buf_adds(&b, "# HELP debpipe_results_total CI results reported.\n"
 	    "# TYPE debpipe_results_total counter\n");
-	if (db_query_int(a->db, "SELECT count(*) FROM results WHERE "
-	    "result = 'success'", &n, &err) == 0)
+	if (api_results_totals(a->db, &ns, &nf, &err) == 0)
 		buf_printf(&b, "debpipe_results_total{result=\"success\"} "
-		    "%lld\n", (long long)n);
-	if (db_query_int(a->db, "SELECT count(*) FROM results WHERE "
-	    "result = 'failure'", &n, &err) == 0)
-		buf_printf(&b, "debpipe_results_total{result=\"failure\"} "
-		    "%lld\n", (long long)n);
+		    "%lld\ndebpipe_results_total{result=\"failure\"} %lld\n",
+		    (long long)ns, (long long)nf);
+	else
+		log_warnx("api: %s", dp_error_str(&err));
 
 	buf_adds(&b, "# HELP debpipe_builds_total Builds by state.\n"
 	    "# TYPE debpipe_builds_total gauge\n");
@@ -969,12 +1138,14 @@ api_read_db(struct promoter *p)
 
 void
 api_handle(struct promoter *p, const char *method, const char *url,
-    const char *auth, const char *body, size_t len, struct http_reply *r)
+    const char *auth, const char *body, size_t len, int history,
+    struct http_reply *r)
 {
 	struct api_ctx	a;
 
 	memset(&a, 0, sizeof(a));
 	a.p = p;
+	a.history = history;
 	a.auth = auth;
 	a.body = body;
 	a.len = len;

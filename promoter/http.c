@@ -1,7 +1,8 @@
 /*
- * http.c - the HTTP server (libmicrohttpd): one thread per connection with
- * limits on connections (overall and per address), an idle timeout
- * against slow clients, bodies capped at BODY_MAX (413 beyond), then
+ * http.c - the HTTP server (libmicrohttpd): a pool of one epoll thread per
+ * CPU (at least HTTP_MIN_THREADS) serving every connection, with limits
+ * on connections (overall and per address), an idle timeout against slow
+ * clients, bodies capped at BODY_MAX (413 beyond), then
  * dispatch to api.c (/api/, /metrics) or serve.c (the public tree).
  */
 #include "autoconfig.h"
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 
@@ -23,6 +25,8 @@
 #define HTTP_PER_IP_LIMIT	128	/* CI runners often share an address */
 #define HTTP_TIMEOUT		30	/* seconds of inactivity */
 #define HTTP_STACK_SIZE		(1024 * 1024)
+#define HTTP_MIN_THREADS	2
+#define HTTP_MAX_THREADS	16
 
 struct http_req {
 	struct buf	 body;
@@ -98,9 +102,9 @@ http_access_cb(void *cls, struct MHD_Connection *c, const char *url,
 	struct promoter	*p = cls;
 	struct http_req	*req = *con_cls;
 	struct http_reply r;
-	const char	*clen, *auth;
+	const char	*clen, *auth, *hist;
 	enum MHD_Result	 ret;
-	int		 is_api;
+	int		 is_api, history;
 
 	memset(&r, 0, sizeof(r));
 	is_api = strncmp(url, "/api/", 5) == 0 || strcmp(url, "/api") == 0 ||
@@ -144,7 +148,12 @@ http_access_cb(void *cls, struct MHD_Connection *c, const char *url,
 	}
 	auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_AUTHORIZATION);
-	api_handle(p, method, url, auth, req->body.data, req->body.len, &r);
+	hist = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
+	    "history");
+	history = hist != NULL && (strcmp(hist, "1") == 0 ||
+	    strcmp(hist, "yes") == 0 || strcmp(hist, "true") == 0);
+	api_handle(p, method, url, auth, req->body.data, req->body.len,
+	    history, &r);
 	ret = http_send(c, &r);
 	return ret;
 }
@@ -181,7 +190,8 @@ http_start(struct promoter *p, const char *listen, struct dp_error *err)
 	struct MHD_Daemon	*d = NULL;
 	struct addrinfo		 hints, *res = NULL;
 	char			*host, *port;
-	unsigned int		 flags;
+	unsigned int		 flags, nthreads;
+	long			 ncpu;
 	int			 rc;
 
 	host = xstrdup(listen != NULL ? listen : "127.0.0.1:8742");
@@ -206,8 +216,16 @@ http_start(struct promoter *p, const char *listen, struct dp_error *err)
 		    gai_strerror(rc));
 		goto out;
 	}
-	flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_AUTO_INTERNAL_THREAD |
-	    MHD_USE_ERROR_LOG;
+	/*
+	 * A thread per connection costs a thread (and a database connection)
+	 * per client and thrashes with many clients on few CPUs; a small
+	 * pool of epoll threads keeps up as long as no handler blocks for
+	 * long (writes wait for promoter.lock, held for milliseconds).
+	 */
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	nthreads = ncpu < HTTP_MIN_THREADS ? HTTP_MIN_THREADS :
+	    ncpu > HTTP_MAX_THREADS ? HTTP_MAX_THREADS : (unsigned int)ncpu;
+	flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
 	if (res->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	d = MHD_start_daemon(flags, 0, NULL, NULL, http_access_cb, p,
@@ -217,6 +235,7 @@ http_start(struct promoter *p, const char *listen, struct dp_error *err)
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)HTTP_PER_IP_LIMIT,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_TIMEOUT,
 	    MHD_OPTION_THREAD_STACK_SIZE, (size_t)HTTP_STACK_SIZE,
+	    MHD_OPTION_THREAD_POOL_SIZE, nthreads,
 	    MHD_OPTION_NOTIFY_COMPLETED, http_completed_cb, NULL,
 	    MHD_OPTION_END);
 	if (d == NULL)

@@ -227,9 +227,10 @@ void	 http_reply_error(struct http_reply *r, int status,
 	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* api.c: handle a request under /api/ or /metrics.  auth is the
- * Authorization header or NULL; body may be NULL. */
+ * Authorization header or NULL; body may be NULL; history is 1 for
+ * ?history=1 (every result of a snapshot, not the latest per job). */
 void	 api_handle(struct promoter *p, const char *method, const char *url,
-	    const char *auth, const char *body, size_t len,
+	    const char *auth, const char *body, size_t len, int history,
 	    struct http_reply *r);
 
 /* serve.c: answer a GET/HEAD for the public tree; returns the MHD result. */
