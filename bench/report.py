@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 
-TOOLS = ("debpipe", "aptly", "reprepro", "floor")
+TOOLS = ("debpipe", "debpipe-copy", "aptly", "reprepro", "floor")
 
 
 def load(paths):
@@ -78,11 +78,11 @@ def table(paths):
     out = []
     ns = sorted({k[0] for k in runs})
     out.append("| N | tool | runs | add (s) | publish (s) | add+publish (s) "
-               "| incremental (s) | peak RSS (MiB) | add+publish vs debpipe "
-               "| incremental vs debpipe |")
-    out.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+               "| incremental (s) | peak RSS (MiB) | add vs debpipe "
+               "| add+publish vs debpipe | incremental vs debpipe |")
+    out.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for n in ns:
-        base_total = base_incr = None
+        base_total = base_incr = base_add = None
         for tool in TOOLS:
             if (n, tool) not in runs:
                 continue
@@ -93,11 +93,13 @@ def table(paths):
             if tool != "floor" and add is not None and pub is not None:
                 total = add + pub
             if tool == "debpipe":
-                base_total, base_incr = total, inc
-            out.append("| %d | %s | %d | %s | %s | %s | %s | %s | %s | %s |"
+                base_total, base_incr, base_add = total, inc, add
+            out.append("| %d | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |"
                        % (n, tool, len(runs[(n, tool)]), fmt(add), fmt(pub),
                           fmt(total), fmt(inc),
                           "%.0f" % (rss[(n, tool)] / 1024.0),
+                          ratio(add, base_add)
+                          if tool not in ("debpipe", "floor") else "",
                           ratio(total, base_total)
                           if tool not in ("debpipe", "floor") else "",
                           ratio(inc, base_incr)

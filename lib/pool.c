@@ -33,6 +33,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -589,6 +590,14 @@ pool_item_done(struct pool_item *it)
 	free(it->dir);
 }
 
+static int
+has_suffix(const char *s, const char *suffix)
+{
+	size_t ls = strlen(s), lx = strlen(suffix);
+
+	return ls >= lx && strcmp(s + ls - lx, suffix) == 0;
+}
+
 /* --- phase 1: read and stage ----------------------------------------- */
 
 static int
@@ -598,61 +607,227 @@ hash_tee_cb(const void *buf, size_t len, void *arg, struct dp_error *err)
 	return 0;
 }
 
-static int
-stage_deb(struct pool_ctx *ctx, struct pool_item *it, const char *path,
-    struct dp_error *err)
-{
-	struct debfile		 deb;
-	struct deb822_para	*para = NULL;
-	struct hash_sums	 sums;
+/*
+ * A .deb read, hashed and its control parsed: the part of phase 1 that
+ * touches nothing but the input, so that a reader thread can do it for
+ * the next files while the main thread stages this one.
+ */
+struct deb_pre {
+	int			 rv;
+	int			 fd;
 	struct stat		 st;
-	char			*fname = NULL;
-	int			 fd = -1, rv = -1;
+	struct hash_sums	 sums;
+	struct debfile		 deb;
+	struct deb822_para	*para;
+	struct dp_error		 err;
+};
 
-	memset(&deb, 0, sizeof(deb));
-	it->kind = ITEM_DEB;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+static void
+deb_pre_done(struct deb_pre *p)
+{
+	if (p->fd != -1)
+		close(p->fd);
+	p->fd = -1;
+	debfile_done(&p->deb);
+	deb822_para_free(p->para);
+	p->para = NULL;
+}
+
+static int
+deb_pre_read(struct deb_pre *p, const char *path, int flags,
+    struct hash_ctx *h)
+{
+	struct dp_error	*err = &p->err;
+
+	memset(p, 0, sizeof(*p));
+	p->rv = -1;
+	if ((p->fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
 		if (errno == ENOENT)
 			dp_error_set(err, DP_ERR_NOTFOUND, "%s: file not found",
 			    path);
 		else
 			dp_error_errno(err, "%s", path);
-		goto out;
+		return -1;
 	}
 	/* One read: libarchive parses while the tee hashes every byte. */
-	if (fstat(fd, &st) == -1) {
+	if (fstat(p->fd, &p->st) == -1) {
 		dp_error_errno(err, "%s", path);
-		goto out;
+		return -1;
 	}
-	hash_reset(ctx->hash);
-	if (debfile_read_fd(fd, path, ctx->dist->contents ?
-	    DEBFILE_CONTENTS : 0, hash_tee_cb, ctx->hash, &deb, err) == -1)
-		goto out;
-	hash_final(ctx->hash, &sums);
-	if (deb822_parse_one(deb.control, deb.control_len, "control", 0,
-	    &para, err) == -1) {
+	hash_reset(h);
+	if (debfile_read_fd(p->fd, path, flags, hash_tee_cb, h, &p->deb,
+	    err) == -1)
+		return -1;
+	hash_final(h, &p->sums);
+	if (deb822_parse_one(p->deb.control, p->deb.control_len, "control",
+	    0, &p->para, err) == -1) {
 		dp_error_prefix(err, "%s", path);
+		return -1;
+	}
+	p->rv = 0;
+	return 0;
+}
+
+/*
+ * The reader thread: deb_pre_read of every .deb in order, at most
+ * PRE_WINDOW files ahead of the main thread (each holds an open fd).
+ */
+#define PRE_WINDOW	64
+#define PRE_MIN		32	/* fewer inputs: not worth a thread */
+
+struct prefetch {
+	pthread_t		 thread;
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;
+	char *const		*paths;
+	size_t			 n;
+	int			 flags;
+	struct deb_pre		*v;
+	size_t			 produced;	/* v[0..produced) are ready */
+	size_t			 consumed;	/* main is past these */
+	int			 stop;
+	int			 running;
+};
+
+static void *
+prefetch_main(void *arg)
+{
+	struct prefetch	*pf = arg;
+	struct hash_ctx	*h = hash_new();
+	size_t		 i;
+
+	for (i = 0; i < pf->n; i++) {
+		pthread_mutex_lock(&pf->mu);
+		while (!pf->stop && i >= pf->consumed + PRE_WINDOW)
+			pthread_cond_wait(&pf->cv, &pf->mu);
+		if (pf->stop) {
+			pthread_mutex_unlock(&pf->mu);
+			break;
+		}
+		pthread_mutex_unlock(&pf->mu);
+		if (has_suffix(pf->paths[i], ".dsc")) {
+			memset(&pf->v[i], 0, sizeof(pf->v[i]));
+			pf->v[i].fd = -1;
+		} else
+			deb_pre_read(&pf->v[i], pf->paths[i], pf->flags, h);
+		pthread_mutex_lock(&pf->mu);
+		pf->produced = i + 1;
+		pthread_cond_broadcast(&pf->cv);
+		pthread_mutex_unlock(&pf->mu);
+	}
+	hash_free(h);
+	return NULL;
+}
+
+/* Start the reader thread when it is worth it (pf->running says whether
+ * it runs; DEBPIPE_POOL_THREADS=1 keeps every read in the main thread). */
+static void
+prefetch_start(struct prefetch *pf, char *const paths[], size_t n,
+    int flags)
+{
+	memset(pf, 0, sizeof(*pf));
+	if (n < PRE_MIN || (getenv("DEBPIPE_POOL_THREADS") != NULL &&
+	    strcmp(getenv("DEBPIPE_POOL_THREADS"), "1") == 0))
+		return;
+	pf->paths = paths;
+	pf->n = n;
+	pf->flags = flags;
+	pf->v = xcalloc(n, sizeof(*pf->v));
+	pthread_mutex_init(&pf->mu, NULL);
+	pthread_cond_init(&pf->cv, NULL);
+	if (pthread_create(&pf->thread, NULL, prefetch_main, pf) != 0) {
+		/* Read in the main thread after all. */
+		pthread_cond_destroy(&pf->cv);
+		pthread_mutex_destroy(&pf->mu);
+		free(pf->v);
+		pf->v = NULL;
+		return;
+	}
+	pf->running = 1;
+}
+
+/* Wait for the read of input i; NULL without a reader thread. */
+static struct deb_pre *
+prefetch_get(struct prefetch *pf, size_t i)
+{
+	if (!pf->running)
+		return NULL;
+	pthread_mutex_lock(&pf->mu);
+	while (pf->produced <= i)
+		pthread_cond_wait(&pf->cv, &pf->mu);
+	pthread_mutex_unlock(&pf->mu);
+	return &pf->v[i];
+}
+
+/* The main thread is done with input i (its deb_pre released). */
+static void
+prefetch_release(struct prefetch *pf, size_t i)
+{
+	if (!pf->running)
+		return;
+	pthread_mutex_lock(&pf->mu);
+	pf->consumed = i + 1;
+	pthread_cond_broadcast(&pf->cv);
+	pthread_mutex_unlock(&pf->mu);
+}
+
+static void
+prefetch_stop(struct prefetch *pf)
+{
+	size_t i;
+
+	if (!pf->running)
+		return;
+	pthread_mutex_lock(&pf->mu);
+	pf->stop = 1;
+	pthread_cond_broadcast(&pf->cv);
+	pthread_mutex_unlock(&pf->mu);
+	pthread_join(pf->thread, NULL);
+	for (i = pf->consumed; i < pf->produced; i++)
+		deb_pre_done(&pf->v[i]);
+	pthread_cond_destroy(&pf->cv);
+	pthread_mutex_destroy(&pf->mu);
+	free(pf->v);
+	pf->v = NULL;
+	pf->running = 0;
+}
+
+/* pre: the read done by the reader thread, or NULL to read here. */
+static int
+stage_deb(struct pool_ctx *ctx, struct pool_item *it, const char *path,
+    struct deb_pre *pre, struct dp_error *err)
+{
+	struct deb_pre	 local;
+	char		*fname = NULL;
+	int		 rv = -1;
+
+	it->kind = ITEM_DEB;
+	if (pre == NULL) {
+		pre = &local;
+		deb_pre_read(pre, path, ctx->dist->contents ?
+		    DEBFILE_CONTENTS : 0, ctx->hash);
+	}
+	if (pre->rv == -1) {
+		*err = pre->err;
 		goto out;
 	}
-	if (deb_control(ctx, it, path, para, err) == -1)
+	if (deb_control(ctx, it, path, pre->para, err) == -1)
 		goto out;
-	it->contents = deb.contents;
-	deb.contents = NULL;
+	it->contents = pre->deb.contents;
+	pre->deb.contents = NULL;
 	it->dir = pool_dir_for(ctx->component, it->source);
 	fname = xasprintf("%s_%s_%s.deb", it->name,
 	    version_noepoch(it->version), it->arch);
 	it->files = xcalloc(1, sizeof(*it->files));
 	it->nfiles = 1;
 	if (pool_file_init(&it->files[0], path, it->dir, fname, err) == -1 ||
-	    pool_file_stage(ctx, &it->files[0], fd, &sums, &st, err) == -1)
+	    pool_file_stage(ctx, &it->files[0], pre->fd, &pre->sums,
+	    &pre->st, err) == -1)
 		goto out;
 	rv = 0;
 out:
-	if (fd != -1)
-		close(fd);
 	free(fname);
-	deb822_para_free(para);
-	debfile_done(&deb);
+	deb_pre_done(pre);
 	return rv;
 }
 
@@ -791,13 +966,6 @@ out:
 	return rv;
 }
 
-static int
-has_suffix(const char *s, const char *suffix)
-{
-	size_t ls = strlen(s), lx = strlen(suffix);
-
-	return ls >= lx && strcmp(s + ls - lx, suffix) == 0;
-}
 
 /* --- phase 2: database and links ------------------------------------- */
 
@@ -1271,14 +1439,16 @@ pool_add(struct db *db, const struct config *cfg, char *const paths[],
     size_t *nadded, struct dp_error *err)
 {
 	struct pool_ctx		 ctx;
+	struct prefetch		 pre;
 	struct pool_item	*it;
 	struct pool_added	*out;
 	struct stat		 sb;
 	size_t			 i, n;
 	char			*lockpath;
-	int			 rv = -1, in_tx = 0, lockfd = -1;
+	int			 rv = -1, in_tx = 0, lockfd = -1, rc;
 
 	memset(&ctx, 0, sizeof(ctx));
+	memset(&pre, 0, sizeof(pre));
 	if (added != NULL)
 		*added = NULL;
 	if (nadded != NULL)
@@ -1335,18 +1505,28 @@ pool_add(struct db *db, const struct config *cfg, char *const paths[],
 	ctx.items = xcalloc(n > 0 ? n : 1, sizeof(*ctx.items));
 	ctx.hash = hash_new();
 
-	/* Phase 1: read, validate, stage. */
+	/* Phase 1: read, validate, stage (.debs read ahead in a thread). */
+	prefetch_start(&pre, paths, n, ctx.dist->contents ?
+	    DEBFILE_CONTENTS : 0);
 	for (i = 0; i < n; i++) {
 		it = &ctx.items[ctx.nitems++];
 		it->input = paths[i];
 		if (has_suffix(paths[i], ".dsc")) {
+			(void)prefetch_get(&pre, i);
+			prefetch_release(&pre, i);
 			if (stage_dsc(&ctx, it, paths[i], err) == -1)
 				goto out;
-		} else if (stage_deb(&ctx, it, paths[i], err) == -1)
-			goto out;
+		} else {
+			rc = stage_deb(&ctx, it, paths[i],
+			    prefetch_get(&pre, i), err);
+			prefetch_release(&pre, i);
+			if (rc == -1)
+				goto out;
+		}
 		if (opts->progress_cb != NULL)
 			opts->progress_cb(i + 1, n, opts->progress_arg);
 	}
+	prefetch_stop(&pre);
 
 	/* Phase 2: one transaction for every row. */
 	if (db_begin(db, err) == -1)
@@ -1381,6 +1561,7 @@ pool_add(struct db *db, const struct config *cfg, char *const paths[],
 		*nadded = ctx.nitems;
 	rv = 0;
 out:
+	prefetch_stop(&pre);
 	pool_finalize(&ctx);
 	if (in_tx)
 		db_rollback(db);
