@@ -34,6 +34,8 @@ struct api_ctx {
 	const char		*actor;	/* token name once authorised */
 	int			 role;
 	int			 history;	/* ?history=1: every result */
+	char			*show_id;	/* answer 201 with this */
+	char			*show_created;	/* snapshot after the lock */
 };
 
 /* Check the bearer token: 0 when it carries at least role need. */
@@ -144,14 +146,14 @@ api_snapshot_envs(struct api_ctx *a, const char *id)
 	json_t		*arr = json_array();
 	struct dp_error	 err;
 
-	if (db_prepare(a->db, "SELECT name FROM environments WHERE "
+	if (util_prepare(a->db, "SELECT name FROM environments WHERE "
 	    "snapshot = ? ORDER BY name", &s, &err) == -1)
 		return arr;
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
 	while (sqlite3_step(s) == SQLITE_ROW)
 		json_array_append_new(arr, util_jstr((const char *)
 		    sqlite3_column_text(s, 0)));
-	sqlite3_finalize(s);
+	util_finalize(s);
 	return arr;
 }
 
@@ -183,7 +185,7 @@ api_snapshot_results(struct api_ctx *a, const char *id)
 	json_t		*arr = json_array();
 	struct dp_error	 err;
 
-	if (db_prepare(a->db, a->history ? SQL_RESULTS_ALL :
+	if (util_prepare(a->db, a->history ? SQL_RESULTS_ALL :
 	    SQL_RESULTS_LATEST, &s, &err) == -1) {
 		log_warnx("api: %s", dp_error_str(&err));
 		return arr;
@@ -199,7 +201,7 @@ api_snapshot_results(struct api_ctx *a, const char *id)
 		    "time", util_jstr((const char *)sqlite3_column_text(s, 3)),
 		    "actor", util_jstr((const char *)
 		    sqlite3_column_text(s, 4))));
-	sqlite3_finalize(s);
+	util_finalize(s);
 	return arr;
 }
 
@@ -222,13 +224,30 @@ static struct {
 	size_t		 next;		/* slot to reuse */
 } api_counts = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
+/* A one-integer query without parameters (sql a string constant). */
+static int
+api_query_int(struct db *db, const char *sql, int64_t *out,
+    struct dp_error *err)
+{
+	sqlite3_stmt	*s = NULL;
+	int		 rc;
+
+	if (util_prepare(db, sql, &s, err) == -1)
+		return -1;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(s, 0);
+	else
+		dp_error_sqlite(err, db_handle(db), "%s", sql);
+	util_finalize(s);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
 static int
 api_results_maxid(struct db *db, int64_t *maxid, struct dp_error *err)
 {
-	if (db_query_int(db, "SELECT coalesce(max(id), 0) FROM results",
-	    maxid, err) == -1)
-		return -1;
-	return 0;
+	return api_query_int(db, "SELECT coalesce(max(id), 0) FROM results",
+	    maxid, err);
 }
 
 /* Count the rows (lo, hi] of snapshot id (all snapshots when NULL) by
@@ -246,7 +265,7 @@ api_results_count(struct db *db, const char *id, int64_t lo, int64_t hi,
 		return 0;
 	/* A range of ids: walk the table by rowid, not an index, unless
 	 * the range starts at 0 and one snapshot is wanted. */
-	if (db_prepare(db, id != NULL && lo == 0 ?
+	if (util_prepare(db, id != NULL && lo == 0 ?
 	    "SELECT result, count(*) FROM results WHERE snapshot = ?3 AND "
 	    "id > ?1 AND id <= ?2 GROUP BY result" :
 	    "SELECT result, count(*) FROM results WHERE id > ?1 AND "
@@ -263,7 +282,7 @@ api_results_count(struct db *db, const char *id, int64_t lo, int64_t hi,
 		else
 			n[1] += sqlite3_column_int64(s, 1);
 	}
-	sqlite3_finalize(s);
+	util_finalize(s);
 	if (rc != SQLITE_DONE) {
 		dp_error_sqlite(err, db_handle(db), "count results");
 		return -1;
@@ -367,7 +386,7 @@ api_snapshot_find(struct api_ctx *a, const char *id, char **created)
 	int		 rc, rv = -1;
 
 	*created = NULL;
-	if (db_prepare(a->db, "SELECT created FROM snapshots WHERE id = ? "
+	if (util_prepare(a->db, "SELECT created FROM snapshots WHERE id = ? "
 	    "AND state = 'published'", &s, &err) == -1) {
 		api_dberr(a, &err);
 		return -1;
@@ -383,7 +402,7 @@ api_snapshot_find(struct api_ctx *a, const char *id, char **created)
 		dp_error_sqlite(&err, db_handle(a->db), "snapshot %s", id);
 		api_dberr(a, &err);
 	}
-	sqlite3_finalize(s);
+	util_finalize(s);
 	return rv;
 }
 
@@ -395,7 +414,7 @@ api_snapshots_list(struct api_ctx *a)
 	json_t		*arr;
 	int		 rc;
 
-	if (db_prepare(a->db, "SELECT id, created FROM snapshots WHERE "
+	if (util_prepare(a->db, "SELECT id, created FROM snapshots WHERE "
 	    "state = 'published' ORDER BY id DESC", &s, &err) == -1) {
 		api_dberr(a, &err);
 		return;
@@ -408,11 +427,11 @@ api_snapshots_list(struct api_ctx *a)
 	if (rc != SQLITE_DONE) {
 		dp_error_sqlite(&err, db_handle(a->db), "list snapshots");
 		json_decref(arr);
-		sqlite3_finalize(s);
+		util_finalize(s);
 		api_dberr(a, &err);
 		return;
 	}
-	sqlite3_finalize(s);
+	util_finalize(s);
 	http_reply_json(a->r, 200, json_pack("{s:o}", "snapshots", arr));
 }
 
@@ -427,11 +446,11 @@ api_snapshot_members(struct api_ctx *a, const char *id, int sources)
 	int64_t		 rowid;
 	int		 n, i, k;
 
-	if (db_prepare(a->db, sources ? "SELECT sources FROM snapshots "
+	if (util_prepare(a->db, sources ? "SELECT sources FROM snapshots "
 	    "WHERE id = ?" : "SELECT packages FROM snapshots WHERE id = ?",
 	    &s, &err) == -1)
 		goto out;
-	if (db_prepare(a->db, sources ? "SELECT dist, component, name, "
+	if (util_prepare(a->db, sources ? "SELECT dist, component, name, "
 	    "version FROM sources WHERE id = ?" : "SELECT dist, component, "
 	    "name, version, arch FROM packages WHERE id = ?", &q, &err) == -1)
 		goto out;
@@ -475,22 +494,29 @@ api_snapshot_members(struct api_ctx *a, const char *id, int sources)
 			    sqlite3_column_text(q, 4))));
 	}
 out:
-	sqlite3_finalize(s);
-	sqlite3_finalize(q);
+	util_finalize(s);
+	util_finalize(q);
 	return arr;
 }
 
+#define SQL_HISTORY_COLS \
+	"SELECT env, from_snapshot, to_snapshot, time, actor, reason, kind " \
+	"FROM env_history "
+static const char sql_history_env[] = SQL_HISTORY_COLS
+    "WHERE env = ?1 ORDER BY id";
+static const char sql_history_snapshot[] = SQL_HISTORY_COLS
+    "WHERE to_snapshot = ?1 OR from_snapshot = ?1 ORDER BY id";
+
+/* The audit log of an environment or a snapshot (sql is one of the two
+ * above). */
 static json_t *
-api_history(struct api_ctx *a, const char *col, const char *val)
+api_history(struct api_ctx *a, const char *sql, const char *val)
 {
 	sqlite3_stmt	*s = NULL;
 	struct dp_error	 err;
 	json_t		*arr = json_array();
-	char		*sql;
 
-	sql = xasprintf("SELECT env, from_snapshot, to_snapshot, time, actor,"
-	    " reason, kind FROM env_history WHERE %s ORDER BY id", col);
-	if (db_prepare(a->db, sql, &s, &err) == -1)
+	if (util_prepare(a->db, sql, &s, &err) == -1)
 		goto out;
 	sqlite3_bind_text(s, 1, val, -1, SQLITE_STATIC);
 	while (sqlite3_step(s) == SQLITE_ROW)
@@ -507,8 +533,7 @@ api_history(struct api_ctx *a, const char *col, const char *val)
 		    "kind", util_jstr((const char *)
 		    sqlite3_column_text(s, 6))));
 out:
-	free(sql);
-	sqlite3_finalize(s);
+	util_finalize(s);
 	return arr;
 }
 
@@ -555,7 +580,7 @@ api_snapshot_show(struct api_ctx *a, const char *id)
 	o = api_snapshot_obj(a, id, created);
 	json_object_set_new(o, "promotion", api_promotion(a, id));
 	json_object_set_new(o, "history", api_history(a,
-	    "to_snapshot = ?1 OR from_snapshot = ?1", id));
+	    sql_history_snapshot, id));
 	json_object_set_new(o, "packages", api_snapshot_members(a, id, 0));
 	json_object_set_new(o, "sources", api_snapshot_members(a, id, 1));
 	free(created);
@@ -606,7 +631,7 @@ api_environment_show(struct api_ctx *a, const struct conf_env *ce)
 	json_t	*o;
 
 	o = api_env_obj(a, ce);
-	json_object_set_new(o, "history", api_history(a, "env = ?1",
+	json_object_set_new(o, "history", api_history(a, sql_history_env,
 	    ce->name));
 	http_reply_json(a->r, 200, o);
 }
@@ -626,7 +651,7 @@ api_evaluate(struct api_ctx *a)
 static void
 api_report(struct api_ctx *a, const char *id)
 {
-	json_t		*body = NULL, *o;
+	json_t		*body = NULL;
 	const char	*job, *result, *url;
 	char		*created = NULL, now[32];
 	sqlite3_stmt	*s = NULL;
@@ -666,7 +691,7 @@ api_report(struct api_ctx *a, const char *id)
 		goto out;
 	}
 	util_time_fmt(time(NULL), now);
-	if (db_prepare(a->db, "INSERT INTO results(snapshot, job, result, "
+	if (util_prepare(a->db, "INSERT INTO results(snapshot, job, result, "
 	    "url, time, actor) VALUES (?, ?, ?, ?, ?, ?)", &s, &err) == -1) {
 		api_dberr(a, &err);
 		goto out;
@@ -683,12 +708,19 @@ api_report(struct api_ctx *a, const char *id)
 		goto out;
 	}
 	log_info("result %s %s=%s by %s", id, job, result, a->actor);
-	api_evaluate(a);
-	o = api_snapshot_obj(a, id, created);
-	json_object_set_new(o, "promotion", api_promotion(a, id));
-	http_reply_json(a->r, 201, o);
+	/*
+	 * Only a success can let a snapshot move: a failure takes a
+	 * candidate away and never makes another one ready (the tick
+	 * evaluates every second all the same).
+	 */
+	if (strcmp(result, "success") == 0)
+		api_evaluate(a);
+	/* Recorded: api_handle() answers once promoter.lock is released. */
+	a->show_id = xstrdup(id);
+	a->show_created = created;
+	created = NULL;
 out:
-	sqlite3_finalize(s);
+	util_finalize(s);
 	free(created);
 	json_decref(body);
 }
@@ -861,7 +893,7 @@ api_notifications(struct api_ctx *a)
 	struct dp_error	 err;
 	json_t		*arr;
 
-	if (db_prepare(a->db, "SELECT id, env, url, state, attempts, "
+	if (util_prepare(a->db, "SELECT id, env, url, state, attempts, "
 	    "next_try, last_error, created FROM notifications "
 	    "ORDER BY id DESC LIMIT 100", &s, &err) == -1) {
 		api_dberr(a, &err);
@@ -884,7 +916,7 @@ api_notifications(struct api_ctx *a)
 		    sqlite3_column_text(s, 6)),
 		    "created", util_jstr((const char *)
 		    sqlite3_column_text(s, 7))));
-	sqlite3_finalize(s);
+	util_finalize(s);
 	http_reply_json(a->r, 200, json_pack("{s:o}", "notifications", arr));
 }
 
@@ -910,7 +942,7 @@ api_metric_rows(struct api_ctx *a, struct buf *b, const char *metric,
 	sqlite3_stmt	*s = NULL;
 	struct dp_error	 err;
 
-	if (db_prepare(a->db, sql, &s, &err) == -1)
+	if (util_prepare(a->db, sql, &s, &err) == -1)
 		return;
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		buf_printf(b, "%s{%s=\"", metric, label);
@@ -918,7 +950,7 @@ api_metric_rows(struct api_ctx *a, struct buf *b, const char *metric,
 		buf_printf(b, "\"} %lld\n",
 		    (long long)sqlite3_column_int64(s, 1));
 	}
-	sqlite3_finalize(s);
+	util_finalize(s);
 }
 
 static void
@@ -933,7 +965,7 @@ api_metrics(struct api_ctx *a)
 	struct env_state st;
 
 	buf_init(&b);
-	if (db_query_int(a->db, "SELECT count(*) FROM snapshots WHERE "
+	if (api_query_int(a->db, "SELECT count(*) FROM snapshots WHERE "
 	    "state = 'published'", &n, &err) == -1) {
 		buf_done(&b);
 		api_dberr(a, &err);
@@ -947,14 +979,14 @@ api_metrics(struct api_ctx *a)
 	    "environment (audit log rows).\n"
 	    "# TYPE debpipe_promotions_total counter\n");
 	for (i = 0; i < a->cfg->nenvs; i++) {
-		if (db_prepare(a->db, "SELECT count(*) FROM env_history "
+		if (util_prepare(a->db, "SELECT count(*) FROM env_history "
 		    "WHERE env = ?", &s, &err) == -1)
 			break;
 		sqlite3_bind_text(s, 1, a->cfg->envs[i].name, -1,
 		    SQLITE_STATIC);
 		n = sqlite3_step(s) == SQLITE_ROW ?
 		    sqlite3_column_int64(s, 0) : 0;
-		sqlite3_finalize(s);
+		util_finalize(s);
 		buf_adds(&b, "debpipe_promotions_total{env=\"");
 		api_label(&b, a->cfg->envs[i].name);
 		buf_printf(&b, "\"} %lld\n", (long long)n);
@@ -977,7 +1009,7 @@ api_metrics(struct api_ctx *a)
 	    "SELECT 'running' UNION ALL SELECT 'success' UNION ALL "
 	    "SELECT 'failed') s");
 
-	if (db_prepare(a->db, "SELECT id, created FROM snapshots WHERE "
+	if (util_prepare(a->db, "SELECT id, created FROM snapshots WHERE "
 	    "state = 'published' ORDER BY id DESC LIMIT 1", &s, &err) == 0) {
 		if (sqlite3_step(s) == SQLITE_ROW) {
 			t = util_time_parse((const char *)
@@ -992,7 +1024,7 @@ api_metrics(struct api_ctx *a)
 				    "gauge\ndebpipe_last_snapshot_age_seconds "
 				    "%lld\n", (long long)(time(NULL) - t));
 		}
-		sqlite3_finalize(s);
+		util_finalize(s);
 	}
 
 	buf_adds(&b, "# HELP debpipe_environment_info The snapshot each "
@@ -1136,6 +1168,17 @@ api_read_db(struct promoter *p)
 	return db;
 }
 
+/* The answer to a result: the snapshot with its promotion state. */
+static void
+api_show_report(struct api_ctx *a)
+{
+	json_t	*o;
+
+	o = api_snapshot_obj(a, a->show_id, a->show_created);
+	json_object_set_new(o, "promotion", api_promotion(a, a->show_id));
+	http_reply_json(a->r, 201, o);
+}
+
 void
 api_handle(struct promoter *p, const char *method, const char *url,
     const char *auth, const char *body, size_t len, int history,
@@ -1160,6 +1203,23 @@ api_handle(struct promoter *p, const char *method, const char *url,
 		a.db = p->db;
 		api_route(&a, method, url);
 		pthread_mutex_unlock(&p->lock);
+	}
+	/*
+	 * A result was recorded (committed): build the answer on this
+	 * thread's read-only connection, which sees the commit, so that
+	 * writers do not wait for it.
+	 */
+	if (a.show_id != NULL) {
+		if ((a.db = api_read_db(p)) != NULL)
+			api_show_report(&a);
+		else {
+			pthread_mutex_lock(&p->lock);
+			a.db = p->db;
+			api_show_report(&a);
+			pthread_mutex_unlock(&p->lock);
+		}
+		free(a.show_id);
+		free(a.show_created);
 	}
 	pthread_rwlock_unlock(&p->cfglock);
 	if (r->body == NULL)

@@ -58,7 +58,7 @@ env_get(struct db *db, const char *env, struct env_state *st,
 	int		 rc, rv = -1;
 
 	st->snapshot = st->since = NULL;
-	if (db_prepare(db, "SELECT snapshot, since FROM environments "
+	if (util_prepare(db, "SELECT snapshot, since FROM environments "
 	    "WHERE name = ?", &s, err) == -1)
 		goto out;
 	sqlite3_bind_text(s, 1, env, -1, SQLITE_STATIC);
@@ -72,7 +72,7 @@ env_get(struct db *db, const char *env, struct env_state *st,
 	}
 	rv = 0;
 out:
-	sqlite3_finalize(s);
+	util_finalize(s);
 	return rv;
 }
 
@@ -82,7 +82,7 @@ env_snapshot_exists(struct db *db, const char *id, struct dp_error *err)
 	sqlite3_stmt	*s = NULL;
 	int		 rc, rv = -1;
 
-	if (db_prepare(db, "SELECT 1 FROM snapshots WHERE id = ? AND "
+	if (util_prepare(db, "SELECT 1 FROM snapshots WHERE id = ? AND "
 	    "state = 'published'", &s, err) == -1)
 		goto out;
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
@@ -94,7 +94,7 @@ env_snapshot_exists(struct db *db, const char *id, struct dp_error *err)
 	else
 		dp_error_sqlite(err, db_handle(db), "snapshot %s", id);
 out:
-	sqlite3_finalize(s);
+	util_finalize(s);
 	return rv;
 }
 
@@ -107,7 +107,7 @@ env_query_text(struct db *db, const char *sql, const char *arg, char **out,
 	int		 rc, rv = -1;
 
 	*out = NULL;
-	if (db_prepare(db, sql, &s, err) == -1)
+	if (util_prepare(db, sql, &s, err) == -1)
 		goto out;
 	sqlite3_bind_text(s, 1, arg, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
@@ -121,7 +121,7 @@ env_query_text(struct db *db, const char *sql, const char *arg, char **out,
 	}
 	rv = 0;
 out:
-	sqlite3_finalize(s);
+	util_finalize(s);
 	return rv;
 }
 
@@ -202,7 +202,7 @@ env_move(struct db *db, const struct config *cfg, const char *env,
 		rv = 0;
 		goto out;
 	}
-	if (db_prepare(db, "INSERT INTO environments(name, snapshot, since) "
+	if (util_prepare(db, "INSERT INTO environments(name, snapshot, since) "
 	    "VALUES (?1, ?2, ?3) ON CONFLICT(name) DO UPDATE SET "
 	    "snapshot = ?2, since = ?3", &s, err) == -1)
 		goto out;
@@ -214,8 +214,8 @@ env_move(struct db *db, const struct config *cfg, const char *env,
 		    env);
 		goto out;
 	}
-	sqlite3_finalize(s);
-	if (db_prepare(db, "INSERT INTO env_history(env, from_snapshot, "
+	util_finalize(s);
+	if (util_prepare(db, "INSERT INTO env_history(env, from_snapshot, "
 	    "to_snapshot, time, actor, reason, kind) VALUES "
 	    "(?, ?, ?, ?, ?, ?, ?)", &s, err) == -1)
 		goto out;
@@ -257,7 +257,7 @@ env_move(struct db *db, const struct config *cfg, const char *env,
 out:
 	if (rv == -1)
 		db_rollback(db);	/* no-op after the commit */
-	sqlite3_finalize(s);
+	util_finalize(s);
 	env_state_done(&cur);
 	return rv;
 }
@@ -274,7 +274,7 @@ env_reconcile(struct db *db, const struct config *cfg, int *fixed,
 
 	if (fixed != NULL)
 		*fixed = 0;
-	if (db_prepare(db, "SELECT name, snapshot FROM environments "
+	if (util_prepare(db, "SELECT name, snapshot FROM environments "
 	    "WHERE snapshot IS NOT NULL ORDER BY name", &s, err) == -1)
 		goto out;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -311,6 +311,6 @@ env_reconcile(struct db *db, const struct config *cfg, int *fixed,
 out:
 	free(link);
 	free(want);
-	sqlite3_finalize(s);
+	util_finalize(s);
 	return rv;
 }

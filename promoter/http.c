@@ -25,7 +25,7 @@
 #define HTTP_PER_IP_LIMIT	128	/* CI runners often share an address */
 #define HTTP_TIMEOUT		30	/* seconds of inactivity */
 #define HTTP_STACK_SIZE		(1024 * 1024)
-#define HTTP_MIN_THREADS	2
+#define HTTP_MIN_THREADS	4
 #define HTTP_MAX_THREADS	16
 
 struct http_req {

@@ -144,6 +144,7 @@ main(int argc, char **argv)
 	struct promoter		 p;
 	struct dp_error		 err;
 	struct MHD_Daemon	*mhd = NULL;
+	struct db		*ckdb = NULL;
 	pthread_t		 notifier;
 	enum daemon_event	 ev;
 	pthread_rwlockattr_t	 rwattr;
@@ -199,6 +200,16 @@ main(int argc, char **argv)
 		fatalx("cannot initialise libcurl");
 
 	p.db_path = config_db_path(p.cfg);
+	/*
+	 * WAL checkpoints write and sync the database file: done by the
+	 * committing connection they stall a request (and promoter.lock)
+	 * for milliseconds every few hundred results.  The main thread
+	 * checkpoints on a connection of its own after each tick instead.
+	 */
+	if (!d.once && db_open(p.db_path, &ckdb, &err) == 0)
+		sqlite3_wal_autocheckpoint(db_handle(p.db), 0);
+	else if (!d.once)
+		log_warnx("checkpoint connection: %s", dp_error_str(&err));
 	promoter_tick(&p, 0);
 
 	if (d.once) {
@@ -223,6 +234,9 @@ main(int argc, char **argv)
 		if (ev == DAEMON_EV_HUP)
 			promoter_reload(&p, d.config_path);
 		promoter_tick(&p, ++ticks % HEARTBEAT_EVERY == 0);
+		if (ckdb != NULL)
+			sqlite3_wal_checkpoint_v2(db_handle(ckdb), NULL,
+			    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 	}
 
 	http_stop(mhd);
@@ -232,6 +246,10 @@ main(int argc, char **argv)
 	pthread_mutex_unlock(&p.lock);
 	pthread_join(notifier, NULL);
 stop:
+	if (ckdb != NULL) {
+		sqlite3_wal_autocheckpoint(db_handle(p.db), 1000);
+		db_close(ckdb);
+	}
 	curl_global_cleanup();
 	tokens_free(p.tokens);
 	config_free(p.cfg);

@@ -83,6 +83,12 @@ int	 util_name_ok(const char *s);
 json_t	*util_jstr(const char *s);
 /* Percent-encode everything but unreserved characters.  Caller frees. */
 char	*util_url_escape(const char *s);
+/* db_prepare() through a per-thread cache of statements keyed by the
+ * address of sql, which must be a string constant; util_finalize() resets
+ * a cached statement (finalizes any other) and ignores NULL. */
+int	 util_prepare(struct db *db, const char *sql, sqlite3_stmt **st,
+	    struct dp_error *err);
+void	 util_finalize(sqlite3_stmt *st);
 
 /* env.c */
 struct env_state {

@@ -93,7 +93,7 @@ rules_jobs(struct db *db, const struct conf_env *env, const char *id,
 	buf_init(&missing);
 	if (detail != NULL)
 		*detail = NULL;
-	if (db_prepare(db, "SELECT result FROM results WHERE snapshot = ? "
+	if (util_prepare(db, "SELECT result FROM results WHERE snapshot = ? "
 	    "AND job = ? ORDER BY id DESC LIMIT 1", &s, err) == -1)
 		goto out;
 	for (r = env->requires; r != NULL && *r != NULL; r++) {
@@ -128,7 +128,7 @@ rules_jobs(struct db *db, const struct conf_env *env, const char *id,
 out:
 	buf_done(&failed);
 	buf_done(&missing);
-	sqlite3_finalize(s);
+	util_finalize(s);
 	return state;
 }
 
@@ -169,7 +169,7 @@ rules_target(struct db *db, const struct conf_env *env, time_t now,
 	if (env_high_water(db, env->name, &hwm, err) == -1)
 		goto out;
 	if (env->auto_promote) {
-		if (db_prepare(db, "SELECT max(id) FROM snapshots WHERE "
+		if (util_prepare(db, "SELECT max(id) FROM snapshots WHERE "
 		    "state = 'published' AND (?1 IS NULL OR id > ?1)", &s,
 		    err) == -1)
 			goto out;
@@ -188,7 +188,7 @@ rules_target(struct db *db, const struct conf_env *env, time_t now,
 		rv = 0;		/* moved by hand only */
 		goto out;
 	}
-	if (db_prepare(db, SQL_CANDIDATES, &s, err) == -1)
+	if (util_prepare(db, SQL_CANDIDATES, &s, err) == -1)
 		goto out;
 	sqlite3_bind_text(s, 1, env->promote_from, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, hwm, -1, SQLITE_STATIC);
@@ -211,7 +211,7 @@ rules_target(struct db *db, const struct conf_env *env, time_t now,
 	rv = 0;
 out:
 	free(hwm);
-	sqlite3_finalize(s);
+	util_finalize(s);
 	return rv;
 }
 
@@ -285,7 +285,7 @@ rules_explain_depth(struct db *db, const struct config *cfg,
 		rv = 0;
 		goto out;
 	}
-	if (db_prepare(db, "SELECT time FROM env_history WHERE env = ? AND "
+	if (util_prepare(db, "SELECT time FROM env_history WHERE env = ? AND "
 	    "to_snapshot = ? ORDER BY id LIMIT 1", &s, err) == -1)
 		goto out;
 	sqlite3_bind_text(s, 1, env->name, -1, SQLITE_STATIC);
@@ -302,7 +302,7 @@ rules_explain_depth(struct db *db, const struct config *cfg,
 		    env->name);
 		goto out;
 	}
-	sqlite3_finalize(s);
+	util_finalize(s);
 	s = NULL;
 	if (!env->auto_promote && env->promote_from == NULL) {
 		*state = RULES_MANUAL;
@@ -326,7 +326,7 @@ rules_explain_depth(struct db *db, const struct config *cfg,
 		rv = 0;
 		goto out;
 	}
-	if (db_prepare(db, SQL_ENTERED, &s, err) == -1)
+	if (util_prepare(db, SQL_ENTERED, &s, err) == -1)
 		goto out;
 	sqlite3_bind_text(s, 1, env->promote_from, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
@@ -386,7 +386,7 @@ out:
 	free(hwm);
 	free(entered);
 	env_state_done(&cur);
-	sqlite3_finalize(s);
+	util_finalize(s);
 	return rv;
 }
 
