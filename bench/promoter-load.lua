@@ -41,11 +41,13 @@ function request()
 		posts = posts + 1
 		-- The four jobs that gate staging (the promoter refuses
 		-- results for jobs no environment requires); one result in
-		-- three is a failure, so staging moves back and forth.
+		-- three is a failure, so staging is blocked and unblocked
+		-- over and over.  Counted by POST, not by request: with one
+		-- request in four a POST, n % 4 would name one job only.
 		local body = string.format(
 		    '{"job": "load-%s", "result": "%s", "url": "http://ci.invalid/%d/%d"}',
-		    jobs[(n % #jobs) + 1],
-		    (n % 3 == 0) and "failure" or "success", id, n)
+		    jobs[(posts % #jobs) + 1],
+		    (posts % 3 == 0) and "failure" or "success", id, n)
 		return wrk.format("POST",
 		    "/api/v1/snapshots/" .. snapshot .. "/results",
 		    { ["Content-Type"] = "application/json",

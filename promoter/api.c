@@ -648,6 +648,39 @@ api_evaluate(struct api_ctx *a)
 		notify_wake(a->p);
 }
 
+/*
+ * Whether a success of job for snapshot id can move an environment: the
+ * result counts only for id, so only an environment that requires job
+ * and has never been on id or a newer snapshot (never backwards) can
+ * move because of it; its moves then carry on from the tick.  1 when in
+ * doubt.
+ */
+static int
+api_may_move(struct api_ctx *a, const char *id, const char *job)
+{
+	const struct conf_env	*ce;
+	struct dp_error		 err;
+	char			**r, *hwm;
+	size_t			 i;
+	int			 may;
+
+	for (i = 0; i < a->cfg->nenvs; i++) {
+		ce = &a->cfg->envs[i];
+		for (r = ce->requires; r != NULL && *r != NULL; r++)
+			if (strcmp(*r, job) == 0)
+				break;
+		if (r == NULL || *r == NULL)
+			continue;
+		if (env_high_water(a->db, ce->name, &hwm, &err) == -1)
+			return 1;
+		may = hwm == NULL || strcmp(id, hwm) > 0;
+		free(hwm);
+		if (may)
+			return 1;
+	}
+	return 0;
+}
+
 static void
 api_report(struct api_ctx *a, const char *id)
 {
@@ -713,7 +746,7 @@ api_report(struct api_ctx *a, const char *id)
 	 * candidate away and never makes another one ready (the tick
 	 * evaluates every second all the same).
 	 */
-	if (strcmp(result, "success") == 0)
+	if (strcmp(result, "success") == 0 && api_may_move(a, id, job))
 		api_evaluate(a);
 	/* Recorded: api_handle() answers once promoter.lock is released. */
 	a->show_id = xstrdup(id);
