@@ -3,8 +3,10 @@
  *
  * Every second the promoter re-points any environment symlink that
  * disagrees with the database and applies the promotion rules (which
- * picks up new snapshots, results and passed Min-Soak times); result and
- * promote requests evaluate at once as well.  SIGHUP reloads the
+ * picks up new snapshots, results and passed Min-Soak times); promote
+ * requests evaluate at once as well, and so does a successful result when
+ * an environment could move because of it.  After each tick the WAL is
+ * checkpointed on a connection of its own, not by the requests.  SIGHUP reloads the
  * configuration and the Tokens-File (keeping the old ones when the new
  * ones are bad); Listen, Serve-Public, Public-Dir and Public-URL changes
  * need a restart.

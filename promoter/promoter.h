@@ -10,12 +10,14 @@
  *   http.c	the HTTP server (libmicrohttpd): routing, bodies, replies
  *   api.c	/api/v1 handlers and /metrics
  *   serve.c	the read-only public file server (Serve-Public: yes)
- *   util.c	time and JSON helpers shared by the above
+ *   util.c	time, JSON and prepared-statement helpers shared by the above
  *
- * Threads: the main thread (ticks, signals), the notification sender and
- * libmicrohttpd's connection threads.  Everything touching the database,
- * the configuration or the tokens holds promoter.lock; the public file
- * server uses only the immutable fields set at start-up.
+ * Threads: the main thread (ticks, WAL checkpoints, signals), the
+ * notification sender and libmicrohttpd's pool of epoll threads (one per
+ * CPU, at least 4), each serving many connections, so no handler may
+ * block for long.  Everything writing the database or touching the tokens
+ * holds promoter.lock; the public file server uses only the immutable
+ * fields set at start-up.
  */
 #ifndef DEBPIPE_PROMOTER_H
 #define DEBPIPE_PROMOTER_H
@@ -185,9 +187,10 @@ long	 notify_backoff(int attempts);
 /*
  * Locking: cfglock (read: using cfg; write: replacing it on SIGHUP) is
  * always taken before lock.  Writers (POST requests, the tick, the
- * notification sender) hold lock and use db; GET requests hold only
- * cfglock for reading and use their thread's own read-only connection, so
- * reads neither wait for writes nor for each other.
+ * notification sender) hold lock and use db; GET requests, and the answer
+ * to a POST result once it is committed, hold only cfglock for reading and
+ * use their thread's own read-only connection, so reads neither wait for
+ * writes nor for each other.
  */
 struct promoter {
 	pthread_rwlock_t cfglock;	/* guards cfg */
