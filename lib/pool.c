@@ -674,6 +674,7 @@ deb_pre_read(struct deb_pre *p, const char *path, int flags,
  */
 #define PRE_WINDOW	64
 #define PRE_MIN		32	/* fewer inputs: not worth a thread */
+#define PRE_BATCH	8	/* a waiting main thread wakes for 8 files */
 
 struct prefetch {
 	pthread_t		 thread;
@@ -687,6 +688,8 @@ struct prefetch {
 	size_t			 consumed;	/* main is past these */
 	int			 stop;
 	int			 running;
+	int			 worker_waiting;
+	size_t			 main_waits_for;	/* 0: main runs */
 };
 
 static void *
@@ -698,8 +701,11 @@ prefetch_main(void *arg)
 
 	for (i = 0; i < pf->n; i++) {
 		pthread_mutex_lock(&pf->mu);
-		while (!pf->stop && i >= pf->consumed + PRE_WINDOW)
+		while (!pf->stop && i >= pf->consumed + PRE_WINDOW) {
+			pf->worker_waiting = 1;
 			pthread_cond_wait(&pf->cv, &pf->mu);
+		}
+		pf->worker_waiting = 0;
 		if (pf->stop) {
 			pthread_mutex_unlock(&pf->mu);
 			break;
@@ -712,7 +718,12 @@ prefetch_main(void *arg)
 			deb_pre_read(&pf->v[i], pf->paths[i], pf->flags, h);
 		pthread_mutex_lock(&pf->mu);
 		pf->produced = i + 1;
-		pthread_cond_broadcast(&pf->cv);
+		/* Wake the main thread a few files at a time, not for each
+		 * (every wake-up is two context switches). */
+		if (pf->main_waits_for != 0 &&
+		    (pf->produced >= pf->main_waits_for + PRE_BATCH ||
+		    pf->produced == pf->n))
+			pthread_cond_broadcast(&pf->cv);
 		pthread_mutex_unlock(&pf->mu);
 	}
 	hash_free(h);
@@ -753,8 +764,11 @@ prefetch_get(struct prefetch *pf, size_t i)
 	if (!pf->running)
 		return NULL;
 	pthread_mutex_lock(&pf->mu);
-	while (pf->produced <= i)
+	while (pf->produced <= i) {
+		pf->main_waits_for = i + 1;
 		pthread_cond_wait(&pf->cv, &pf->mu);
+	}
+	pf->main_waits_for = 0;
 	pthread_mutex_unlock(&pf->mu);
 	return &pf->v[i];
 }
@@ -767,7 +781,10 @@ prefetch_release(struct prefetch *pf, size_t i)
 		return;
 	pthread_mutex_lock(&pf->mu);
 	pf->consumed = i + 1;
-	pthread_cond_broadcast(&pf->cv);
+	/* A full window waits until half of it is used. */
+	if (pf->worker_waiting &&
+	    pf->consumed + PRE_WINDOW / 2 >= pf->produced)
+		pthread_cond_broadcast(&pf->cv);
 	pthread_mutex_unlock(&pf->mu);
 }
 
