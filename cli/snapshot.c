@@ -91,8 +91,10 @@ snapshot_now(struct cli *c, int argc, char **argv)
 		cli_err("%s", dp_error_str(&err));
 		return EXIT_FAIL;
 	}
-	if (r == PUBLISH_DONE && publish_gc(c->db, c->cfg, 0, NULL, NULL,
-	    &err) == -1)
+	/* Even when nothing was published: a run killed after recording its
+	 * snapshot but before its GC left work, and environments may have
+	 * moved off old snapshots since. */
+	if (publish_gc(c->db, c->cfg, 0, NULL, NULL, &err) == -1)
 		cli_err("warning: garbage collection: %s", dp_error_str(&err));
 	if (c->json) {
 		j = json_pack("{s:b,s:s?}", "published", r == PUBLISH_DONE,

@@ -53,6 +53,8 @@ cycle(struct daemon *d, int force)
 		break;
 	case PUBLISH_NOTHING:
 		log_debug("package set unchanged: nothing to publish");
+		/* What a killed run or a promotion left to collect. */
+		run_gc(d);
 		break;
 	default:
 		log_warnx("snapshot failed: %s", dp_error_str(&err));

@@ -91,12 +91,8 @@ agree() {
 	done | sort -u >"$T_TMP/listed"
 	find "$pub/by-hash" -type f \( -path '*/SHA256/*' -o -path '*/MD5Sum/*' \) \
 		-printf '%f\n' | sort -u >"$T_TMP/stored"
-	# Known gap: a run killed after writing store files but before its
-	# snapshot was recorded can leave unreferenced (harmless,
-	# content-addressed) store files that GC does not yet collect.
-	# Reported, not failed, until GC sweeps them.
-	comm -13 "$T_TMP/listed" "$T_TMP/stored" | grep -q . &&
-		echo "# note: store files no snapshot lists (GC gap)" >&2
+	comm -13 "$T_TMP/listed" "$T_TMP/stored" | grep . &&
+		{ echo "store files no snapshot lists"; return 1; }
 	comm -23 "$T_TMP/listed" "$T_TMP/stored" | grep . &&
 		{ echo "listed files missing from the store"; return 1; }
 	# every pool file the database knows is there

@@ -9,7 +9,7 @@
 . "$top_srcdir/tests/integration/lib.sh"
 need dpkg-deb dpkg-source apt-get gpg python3 curl sqlite3
 
-plan 60
+plan 64
 
 inst=$(make_instance)
 cat >>"$inst/debpipe.conf" <<'EOC'
@@ -167,6 +167,15 @@ like "$(cat "$T_TMP/tamper2.out")" '^(W|E):.*(signature|not signed|BADSIG|invali
 rm -rf "$pub/snapshots/tampered"
 
 ok "gc --dry-run" dp gc --dry-run --json
+
+# a store file no snapshot lists (what a run killed after its record but
+# before its GC leaves): the next run collects it even when unchanged
+orphan=$pub/by-hash/bookworm/main/binary-amd64/SHA256/$(printf orphan | sha256sum | cut -d' ' -f1)
+printf orphan >"$orphan"
+ok "snapshot now, nothing changed" dp snapshot now
+like "$(last_output)" 'unchanged' "says unchanged"
+ok "the unlisted store file is collected" test ! -e "$orphan"
+ok "the latest snapshot is intact" sums_ok "$pub/latest/dists/bookworm"
 
 # the daemon: a snapshot at the next multiple of Snapshot-Interval (10s)
 # when the set changed, a queued `snapshot` request, heartbeat, SIGTERM
