@@ -162,6 +162,28 @@ static const char *const MEMBER_EXTS[] = {
 	"", ".gz", ".xz", ".zst", ".bz2", ".lzma", NULL
 };
 
+/* The one decompression filter a member's name calls for, as dpkg-deb
+ * decides it (not archive_read_support_filter_all: bidding every filter
+ * libarchive knows cost more than inflating a small control.tar.gz). */
+static void
+member_filter(struct archive *a, const char *member)
+{
+	const char *dot = strrchr(member, '.');
+
+	if (dot == NULL || strcmp(dot, ".tar") == 0)
+		return;
+	if (strcmp(dot, ".gz") == 0)
+		archive_read_support_filter_gzip(a);
+	else if (strcmp(dot, ".xz") == 0)
+		archive_read_support_filter_xz(a);
+	else if (strcmp(dot, ".zst") == 0)
+		archive_read_support_filter_zstd(a);
+	else if (strcmp(dot, ".bz2") == 0)
+		archive_read_support_filter_bzip2(a);
+	else if (strcmp(dot, ".lzma") == 0)
+		archive_read_support_filter_lzma(a);
+}
+
 /* Read the current member's data (at most max bytes) into a buffer. */
 static int
 member_slurp(struct archive *a, const char *fname, const char *member,
@@ -229,7 +251,7 @@ control_extract(const char *fname, const char *member, const char *data,
 	int			 rc, rv = -1, n = 0;
 
 	a = archive_read_new();
-	archive_read_support_filter_all(a);
+	member_filter(a, member);
 	archive_read_support_format_tar(a);
 	if (archive_read_open_memory(a, data, len) != ARCHIVE_OK) {
 		dp_error_archive(err, a, "%s: %s", fname, member);
@@ -314,7 +336,7 @@ data_list(struct archive *outer, const char *fname, const char *member,
 	buf_init(&b);
 	d.outer = outer;
 	a = archive_read_new();
-	archive_read_support_filter_all(a);
+	member_filter(a, member);
 	archive_read_support_format_tar(a);
 	if (archive_read_open(a, &d, NULL, data_read_cb, NULL)
 	    != ARCHIVE_OK) {

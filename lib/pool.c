@@ -301,8 +301,8 @@ archs_list(const struct conf_dist *dist)
 
 /* Validate a binary control paragraph and fill item. */
 static int
-deb_control(struct pool_ctx *ctx, struct pool_item *it, const char *fname,
-    const struct deb822_para *para, struct dp_error *err)
+deb_control(const struct conf_dist *dist, struct pool_item *it,
+    const char *fname, const struct deb822_para *para, struct dp_error *err)
 {
 	static const char *const required[] = {
 		"Package", "Version", "Architecture", "Maintainer",
@@ -342,12 +342,12 @@ deb_control(struct pool_ctx *ctx, struct pool_item *it, const char *fname,
 		dp_error_prefix(err, "%s: Architecture field", fname);
 		return -1;
 	}
-	if (!arch_allowed(ctx->dist, v)) {
-		list = archs_list(ctx->dist);
+	if (!arch_allowed(dist, v)) {
+		list = archs_list(dist);
 		dp_error_set(err, DP_ERR_INVALID, "%s: architecture '%s' is "
 		    "not configured for distribution %s (Architectures: %s); "
 		    "add it to the Distribution stanza or build for one of "
-		    "those", fname, v, ctx->dist->name, list);
+		    "those", fname, v, dist->name, list);
 		free(list);
 		return -1;
 	}
@@ -362,6 +362,7 @@ deb_control(struct pool_ctx *ctx, struct pool_item *it, const char *fname,
 		it->source_version = xstrdup(it->version);
 
 	buf_init(&b);
+	buf_reserve(&b, 1024);	/* most control paragraphs fit */
 	control_write(&b, para, PKG_ORDER, PKG_DROP);
 	it->control = buf_steal(&b);
 	return 0;
@@ -618,7 +619,7 @@ struct deb_pre {
 	struct stat		 st;
 	struct hash_sums	 sums;
 	struct debfile		 deb;
-	struct deb822_para	*para;
+	struct pool_item	 item;	/* the validated control fields */
 	struct dp_error		 err;
 };
 
@@ -629,15 +630,19 @@ deb_pre_done(struct deb_pre *p)
 		close(p->fd);
 	p->fd = -1;
 	debfile_done(&p->deb);
-	deb822_para_free(p->para);
-	p->para = NULL;
+	pool_item_done(&p->item);
+	memset(&p->item, 0, sizeof(p->item));
 }
 
+/* Read, hash and validate one .deb (in the reader thread or the main
+ * one); touches nothing shared but libdpkg, which version.c locks. */
 static int
-deb_pre_read(struct deb_pre *p, const char *path, int flags,
-    struct hash_ctx *h)
+deb_pre_read(struct deb_pre *p, const char *path,
+    const struct conf_dist *dist, int flags, struct hash_ctx *h)
 {
-	struct dp_error	*err = &p->err;
+	struct dp_error		*err = &p->err;
+	struct deb822_para	*para = NULL;
+	int			 rv;
 
 	memset(p, 0, sizeof(*p));
 	p->rv = -1;
@@ -660,10 +665,14 @@ deb_pre_read(struct deb_pre *p, const char *path, int flags,
 		return -1;
 	hash_final(h, &p->sums);
 	if (deb822_parse_one(p->deb.control, p->deb.control_len, "control",
-	    0, &p->para, err) == -1) {
+	    0, &para, err) == -1) {
 		dp_error_prefix(err, "%s", path);
 		return -1;
 	}
+	rv = deb_control(dist, &p->item, path, para, err);
+	deb822_para_free(para);
+	if (rv == -1)
+		return -1;
 	p->rv = 0;
 	return 0;
 }
@@ -682,6 +691,7 @@ struct prefetch {
 	pthread_cond_t		 cv;
 	char *const		*paths;
 	size_t			 n;
+	const struct conf_dist	*dist;
 	int			 flags;
 	struct deb_pre		*v;
 	size_t			 produced;	/* v[0..produced) are ready */
@@ -715,7 +725,8 @@ prefetch_main(void *arg)
 			memset(&pf->v[i], 0, sizeof(pf->v[i]));
 			pf->v[i].fd = -1;
 		} else
-			deb_pre_read(&pf->v[i], pf->paths[i], pf->flags, h);
+			deb_pre_read(&pf->v[i], pf->paths[i], pf->dist,
+			    pf->flags, h);
 		pthread_mutex_lock(&pf->mu);
 		pf->produced = i + 1;
 		/* Wake the main thread a few files at a time, not for each
@@ -734,7 +745,7 @@ prefetch_main(void *arg)
  * it runs; DEBPIPE_POOL_THREADS=1 keeps every read in the main thread). */
 static void
 prefetch_start(struct prefetch *pf, char *const paths[], size_t n,
-    int flags)
+    const struct conf_dist *dist, int flags)
 {
 	memset(pf, 0, sizeof(*pf));
 	if (n < PRE_MIN || (getenv("DEBPIPE_POOL_THREADS") != NULL &&
@@ -742,6 +753,7 @@ prefetch_start(struct prefetch *pf, char *const paths[], size_t n,
 		return;
 	pf->paths = paths;
 	pf->n = n;
+	pf->dist = dist;
 	pf->flags = flags;
 	pf->v = xcalloc(n, sizeof(*pf->v));
 	pthread_mutex_init(&pf->mu, NULL);
@@ -821,15 +833,21 @@ stage_deb(struct pool_ctx *ctx, struct pool_item *it, const char *path,
 	it->kind = ITEM_DEB;
 	if (pre == NULL) {
 		pre = &local;
-		deb_pre_read(pre, path, ctx->dist->contents ?
+		deb_pre_read(pre, path, ctx->dist, ctx->dist->contents ?
 		    DEBFILE_CONTENTS : 0, ctx->hash);
 	}
 	if (pre->rv == -1) {
 		*err = pre->err;
 		goto out;
 	}
-	if (deb_control(ctx, it, path, pre->para, err) == -1)
-		goto out;
+	/* The validated fields move over. */
+	it->name = pre->item.name;
+	it->version = pre->item.version;
+	it->arch = pre->item.arch;
+	it->source = pre->item.source;
+	it->source_version = pre->item.source_version;
+	it->control = pre->item.control;
+	memset(&pre->item, 0, sizeof(pre->item));
 	it->contents = pre->deb.contents;
 	pre->deb.contents = NULL;
 	it->dir = pool_dir_for(ctx->component, it->source);
@@ -1523,7 +1541,7 @@ pool_add(struct db *db, const struct config *cfg, char *const paths[],
 	ctx.hash = hash_new();
 
 	/* Phase 1: read, validate, stage (.debs read ahead in a thread). */
-	prefetch_start(&pre, paths, n, ctx.dist->contents ?
+	prefetch_start(&pre, paths, n, ctx.dist, ctx.dist->contents ?
 	    DEBFILE_CONTENTS : 0);
 	for (i = 0; i < n; i++) {
 		it = &ctx.items[ctx.nitems++];

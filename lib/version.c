@@ -4,9 +4,14 @@
  * libdpkg's API is volatile and its allocations (nfmalloc) live until
  * nffreeall(); every result is copied out and the pool released before
  * returning, so no libdpkg memory or type escapes this file.
+ *
+ * That pool and libdpkg's static message buffers are process-global: one
+ * lock serialises every use of libdpkg, so any thread may call this file
+ * (pool_add validates control files in its reader thread).
  */
 #include "autoconfig.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +27,9 @@
 
 #define NAME_MAX_LEN	255
 
+static pthread_mutex_t dpkg_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Called with dpkg_lock held. */
 static int
 version_dpkg_parse(const char *s, struct dpkg_version *dv,
     struct dp_error *err)
@@ -60,12 +68,16 @@ version_parse(const char *s, struct version *v, struct dp_error *err)
 	struct dpkg_version dv = DPKG_VERSION_INIT;
 
 	memset(v, 0, sizeof(*v));
-	if (version_dpkg_parse(s, &dv, err) == -1)
+	pthread_mutex_lock(&dpkg_lock);
+	if (version_dpkg_parse(s, &dv, err) == -1) {
+		pthread_mutex_unlock(&dpkg_lock);
 		return -1;
+	}
 	v->epoch = dv.epoch;
 	v->upstream = xstrdup(dv.version != NULL ? dv.version : "");
 	v->revision = xstrdup(dv.revision != NULL ? dv.revision : "");
 	nffreeall();
+	pthread_mutex_unlock(&dpkg_lock);
 	return 0;
 }
 
@@ -82,12 +94,16 @@ version_done(struct version *v)
 int
 version_validate(const char *s, struct dp_error *err)
 {
-	struct dpkg_version dv = DPKG_VERSION_INIT;
+	struct dpkg_version	dv = DPKG_VERSION_INIT;
+	int			rv = 0;
 
+	pthread_mutex_lock(&dpkg_lock);
 	if (version_dpkg_parse(s, &dv, err) == -1)
-		return -1;
-	nffreeall();
-	return 0;
+		rv = -1;
+	else
+		nffreeall();
+	pthread_mutex_unlock(&dpkg_lock);
+	return rv;
 }
 
 int
@@ -96,6 +112,7 @@ version_compare(const char *a, const char *b)
 	struct dpkg_version	va = DPKG_VERSION_INIT, vb = DPKG_VERSION_INIT;
 	int			oka, okb, r;
 
+	pthread_mutex_lock(&dpkg_lock);
 	oka = version_dpkg_parse(a, &va, NULL) == 0;
 	okb = version_dpkg_parse(b, &vb, NULL) == 0;
 	if (oka && okb)
@@ -105,6 +122,7 @@ version_compare(const char *a, const char *b)
 	else
 		r = oka ? 1 : -1;
 	nffreeall();
+	pthread_mutex_unlock(&dpkg_lock);
 	return r;
 }
 
@@ -121,8 +139,9 @@ version_noepoch(const char *s)
 int
 version_name_validate(const char *name, struct dp_error *err)
 {
-	size_t	i, len;
-	char	c;
+	const char	*why;
+	size_t		 i, len;
+	char		 c;
 
 	if (name == NULL || *name == '\0') {
 		dp_error_set(err, DP_ERR_INVALID, "empty package name");
@@ -151,12 +170,12 @@ version_name_validate(const char *name, struct dp_error *err)
 		return -1;
 	}
 	/* Belt and braces: dpkg's own opinion. */
-	if (pkg_name_is_illegal(name) != NULL) {
+	pthread_mutex_lock(&dpkg_lock);
+	if ((why = pkg_name_is_illegal(name)) != NULL)
 		dp_error_set(err, DP_ERR_INVALID, "invalid package name "
-		    "'%s': %s", name, pkg_name_is_illegal(name));
-		return -1;
-	}
-	return 0;
+		    "'%s': %s", name, why);
+	pthread_mutex_unlock(&dpkg_lock);
+	return why != NULL ? -1 : 0;
 }
 
 int
@@ -173,11 +192,13 @@ version_arch_validate(const char *arch, struct dp_error *err)
 		    "longer than 64 characters");
 		return -1;
 	}
-	if ((why = dpkg_arch_name_is_illegal(arch)) != NULL) {
+	pthread_mutex_lock(&dpkg_lock);
+	if ((why = dpkg_arch_name_is_illegal(arch)) != NULL)
 		dp_error_set(err, DP_ERR_INVALID, "invalid architecture "
 		    "'%s': %s", arch, why);
+	pthread_mutex_unlock(&dpkg_lock);
+	if (why != NULL)
 		return -1;
-	}
 	for (p = arch; *p != '\0'; p++) {
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
 		    *p == '-')) {
