@@ -45,7 +45,7 @@
 
 #include "error.h"
 
-#define DB_SCHEMA_VERSION	1
+#define DB_SCHEMA_VERSION	2
 
 struct db;
 

@@ -71,6 +71,47 @@ test_newer_schema_refused(void **state)
 	free(dir);
 }
 
+/* A version 1 database (three-column packages_by_name) is migrated: the
+ * index gains the version and the rows stay. */
+static void
+test_migrate_from_1(void **state)
+{
+	struct dp_error	 err;
+	struct db	*db = NULL;
+	char		*dir = tmpdir(), *path = fs_join(dir, "state.db");
+	int64_t		 v = -1;
+
+	(void)state;
+	assert_int_equal(db_open(path, &db, &err), 0);
+	assert_int_equal(db_exec(db, "DROP INDEX packages_by_name;"
+	    "CREATE INDEX packages_by_name ON packages(dist, component, "
+	    "arch, name);"
+	    "INSERT INTO files(id, path, size, md5, sha1, sha256, added) "
+	    "VALUES (1, 'main/h/hello/hello_1_all.deb', 1, 'm', 's', 'S', "
+	    "'now');"
+	    "INSERT INTO packages(dist, component, name, version, arch, "
+	    "source, source_version, file_id, control, added) VALUES ("
+	    "'bookworm', 'main', 'hello', '1', 'all', 'hello', '1', 1, "
+	    "'Package: hello', 'now');"
+	    "PRAGMA user_version = 1", &err), 0);
+	db_close(db);
+	db = NULL;
+	assert_int_equal(db_open(path, &db, &err), 0);
+	assert_int_equal(db_query_int(db, "PRAGMA user_version", &v, &err), 0);
+	assert_int_equal(v, DB_SCHEMA_VERSION);
+	assert_int_equal(db_query_int(db, "SELECT count(*) FROM "
+	    "pragma_index_info('packages_by_name') WHERE name = 'version'",
+	    &v, &err), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(db_query_int(db, "SELECT count(*) FROM packages",
+	    &v, &err), 0);
+	assert_int_equal(v, 1);
+	db_close(db);
+	fs_remove_tree(dir, NULL);
+	free(path);
+	free(dir);
+}
+
 static void
 test_missing_dir(void **state)
 {
@@ -174,6 +215,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_create_and_version),
 		cmocka_unit_test(test_newer_schema_refused),
+		cmocka_unit_test(test_migrate_from_1),
 		cmocka_unit_test(test_missing_dir),
 		cmocka_unit_test(test_rollback),
 		cmocka_unit_test(test_concurrent_writers),
