@@ -20,7 +20,8 @@ import subprocess
 import sys
 import time
 
-TOOLS = ("debpipe", "debpipe-copy", "aptly", "reprepro", "floor")
+TOOLS = ("debpipe", "debpipe-copy", "aptly", "aptly-bz2", "reprepro",
+         "floor")
 
 
 def load(paths):
@@ -79,10 +80,11 @@ def table(paths):
     ns = sorted({k[0] for k in runs})
     out.append("| N | tool | runs | add (s) | publish (s) | add+publish (s) "
                "| incremental (s) | peak RSS (MiB) | add vs debpipe "
-               "| add+publish vs debpipe | incremental vs debpipe |")
-    out.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+               "| publish vs debpipe | add+publish vs debpipe "
+               "| incremental vs debpipe |")
+    out.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for n in ns:
-        base_total = base_incr = base_add = None
+        base_total = base_incr = base_add = base_pub = None
         for tool in TOOLS:
             if (n, tool) not in runs:
                 continue
@@ -94,17 +96,31 @@ def table(paths):
                 total = add + pub
             if tool == "debpipe":
                 base_total, base_incr, base_add = total, inc, add
-            out.append("| %d | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |"
+                base_pub = pub
+            out.append("| %d | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s "
+                       "| %s |"
                        % (n, tool, len(runs[(n, tool)]), fmt(add), fmt(pub),
                           fmt(total), fmt(inc),
                           "%.0f" % (rss[(n, tool)] / 1024.0),
                           ratio(add, base_add)
+                          if tool not in ("debpipe", "floor") else "",
+                          ratio(pub, base_pub)
                           if tool not in ("debpipe", "floor") else "",
                           ratio(total, base_total)
                           if tool not in ("debpipe", "floor") else "",
                           ratio(inc, base_incr)
                           if tool not in ("debpipe", "floor") else ""))
     out.append("")
+    floors = []
+    for n in ns:
+        pub = median(secs, runs, n, "debpipe", "publish")
+        flo = median(secs, runs, n, "floor", "publish")
+        if pub is not None and flo:
+            floors.append("N=%d: %.1fx" % (n, pub / flo))
+    if floors:
+        out.append("debpipe's publish against the compression floor (debpipe "
+                   "/ floor, wall): " + ", ".join(floors) + ".")
+        out.append("")
     if cpu:
         out.append("CPU time (user+sys seconds, medians; less sensitive than "
                    "wall time to other load on the machine):")
