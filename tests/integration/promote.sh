@@ -10,7 +10,7 @@
 
 need curl python3 sqlite3
 
-plan 102
+plan 105
 
 inst=$(make_instance "Serve-Public: yes")
 conf=$inst/debpipe.conf
@@ -245,6 +245,22 @@ m=$(curl -s "$url/metrics")
 like "$m" "^debpipe_environment_info\{env=\"prod\",snapshot=\"$S3\"\} 1$" "metrics: environment info"
 like "$m" '^debpipe_promotions_total\{env="test"\} [0-9]+$' "metrics: promotions"
 like "$m" '^debpipe_results_total\{result="failure"\} 2$' "metrics: results"
+
+# -- a snapshot's results: the latest report of each job, or every one
+# with ?history=1; results_total counts them all
+jq_() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+sid=$(sqlite3 "$db" "SELECT snapshot FROM results GROUP BY snapshot HAVING count(*) > count(DISTINCT job) LIMIT 1")
+rj=$(sqlite3 "$db" "SELECT job FROM results WHERE snapshot = '$sid' GROUP BY job HAVING count(*) > 1 LIMIT 1")
+nres=$(sqlite3 "$db" "SELECT count(*) FROM results WHERE snapshot = '$sid'")
+njobs=$(sqlite3 "$db" "SELECT count(DISTINCT job) FROM results WHERE snapshot = '$sid'")
+nrj=$(sqlite3 "$db" "SELECT count(*) FROM results WHERE snapshot = '$sid' AND job = '$rj'")
+last=$(sqlite3 "$db" "SELECT result || ' ' || time FROM results WHERE snapshot = '$sid' AND job = '$rj' ORDER BY id DESC LIMIT 1")
+is "$(curl -s "$url/api/v1/snapshots/$sid" | jq_ 'len(d["results"]), d["results_total"]')" \
+	"$njobs $nres" "a snapshot lists one result per job and counts every report"
+is "$(curl -s "$url/api/v1/snapshots/$sid" | jq_ '" ".join(r["result"] + " " + r["time"] for r in d["results"] if r["job"] == "'"$rj"'")')" \
+	"$last" "a job reported $nrj times: its latest report is the one listed"
+is "$(curl -s "$url/api/v1/snapshots/$sid?history=1" | jq_ 'len(d["results"]), [r["job"] for r in d["results"]].count("'"$rj"'")')" \
+	"$nres $nrj" "?history=1 lists every report"
 
 # -- SIGHUP reloads the tokens
 NEW=new-token-after-hup-000
