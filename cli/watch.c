@@ -10,9 +10,7 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <grp.h>
 #include <jansson.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,33 +105,6 @@ builder_alive(struct db *db)
 	}
 	sqlite3_finalize(st);
 	return pid;
-}
-
-/*
- * Root with User: set: become that user before touching the mirrors and
- * the database, so that nothing the daemon must write later is owned by
- * root.  Prints the error and returns -1.
- */
-static int
-become_user(struct cli *c)
-{
-	struct passwd *pw;
-
-	if (cli_load_config(c) == -1)
-		return -1;
-	if (geteuid() != 0 || c->cfg->user == NULL)
-		return 0;
-	if ((pw = getpwnam(c->cfg->user)) == NULL) {
-		cli_err("User: %s: no such user", c->cfg->user);
-		return -1;
-	}
-	if (setgroups(1, &pw->pw_gid) == -1 || setgid(pw->pw_gid) == -1 ||
-	    setuid(pw->pw_uid) == -1) {
-		cli_err("cannot switch to user %s: %s", c->cfg->user,
-		    strerror(errno));
-		return -1;
-	}
-	return 0;
 }
 
 /* A builder (daemon or --once) holds State-Dir/builder.lock: 1/0. */
@@ -409,7 +380,7 @@ watch_check(struct cli *c, int argc, char **argv)
 		cli_err("usage: debpipe watch check NAME [--dry-run]");
 		return EXIT_USAGE;
 	}
-	if (become_user(c) == -1 || cli_open_db(c) == -1)
+	if (cli_open_db(c) == -1)
 		return EXIT_FAIL;
 	if ((w = config_watch_find(c->cfg, name)) == NULL) {
 		cli_err("no watch '%s' (see debpipe watch list)", name);
@@ -519,7 +490,7 @@ cmd_build(struct cli *c, int argc, char **argv)
 		cli_err("usage: debpipe build NAME");
 		return EXIT_USAGE;
 	}
-	if (become_user(c) == -1 || cli_open_db(c) == -1)
+	if (cli_open_db(c) == -1)
 		return EXIT_FAIL;
 	if ((w = config_watch_find(c->cfg, name)) == NULL) {
 		cli_err("no watch '%s' (see debpipe watch list)", name);
