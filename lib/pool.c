@@ -471,6 +471,22 @@ out:
 	return rv;
 }
 
+/* Open an input file for reading; a missing one is DP_ERR_NOTFOUND. */
+static int
+input_open(const char *path, struct dp_error *err)
+{
+	int	fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		if (errno == ENOENT)
+			dp_error_set(err, DP_ERR_NOTFOUND, "%s: file not found",
+			    path);
+		else
+			dp_error_errno(err, "%s", path);
+	}
+	return fd;
+}
+
 /*
  * Bring one input file towards the pool: when its final name is free,
  * hard-link it later (same file system) or copy it now to a temporary
@@ -490,14 +506,8 @@ pool_file_stage(struct pool_ctx *ctx, struct pool_file *pf, int fd,
 
 	pf->final = fs_join(ctx->pooldir, pf->rel);
 	if (fd == -1) {
-		if ((myfd = open(pf->src, O_RDONLY | O_CLOEXEC)) == -1) {
-			if (errno == ENOENT)
-				dp_error_set(err, DP_ERR_NOTFOUND, "%s: file "
-				    "not found", pf->src);
-			else
-				dp_error_errno(err, "%s", pf->src);
+		if ((myfd = input_open(pf->src, err)) == -1)
 			goto out;
-		}
 		fd = myfd;
 	}
 	if (prest != NULL)
@@ -646,14 +656,8 @@ deb_pre_read(struct deb_pre *p, const char *path,
 
 	memset(p, 0, sizeof(*p));
 	p->rv = -1;
-	if ((p->fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		if (errno == ENOENT)
-			dp_error_set(err, DP_ERR_NOTFOUND, "%s: file not found",
-			    path);
-		else
-			dp_error_errno(err, "%s", path);
+	if ((p->fd = input_open(path, err)) == -1)
 		return -1;
-	}
 	/* One read: libarchive parses while the tee hashes every byte. */
 	if (fstat(p->fd, &p->st) == -1) {
 		dp_error_errno(err, "%s", path);

@@ -279,6 +279,8 @@ iw_open(struct iwriter *w, const char *path, struct compress_feed *feed,
 	if ((w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 	    0644)) == -1) {
 		dp_error_errno(err, "create %s", path);
+		hash_free(w->hash);
+		w->hash = NULL;
 		return -1;
 	}
 	return 0;
@@ -380,6 +382,34 @@ build_compress(struct build *b, size_t plain, const char *relbase,
 	compress_runner_add(b->runner, job);
 }
 
+/* Start generating the index sub/name (a new plain file in the store,
+ * in group), compressed to .gz and .xz while it is written into w. */
+static int
+build_index_open(struct build *b, size_t di, const char *sub,
+    const char *store, size_t group, const char *name, uint64_t size_hint,
+    struct iwriter *w, size_t *plainp, struct dp_error *err)
+{
+	struct compress_feed	*feed;
+	char			*rel;
+	size_t			 plain;
+
+	b->generated++;
+	rel = xasprintf("%s/%s", sub, name);
+	plain = build_file_add(b, di, rel, store, group);
+	b->files[plain].tmp = build_tmpname(b, store, name);
+	feed = build_feed(b);
+	if (iw_open(w, b->files[plain].tmp, feed, err) == -1) {
+		compress_feed_update(feed, 0, -1);
+		free(rel);
+		return -1;
+	}
+	build_compress(b, plain, rel, COMPRESS_GZIP, size_hint, feed);
+	build_compress(b, plain, rel, COMPRESS_XZ, size_hint, feed);
+	free(rel);
+	*plainp = plain;
+	return 0;
+}
+
 /* Binary members of arch (with the "all" ones merged in), by name. */
 static struct pmember *
 merge_members(struct pindex *a, struct pindex *all, size_t *n)
@@ -412,9 +442,8 @@ build_packages(struct build *b, size_t di, size_t ci, const char *arch,
 	struct pindex		*pa, *pall;
 	struct pmember		*m = NULL;
 	struct iwriter		 w;
-	struct compress_feed	*feed;
 	int64_t			*ids = NULL;
-	char			*sub = NULL, *store = NULL, *rel = NULL;
+	char			*sub = NULL, *store = NULL;
 	size_t			 n = 0, i, group, plain;
 	sqlite3_stmt		*st = b->st_pkg;
 	const char		*control, *path, *md5, *sha1, *sha256;
@@ -441,18 +470,10 @@ build_packages(struct build *b, size_t di, size_t ci, const char *arch,
 		rv = 0;
 		goto out;
 	}
-	b->generated++;
-	rel = xasprintf("%s/Packages", sub);
-	plain = build_file_add(b, di, rel, store, group);
-	b->files[plain].tmp = build_tmpname(b, store, "Packages");
-	feed = build_feed(b);
-	if (iw_open(&w, b->files[plain].tmp, feed, err) == -1) {
-		compress_feed_update(feed, 0, -1);
+	/* About 800 bytes a package. */
+	if (build_index_open(b, di, sub, store, group, "Packages",
+	    (uint64_t)n * 800, &w, &plain, err) == -1)
 		goto out;
-	}
-	/* Compress while generating (about 800 bytes a package). */
-	build_compress(b, plain, rel, COMPRESS_GZIP, (uint64_t)n * 800, feed);
-	build_compress(b, plain, rel, COMPRESS_XZ, (uint64_t)n * 800, feed);
 	for (i = 0; i < n; i++) {
 		sqlite3_reset(st);
 		sqlite3_bind_int64(st, 1, m[i].id);
@@ -496,7 +517,6 @@ out:
 	free(ids);
 	free(sub);
 	free(store);
-	free(rel);
 	return rv;
 }
 
@@ -509,9 +529,8 @@ build_sources(struct build *b, size_t di, size_t ci, struct dp_error *err)
 				    "Sources.xz" };
 	struct pindex		*ps;
 	struct iwriter		 w;
-	struct compress_feed	*feed;
 	int64_t			*ids = NULL;
-	char			*sub = NULL, *store = NULL, *rel = NULL;
+	char			*sub = NULL, *store = NULL;
 	size_t			 i, group, plain;
 	sqlite3_stmt		*st = b->st_src;
 	const char		*control;
@@ -534,19 +553,9 @@ build_sources(struct build *b, size_t di, size_t ci, struct dp_error *err)
 		rv = 0;
 		goto out;
 	}
-	b->generated++;
-	rel = xasprintf("%s/Sources", sub);
-	plain = build_file_add(b, di, rel, store, group);
-	b->files[plain].tmp = build_tmpname(b, store, "Sources");
-	feed = build_feed(b);
-	if (iw_open(&w, b->files[plain].tmp, feed, err) == -1) {
-		compress_feed_update(feed, 0, -1);
+	if (build_index_open(b, di, sub, store, group, "Sources",
+	    (uint64_t)ps->n * 1500, &w, &plain, err) == -1)
 		goto out;
-	}
-	build_compress(b, plain, rel, COMPRESS_GZIP, (uint64_t)ps->n * 1500,
-	    feed);
-	build_compress(b, plain, rel, COMPRESS_XZ, (uint64_t)ps->n * 1500,
-	    feed);
 	for (i = 0; i < ps->n; i++) {
 		sqlite3_reset(st);
 		sqlite3_bind_int64(st, 1, ps->m[i].id);
@@ -577,7 +586,6 @@ out:
 	free(ids);
 	free(sub);
 	free(store);
-	free(rel);
 	return rv;
 }
 
