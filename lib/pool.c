@@ -1348,14 +1348,84 @@ pool_copy_late(struct pool_ctx *ctx, const char *input,
 }
 
 /* Give every staged file its final name, never replacing one. */
+/* Give one staged file its pool name: rename a copy (its data synced
+ * already), or hard-link the input and check the link is the very file
+ * hashed.  0, or -1 with err set. */
+static int
+pool_link_one(struct pool_ctx *ctx, const char *input, struct pool_file *pf,
+    struct dp_error *err)
+{
+	struct stat	sb;
+	int		rc;
+
+	if (pf->how == PF_NONE || pf->linked)
+		return 0;
+	if (pf->how == PF_COPY)
+		rc = pool_rename(pf->tmp, pf->final);
+	else if ((rc = link(pf->src, pf->final)) == -1 &&
+	    (errno == EPERM || errno == EXDEV ||
+	    errno == EMLINK || errno == EACCES)) {
+		/* Not ours to link (protected_hardlinks): copy it after all
+		 * (its data is synced with the names, before the commit). */
+		if (pool_copy_late(ctx, input, pf, err) == -1)
+			return -1;
+		rc = pool_rename(pf->tmp, pf->final);
+	}
+	if (rc == -1 && errno == EEXIST && pool_same(pf) == 1) {
+		/* Twice in this call (an orig tarball of two .dsc), or an
+		 * identical concurrent add. */
+		pool_file_unstage(pf);
+		return 0;
+	}
+	if (rc == -1) {
+		if (errno == EEXIST)
+			dp_error_set(err, DP_ERR_BUSY, "%s: %s appeared in the "
+			    "pool while adding (another debpipe add?); try "
+			    "again", input, pf->final);
+		else
+			dp_error_errno(err, "%s: cannot create %s", input,
+			    pf->final);
+		return -1;
+	}
+	pf->linked = 1;
+	if (pf->how == PF_COPY) {
+		free(pf->tmp);
+		pf->tmp = NULL;
+		return 0;
+	}
+	/* The link must be the very file we hashed. */
+	if (lstat(pf->final, &sb) == -1 || sb.st_ino != pf->st.st_ino ||
+	    sb.st_dev != pf->st.st_dev || sb.st_size != pf->st.st_size ||
+	    sb.st_mtim.tv_sec != pf->st.st_mtim.tv_sec ||
+	    sb.st_mtim.tv_nsec != pf->st.st_mtim.tv_nsec) {
+		dp_error_set(err, DP_ERR_BUSY, "%s: %s changed while it was "
+		    "being added; try again", input, pf->src);
+		return -1;
+	}
+	return 0;
+}
+
+/* Hard links as soon as the item is recorded: they are the input's own
+ * data, so no sync has to come first (the one before the commit covers
+ * their names). */
+static int
+pool_link_early(struct pool_ctx *ctx, struct pool_item *it,
+    struct dp_error *err)
+{
+	size_t	j;
+
+	for (j = 0; j < it->nfiles; j++)
+		if (it->files[j].how == PF_LINK &&
+		    pool_link_one(ctx, it->input, &it->files[j], err) == -1)
+			return -1;
+	return 0;
+}
+
 static int
 pool_link_all(struct pool_ctx *ctx, struct dp_error *err)
 {
-	struct pool_file	*pf;
-	struct stat		 sb;
-	const char		*input;
-	size_t			 i, j;
-	int			 any = 0, rc;
+	size_t	i, j;
+	int	any = 0;
 
 	for (i = 0; i < ctx->nitems; i++)
 		for (j = 0; j < ctx->items[i].nfiles; j++)
@@ -1368,61 +1438,11 @@ pool_link_all(struct pool_ctx *ctx, struct dp_error *err)
 	 * and nothing is committed before it returns. */
 	if ((any & (1 << PF_COPY)) && pool_sync(ctx, err) == -1)
 		return -1;
-	for (i = 0; i < ctx->nitems; i++) {
-		input = ctx->items[i].input;
-		for (j = 0; j < ctx->items[i].nfiles; j++) {
-			pf = &ctx->items[i].files[j];
-			if (pf->how == PF_NONE)
-				continue;
-			if (pf->how == PF_COPY)
-				rc = pool_rename(pf->tmp, pf->final);
-			else if ((rc = link(pf->src, pf->final)) == -1 &&
-			    (errno == EPERM || errno == EXDEV ||
-			    errno == EMLINK || errno == EACCES)) {
-				/* Not ours to link (protected_hardlinks):
-				 * copy it after all. */
-				if (pool_copy_late(ctx, input, pf, err) == -1)
-					return -1;
-				rc = pool_rename(pf->tmp, pf->final);
-			}
-			if (rc == -1 && errno == EEXIST &&
-			    pool_same(pf) == 1) {
-				/* Twice in this call (an orig tarball of two
-				 * .dsc), or an identical concurrent add. */
-				pool_file_unstage(pf);
-				continue;
-			}
-			if (rc == -1) {
-				if (errno == EEXIST)
-					dp_error_set(err, DP_ERR_BUSY, "%s: %s "
-					    "appeared in the pool while adding "
-					    "(another debpipe add?); try again",
-					    input, pf->final);
-				else
-					dp_error_errno(err, "%s: cannot create "
-					    "%s", input, pf->final);
+	for (i = 0; i < ctx->nitems; i++)
+		for (j = 0; j < ctx->items[i].nfiles; j++)
+			if (pool_link_one(ctx, ctx->items[i].input,
+			    &ctx->items[i].files[j], err) == -1)
 				return -1;
-			}
-			pf->linked = 1;
-			if (pf->how == PF_COPY) {
-				free(pf->tmp);
-				pf->tmp = NULL;
-				continue;
-			}
-			/* The link must be the very file we hashed. */
-			if (lstat(pf->final, &sb) == -1 ||
-			    sb.st_ino != pf->st.st_ino ||
-			    sb.st_dev != pf->st.st_dev ||
-			    sb.st_size != pf->st.st_size ||
-			    sb.st_mtim.tv_sec != pf->st.st_mtim.tv_sec ||
-			    sb.st_mtim.tv_nsec != pf->st.st_mtim.tv_nsec) {
-				dp_error_set(err, DP_ERR_BUSY, "%s: %s changed "
-				    "while it was being added; try again",
-				    input, pf->src);
-				return -1;
-			}
-		}
-	}
 	/* Then the names. */
 	return pool_sync(ctx, err);
 }
@@ -1544,7 +1564,18 @@ pool_add(struct db *db, const struct config *cfg, char *const paths[],
 	ctx.items = xcalloc(n > 0 ? n : 1, sizeof(*ctx.items));
 	ctx.hash = hash_new();
 
-	/* Phase 1: read, validate, stage (.debs read ahead in a thread). */
+	/*
+	 * One transaction for every row.  Each input in turn is read,
+	 * validated and hashed (.debs ahead of time, in the reader thread),
+	 * staged, recorded and, when it is a hard link, given its pool name;
+	 * copies get theirs after one sync of their data.  Then one sync of
+	 * the names, then the commit.
+	 */
+	if (db_begin(db, err) == -1)
+		goto out;
+	in_tx = 1;
+	if (pool_prepare(&ctx, err) == -1)
+		goto out;
 	prefetch_start(&pre, paths, n, ctx.dist, ctx.dist->contents ?
 	    DEBFILE_CONTENTS : 0);
 	for (i = 0; i < n; i++) {
@@ -1562,20 +1593,13 @@ pool_add(struct db *db, const struct config *cfg, char *const paths[],
 			if (rc == -1)
 				goto out;
 		}
+		if (pool_item_record(&ctx, it, err) == -1 ||
+		    pool_link_early(&ctx, it, err) == -1)
+			goto out;
 		if (opts->progress_cb != NULL)
 			opts->progress_cb(i + 1, n, opts->progress_arg);
 	}
 	prefetch_stop(&pre);
-
-	/* Phase 2: one transaction for every row. */
-	if (db_begin(db, err) == -1)
-		goto out;
-	in_tx = 1;
-	if (pool_prepare(&ctx, err) == -1)
-		goto out;
-	for (i = 0; i < ctx.nitems; i++)
-		if (pool_item_record(&ctx, &ctx.items[i], err) == -1)
-			goto out;
 	pool_finalize(&ctx);
 	if (pool_link_all(&ctx, err) == -1)
 		goto out;
