@@ -162,6 +162,23 @@ static const char *const MEMBER_EXTS[] = {
 	"", ".gz", ".xz", ".zst", ".bz2", ".lzma", NULL
 };
 
+/* The member next in a .deb must be base with a known compression
+ * (stored in store); 0, or -1 with err naming what was expected. */
+static int
+member_expect(const char *fname, const char *member, const char *base,
+    const char *expected, char *store, size_t storelen,
+    struct dp_error *err)
+{
+	int	k;
+
+	if ((k = member_is(member, base, MEMBER_EXTS, store, storelen)) == 1)
+		return 0;
+	dp_error_set(err, DP_ERR_INVALID, "%s: %s '%.64s' where %s was "
+	    "expected", fname, k == -1 ? "unsupported member" :
+	    "unexpected member", member, expected);
+	return -1;
+}
+
 /* The one decompression filter a member's name calls for, as dpkg-deb
  * decides it (not archive_read_support_filter_all: bidding every filter
  * libarchive knows cost more than inflating a small control.tar.gz). */
@@ -393,7 +410,7 @@ debfile_read_fd(int fd, const char *name, int flags, debfile_tee_cb tee,
 	char			*data = NULL;
 	size_t			 datalen;
 	enum { S_BINARY, S_CONTROL, S_DATA, S_EXTRA } state = S_BINARY;
-	int			 rc, rv = -1, k;
+	int			 rc, rv = -1;
 
 	memset(deb, 0, sizeof(*deb));
 	memset(&r, 0, sizeof(r));
@@ -453,15 +470,10 @@ debfile_read_fd(int fd, const char *name, int flags, debfile_tee_cb tee,
 			state = S_CONTROL;
 			break;
 		case S_CONTROL:
-			k = member_is(member, "control.tar", MEMBER_EXTS,
-			    deb->control_member, sizeof(deb->control_member));
-			if (k != 1) {
-				dp_error_set(err, DP_ERR_INVALID, "%s: %s '%.64s' "
-				    "where control.tar[.gz|.xz|.zst] was "
-				    "expected", name, k == -1 ? "unsupported "
-				    "member" : "unexpected member", member);
+			if (member_expect(name, member, "control.tar",
+			    "control.tar[.gz|.xz|.zst]", deb->control_member,
+			    sizeof(deb->control_member), err) == -1)
 				goto out;
-			}
 			if (member_slurp(a, name, member, archive_entry_size(e),
 			    DEBFILE_CONTROL_MAX, &data, &datalen, err) == -1)
 				goto out;
@@ -473,15 +485,10 @@ debfile_read_fd(int fd, const char *name, int flags, debfile_tee_cb tee,
 			state = S_DATA;
 			break;
 		case S_DATA:
-			k = member_is(member, "data.tar", MEMBER_EXTS,
-			    deb->data_member, sizeof(deb->data_member));
-			if (k != 1) {
-				dp_error_set(err, DP_ERR_INVALID, "%s: %s '%.64s' "
-				    "where data.tar[.gz|.xz|.zst|.bz2] was "
-				    "expected", name, k == -1 ? "unsupported "
-				    "member" : "unexpected member", member);
+			if (member_expect(name, member, "data.tar",
+			    "data.tar[.gz|.xz|.zst|.bz2]", deb->data_member,
+			    sizeof(deb->data_member), err) == -1)
 				goto out;
-			}
 			if ((flags & DEBFILE_CONTENTS) &&
 			    data_list(a, name, member, deb, err) == -1)
 				goto out;

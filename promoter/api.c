@@ -441,7 +441,7 @@ api_snapshot_members(struct api_ctx *a, const char *id, int sources)
 {
 	sqlite3_stmt	*s = NULL, *q = NULL;
 	struct dp_error	 err;
-	json_t		*arr = json_array();
+	json_t		*arr = json_array(), *o;
 	const unsigned char *blob;
 	int64_t		 rowid;
 	int		 n, i, k;
@@ -468,30 +468,17 @@ api_snapshot_members(struct api_ctx *a, const char *id, int sources)
 		sqlite3_bind_int64(q, 1, rowid);
 		if (sqlite3_step(q) != SQLITE_ROW)
 			continue;
-		if (sources)
-			json_array_append_new(arr, json_pack(
-			    "{s:o, s:o, s:o, s:o}",
-			    "dist", util_jstr((const char *)
-			    sqlite3_column_text(q, 0)),
-			    "component", util_jstr((const char *)
-			    sqlite3_column_text(q, 1)),
-			    "name", util_jstr((const char *)
-			    sqlite3_column_text(q, 2)),
-			    "version", util_jstr((const char *)
-			    sqlite3_column_text(q, 3))));
-		else
-			json_array_append_new(arr, json_pack(
-			    "{s:o, s:o, s:o, s:o, s:o}",
-			    "dist", util_jstr((const char *)
-			    sqlite3_column_text(q, 0)),
-			    "component", util_jstr((const char *)
-			    sqlite3_column_text(q, 1)),
-			    "name", util_jstr((const char *)
-			    sqlite3_column_text(q, 2)),
-			    "version", util_jstr((const char *)
-			    sqlite3_column_text(q, 3)),
-			    "arch", util_jstr((const char *)
-			    sqlite3_column_text(q, 4))));
+		o = json_pack("{s:o, s:o, s:o, s:o}",
+		    "dist", util_jstr((const char *)sqlite3_column_text(q, 0)),
+		    "component", util_jstr((const char *)
+		    sqlite3_column_text(q, 1)),
+		    "name", util_jstr((const char *)sqlite3_column_text(q, 2)),
+		    "version", util_jstr((const char *)
+		    sqlite3_column_text(q, 3)));
+		if (!sources)
+			json_object_set_new(o, "arch", util_jstr((const char *)
+			    sqlite3_column_text(q, 4)));
+		json_array_append_new(arr, o);
 	}
 out:
 	util_finalize(s);
