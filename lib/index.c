@@ -143,14 +143,17 @@ contents_cmp(const void *a, const void *b, void *arg)
 	return c;
 }
 
-void
-index_contents_write(struct index_contents *ic, struct buf *out)
+#define CONTENTS_FLUSH	(1024 * 1024)
+
+int
+index_contents_write_to(struct index_contents *ic, struct buf *out,
+    int (*flush)(void *, struct buf *), void *arg)
 {
 	const char	*base = ic->text.data, *path, *prev = NULL;
 	size_t		 i, plen;
 
 	if (ic->nents == 0)
-		return;
+		return flush != NULL ? flush(arg, out) : 0;
 	qsort_r(ic->ents, ic->nents, sizeof(*ic->ents), contents_cmp,
 	    (void *)(uintptr_t)base);
 	for (i = 0; i < ic->nents; i++) {
@@ -163,8 +166,13 @@ index_contents_write(struct index_contents *ic, struct buf *out)
 			buf_adds(out, base + ic->ents[i].pkg);
 			continue;
 		}
-		if (prev != NULL)
+		if (prev != NULL) {
 			buf_addc(out, '\n');
+			/* Only between lines: a line is never split. */
+			if (flush != NULL && out->len >= CONTENTS_FLUSH &&
+			    flush(arg, out) == -1)
+				return -1;
+		}
 		plen = strlen(path);
 		buf_add(out, path, plen);
 		do
@@ -174,6 +182,13 @@ index_contents_write(struct index_contents *ic, struct buf *out)
 		prev = path;
 	}
 	buf_addc(out, '\n');
+	return flush != NULL ? flush(arg, out) : 0;
+}
+
+void
+index_contents_write(struct index_contents *ic, struct buf *out)
+{
+	(void)index_contents_write_to(ic, out, NULL, NULL);
 }
 
 void

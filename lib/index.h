@@ -42,6 +42,11 @@ struct index_contents *index_contents_new(void);
 void	 index_contents_add(struct index_contents *, const char *qualname,
 	    const char *list, size_t len);
 void	 index_contents_write(struct index_contents *, struct buf *out);
+/* The same, handing out to flush (which empties it) whenever it holds a
+ * mebibyte or more, and at the end: the file need not fit in memory.
+ * Returns -1 as soon as flush does, else 0. */
+int	 index_contents_write_to(struct index_contents *, struct buf *out,
+	    int (*flush)(void *, struct buf *), void *arg);
 void	 index_contents_free(struct index_contents *);	/* NULL no-op */
 
 /* One line of the checksum sections of Release. */

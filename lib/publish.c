@@ -589,6 +589,21 @@ out:
 	return rv;
 }
 
+struct contents_flusher {
+	struct iwriter		*w;
+	struct dp_error		*err;
+};
+
+/* index_contents_write_to's flush: out is the writer's own buffer. */
+static int
+contents_flush(void *arg, struct buf *out)
+{
+	struct contents_flusher	*fl = arg;
+
+	(void)out;
+	return iw_flush(fl->w, fl->err);
+}
+
 /* Contents-<arch>.gz in the component directory (only the .gz is
  * published, as in Debian). */
 static int
@@ -601,7 +616,8 @@ build_contents(struct build *b, size_t di, size_t ci, const char *arch,
 	struct pindex		*pa, *pall;
 	struct pmember		*m = NULL;
 	struct iwriter		 w;
-	struct buf		 text;
+	struct contents_flusher	 fl;
+	struct compress_feed	*feed;
 	int64_t			*ids = NULL;
 	char			*store = NULL, *rel = NULL, *name = NULL,
 				*section, *qual, *names[1];
@@ -614,7 +630,6 @@ build_contents(struct build *b, size_t di, size_t ci, const char *arch,
 	w.feed = NULL;
 	w.hash = NULL;
 	buf_init(&w.b);
-	buf_init(&text);
 	pa = pset_find(b->set, di, ci, arch);
 	pall = strcmp(arch, "all") == 0 ? NULL :
 	    pset_find(b->set, di, ci, "all");
@@ -657,30 +672,34 @@ build_contents(struct build *b, size_t di, size_t ci, const char *arch,
 		free(qual);
 	}
 	sqlite3_reset(st);
-	index_contents_write(ic, &text);
-	index_contents_free(ic);
-	ic = NULL;
 
-	/* The plain text is only the compressor's input. */
+	/* The plain text is only the compressor's input: written a
+	 * mebibyte at a time, gzip reading behind, so that the file never
+	 * has to fit in memory. */
 	rel = xasprintf("%s/Contents-%s", comp, arch);
 	plain = build_file_add(b, di, rel, store, group);
 	b->files[plain].tmp = build_tmpname(b, store, "Contents");
 	b->files[plain].remove_tmp = 1;
-	if (iw_open(&w, b->files[plain].tmp, NULL, err) == -1)
+	feed = build_feed(b);
+	if (iw_open(&w, b->files[plain].tmp, feed, err) == -1) {
+		compress_feed_update(feed, 0, -1);
 		goto out;
-	buf_add(&w.b, text.data, text.len);
-	buf_done(&text);
+	}
+	build_compress(b, plain, rel, COMPRESS_GZIP, (uint64_t)n * 200, feed);
+	fl.w = &w;
+	fl.err = err;
+	if (index_contents_write_to(ic, &w.b, contents_flush, &fl) == -1)
+		goto out;
+	index_contents_free(ic);
+	ic = NULL;
 	if (iw_close(&w, &b->files[plain].sums, err) == -1)
 		goto out;
-	build_compress(b, plain, rel, COMPRESS_GZIP, b->files[plain].sums.size,
-	    NULL);
 	rv = 0;
 out:
 	if (w.fd != -1)
 		iw_close(&w, NULL, NULL);
 	sqlite3_reset(st);
 	index_contents_free(ic);
-	buf_done(&text);
 	free(m);
 	free(ids);
 	free(store);
