@@ -107,6 +107,68 @@ t_contents(void **state)
 	buf_done(&b);
 }
 
+struct chunks {
+	struct buf	all;
+	int		calls, fail_at;
+	int		split;		/* a chunk did not end a line */
+};
+
+static int
+collect(void *arg, struct buf *out)
+{
+	struct chunks	*c = arg;
+
+	if (++c->calls == c->fail_at)
+		return -1;
+	if (out->len > 0 && out->data[out->len - 1] != '\n')
+		c->split = 1;
+	buf_add(&c->all, out->data, out->len);
+	buf_reset(out);
+	return 0;
+}
+
+/* Written in chunks, the text is the same as written whole, every chunk
+ * ends a line, and a failing flush stops it. */
+static void
+t_contents_chunks(void **state)
+{
+	struct index_contents	*ic;
+	struct chunks		 c;
+	struct buf		 whole, out, list;
+	int			 i;
+
+	(void)state;
+	buf_init(&whole);
+	buf_init(&out);
+	buf_init(&list);
+	memset(&c, 0, sizeof(c));
+	buf_init(&c.all);
+	for (i = 0; i < 40000; i++)
+		buf_printf(&list, "./usr/share/pkg/some/longer/path/file-%05d\n",
+		    i);
+	ic = index_contents_new();
+	index_contents_add(ic, "misc/one", list.data, list.len);
+	index_contents_add(ic, "misc/two", "usr/bin/two\n", 12);
+	index_contents_write(ic, &whole);
+	assert_true(whole.len > 2 * 1024 * 1024);
+	assert_int_equal(index_contents_write_to(ic, &out, collect, &c), 0);
+	assert_true(c.calls >= 2);
+	assert_false(c.split);
+	assert_int_equal(c.all.len, whole.len);
+	assert_memory_equal(c.all.data, whole.data, whole.len);
+
+	buf_reset(&out);
+	c.calls = 0;
+	c.fail_at = 1;
+	assert_int_equal(index_contents_write_to(ic, &out, collect, &c), -1);
+	assert_int_equal(c.calls, 1);
+	index_contents_free(ic);
+	buf_done(&whole);
+	buf_done(&out);
+	buf_done(&list);
+	buf_done(&c.all);
+}
+
 static void
 t_date(void **state)
 {
@@ -233,6 +295,7 @@ main(void)
 		cmocka_unit_test(t_sources_para),
 		cmocka_unit_test(t_para_field),
 		cmocka_unit_test(t_contents),
+		cmocka_unit_test(t_contents_chunks),
 		cmocka_unit_test(t_date),
 		cmocka_unit_test(t_release),
 	};
