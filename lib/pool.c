@@ -30,6 +30,7 @@
  */
 #include "autoconfig.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -102,6 +103,7 @@ struct pool_ctx {
 	const char		*component;
 	const char		*origin;
 	char			*pooldir;
+	char			*stagedir;	/* pool/.staging: copies */
 	int			 pooldir_created;
 	struct hash_ctx		*hash;
 	dev_t			 pooldev;
@@ -429,19 +431,22 @@ out:
 }
 
 /*
- * Copy fd (from its current offset) to a new temporary file beside
- * pf->final, hashing into *sums; pf->tmp names it.  With dosync the copy
- * is made durable (fdatasync) before returning.
+ * Copy fd (from its current offset) to a new temporary file in the pool's
+ * staging directory (renamed to pf->final later), hashing into *sums;
+ * pf->tmp names it.  With dosync the copy is made durable (fdatasync)
+ * before returning.
  */
 static int
 pool_file_copy(struct pool_ctx *ctx, struct pool_file *pf, int fd,
     int dosync, struct hash_sums *sums, struct dp_error *err)
 {
-	char	*dir;
-	int	 tfd = -1, rv = -1;
+	const char	*dir = ctx->stagedir;
+	int		 tfd = -1, rv = -1;
 
-	dir = xstrdup(pf->final);
-	*strrchr(dir, '/') = '\0';
+	if (mkdir(dir, 0755) == -1 && errno != EEXIST) {
+		dp_error_errno(err, "cannot create %s", dir);
+		return -1;
+	}
 	pf->tmp = xasprintf("%s/" TMP_PREFIX "XXXXXX", dir);
 	if ((tfd = mkostemp(pf->tmp, O_CLOEXEC)) == -1) {
 		dp_error_errno(err, "cannot create a temporary file in %s",
@@ -467,7 +472,6 @@ pool_file_copy(struct pool_ctx *ctx, struct pool_file *pf, int fd,
 out:
 	if (tfd != -1)
 		close(tfd);
-	free(dir);
 	return rv;
 }
 
@@ -1347,7 +1351,6 @@ pool_copy_late(struct pool_ctx *ctx, const char *input,
 	return 0;
 }
 
-/* Give every staged file its final name, never replacing one. */
 /* Give one staged file its pool name: rename a copy (its data synced
  * already), or hard-link the input and check the link is the very file
  * hashed.  0, or -1 with err set. */
@@ -1492,6 +1495,27 @@ pool_cleanup(struct pool_ctx *ctx, int failed)
 	}
 }
 
+/* Copies a killed run left in the staging directory (no other add can
+ * run: the caller holds publish.lock). */
+static void
+pool_staging_clean(struct pool_ctx *ctx)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		*p;
+
+	if ((d = opendir(ctx->stagedir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) != 0)
+			continue;
+		p = fs_join(ctx->stagedir, de->d_name);
+		unlink(p);
+		free(p);
+	}
+	closedir(d);
+}
+
 int
 pool_add(struct db *db, const struct config *cfg, char *const paths[],
     const struct pool_add_opts *opts, struct pool_added **added,
@@ -1560,6 +1584,8 @@ pool_add(struct db *db, const struct config *cfg, char *const paths[],
 		}
 	}
 	ctx.pooldev = sb.st_dev;
+	ctx.stagedir = fs_join(ctx.pooldir, ".staging");
+	pool_staging_clean(&ctx);
 	ctx.link = opts->link && getenv("DEBPIPE_POOL_COPY") == NULL;
 	ctx.items = xcalloc(n > 0 ? n : 1, sizeof(*ctx.items));
 	ctx.hash = hash_new();
@@ -1636,6 +1662,7 @@ out:
 		free(ctx.dirs[i]);
 	free(ctx.dirs);
 	free(ctx.pooldir);
+	free(ctx.stagedir);
 	hash_free(ctx.hash);
 	close(lockfd);
 	return rv;

@@ -30,6 +30,8 @@ tests_unit_t_pool_SOURCES = tests/unit/t-pool.c tests/unit/mkdeb.h
 tests_unit_t_pool_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
 
 TESTS += \
-	tests/integration/add.sh
+	tests/integration/add.sh \
+	tests/integration/add-crash.sh
 EXTRA_DIST += \
-	tests/integration/add.sh
+	tests/integration/add.sh \
+	tests/integration/add-crash.sh
