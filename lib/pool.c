@@ -104,6 +104,7 @@ struct pool_ctx {
 	const char		*origin;
 	char			*pooldir;
 	char			*stagedir;	/* pool/.staging: copies */
+	int			 stagedir_created;
 	int			 pooldir_created;
 	struct hash_ctx		*hash;
 	dev_t			 pooldev;
@@ -443,7 +444,9 @@ pool_file_copy(struct pool_ctx *ctx, struct pool_file *pf, int fd,
 	const char	*dir = ctx->stagedir;
 	int		 tfd = -1, rv = -1;
 
-	if (mkdir(dir, 0755) == -1 && errno != EEXIST) {
+	if (mkdir(dir, 0755) == 0)
+		ctx->stagedir_created = 1;
+	else if (errno != EEXIST) {
 		dp_error_errno(err, "cannot create %s", dir);
 		return -1;
 	}
@@ -1488,6 +1491,8 @@ pool_cleanup(struct pool_ctx *ctx, int failed)
 		}
 	}
 	if (failed) {
+		if (ctx->stagedir_created)
+			rmdir(ctx->stagedir);
 		for (i = ctx->ndirs; i > 0; i--)
 			rmdir(ctx->dirs[i - 1]);
 		if (ctx->pooldir_created)
