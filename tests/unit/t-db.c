@@ -26,25 +26,32 @@ tmpdir(void)
 	return xstrdup(tmpl);
 }
 
+/* The integer sql answers is want. */
+static void
+query_is(struct db *db, const char *sql, int64_t want)
+{
+	struct dp_error	err;
+	int64_t		v = -1;
+
+	assert_int_equal(db_query_int(db, sql, &v, &err), 0);
+	assert_int_equal(v, want);
+}
+
 static void
 test_create_and_version(void **state)
 {
 	struct dp_error	 err;
 	struct db	*db = NULL;
 	char		*dir = tmpdir(), *path = fs_join(dir, "state.db");
-	int64_t		 v = -1;
 
 	(void)state;
 	assert_int_equal(db_open(path, &db, &err), 0);
-	assert_int_equal(db_query_int(db, "PRAGMA user_version", &v, &err), 0);
-	assert_int_equal(v, DB_SCHEMA_VERSION);
-	assert_int_equal(db_query_int(db, "PRAGMA foreign_keys", &v, &err), 0);
-	assert_int_equal(v, 1);
+	query_is(db, "PRAGMA user_version", DB_SCHEMA_VERSION);
+	query_is(db, "PRAGMA foreign_keys", 1);
 	db_close(db);
 	/* Reopening migrates nothing and keeps the version. */
 	assert_int_equal(db_open(path, &db, &err), 0);
-	assert_int_equal(db_query_int(db, "PRAGMA user_version", &v, &err), 0);
-	assert_int_equal(v, DB_SCHEMA_VERSION);
+	query_is(db, "PRAGMA user_version", DB_SCHEMA_VERSION);
 	db_close(db);
 	fs_remove_tree(dir, NULL);
 	free(path);
@@ -79,7 +86,6 @@ test_migrate_from_1(void **state)
 	struct dp_error	 err;
 	struct db	*db = NULL;
 	char		*dir = tmpdir(), *path = fs_join(dir, "state.db");
-	int64_t		 v = -1;
 
 	(void)state;
 	assert_int_equal(db_open(path, &db, &err), 0);
@@ -97,15 +103,10 @@ test_migrate_from_1(void **state)
 	db_close(db);
 	db = NULL;
 	assert_int_equal(db_open(path, &db, &err), 0);
-	assert_int_equal(db_query_int(db, "PRAGMA user_version", &v, &err), 0);
-	assert_int_equal(v, DB_SCHEMA_VERSION);
-	assert_int_equal(db_query_int(db, "SELECT count(*) FROM "
-	    "pragma_index_info('packages_by_name') WHERE name = 'version'",
-	    &v, &err), 0);
-	assert_int_equal(v, 1);
-	assert_int_equal(db_query_int(db, "SELECT count(*) FROM packages",
-	    &v, &err), 0);
-	assert_int_equal(v, 1);
+	query_is(db, "PRAGMA user_version", DB_SCHEMA_VERSION);
+	query_is(db, "SELECT count(*) FROM "
+	    "pragma_index_info('packages_by_name') WHERE name = 'version'", 1);
+	query_is(db, "SELECT count(*) FROM packages", 1);
 	db_close(db);
 	fs_remove_tree(dir, NULL);
 	free(path);
