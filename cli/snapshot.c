@@ -341,7 +341,8 @@ snapinfo_load(struct cli *c, const char *id, struct snapinfo *si)
 	    (size_t)sqlite3_column_bytes(st, 4), 0);
 	load_members(c, si, sqlite3_column_blob(st, 5),
 	    (size_t)sqlite3_column_bytes(st, 5), 1);
-	qsort(si->p, si->n, sizeof(*si->p), spkg_cmp);
+	if (si->n > 1)
+		qsort(si->p, si->n, sizeof(*si->p), spkg_cmp);
 	rv = 0;
 out:
 	sqlite3_finalize(st);

@@ -323,7 +323,8 @@ ids_collect(struct pindex *v, size_t n, int64_t **out, size_t *nout)
 	*out = xcalloc(total + 1, sizeof(**out));
 	*nout = 0;
 	for (i = 0; i < n; i++) {
-		qsort(v[i].m, v[i].n, sizeof(*v[i].m), pmember_cmp);
+		if (v[i].n > 1)		/* an empty index has no array */
+			qsort(v[i].m, v[i].n, sizeof(*v[i].m), pmember_cmp);
 		for (j = 0; j < v[i].n; j++)
 			(*out)[(*nout)++] = v[i].m[j].id;
 	}
