@@ -1,31 +1,34 @@
 /*
  * pool.c - the package pool and ingestion (see pool.h).
  *
- * pool_add() works in two phases so that a failure anywhere leaves the
- * pool and state.db as they were:
+ * pool_add() works so that a failure anywhere leaves the pool and
+ * state.db as they were:
  *
- *  1. Outside any transaction: read and validate every input (control
- *     file, versions, names, architectures, .dsc checksums), and copy each
- *     file that is not yet in the pool to a temporary file in its target
- *     directory, hashing it on the way (one read pass).  Nothing is
- *     visible yet: temporary names start with '.'.
- *  2. In one transaction (BEGIN IMMEDIATE): look up what is already
- *     there, insert the rows, make the data durable (syncfs), rename each
- *     temporary file to its final name (RENAME_NOREPLACE: an existing
- *     file is never replaced), make the names durable, then commit.
- *     On any failure the files and directories this call created are
- *     removed and the transaction rolled back.
+ *  1. In one transaction (BEGIN IMMEDIATE), input by input in argument
+ *     order: read and validate it (control file, versions, names,
+ *     architectures, .dsc checksums; .debs are read ahead by a reader
+ *     thread), stage each file that is not yet in the pool, look up what
+ *     is already there and insert the rows.  A file on the pool's file
+ *     system is hard-linked to its final name at once (RENAME_NOREPLACE
+ *     semantics: an existing file is never replaced); any other is
+ *     copied, hashing it on the way (one read pass), to a temporary file
+ *     in pool/.staging, whose names start with '.'.
+ *  2. Make the copies durable (syncfs), rename them to their final names,
+ *     make the names durable, then commit.
  *
- * A crash between the renames and the commit leaves pool files without rows;
- * adding them again adopts them when their content is identical.
+ * On any failure the files and directories this call created are removed
+ * and the transaction rolled back.  A crash before the commit leaves pool
+ * files without rows (adding them again adopts them when their content is
+ * identical) and temporary copies in pool/.staging (the next add removes
+ * them).
  *
  * An input on the pool's file system is not copied but hard-linked (as
  * aptly does): no new inode and no data written, which is most of the
- * cost of ingesting many small packages.  Phase 2 checks that the link is
- * the very inode that was hashed (inode, size, mtime), and after the
- * commit the file is made read-only (0444) so that rewriting the input in
- * place cannot silently change a published file.  A link the kernel
- * refuses (protected_hardlinks) falls back to a verified copy; setting
+ * cost of ingesting many small packages.  The link is checked to be the
+ * very inode that was hashed (inode, size, mtime), and after the commit
+ * the file is made read-only (0444) so that rewriting the input in place
+ * cannot silently change a published file.  A link the kernel refuses
+ * (protected_hardlinks) falls back to a verified copy; setting
  * DEBPIPE_POOL_COPY in the environment always copies.
  */
 #include "autoconfig.h"
@@ -53,7 +56,7 @@
 
 #define TMP_PREFIX	".tmp-debpipe."
 
-/* How a file gets its final name in phase 2. */
+/* How a staged file gets its final name. */
 enum pf_how {
 	PF_NONE,		/* it is there already (or identical) */
 	PF_COPY,		/* rename tmp, our copy */
@@ -496,9 +499,9 @@ input_open(const char *path, struct dp_error *err)
 
 /*
  * Bring one input file towards the pool: when its final name is free,
- * hard-link it later (same file system) or copy it now to a temporary
- * file beside it while hashing; otherwise only hash it (phase 2
- * compares).  fd, when not -1, is the open input (rewound here if it must
+ * hard-link it once recorded (same file system) or copy it now to a
+ * temporary file in pool/.staging while hashing; otherwise only hash it
+ * (recording compares).  fd, when not -1, is the open input (rewound here if it must
  * be read again).  pre, when not NULL, holds the sums of the whole input
  * already computed (with prest, its fstat before that read).
  */
@@ -533,7 +536,7 @@ pool_file_stage(struct pool_ctx *ctx, struct pool_file *pf, int fd,
 	free(dir);
 	dir = NULL;
 	if (!made && lstat(pf->final, &sb) == 0) {
-		/* Phase 2 compares with the database or this file. */
+		/* Recording compares with the database or this file. */
 		pf->how = PF_NONE;
 		if (pre != NULL)
 			pf->sums = *pre;
@@ -544,7 +547,7 @@ pool_file_stage(struct pool_ctx *ctx, struct pool_file *pf, int fd,
 	}
 	if (pf->st.st_dev == ctx->pooldev && ctx->link) {
 		/* Same file system: the pool file will be a hard link to
-		 * the input (no new inode, no data written); phase 2 checks
+		 * the input (no new inode, no data written); linking checks
 		 * that it is still the file hashed here. */
 		pf->how = PF_LINK;
 		if (pre != NULL)
@@ -616,7 +619,7 @@ has_suffix(const char *s, const char *suffix)
 	return ls >= lx && strcmp(s + ls - lx, suffix) == 0;
 }
 
-/* --- phase 1: read and stage ----------------------------------------- */
+/* --- reading and staging -------------------------------------------- */
 
 static int
 hash_tee_cb(const void *buf, size_t len, void *arg, struct dp_error *err)
@@ -626,8 +629,8 @@ hash_tee_cb(const void *buf, size_t len, void *arg, struct dp_error *err)
 }
 
 /*
- * A .deb read, hashed and its control parsed: the part of phase 1 that
- * touches nothing but the input, so that a reader thread can do it for
+ * A .deb read, hashed and its control parsed and validated: the part of
+ * an add that touches nothing but the input, so that a reader thread can do it for
  * the next files while the main thread stages this one.
  */
 struct deb_pre {
@@ -1013,7 +1016,7 @@ out:
 }
 
 
-/* --- phase 2: database and links ------------------------------------- */
+/* --- database and pool names ----------------------------------------- */
 
 static int
 pool_prepare(struct pool_ctx *ctx, struct dp_error *err)
@@ -1328,7 +1331,7 @@ pool_same(const struct pool_file *pf)
 }
 
 /* A link that was refused becomes a copy, checked against the sums
- * taken in phase 1. */
+ * taken when it was staged. */
 static int
 pool_copy_late(struct pool_ctx *ctx, const char *input,
     struct pool_file *pf, struct dp_error *err)
