@@ -7,6 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <sqlite3.h>
+
 #include "index.h"
 
 static size_t
@@ -74,11 +76,23 @@ struct contents_ent {
 	size_t	pkg;		/* offset of the NUL-terminated qualname */
 };
 
+/*
+ * The (path, package) pairs are sorted in memory up to spill_at of them;
+ * past that they go to a private temporary sqlite database, whose sorter
+ * works in bounded memory and temporary files, so that a Contents file
+ * of millions of lines does not need its size in RAM.
+ */
+#define CONTENTS_SPILL_AT	(1024 * 1024)
+
 struct index_contents {
 	struct buf		 text;
 	struct contents_ent	*ents;
 	size_t			 nents;
 	size_t			 cap;
+	size_t			 spill_at;
+	sqlite3			*sq;	/* after spilling */
+	sqlite3_stmt		*ins;
+	char			 err[256];
 };
 
 struct index_contents *
@@ -87,18 +101,89 @@ index_contents_new(void)
 	struct index_contents	*ic = xcalloc(1, sizeof(*ic));
 
 	buf_init(&ic->text);
+	ic->spill_at = CONTENTS_SPILL_AT;
 	return ic;
 }
 
 void
+index_contents_spill_at(struct index_contents *ic, size_t n)
+{
+	ic->spill_at = n;
+}
+
+const char *
+index_contents_error(const struct index_contents *ic)
+{
+	return ic->err;
+}
+
+static int
+contents_sqerr(struct index_contents *ic, const char *what)
+{
+	snprintf(ic->err, sizeof(ic->err), "sorting Contents in a temporary "
+	    "database: %s: %s", what, ic->sq != NULL ? sqlite3_errmsg(ic->sq) :
+	    "cannot open");
+	return -1;
+}
+
+static int
+contents_insert(struct index_contents *ic, const char *path, size_t plen,
+    const char *pkg)
+{
+	sqlite3_bind_text(ic->ins, 1, path, (int)plen, SQLITE_STATIC);
+	sqlite3_bind_text(ic->ins, 2, pkg, -1, SQLITE_STATIC);
+	if (sqlite3_step(ic->ins) != SQLITE_DONE) {
+		sqlite3_reset(ic->ins);
+		return contents_sqerr(ic, "insert");
+	}
+	sqlite3_reset(ic->ins);
+	return 0;
+}
+
+/* Move what is in memory to the temporary database. */
+static int
+contents_spill(struct index_contents *ic)
+{
+	const char	*base = ic->text.data;
+	size_t		 i;
+
+	/* "": a private database on disk, deleted when closed. */
+	if (sqlite3_open("", &ic->sq) != SQLITE_OK)
+		return contents_sqerr(ic, "open");
+	if (sqlite3_exec(ic->sq, "PRAGMA journal_mode = OFF;"
+	    "PRAGMA synchronous = OFF; PRAGMA temp_store = FILE;"
+	    "PRAGMA cache_size = -8192;"
+	    "CREATE TABLE c (path TEXT NOT NULL, pkg TEXT NOT NULL);"
+	    "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		return contents_sqerr(ic, "create");
+	if (sqlite3_prepare_v2(ic->sq, "INSERT INTO c (path, pkg) VALUES "
+	    "(?1, ?2)", -1, &ic->ins, NULL) != SQLITE_OK)
+		return contents_sqerr(ic, "prepare");
+	for (i = 0; i < ic->nents; i++)
+		if (contents_insert(ic, base + ic->ents[i].path,
+		    strlen(base + ic->ents[i].path), base + ic->ents[i].pkg) ==
+		    -1)
+			return -1;
+	buf_done(&ic->text);
+	buf_init(&ic->text);
+	free(ic->ents);
+	ic->ents = NULL;
+	ic->nents = ic->cap = 0;
+	return 0;
+}
+
+int
 index_contents_add(struct index_contents *ic, const char *qualname,
     const char *list, size_t len)
 {
 	const char	*p = list, *end = list + len, *nl;
 	size_t		 pkg, n;
 
+	if (ic->err[0] != '\0')
+		return -1;
 	pkg = ic->text.len;
-	buf_add(&ic->text, qualname, strlen(qualname) + 1);
+	if (ic->sq == NULL)
+		buf_add(&ic->text, qualname, strlen(qualname) + 1);
 	while (p < end) {
 		nl = memchr(p, '\n', (size_t)(end - p));
 		if (nl == NULL)
@@ -115,6 +200,12 @@ index_contents_add(struct index_contents *ic, const char *qualname,
 		if (n > 0 && p[n - 1] == '\r')
 			n--;
 		if (n > 0 && memchr(p, '\0', n) == NULL) {
+			if (ic->sq != NULL) {
+				if (contents_insert(ic, p, n, qualname) == -1)
+					return -1;
+				p = nl + 1;
+				continue;
+			}
 			if (ic->nents == ic->cap) {
 				ic->cap = ic->cap == 0 ? 4096 : ic->cap * 2;
 				ic->ents = xreallocarray(ic->ents, ic->cap,
@@ -125,9 +216,13 @@ index_contents_add(struct index_contents *ic, const char *qualname,
 			ic->nents++;
 			buf_add(&ic->text, p, n);
 			buf_addc(&ic->text, '\0');
+			if (ic->spill_at > 0 && ic->nents >= ic->spill_at &&
+			    contents_spill(ic) == -1)
+				return -1;
 		}
 		p = nl + 1;
 	}
+	return 0;
 }
 
 static int
@@ -145,44 +240,92 @@ contents_cmp(const void *a, const void *b, void *arg)
 
 #define CONTENTS_FLUSH	(1024 * 1024)
 
+/* One more (path, package) pair, in order: a new line, or one more
+ * package on the line of the same path.  prev/prevpkg: the last pair
+ * (empty before the first; paths are never empty). */
+static int
+contents_line(struct buf *out, const char *path, const char *pkg,
+    struct buf *prev, struct buf *prevpkg,
+    int (*flush)(void *, struct buf *), void *arg)
+{
+	size_t	plen;
+
+	if (prev->len > 0 && strcmp(prev->data, path) == 0) {
+		if (strcmp(prevpkg->data, pkg) == 0)
+			return 0;
+		buf_addc(out, ',');
+		buf_adds(out, pkg);
+		buf_reset(prevpkg);
+		buf_adds(prevpkg, pkg);
+		return 0;
+	}
+	if (prev->len > 0) {
+		buf_addc(out, '\n');
+		/* Only between lines: a line is never split. */
+		if (flush != NULL && out->len >= CONTENTS_FLUSH &&
+		    flush(arg, out) == -1)
+			return -1;
+	}
+	plen = strlen(path);
+	buf_add(out, path, plen);
+	do
+		buf_addc(out, ' ');
+	while (++plen < 56);
+	buf_adds(out, pkg);
+	buf_reset(prev);
+	buf_adds(prev, path);
+	buf_reset(prevpkg);
+	buf_adds(prevpkg, pkg);
+	return 0;
+}
+
 int
 index_contents_write_to(struct index_contents *ic, struct buf *out,
     int (*flush)(void *, struct buf *), void *arg)
 {
-	const char	*base = ic->text.data, *path, *prev = NULL;
-	size_t		 i, plen;
+	const char	*base = ic->text.data;
+	struct buf	 prev, prevpkg;
+	sqlite3_stmt	*sel = NULL;
+	size_t		 i;
+	int		 rc, rv = -1;
 
-	if (ic->nents == 0)
-		return flush != NULL ? flush(arg, out) : 0;
-	qsort_r(ic->ents, ic->nents, sizeof(*ic->ents), contents_cmp,
-	    (void *)(uintptr_t)base);
-	for (i = 0; i < ic->nents; i++) {
-		path = base + ic->ents[i].path;
-		if (prev != NULL && strcmp(prev, path) == 0) {
-			if (strcmp(base + ic->ents[i - 1].pkg,
-			    base + ic->ents[i].pkg) == 0)
-				continue;
-			buf_addc(out, ',');
-			buf_adds(out, base + ic->ents[i].pkg);
-			continue;
+	if (ic->err[0] != '\0')
+		return -1;
+	buf_init(&prev);
+	buf_init(&prevpkg);
+	if (ic->sq != NULL) {
+		if (sqlite3_prepare_v2(ic->sq, "SELECT path, pkg FROM c "
+		    "ORDER BY path, pkg", -1, &sel, NULL) != SQLITE_OK) {
+			contents_sqerr(ic, "sort");
+			goto out;
 		}
-		if (prev != NULL) {
-			buf_addc(out, '\n');
-			/* Only between lines: a line is never split. */
-			if (flush != NULL && out->len >= CONTENTS_FLUSH &&
-			    flush(arg, out) == -1)
-				return -1;
+		while ((rc = sqlite3_step(sel)) == SQLITE_ROW)
+			if (contents_line(out, (const char *)
+			    sqlite3_column_text(sel, 0), (const char *)
+			    sqlite3_column_text(sel, 1), &prev, &prevpkg,
+			    flush, arg) == -1)
+				goto out;
+		if (rc != SQLITE_DONE) {
+			contents_sqerr(ic, "sort");
+			goto out;
 		}
-		plen = strlen(path);
-		buf_add(out, path, plen);
-		do
-			buf_addc(out, ' ');
-		while (++plen < 56);
-		buf_adds(out, base + ic->ents[i].pkg);
-		prev = path;
+	} else if (ic->nents > 0) {
+		qsort_r(ic->ents, ic->nents, sizeof(*ic->ents), contents_cmp,
+		    (void *)(uintptr_t)base);
+		for (i = 0; i < ic->nents; i++)
+			if (contents_line(out, base + ic->ents[i].path,
+			    base + ic->ents[i].pkg, &prev, &prevpkg, flush,
+			    arg) == -1)
+				goto out;
 	}
-	buf_addc(out, '\n');
-	return flush != NULL ? flush(arg, out) : 0;
+	if (prev.len > 0)
+		buf_addc(out, '\n');
+	rv = flush != NULL ? flush(arg, out) : 0;
+out:
+	sqlite3_finalize(sel);
+	buf_done(&prev);
+	buf_done(&prevpkg);
+	return rv;
 }
 
 void
@@ -198,6 +341,8 @@ index_contents_free(struct index_contents *ic)
 		return;
 	buf_done(&ic->text);
 	free(ic->ents);
+	sqlite3_finalize(ic->ins);
+	sqlite3_close(ic->sq);
 	free(ic);
 }
 

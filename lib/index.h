@@ -39,12 +39,17 @@ char	*index_para_field(const char *para, const char *name);
  */
 struct index_contents;
 struct index_contents *index_contents_new(void);
-void	 index_contents_add(struct index_contents *, const char *qualname,
+/* -1 when the temporary sort database failed (index_contents_error). */
+int	 index_contents_add(struct index_contents *, const char *qualname,
 	    const char *list, size_t len);
+/* Past n pairs (default about a million; 0: never) they are sorted in a
+ * temporary database instead of in memory. */
+void	 index_contents_spill_at(struct index_contents *, size_t n);
+const char *index_contents_error(const struct index_contents *);
 void	 index_contents_write(struct index_contents *, struct buf *out);
 /* The same, handing out to flush (which empties it) whenever it holds a
  * mebibyte or more, and at the end: the file need not fit in memory.
- * Returns -1 as soon as flush does, else 0. */
+ * Returns -1 as soon as flush does (or the sort fails), else 0. */
 int	 index_contents_write_to(struct index_contents *, struct buf *out,
 	    int (*flush)(void *, struct buf *), void *arg);
 void	 index_contents_free(struct index_contents *);	/* NULL no-op */

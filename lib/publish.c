@@ -650,6 +650,10 @@ build_contents(struct build *b, size_t di, size_t ci, const char *arch,
 	}
 	b->generated++;
 	ic = index_contents_new();
+	/* Tests force the on-disk sort with a small number. */
+	if (getenv("DEBPIPE_CONTENTS_SPILL") != NULL)
+		index_contents_spill_at(ic, (size_t)strtoul(
+		    getenv("DEBPIPE_CONTENTS_SPILL"), NULL, 10));
 	for (i = 0; i < n; i++) {
 		sqlite3_reset(st);
 		sqlite3_bind_int64(st, 1, m[i].id);
@@ -666,10 +670,15 @@ build_contents(struct build *b, size_t di, size_t ci, const char *arch,
 		section = index_para_field(control, "Section");
 		qual = xasprintf("%s/%s", section != NULL ? section : "misc",
 		    m[i].name);
-		index_contents_add(ic, qual, list,
+		rc = index_contents_add(ic, qual, list,
 		    (size_t)sqlite3_column_bytes(st, 1));
 		free(section);
 		free(qual);
+		if (rc == -1) {
+			dp_error_set(err, DP_ERR_DB, "%s",
+			    index_contents_error(ic));
+			goto out;
+		}
 	}
 	sqlite3_reset(st);
 
@@ -688,8 +697,13 @@ build_contents(struct build *b, size_t di, size_t ci, const char *arch,
 	build_compress(b, plain, rel, COMPRESS_GZIP, (uint64_t)n * 200, feed);
 	fl.w = &w;
 	fl.err = err;
-	if (index_contents_write_to(ic, &w.b, contents_flush, &fl) == -1)
+	if (index_contents_write_to(ic, &w.b, contents_flush, &fl) == -1) {
+		/* A failed write set err; a failed sort did not. */
+		if (*index_contents_error(ic) != '\0')
+			dp_error_set(err, DP_ERR_DB, "%s",
+			    index_contents_error(ic));
 		goto out;
+	}
 	index_contents_free(ic);
 	ic = NULL;
 	if (iw_close(&w, &b->files[plain].sums, err) == -1)

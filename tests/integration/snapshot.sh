@@ -9,7 +9,7 @@
 . "$top_srcdir/tests/integration/lib.sh"
 need dpkg-deb dpkg-source apt-get gpg python3 curl sqlite3
 
-plan 64
+plan 66
 
 inst=$(make_instance)
 cat >>"$inst/debpipe.conf" <<'EOC'
@@ -176,6 +176,15 @@ ok "snapshot now, nothing changed" dp snapshot now
 like "$(last_output)" 'unchanged' "says unchanged"
 ok "the unlisted store file is collected" test ! -e "$orphan"
 ok "the latest snapshot is intact" sums_ok "$pub/latest/dists/bookworm"
+
+# Contents sorted in a temporary database (as past a million lines): the
+# same text
+zcat "$pub/latest/dists/bookworm/main/Contents-amd64.gz" >"$T_TMP/contents.mem"
+rm -rf "$inst/state/index-cache"
+sleep 1
+ok "snapshot with Contents sorted on disk" env DEBPIPE_CONTENTS_SPILL=1 \
+	debpipe --config "$conf" snapshot now --force
+ok "the same Contents" sh -c "zcat '$pub/latest/dists/bookworm/main/Contents-amd64.gz' | cmp - '$T_TMP/contents.mem'"
 
 # the daemon: a snapshot at the next multiple of Snapshot-Interval (10s)
 # when the set changed, a queued `snapshot` request, heartbeat, SIGTERM

@@ -104,6 +104,19 @@ t_contents(void **state)
 	assert_string_equal(b.data, want);
 	index_contents_free(ic);
 	index_contents_free(NULL);
+
+	/* Sorted in a temporary database past 2 pairs: the same text. */
+	buf_reset(&b);
+	ic = index_contents_new();
+	index_contents_spill_at(ic, 2);
+	assert_int_equal(index_contents_add(ic, "utils/zeta", c, strlen(c)),
+	    0);
+	assert_int_equal(index_contents_add(ic, "admin/alpha", a, strlen(a)),
+	    0);
+	index_contents_write(ic, &b);
+	assert_string_equal(index_contents_error(ic), "");
+	assert_string_equal(b.data, want);
+	index_contents_free(ic);
 	buf_done(&b);
 }
 
@@ -162,6 +175,26 @@ t_contents_chunks(void **state)
 	c.fail_at = 1;
 	assert_int_equal(index_contents_write_to(ic, &out, collect, &c), -1);
 	assert_int_equal(c.calls, 1);
+	index_contents_free(ic);
+
+	/* The same through the temporary database (spilled after 1,000
+	 * pairs, the rest inserted there directly). */
+	ic = index_contents_new();
+	index_contents_spill_at(ic, 1000);
+	assert_int_equal(index_contents_add(ic, "misc/one", list.data,
+	    list.len), 0);
+	assert_int_equal(index_contents_add(ic, "misc/two", "usr/bin/two\n",
+	    12), 0);
+	buf_reset(&out);
+	buf_reset(&c.all);
+	c.calls = 0;
+	c.fail_at = 0;
+	c.split = 0;
+	assert_int_equal(index_contents_write_to(ic, &out, collect, &c), 0);
+	assert_true(c.calls >= 2);
+	assert_false(c.split);
+	assert_int_equal(c.all.len, whole.len);
+	assert_memory_equal(c.all.data, whole.data, whole.len);
 	index_contents_free(ic);
 	buf_done(&whole);
 	buf_done(&out);
