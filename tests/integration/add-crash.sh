@@ -29,9 +29,9 @@ xargs -a "$T_TMP/list" -d '\n' sha256sum |
 
 # Database and pool agree: every known file is there, whole.
 agree() {
-	if [ ! -f "$db" ]; then
-		# killed before the database was made: nothing may be in
-		# the pool
+	if [ ! -f "$db" ] || [ "$(sqlite3 "$db" "SELECT count(*) FROM sqlite_master WHERE name = 'files'")" = 0 ]; then
+		# killed before the database (or its schema) was made:
+		# nothing may be in the pool
 		find "$pool" -type f 2>/dev/null | grep -v '/\.staging/' | grep . &&
 			{ echo "pool files without a database"; return 1; }
 		return 0
