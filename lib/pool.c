@@ -107,6 +107,7 @@ struct pool_ctx {
 	const char		*origin;
 	char			*pooldir;
 	char			*stagedir;	/* pool/.staging: copies */
+	int			 stagedir_ready;	/* made or found */
 	int			 stagedir_created;
 	int			 pooldir_created;
 	struct hash_ctx		*hash;
@@ -447,11 +448,14 @@ pool_file_copy(struct pool_ctx *ctx, struct pool_file *pf, int fd,
 	const char	*dir = ctx->stagedir;
 	int		 tfd = -1, rv = -1;
 
-	if (mkdir(dir, 0755) == 0)
-		ctx->stagedir_created = 1;
-	else if (errno != EEXIST) {
-		dp_error_errno(err, "cannot create %s", dir);
-		return -1;
+	if (!ctx->stagedir_ready) {
+		if (mkdir(dir, 0755) == 0)
+			ctx->stagedir_created = 1;
+		else if (errno != EEXIST) {
+			dp_error_errno(err, "cannot create %s", dir);
+			return -1;
+		}
+		ctx->stagedir_ready = 1;
 	}
 	pf->tmp = xasprintf("%s/" TMP_PREFIX "XXXXXX", dir);
 	if ((tfd = mkostemp(pf->tmp, O_CLOEXEC)) == -1) {
@@ -501,9 +505,10 @@ input_open(const char *path, struct dp_error *err)
  * Bring one input file towards the pool: when its final name is free,
  * hard-link it once recorded (same file system) or copy it now to a
  * temporary file in pool/.staging while hashing; otherwise only hash it
- * (recording compares).  fd, when not -1, is the open input (rewound here if it must
- * be read again).  pre, when not NULL, holds the sums of the whole input
- * already computed (with prest, its fstat before that read).
+ * (recording compares).  fd, when not -1, is the open input (rewound
+ * here if it must be read again).  pre, when not NULL, holds the sums of
+ * the whole input already computed (with prest, its fstat before that
+ * read).
  */
 static int
 pool_file_stage(struct pool_ctx *ctx, struct pool_file *pf, int fd,
@@ -630,8 +635,8 @@ hash_tee_cb(const void *buf, size_t len, void *arg, struct dp_error *err)
 
 /*
  * A .deb read, hashed and its control parsed and validated: the part of
- * an add that touches nothing but the input, so that a reader thread can do it for
- * the next files while the main thread stages this one.
+ * an add that touches nothing but the input, so that a reader thread can
+ * do it for the next files while the main thread stages this one.
  */
 struct deb_pre {
 	int			 rv;
@@ -1339,10 +1344,8 @@ pool_copy_late(struct pool_ctx *ctx, const char *input,
 	struct hash_sums	sums;
 	int			fd, rv;
 
-	if ((fd = open(pf->src, O_RDONLY | O_CLOEXEC)) == -1) {
-		dp_error_errno(err, "%s", pf->src);
+	if ((fd = input_open(pf->src, err)) == -1)
 		return -1;
-	}
 	rv = pool_file_copy(ctx, pf, fd, 1, &sums, err);
 	close(fd);
 	pf->how = PF_COPY;

@@ -383,11 +383,12 @@ build_compress(struct build *b, size_t plain, const char *relbase,
 }
 
 /* Start generating the index sub/name (a new plain file in the store,
- * in group), compressed to .gz and .xz while it is written into w. */
+ * in group), compressed to .gz (and .xz) while it is written into w. */
 static int
 build_index_open(struct build *b, size_t di, const char *sub,
-    const char *store, size_t group, const char *name, uint64_t size_hint,
-    struct iwriter *w, size_t *plainp, struct dp_error *err)
+    const char *store, size_t group, const char *name, int xz,
+    uint64_t size_hint, struct iwriter *w, size_t *plainp,
+    struct dp_error *err)
 {
 	struct compress_feed	*feed;
 	char			*rel;
@@ -404,7 +405,8 @@ build_index_open(struct build *b, size_t di, const char *sub,
 		return -1;
 	}
 	build_compress(b, plain, rel, COMPRESS_GZIP, size_hint, feed);
-	build_compress(b, plain, rel, COMPRESS_XZ, size_hint, feed);
+	if (xz)
+		build_compress(b, plain, rel, COMPRESS_XZ, size_hint, feed);
 	free(rel);
 	*plainp = plain;
 	return 0;
@@ -471,7 +473,7 @@ build_packages(struct build *b, size_t di, size_t ci, const char *arch,
 		goto out;
 	}
 	/* About 800 bytes a package. */
-	if (build_index_open(b, di, sub, store, group, "Packages",
+	if (build_index_open(b, di, sub, store, group, "Packages", 1,
 	    (uint64_t)n * 800, &w, &plain, err) == -1)
 		goto out;
 	for (i = 0; i < n; i++) {
@@ -553,7 +555,7 @@ build_sources(struct build *b, size_t di, size_t ci, struct dp_error *err)
 		rv = 0;
 		goto out;
 	}
-	if (build_index_open(b, di, sub, store, group, "Sources",
+	if (build_index_open(b, di, sub, store, group, "Sources", 1,
 	    (uint64_t)ps->n * 1500, &w, &plain, err) == -1)
 		goto out;
 	for (i = 0; i < ps->n; i++) {
@@ -617,11 +619,10 @@ build_contents(struct build *b, size_t di, size_t ci, const char *arch,
 	struct pmember		*m = NULL;
 	struct iwriter		 w;
 	struct contents_flusher	 fl;
-	struct compress_feed	*feed;
 	int64_t			*ids = NULL;
-	char			*store = NULL, *rel = NULL, *name = NULL,
+	char			*store = NULL, *name = NULL, *plainname,
 				*section, *qual, *names[1];
-	const char		*control, *list;
+	const char		*control, *list, *spill;
 	size_t			 n = 0, i, group, plain;
 	sqlite3_stmt		*st = b->st_contents;
 	int			 rc, rv = -1;
@@ -648,12 +649,10 @@ build_contents(struct build *b, size_t di, size_t ci, const char *arch,
 		rv = 0;
 		goto out;
 	}
-	b->generated++;
 	ic = index_contents_new();
 	/* Tests force the on-disk sort with a small number. */
-	if (getenv("DEBPIPE_CONTENTS_SPILL") != NULL)
-		index_contents_spill_at(ic, (size_t)strtoul(
-		    getenv("DEBPIPE_CONTENTS_SPILL"), NULL, 10));
+	if ((spill = getenv("DEBPIPE_CONTENTS_SPILL")) != NULL)
+		index_contents_spill_at(ic, (size_t)strtoul(spill, NULL, 10));
 	for (i = 0; i < n; i++) {
 		sqlite3_reset(st);
 		sqlite3_bind_int64(st, 1, m[i].id);
@@ -682,19 +681,16 @@ build_contents(struct build *b, size_t di, size_t ci, const char *arch,
 	}
 	sqlite3_reset(st);
 
-	/* The plain text is only the compressor's input: written a
-	 * mebibyte at a time, gzip reading behind, so that the file never
-	 * has to fit in memory. */
-	rel = xasprintf("%s/Contents-%s", comp, arch);
-	plain = build_file_add(b, di, rel, store, group);
-	b->files[plain].tmp = build_tmpname(b, store, "Contents");
-	b->files[plain].remove_tmp = 1;
-	feed = build_feed(b);
-	if (iw_open(&w, b->files[plain].tmp, feed, err) == -1) {
-		compress_feed_update(feed, 0, -1);
+	/* The plain text is only the compressor's input (not published):
+	 * written a mebibyte at a time, gzip reading behind, so that the
+	 * file never has to fit in memory. */
+	plainname = xasprintf("Contents-%s", arch);
+	rc = build_index_open(b, di, comp, store, group, plainname, 0,
+	    (uint64_t)n * 200, &w, &plain, err);
+	free(plainname);
+	if (rc == -1)
 		goto out;
-	}
-	build_compress(b, plain, rel, COMPRESS_GZIP, (uint64_t)n * 200, feed);
+	b->files[plain].remove_tmp = 1;
 	fl.w = &w;
 	fl.err = err;
 	if (index_contents_write_to(ic, &w.b, contents_flush, &fl) == -1) {
@@ -717,7 +713,6 @@ out:
 	free(m);
 	free(ids);
 	free(store);
-	free(rel);
 	free(name);
 	return rv;
 }
