@@ -33,5 +33,6 @@ EXTRA_DIST += \
 	tests/integration/apt-watch.sh \
 	tests/integration/apt-hostile.sh \
 	tests/integration/apt-lib.sh \
+	tests/integration/chroot-lib.sh \
 	bench/apt-import.sh \
 	bench/README-apt.md
