@@ -41,6 +41,15 @@ static const char *check_user(const char *);
 static const char *check_maintainer(const char *);
 static const char *check_suffix(const char *);
 
+/* Notify-Format: (issue 14, promoter/notify.c). */
+static const char *
+check_notify_format(const char *v)
+{
+	if (strcmp(v, "json") == 0 || strcmp(v, "slack") == 0)
+		return NULL;
+	return "expected json or slack";
+}
+
 #define G(f)	offsetof(struct config, f)
 static const struct fspec global_fields[] = {
 	{ "State-Dir",		K_PATH,	G(state_dir),	0, 0, NULL },
@@ -54,6 +63,7 @@ static const struct fspec global_fields[] = {
 	{ "Listen",		K_STR,	G(listen),	0, 0, check_listen },
 	{ "Serve-Public",	K_BOOL,	G(serve_public), 0, 0, NULL },
 	{ "Tokens-File",	K_PATH,	G(tokens_file),	0, 0, NULL },
+	{ "Hooks-File",		K_PATH,	G(hooks_file),	0, 0, NULL },
 	{ "User",		K_STR,	G(user),	0, 0, check_user },
 	{ "Watch-Dir",		K_PATH,	G(watch_dir),	0, 0, NULL },
 	{ "Max-Builds",		K_INT,	G(max_builds),	1, 0, NULL },
@@ -85,6 +95,8 @@ static const struct fspec env_fields[] = {
 	{ "Promote-From",	K_NAME,	E(promote_from), 0, 0, NULL },
 	{ "Requires",		K_LIST,	E(requires),	0, 0, NULL },
 	{ "Notify",		K_URLS,	E(notify),	0, 0, NULL },
+	{ "Notify-Format",	K_STR,	E(notify_format), 0, 0,
+	    check_notify_format },
 	{ "Min-Soak",		K_DUR,	E(min_soak),	0, 0, NULL },
 	{ NULL, 0, 0, 0, 0, NULL }
 };
@@ -93,6 +105,7 @@ static const struct fspec env_fields[] = {
 /* Environment names that would collide with the public tree or the API. */
 static const char *reserved_envs[] = {
 	"latest", "snapshots", "pool", "dists", "api", "metrics", "by-hash",
+	"ui",
 	"debpipe-archive-keyring.gpg", NULL
 };
 
@@ -1041,6 +1054,7 @@ config_free(struct config *cfg)
 	free(cfg->sign_with);
 	free(cfg->listen);
 	free(cfg->tokens_file);
+	free(cfg->hooks_file);
 	free(cfg->user);
 	free(cfg->watch_dir);
 	free(cfg->builder);
@@ -1064,6 +1078,7 @@ config_free(struct config *cfg)
 		free(e->promote_from);
 		strv_free(e->requires);
 		strv_free(e->notify);
+		free(e->notify_format);
 		free(e->file);
 	}
 	free(cfg->envs);

@@ -35,6 +35,8 @@ struct conf_env {
 	char	**notify;		/* Notify: URLs, NULL-terminated (never
 				   NULL); "{snapshot}" left for the caller */
 	long	 min_soak;		/* Min-Soak: seconds */
+	char	*notify_format;		/* Notify-Format: json (NULL, the
+				   default) | slack */
 	char	*file;
 	int	 line;
 	int	 promote_from_line;	/* line of Promote-From:, 0 if none */
@@ -102,6 +104,7 @@ struct config {
 	char	*listen;		/* Listen: host:port, default 127.0.0.1:8742 */
 	int	 serve_public;		/* Serve-Public: yes */
 	char	*tokens_file;		/* Tokens-File: or NULL (no writes) */
+	char	*hooks_file;		/* Hooks-File: forge secrets or NULL */
 	char	*user;			/* User: or NULL */
 	char	*watch_dir;		/* Watch-Dir: default <dir of path>/watch.d */
 	int	 max_builds;		/* Max-Builds: default 1 */

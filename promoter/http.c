@@ -39,6 +39,12 @@ http_reply_json(struct http_reply *r, int status, json_t *j)
 {
 	char	*s;
 
+	if (r->keep_json) {
+		json_decref(r->json);
+		r->status = status;
+		r->json = j;
+		return;
+	}
 	s = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII);
 	json_decref(j);
 	r->status = status;
@@ -94,6 +100,43 @@ http_send(struct MHD_Connection *c, struct http_reply *r)
 	return ret;
 }
 
+static int
+http_arg_bool(struct MHD_Connection *c, const char *key)
+{
+	const char	*v;
+
+	v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, key);
+	return v != NULL && (strcmp(v, "1") == 0 || strcmp(v, "yes") == 0 ||
+	    strcmp(v, "true") == 0);
+}
+
+static long long
+http_arg_num(struct MHD_Connection *c, const char *key)
+{
+	const char	*v;
+	char		*end;
+	long long	 n;
+
+	v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, key);
+	if (v == NULL || *v < '0' || *v > '9')
+		return 0;
+	n = strtoll(v, &end, 10);
+	return *end == '\0' && n > 0 ? n : 0;
+}
+
+void
+http_query(struct MHD_Connection *c, struct api_query *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->history = http_arg_bool(c, "history");
+	q->limit = (long)http_arg_num(c, "limit");
+	q->before = http_arg_num(c, "before");
+	q->state = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
+	    "state");
+	q->watch = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
+	    "watch");
+}
+
 static enum MHD_Result
 http_access_cb(void *cls, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const char *upload_data,
@@ -102,13 +145,21 @@ http_access_cb(void *cls, struct MHD_Connection *c, const char *url,
 	struct promoter	*p = cls;
 	struct http_req	*req = *con_cls;
 	struct http_reply r;
-	const char	*clen, *auth, *hist;
+	struct api_query q;
+	const char	*clen, *auth;
 	enum MHD_Result	 ret;
-	int		 is_api, history;
+	size_t		 max;
+	int		 is_api, is_ui;
 
 	memset(&r, 0, sizeof(r));
 	is_api = strncmp(url, "/api/", 5) == 0 || strcmp(url, "/api") == 0 ||
 	    strcmp(url, "/metrics") == 0;
+	is_ui = strncmp(url, "/ui/", 4) == 0 || strcmp(url, "/ui") == 0 ||
+	    (strcmp(url, "/") == 0 && (!p->serve_public ||
+	    p->serve_prefix[0] != '\0'));
+	/* Push events can be large (a push of many commits). */
+	max = strncmp(url, HOOKS_PREFIX, strlen(HOOKS_PREFIX)) == 0 ?
+	    HOOK_BODY_MAX : BODY_MAX;
 	if (req == NULL) {
 		req = xcalloc(1, sizeof(*req));
 		buf_init(&req->body);
@@ -118,9 +169,12 @@ http_access_cb(void *cls, struct MHD_Connection *c, const char *url,
 			return (enum MHD_Result)serve_handle(p, c, method, url);
 		clen = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (clen != NULL && strtoull(clen, NULL, 10) > BODY_MAX) {
+		if (clen != NULL && strtoull(clen, NULL, 10) > max) {
+			if (max == HOOK_BODY_MAX)
+				log_warnx("hook %s refused: body of %s bytes",
+				    url, clen);
 			http_reply_error(&r, 413, "request body larger than "
-			    "%d bytes", BODY_MAX);
+			    "%zu bytes", max);
 			return http_send(c, &r);
 		}
 		return MHD_YES;
@@ -128,13 +182,15 @@ http_access_cb(void *cls, struct MHD_Connection *c, const char *url,
 	if (*upload_data_size > 0) {
 		/* The file server takes no body: discard it. */
 		if (is_api && !req->too_big &&
-		    req->body.len + *upload_data_size <= BODY_MAX)
+		    req->body.len + *upload_data_size <= max)
 			buf_add(&req->body, upload_data, *upload_data_size);
 		else
 			req->too_big = 1;
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	if (is_ui)
+		return (enum MHD_Result)ui_handle(p, c, method, url);
 	if (!is_api) {
 		if (p->serve_public && serve_match(p, url))
 			return (enum MHD_Result)serve_handle(p, c, method, url);
@@ -142,18 +198,23 @@ http_access_cb(void *cls, struct MHD_Connection *c, const char *url,
 		return http_send(c, &r);
 	}
 	if (req->too_big) {
-		http_reply_error(&r, 413, "request body larger than %d bytes",
-		    BODY_MAX);
+		if (max == HOOK_BODY_MAX)
+			log_warnx("hook %s refused: body larger than %zu bytes",
+			    url, max);
+		http_reply_error(&r, 413, "request body larger than %zu bytes",
+		    max);
 		return http_send(c, &r);
 	}
 	auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_AUTHORIZATION);
-	hist = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
-	    "history");
-	history = hist != NULL && (strcmp(hist, "1") == 0 ||
-	    strcmp(hist, "yes") == 0 || strcmp(hist, "true") == 0);
+	if (strncmp(url, HOOKS_PREFIX, strlen(HOOKS_PREFIX)) == 0) {
+		hooks_handle(p, c, method, url + strlen(HOOKS_PREFIX),
+		    req->body.data, req->body.len, &r);
+		return http_send(c, &r);
+	}
+	http_query(c, &q);
 	api_handle(p, method, url, auth, req->body.data, req->body.len,
-	    history, &r);
+	    &q, &r);
 	ret = http_send(c, &r);
 	return ret;
 }
