@@ -35,6 +35,7 @@
 #define DEFAULT_MAINTAINER	"debpipe <debpipe@localhost>"
 #define DEFAULT_SUFFIX		"debpipe"
 #define DEFAULT_ORIGIN		"debpipe"
+#define DEFAULT_FETCH_TIMEOUT	300
 
 static const char *check_listen(const char *);
 static const char *check_user(const char *);
@@ -61,6 +62,8 @@ static const struct fspec global_fields[] = {
 	{ "Build-Timeout",	K_DUR,	G(build_timeout), 1, 0, NULL },
 	{ "Maintainer",		K_STR,	G(maintainer),	0, 0, check_maintainer },
 	{ "Version-Suffix",	K_STR,	G(version_suffix), 0, 0, check_suffix },
+	/* Reliability (issue 16). */
+	{ "Fetch-Timeout",	K_DUR,	G(fetch_timeout), 1, 0, NULL },
 	{ NULL, 0, 0, 0, 0, NULL }
 };
 #undef G
@@ -931,6 +934,8 @@ global_check(struct load *ld, int line, struct dp_error *err)
 		cfg->maintainer = xstrdup(DEFAULT_MAINTAINER);
 	if (cfg->version_suffix == NULL)
 		cfg->version_suffix = xstrdup(DEFAULT_SUFFIX);
+	if (cfg->fetch_timeout == 0)
+		cfg->fetch_timeout = DEFAULT_FETCH_TIMEOUT;
 	return 0;
 }
 

@@ -110,6 +110,9 @@ struct config {
 	char	*maintainer;		/* Maintainer: for changelog entries,
 				   default "debpipe <debpipe@localhost>" */
 	char	*version_suffix;	/* Version-Suffix: org suffix, default "debpipe" */
+	long	 fetch_timeout;		/* Fetch-Timeout: the longest one upstream
+				   download or git fetch may take, seconds,
+				   default 300 */
 
 	struct conf_dist  *dists;
 	size_t		   ndists;
