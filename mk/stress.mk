@@ -4,8 +4,11 @@
 # (default 180; .ci/run gives the sanitizer pass a short one).
 TESTS += \
 	tests/integration/stress.sh \
-	tests/integration/faults.sh
+	tests/integration/faults.sh \
+	tests/integration/promote-idle.sh
 EXTRA_DIST += \
 	tests/integration/stress.sh \
 	tests/integration/faults.sh \
-	tests/integration/fault-server.py
+	tests/integration/fault-server.py \
+	tests/integration/promote-idle.sh \
+	tests/integration/idle-conns.py

@@ -90,13 +90,13 @@ ok "and a snapshot publishes all of it" wait_for 30 sh -c \
 	"grep -q '^Package: dp-faults' '$pub/latest/dists/bookworm/main/binary-amd64/Packages' &&
 	 grep -q '^Package: p-loop' '$pub/latest/dists/bookworm/main/binary-amd64/Packages'"
 
-# Upstream moves on, and every server but good's breaks.
+# Every server but good's breaks, and upstream moves on.
+for w in $FAULTS githang; do echo "${MODE[$w]}" >"$modes/$w"; done
 for w in good $FAULTS; do up_add "$up" "$(make_deb "$debs" "p-$w" 1.1)"; done
 up_index "$up" stable && up_sign "$up" stable || bail "upstream"
 echo "change" >>"$repo/hello.txt"
 bl_commit "$repo" "2026-11-02T10:00:00Z" "a change"
 git -C "$repo" push -q "$www/faults.git" main
-for w in $FAULTS githang; do echo "${MODE[$w]}" >"$modes/$w"; done
 t0=$(date +%s)
 good_polls0=$(grep -c ' good: ' "$T_TMP/builder.log")
 
