@@ -144,6 +144,7 @@ static const char *const MIGRATIONS[] = {
 	"name, version);",
 	/* 3: built-in checks (check.h): a result may be 'error' (the check
 	 * could not run; gates like a failure), and the checks queue. */
+	"DROP TABLE IF EXISTS results_new;"
 	"CREATE TABLE results_new ("
 	"  id INTEGER PRIMARY KEY,"
 	"  snapshot TEXT NOT NULL,"
@@ -158,7 +159,7 @@ static const char *const MIGRATIONS[] = {
 	"DROP TABLE results;"
 	"ALTER TABLE results_new RENAME TO results;"
 	"CREATE INDEX results_by_snapshot ON results(snapshot, job, id);"
-	"CREATE TABLE checks ("
+	"CREATE TABLE IF NOT EXISTS checks ("
 	"  snapshot TEXT NOT NULL,"
 	"  job TEXT NOT NULL,"
 	"  state TEXT NOT NULL DEFAULT 'pending'"
@@ -171,7 +172,8 @@ static const char *const MIGRATIONS[] = {
 	"  result TEXT,"
 	"  message TEXT,"
 	"  PRIMARY KEY(snapshot, job)) WITHOUT ROWID;"
-	"CREATE INDEX checks_by_state ON checks(state, next_try);",
+	"CREATE INDEX IF NOT EXISTS checks_by_state ON checks(state, "
+	"next_try);",
 };
 #define NMIGRATIONS	(sizeof(MIGRATIONS) / sizeof(MIGRATIONS[0]))
 

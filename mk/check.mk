@@ -22,3 +22,11 @@ TESTS += \
 EXTRA_DIST += \
 	tests/integration/check-install.sh \
 	tests/integration/check-lib.sh
+
+if HAVE_CMOCKA
+check_PROGRAMS += \
+	tests/unit/t-dose
+TESTS += \
+	tests/unit/t-dose
+endif
+tests_unit_t_dose_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
