@@ -30,6 +30,7 @@ static const struct command {
 	{ "snapshot",	cmd_snapshot,	"now | list | show ID | diff ID1 ID2" },
 	{ "key",	cmd_key,	"init | export: the archive signing key" },
 	{ "gc",		cmd_gc,		"[--dry-run]: remove old snapshots and pool files" },
+	{ "check",	cmd_check,	"run ID [JOB] | list [ID] | retry ID: built-in checks" },
 	{ NULL, NULL, NULL },
 };
 
