@@ -38,12 +38,13 @@ void
 cli_err(const char *fmt, ...)
 {
 	va_list ap;
+	char	msg[2048];
 
-	fputs("debpipe: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	dp_error_msg_nospace_first(msg, sizeof(msg));
+	fprintf(stderr, "debpipe: %s\n", msg);
 }
 
 int

@@ -190,6 +190,17 @@ dp_error_sqlite(struct dp_error *err, sqlite3 *sq, const char *fmt, ...)
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
 	rc = sq != NULL ? sqlite3_errcode(sq) : SQLITE_ERROR;
+	if (rc == SQLITE_FULL || ((rc == SQLITE_IOERR ||
+	    rc == SQLITE_CANTOPEN) && sq != NULL &&
+	    (sqlite3_system_errno(sq) == ENOSPC ||
+	    sqlite3_system_errno(sq) == EDQUOT))) {
+		char full[768];
+
+		snprintf(full, sizeof(full), "%s: %s", what,
+		    sqlite3_errmsg(sq));
+		dp_error_nospace(err, sqlite3_db_filename(sq, "main"), full);
+		return;
+	}
 	dp_error_set(err, rc == SQLITE_BUSY || rc == SQLITE_LOCKED ?
 	    DP_ERR_BUSY : DP_ERR_DB, "%s: %s", what,
 	    sq != NULL ? sqlite3_errmsg(sq) : "no database");

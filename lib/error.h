@@ -29,6 +29,7 @@ enum dp_error_code {
 	DP_ERR_PERM,		/* refused: permissions, token, role */
 	DP_ERR_TIMEOUT,
 	DP_ERR_BUSY,		/* locked by someone else; try again */
+	DP_ERR_NOSPACE,		/* a file system is full (ENOSPC, SQLITE_FULL) */
 };
 
 struct dp_error {
@@ -49,6 +50,15 @@ void	dp_error_errno(struct dp_error *err, const char *fmt, ...)
 void	dp_error_prefix(struct dp_error *err, const char *fmt, ...)
 	    DP_PRINTF(2, 3);
 void	dp_error_clear(struct dp_error *err);
+/* DP_ERR_NOSPACE: "no space left on MOUNT while WHAT (...)", MOUNT the
+ * mount point of path (NULL: of the first absolute path in what).
+ * dp_error_errno() gives it for ENOSPC and EDQUOT; dp_error_prefix()
+ * keeps "no space left on ..." in front. */
+void	dp_error_nospace(struct dp_error *err, const char *path,
+	    const char *what);
+/* Rewrite "a: no space left on X while b" as "no space left on X while
+ * a: b" in place (messages made by other prefixes than ours). */
+void	dp_error_msg_nospace_first(char *msg, size_t size);
 /* The message, or "unknown error" if none was set. */
 const char *dp_error_str(const struct dp_error *err);
 

@@ -1172,8 +1172,11 @@ disk_check(const char *dir, uint64_t need, struct dp_error *err)
 	avail = (uint64_t)sv.f_bavail * sv.f_frsize;
 	reserve = (uint64_t)sv.f_blocks * sv.f_frsize / 100;
 	if (need + reserve > avail) {
-		dp_error_set(err, DP_ERR_SYSTEM, "%s: %" PRIu64 " bytes to "
-		    "download but only %" PRIu64 " free", dir, need, avail);
+		char what[512];
+
+		snprintf(what, sizeof(what), "downloading %" PRIu64 " bytes "
+		    "into %s (%" PRIu64 " free)", need, dir, avail);
+		dp_error_nospace(err, dir, what);
 		return -1;
 	}
 	return 0;
