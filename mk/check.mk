@@ -18,9 +18,11 @@ cli_debpipe_SOURCES += \
 	cli/check.c
 
 TESTS += \
-	tests/integration/check-install.sh
+	tests/integration/check-install.sh \
+	tests/integration/check-testbed.sh
 EXTRA_DIST += \
 	tests/integration/check-install.sh \
+	tests/integration/check-testbed.sh \
 	tests/integration/check-lib.sh
 
 if HAVE_CMOCKA
