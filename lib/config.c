@@ -35,6 +35,7 @@
 #define DEFAULT_MAINTAINER	"debpipe <debpipe@localhost>"
 #define DEFAULT_SUFFIX		"debpipe"
 #define DEFAULT_ORIGIN		"debpipe"
+#define DEFAULT_FETCH_TIMEOUT	300
 #define DEFAULT_BUILD_KEYRING	"/usr/share/keyrings/debian-archive-keyring.gpg"
 
 static const char *check_listen(const char *);
@@ -62,6 +63,8 @@ static const struct fspec global_fields[] = {
 	{ "Build-Timeout",	K_DUR,	G(build_timeout), 1, 0, NULL },
 	{ "Maintainer",		K_STR,	G(maintainer),	0, 0, check_maintainer },
 	{ "Version-Suffix",	K_STR,	G(version_suffix), 0, 0, check_suffix },
+	/* Reliability (issue 16). */
+	{ "Fetch-Timeout",	K_DUR,	G(fetch_timeout), 1, 0, NULL },
 	/* built-in checks (lib/check.c) */
 	{ "Check-Jobs",		K_INT,	G(check_jobs),	1, 0, NULL },
 	{ "Check-Timeout",	K_DUR,	G(check_timeout), 1, 0, NULL },
@@ -957,6 +960,8 @@ global_check(struct load *ld, int line, struct dp_error *err)
 		cfg->maintainer = xstrdup(DEFAULT_MAINTAINER);
 	if (cfg->version_suffix == NULL)
 		cfg->version_suffix = xstrdup(DEFAULT_SUFFIX);
+	if (cfg->fetch_timeout == 0)
+		cfg->fetch_timeout = DEFAULT_FETCH_TIMEOUT;
 	if (cfg->check_jobs == 0)
 		cfg->check_jobs = 1;
 	if (cfg->check_timeout == 0)

@@ -116,6 +116,9 @@ struct config {
 	char	*maintainer;		/* Maintainer: for changelog entries,
 				   default "debpipe <debpipe@localhost>" */
 	char	*version_suffix;	/* Version-Suffix: org suffix, default "debpipe" */
+	long	 fetch_timeout;		/* Fetch-Timeout: the longest one upstream
+				   download or git fetch may take, seconds,
+				   default 300 */
 	int	 check_jobs;		/* Check-Jobs: default 1 */
 	long	 check_timeout;		/* Check-Timeout: default 1h */
 	long	 check_retry;		/* Check-Retry: default 5m (after error) */

@@ -293,6 +293,12 @@ db_migrate(struct db *db, struct dp_error *err)
 	size_t	v;
 	char	sql[64];
 
+	/* Up to date (every open but the first): no write lock, so that
+	 * a reader never queues behind a writer just to open. */
+	if (db_query_int(db, "PRAGMA user_version", &version, err) == -1)
+		return -1;
+	if (version == (int64_t)NMIGRATIONS)
+		return 0;
 	if (db_begin(db, err) == -1)
 		return -1;
 	if (db_query_int(db, "PRAGMA user_version", &version, err) == -1)
