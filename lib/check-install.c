@@ -438,7 +438,6 @@ run_dose(struct check_ctx *c, const char *arch, const char *fgpath,
     const char *bgpath, const char *outpath, struct dose_report *rep,
     struct dp_error *err)
 {
-	struct spawn_opts	 o;
 	struct dp_error		 serr;
 	char			*archarg, *data = NULL, *fgurl, *bgurl;
 	size_t			 len;
@@ -449,12 +448,8 @@ run_dose(struct check_ctx *c, const char *arch, const char *fgpath,
 	bgurl = xasprintf("deb://%s", bgpath);
 	char *argv[] = { "dose-distcheck", archarg, "-f", "-e", "-o",
 	    (char *)outpath, "--fg", fgurl, "--bg", bgurl, NULL };
-	memset(&o, 0, sizeof(o));
-	o.log_path = c->log_path;
-	o.timeout = c->cfg->check_timeout;
 	unlink(outpath);
-	fflush(c->log);
-	if (spawn_run(argv, &o, &st, NULL, &serr) == -1 &&
+	if (check_spawn(c, argv, NULL, NULL, &st, &serr) == -1 &&
 	    !(WIFEXITED(st) && WEXITSTATUS(st) == 1 && serr.code ==
 	    DP_ERR_SYSTEM)) {
 		dp_error_set(err, serr.code, "%s", serr.msg);

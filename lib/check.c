@@ -21,6 +21,7 @@
 #include "fsutil.h"
 #include "log.h"
 #include "result.h"
+#include "spawn.h"
 #include "xmalloc.h"
 
 static const char *const check_jobs[] = {
@@ -192,6 +193,28 @@ check_summary(struct check_ctx *c, const char *fmt, ...)
 	va_end(ap);
 }
 
+int
+check_spawn(struct check_ctx *c, char *const argv[], char *const env[],
+    const char *cwd, int *status, struct dp_error *err)
+{
+	struct spawn_opts	o;
+	long			left = c->deadline - (long)time(NULL);
+	int			rv;
+
+	memset(&o, 0, sizeof(o));
+	o.log_path = c->log_path;
+	o.env = env;
+	o.cwd = cwd;
+	o.timeout = left > 1 ? left : 1;
+	if (c->log != NULL)
+		fflush(c->log);
+	*status = 0;
+	rv = spawn_run(argv, &o, status, NULL, err);
+	if (rv == -1 && err != NULL && err->code == DP_ERR_TIMEOUT)
+		c->timed_out = 1;
+	return rv;
+}
+
 /* -- one run -------------------------------------------------------- */
 
 static int
@@ -329,6 +352,24 @@ out:
 	return url;
 }
 
+/*
+ * Remove a work directory.  A testbed unpacked there by a killed
+ * autopkgtest holds files of the subordinate ids, which only the same
+ * user namespace mapping can remove.
+ */
+static int
+work_remove(const char *dir, struct dp_error *err)
+{
+	char *argv[] = { "unshare", "--map-auto", "--map-root-user", "rm",
+	    "-rf", "--one-file-system", (char *)dir, NULL };
+
+	if (fs_remove_tree(dir, NULL) == 0)
+		return 0;
+	if (spawn_run(argv, NULL, NULL, NULL, err) == -1)
+		return -1;
+	return fs_remove_tree(dir, err);
+}
+
 int
 check_run(struct db *db, const struct config *cfg, const char *id,
     const char *job, const char **result, struct dp_error *err)
@@ -371,7 +412,7 @@ check_run(struct db *db, const struct config *cfg, const char *id,
 	if (row_running(db, id, job, err) == -1)
 		goto out;
 	/* Whatever an earlier, killed attempt left. */
-	if (fs_remove_tree(c.work, &cerr) == -1 ||
+	if (work_remove(c.work, &cerr) == -1 ||
 	    fs_mkdirs(c.work, 0755, &cerr) == -1) {
 		dp_error_set(err, cerr.code, "%s", cerr.msg);
 		goto out;
@@ -386,6 +427,7 @@ check_run(struct db *db, const struct config *cfg, const char *id,
 		goto out;
 	}
 	c.log_path = logpath;
+	c.deadline = (long)t0 + cfg->check_timeout;
 	check_log(&c, "debpipe check %s of snapshot %s (previous: %s), "
 	    "started %s\n\n", job, id, prev != NULL ? prev : "none",
 	    db_now());
@@ -396,6 +438,13 @@ check_run(struct db *db, const struct config *cfg, const char *id,
 		o = check_autopkgtest(&c, &cerr);
 	else
 		o = check_upgrade(&c, &cerr);
+	if (c.timed_out) {
+		/* A hanging test or tool is the candidate's failure. */
+		o = CHECK_FAILURE;
+		check_summary(&c, "stopped after Check-Timeout (%ld s): %s",
+		    cfg->check_timeout, dp_error_str(&cerr));
+		check_log(&c, "\nfailure: %s\n", c.summary);
+	}
 	res = o == CHECK_SUCCESS ? "success" : o == CHECK_FAILURE ?
 	    "failure" : "error";
 	if (o == CHECK_ERROR) {
@@ -413,7 +462,8 @@ check_run(struct db *db, const struct config *cfg, const char *id,
 		goto out;
 	if (result != NULL)
 		*result = res;
-	fs_remove_tree(c.work, NULL);
+	if (work_remove(c.work, &cerr) == -1)
+		log_warnx("check %s of %s: %s", job, id, dp_error_str(&cerr));
 	rv = 0;
 out:
 	if (c.log != NULL)
@@ -613,8 +663,10 @@ sched_reap(struct check_sched *s, struct db *db, const struct config *cfg)
 			child_drop(s, i);
 			continue;
 		}
+		/* The runner stops its programs at Check-Timeout itself;
+		 * this is for a runner that does not. */
 		if (!ch->timed_out && cfg->check_timeout > 0 &&
-		    now - ch->started > cfg->check_timeout * 1000L) {
+		    now - ch->started > (cfg->check_timeout + 60) * 1000L) {
 			log_warnx("check %s of %s: Check-Timeout (%ld s) "
 			    "passed: stopping it", ch->job, ch->id,
 			    cfg->check_timeout);

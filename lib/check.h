@@ -104,7 +104,20 @@ struct check_ctx {
 						   their output to it) */
 	char			*summary;	/* one line for `check list`
 						   (the check sets it) */
+	long			 deadline;	/* time() when Check-Timeout
+						   passes */
+	int			 timed_out;	/* a program was stopped by
+						   Check-Timeout: failure */
 };
+
+/*
+ * Run argv with its output appended to the log, within what is left of
+ * Check-Timeout (then c->timed_out is set).  env NULL: inherit.  *status
+ * gets the wait status.  0 when it ran and exited 0, else -1 with err.
+ */
+int	 check_spawn(struct check_ctx *c, char *const argv[],
+	    char *const env[], const char *cwd, int *status,
+	    struct dp_error *err);
 
 /* Path of a snapshot's index ("main/binary-amd64/Packages") in Public-Dir
  * (caller frees); id NULL: ctx->id. */

@@ -39,8 +39,8 @@ struct conf_env {
 				   NULL); "{snapshot}" left for the caller */
 	long	 min_soak;		/* Min-Soak: seconds */
 	char	*upgrade_from;		/* Upgrade-From: env, or NULL (then
-				   the Promote-From env, for the upgrade
-				   check) */
+				   the env promoting from this one, else
+				   this one: the upgrade check) */
 	char	*notify_format;		/* Notify-Format: json (NULL, the
 				   default) | slack */
 	char	*file;

@@ -18,10 +18,14 @@ cli_debpipe_SOURCES += \
 	cli/check.c
 
 TESTS += \
-	tests/integration/check-install.sh
+	tests/integration/check-install.sh \
+	tests/integration/check-testbed.sh
 EXTRA_DIST += \
 	tests/integration/check-install.sh \
-	tests/integration/check-lib.sh
+	tests/integration/check-testbed.sh \
+	tests/integration/check-lib.sh \
+	bench/check-install \
+	bench/README-check.md
 
 if HAVE_CMOCKA
 check_PROGRAMS += \
@@ -30,3 +34,8 @@ TESTS += \
 	tests/unit/t-dose
 endif
 tests_unit_t_dose_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
+
+# libFuzzer target for the dose report parser (built by hand, see the file).
+EXTRA_DIST += \
+	tests/fuzz/fuzz-dose.c \
+	tests/fuzz/corpus-dose/missing-conflict.yaml

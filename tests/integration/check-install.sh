@@ -6,15 +6,15 @@
 # fails the check, naming beta and alpha-virt, and staging (Requires: installability)
 # stays where it is; a package broken before is reported, not blamed; a
 # fix lets staging move; a mirror that is down gives `error`, retried; a
-# hanging dose is stopped by Check-Timeout; unparsable dose output is an
-# error; a runner killed with -9 (and the snapshotter with it) leaves
+# hanging dose is stopped by Check-Timeout (a failure); unparsable dose
+# output is an error; a runner killed with -9 (and the snapshotter with it) leaves
 # state.db and Public-Dir consistent and the check is run again.
 . "$top_srcdir/tests/integration/lib.sh" || exit 99
 . "$top_srcdir/tests/integration/apt-lib.sh" || exit 99
 . "$top_srcdir/tests/integration/check-lib.sh" || exit 99
 need dose-distcheck dpkg-deb apt-ftparchive gpg python3 curl sqlite3
 
-plan 44
+plan 47
 
 up_key
 ck_mirror "$T_TMP/mirror"
@@ -128,6 +128,14 @@ s6=$(snap)
 ok "installability of S6 recorded" ck_wait_result "$inst" "$s6" installability 60
 like "$(cat "$inst/public/checks/$s6/installability.log")" 'could not run: dose output line [0-9]+' \
 	"unparsable output: error naming the line"
+
+# A hanging dose: stopped at Check-Timeout (20s), a failure with the reason.
+echo hang >"$T_TMP/dose-mode"
+ok "add eta (S6b)" dp add "$(make_deb "$debs" eta 1.0 amd64)" --dist bookworm
+s6b=$(snap)
+ok "installability of S6b recorded" ck_wait_result "$inst" "$s6b" installability 90
+like "$(ck_result "$inst" "$s6b" installability) $(sqlite3 "$inst/state/state.db" "SELECT message FROM checks WHERE snapshot = '$s6b'")" \
+	'^failure stopped after Check-Timeout \(20 s\)' "a hanging check fails, saying why"
 
 # A runner killed with -9, and the snapshotter with it.
 echo slow >"$T_TMP/dose-mode"
