@@ -49,5 +49,6 @@ int	cmd_watch(struct cli *, int, char **);		/* cli/watch.c */
 int	cmd_build(struct cli *, int, char **);		/* cli/watch.c */
 int	cmd_builds(struct cli *, int, char **);		/* cli/watch.c */
 int	cmd_log(struct cli *, int, char **);		/* cli/watch.c */
+int	cmd_chroot(struct cli *, int, char **);		/* cli/chroot.c */
 
 #endif

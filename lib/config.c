@@ -31,7 +31,7 @@
 
 #define DEFAULT_CONFIG		SYSCONFDIR "/debpipe/debpipe.conf"
 #define DEFAULT_LISTEN		"127.0.0.1:8742"
-#define DEFAULT_BUILDER		"dpkg-buildpackage"
+#define DEFAULT_BUILDER		"sbuild"
 #define DEFAULT_MAINTAINER	"debpipe <debpipe@localhost>"
 #define DEFAULT_SUFFIX		"debpipe"
 #define DEFAULT_ORIGIN		"debpipe"
@@ -40,6 +40,7 @@ static const char *check_listen(const char *);
 static const char *check_user(const char *);
 static const char *check_maintainer(const char *);
 static const char *check_suffix(const char *);
+static const char *check_mirror(const char *);
 
 #define G(f)	offsetof(struct config, f)
 static const struct fspec global_fields[] = {
@@ -61,6 +62,8 @@ static const struct fspec global_fields[] = {
 	{ "Build-Timeout",	K_DUR,	G(build_timeout), 1, 0, NULL },
 	{ "Maintainer",		K_STR,	G(maintainer),	0, 0, check_maintainer },
 	{ "Version-Suffix",	K_STR,	G(version_suffix), 0, 0, check_suffix },
+	/* Clean-room builds (lib/chroot.c). */
+	{ "Chroot-Max-Age",	K_DUR,	G(chroot_max_age), 1, 0, NULL },
 	{ NULL, 0, 0, 0, 0, NULL }
 };
 #undef G
@@ -74,6 +77,10 @@ static const struct fspec dist_fields[] = {
 	{ "Keep-Versions",	K_INT,	D(keep_versions), 0, 0, NULL },
 	{ "Suite",		K_NAME,	D(suite),	0, 0, NULL },
 	{ "Description",	K_STR,	D(description),	0, 0, NULL },
+	/* Clean-room builds (lib/chroot.c). */
+	{ "Build-Mirror",	K_STR,	D(build_mirror), 0, 0, check_mirror },
+	{ "Build-Suite",	K_STR,	D(build_suite),	0, 0, config_check_word },
+	{ "Build-Keyring",	K_PATH,	D(build_keyring), 0, 0, NULL },
 	{ NULL, 0, 0, 0, 0, NULL }
 };
 #undef D
@@ -248,8 +255,18 @@ check_user(const char *v)
 const char *
 config_check_builder(const char *v)
 {
-	if (strcmp(v, "dpkg-buildpackage") != 0 && strcmp(v, "sbuild") != 0)
-		return "use dpkg-buildpackage or sbuild";
+	if (strcmp(v, "host") != 0 && strcmp(v, "dpkg-buildpackage") != 0 &&
+	    strcmp(v, "sbuild") != 0)
+		return "use sbuild (a clean-room chroot) or host";
+	return NULL;
+}
+
+static const char *
+check_mirror(const char *v)
+{
+	if (has_space(v) || (strncmp(v, "http://", 7) != 0 &&
+	    strncmp(v, "https://", 8) != 0 && strncmp(v, "file:///", 8) != 0))
+		return "not a mirror URL (http://, https:// or file:///)";
 	return NULL;
 }
 
@@ -927,6 +944,8 @@ global_check(struct load *ld, int line, struct dp_error *err)
 		cfg->builder = xstrdup(DEFAULT_BUILDER);
 	if (cfg->build_timeout == 0)
 		cfg->build_timeout = 3600;
+	if (cfg->chroot_max_age == 0)
+		cfg->chroot_max_age = 7 * 86400;
 	if (cfg->maintainer == NULL)
 		cfg->maintainer = xstrdup(DEFAULT_MAINTAINER);
 	if (cfg->version_suffix == NULL)
@@ -1054,6 +1073,9 @@ config_free(struct config *cfg)
 		strv_free(d->archs);
 		free(d->suite);
 		free(d->description);
+		free(d->build_mirror);
+		free(d->build_suite);
+		free(d->build_keyring);
 		free(d->file);
 	}
 	free(cfg->dists);

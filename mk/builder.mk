@@ -4,6 +4,7 @@ noinst_LIBRARIES += builder/libbuilder.a
 builder_libbuilder_a_SOURCES = \
 	builder/builder.h \
 	builder/build.c \
+	builder/cleanroom.c \
 	builder/poll.c \
 	builder/queue.c \
 	builder/stamp.c \
