@@ -327,7 +327,7 @@ extra_packages(struct build *b, char **dir, struct dp_error *err)
 
 	*dir = NULL;
 	d = fs_join(b->cr.work, "debpipe-packages");
-	pool = b->cfg->public_dir;
+	pool = config_pool_dir(b->cfg);
 	if (db_prepare(b->db, "SELECT DISTINCT f.path FROM packages p JOIN "
 	    "files f ON f.id = p.file_id WHERE p.dist = ? AND p.arch IN "
 	    "(?, 'all')", &st, err) == -1)
@@ -365,6 +365,7 @@ extra_packages(struct build *b, char **dir, struct dp_error *err)
 	rv = 0;
 out:
 	sqlite3_finalize(st);
+	free(pool);
 	free(d);
 	return rv;
 }

@@ -34,14 +34,12 @@ TESTS += \
 	tests/integration/builder.sh \
 	tests/integration/builder-bad.sh \
 	tests/integration/builder-user.sh \
-	tests/integration/builder-sbuild.sh \
 	tests/integration/builder-http.sh
 EXTRA_DIST += \
 	tests/integration/builder.sh \
 	tests/integration/builder-lib.sh \
 	tests/integration/builder-bad.sh \
 	tests/integration/builder-user.sh \
-	tests/integration/builder-sbuild.sh \
 	tests/integration/builder-http.sh \
 	tests/integration/git-http-auth.py \
 	bench/builder-bench \
