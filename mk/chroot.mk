@@ -8,6 +8,8 @@ cli_debpipe_SOURCES += \
 	cli/chroot.c
 
 TESTS += \
+	tests/integration/chroot.sh \
 	tests/integration/cleanroom.sh
 EXTRA_DIST += \
+	tests/integration/chroot.sh \
 	tests/integration/cleanroom.sh
