@@ -31,6 +31,7 @@ static const struct command {
 	{ "key",	cmd_key,	"init | export: the archive signing key" },
 	{ "chroot",	cmd_chroot,	"create|update|list|remove [DIST] [--arch A]: build chroots" },
 	{ "gc",		cmd_gc,		"[--dry-run]: remove old snapshots and pool files" },
+	{ "check",	cmd_check,	"run ID [JOB] | list [ID] | retry ID: built-in checks" },
 	{ NULL, NULL, NULL },
 };
 

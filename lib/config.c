@@ -35,12 +35,22 @@
 #define DEFAULT_MAINTAINER	"debpipe <debpipe@localhost>"
 #define DEFAULT_SUFFIX		"debpipe"
 #define DEFAULT_ORIGIN		"debpipe"
+#define DEFAULT_FETCH_TIMEOUT	300
+#define DEFAULT_BUILD_KEYRING	"/usr/share/keyrings/debian-archive-keyring.gpg"
 
 static const char *check_listen(const char *);
 static const char *check_user(const char *);
 static const char *check_maintainer(const char *);
 static const char *check_suffix(const char *);
-static const char *check_mirror(const char *);
+
+/* Notify-Format: (issue 14, promoter/notify.c). */
+static const char *
+check_notify_format(const char *v)
+{
+	if (strcmp(v, "json") == 0 || strcmp(v, "slack") == 0)
+		return NULL;
+	return "expected json or slack";
+}
 
 #define G(f)	offsetof(struct config, f)
 static const struct fspec global_fields[] = {
@@ -55,6 +65,7 @@ static const struct fspec global_fields[] = {
 	{ "Listen",		K_STR,	G(listen),	0, 0, check_listen },
 	{ "Serve-Public",	K_BOOL,	G(serve_public), 0, 0, NULL },
 	{ "Tokens-File",	K_PATH,	G(tokens_file),	0, 0, NULL },
+	{ "Hooks-File",		K_PATH,	G(hooks_file),	0, 0, NULL },
 	{ "User",		K_STR,	G(user),	0, 0, check_user },
 	{ "Watch-Dir",		K_PATH,	G(watch_dir),	0, 0, NULL },
 	{ "Max-Builds",		K_INT,	G(max_builds),	1, 0, NULL },
@@ -62,6 +73,14 @@ static const struct fspec global_fields[] = {
 	{ "Build-Timeout",	K_DUR,	G(build_timeout), 1, 0, NULL },
 	{ "Maintainer",		K_STR,	G(maintainer),	0, 0, check_maintainer },
 	{ "Version-Suffix",	K_STR,	G(version_suffix), 0, 0, check_suffix },
+	/* Reliability (issue 16). */
+	{ "Fetch-Timeout",	K_DUR,	G(fetch_timeout), 1, 0, NULL },
+	/* built-in checks (lib/check.c) */
+	{ "Check-Jobs",		K_INT,	G(check_jobs),	1, 0, NULL },
+	{ "Check-Timeout",	K_DUR,	G(check_timeout), 1, 0, NULL },
+	{ "Check-Retry",	K_DUR,	G(check_retry),	1, 0, NULL },
+	{ "Autopkgtest-Max-Reverse", K_INT, G(autopkgtest_max_reverse), 0, 0,
+	    NULL },
 	/* Clean-room builds (lib/chroot.c). */
 	{ "Chroot-Max-Age",	K_DUR,	G(chroot_max_age), 1, 0, NULL },
 	{ NULL, 0, 0, 0, 0, NULL }
@@ -77,9 +96,8 @@ static const struct fspec dist_fields[] = {
 	{ "Keep-Versions",	K_INT,	D(keep_versions), 0, 0, NULL },
 	{ "Suite",		K_NAME,	D(suite),	0, 0, NULL },
 	{ "Description",	K_STR,	D(description),	0, 0, NULL },
-	/* Clean-room builds (lib/chroot.c). */
-	{ "Build-Mirror",	K_STR,	D(build_mirror), 0, 0, check_mirror },
-	{ "Build-Suite",	K_STR,	D(build_suite),	0, 0, config_check_word },
+	{ "Build-Mirror",	K_URL,	D(build_mirror), 0, 0, NULL },
+	{ "Build-Suite",	K_NAME,	D(build_suite),	0, 0, NULL },
 	{ "Build-Keyring",	K_PATH,	D(build_keyring), 0, 0, NULL },
 	{ NULL, 0, 0, 0, 0, NULL }
 };
@@ -92,7 +110,10 @@ static const struct fspec env_fields[] = {
 	{ "Promote-From",	K_NAME,	E(promote_from), 0, 0, NULL },
 	{ "Requires",		K_LIST,	E(requires),	0, 0, NULL },
 	{ "Notify",		K_URLS,	E(notify),	0, 0, NULL },
+	{ "Notify-Format",	K_STR,	E(notify_format), 0, 0,
+	    check_notify_format },
 	{ "Min-Soak",		K_DUR,	E(min_soak),	0, 0, NULL },
+	{ "Upgrade-From",	K_NAME,	E(upgrade_from), 0, 0, NULL },
 	{ NULL, 0, 0, 0, 0, NULL }
 };
 #undef E
@@ -100,7 +121,8 @@ static const struct fspec env_fields[] = {
 /* Environment names that would collide with the public tree or the API. */
 static const char *reserved_envs[] = {
 	"latest", "snapshots", "pool", "dists", "api", "metrics", "by-hash",
-	"debpipe-archive-keyring.gpg", NULL
+	"ui",
+	"debpipe-archive-keyring.gpg", "checks", NULL
 };
 
 /* ------------------------------------------------------------------ */
@@ -258,15 +280,6 @@ config_check_builder(const char *v)
 	if (strcmp(v, "host") != 0 && strcmp(v, "dpkg-buildpackage") != 0 &&
 	    strcmp(v, "sbuild") != 0)
 		return "use sbuild (a clean-room chroot) or host";
-	return NULL;
-}
-
-static const char *
-check_mirror(const char *v)
-{
-	if (has_space(v) || (strncmp(v, "http://", 7) != 0 &&
-	    strncmp(v, "https://", 8) != 0 && strncmp(v, "file:///", 8) != 0))
-		return "not a mirror URL (http://, https:// or file:///)";
 	return NULL;
 }
 
@@ -749,6 +762,10 @@ load_dist(struct load *ld, const struct deb822_para *para,
 		d->archs = config_split_words("amd64 all");
 	if (d->suite == NULL)
 		d->suite = xstrdup(d->name);
+	if (d->build_suite == NULL)
+		d->build_suite = xstrdup(d->name);
+	if (d->build_keyring == NULL)
+		d->build_keyring = xstrdup(DEFAULT_BUILD_KEYRING);
 	return 0;
 }
 
@@ -877,6 +894,17 @@ envs_check(struct load *ld, struct dp_error *err)
 	}
 	for (i = 0; i < cfg->nenvs; i++) {
 		e = &cfg->envs[i];
+		if (e->upgrade_from != NULL &&
+		    config_env_find(cfg, e->upgrade_from) == NULL) {
+			dp_error_set(err, DP_ERR_INVALID, "%s:%d: "
+			    "environment '%s': Upgrade-From: '%s' is not a "
+			    "configured environment", e->file, e->line,
+			    e->name, e->upgrade_from);
+			return -1;
+		}
+	}
+	for (i = 0; i < cfg->nenvs; i++) {
+		e = &cfg->envs[i];
 		cur = e;
 		for (steps = 0; steps < cfg->nenvs && cur->promote_from != NULL;
 		    steps++) {
@@ -950,6 +978,16 @@ global_check(struct load *ld, int line, struct dp_error *err)
 		cfg->maintainer = xstrdup(DEFAULT_MAINTAINER);
 	if (cfg->version_suffix == NULL)
 		cfg->version_suffix = xstrdup(DEFAULT_SUFFIX);
+	if (cfg->fetch_timeout == 0)
+		cfg->fetch_timeout = DEFAULT_FETCH_TIMEOUT;
+	if (cfg->check_jobs == 0)
+		cfg->check_jobs = 1;
+	if (cfg->check_timeout == 0)
+		cfg->check_timeout = 3600;
+	if (cfg->check_retry == 0)
+		cfg->check_retry = 300;
+	if (cfg->autopkgtest_max_reverse < 0)
+		cfg->autopkgtest_max_reverse = 20;
 	return 0;
 }
 
@@ -1012,6 +1050,7 @@ config_load(const char *path, struct config **out, struct dp_error *err)
 
 	memset(&ld, 0, sizeof(ld));
 	cfg = xcalloc(1, sizeof(*cfg));
+	cfg->autopkgtest_max_reverse = -1;	/* unset; 0 is a value */
 	ld.cfg = cfg;
 	ld.file = path;
 	ld.dir = dir_of(path);
@@ -1060,6 +1099,7 @@ config_free(struct config *cfg)
 	free(cfg->sign_with);
 	free(cfg->listen);
 	free(cfg->tokens_file);
+	free(cfg->hooks_file);
 	free(cfg->user);
 	free(cfg->watch_dir);
 	free(cfg->builder);
@@ -1084,8 +1124,10 @@ config_free(struct config *cfg)
 
 		free(e->name);
 		free(e->promote_from);
+		free(e->upgrade_from);
 		strv_free(e->requires);
 		strv_free(e->notify);
+		free(e->notify_format);
 		free(e->file);
 	}
 	free(cfg->envs);

@@ -22,10 +22,9 @@ struct conf_dist {
 	int	 keep_versions;		/* Keep-Versions: N (0 or 1 = latest only) */
 	char	*suite;			/* Suite: (default = name) */
 	char	*description;
-	/* Clean-room builds: the chroot's upstream (lib/chroot.c). */
-	char	*build_mirror;		/* Build-Mirror: URL, NULL = the host's */
-	char	*build_suite;		/* Build-Suite: NULL = name */
-	char	*build_keyring;		/* Build-Keyring: NULL = Debian's */
+	char	*build_mirror;		/* Build-Mirror: URL or NULL */
+	char	*build_suite;		/* Build-Suite: default = name */
+	char	*build_keyring;		/* Build-Keyring: default Debian's */
 	char	*file;
 	int	 line;
 };
@@ -39,6 +38,11 @@ struct conf_env {
 	char	**notify;		/* Notify: URLs, NULL-terminated (never
 				   NULL); "{snapshot}" left for the caller */
 	long	 min_soak;		/* Min-Soak: seconds */
+	char	*upgrade_from;		/* Upgrade-From: env, or NULL (then
+				   the Promote-From env, for the upgrade
+				   check) */
+	char	*notify_format;		/* Notify-Format: json (NULL, the
+				   default) | slack */
 	char	*file;
 	int	 line;
 	int	 promote_from_line;	/* line of Promote-From:, 0 if none */
@@ -108,6 +112,7 @@ struct config {
 	char	*listen;		/* Listen: host:port, default 127.0.0.1:8742 */
 	int	 serve_public;		/* Serve-Public: yes */
 	char	*tokens_file;		/* Tokens-File: or NULL (no writes) */
+	char	*hooks_file;		/* Hooks-File: forge secrets or NULL */
 	char	*user;			/* User: or NULL */
 	char	*watch_dir;		/* Watch-Dir: default <dir of path>/watch.d */
 	int	 max_builds;		/* Max-Builds: default 1 */
@@ -117,6 +122,13 @@ struct config {
 	char	*maintainer;		/* Maintainer: for changelog entries,
 				   default "debpipe <debpipe@localhost>" */
 	char	*version_suffix;	/* Version-Suffix: org suffix, default "debpipe" */
+	long	 fetch_timeout;		/* Fetch-Timeout: the longest one upstream
+				   download or git fetch may take, seconds,
+				   default 300 */
+	int	 check_jobs;		/* Check-Jobs: default 1 */
+	long	 check_timeout;		/* Check-Timeout: default 1h */
+	long	 check_retry;		/* Check-Retry: default 5m (after error) */
+	int	 autopkgtest_max_reverse; /* Autopkgtest-Max-Reverse: default 20 */
 
 	struct conf_dist  *dists;
 	size_t		   ndists;

@@ -14,8 +14,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "api.h"
+#include "check.h"
 #include "log.h"
 #include "promoter.h"
+#include "result.h"
 #include "xmalloc.h"
 
 #define API_PREFIX	"/api/v1/"
@@ -23,20 +26,6 @@
 #define API_URL_MAX	2048
 #define API_REASON_MAX	1024
 
-struct api_ctx {
-	struct promoter		*p;
-	struct db		*db;
-	const struct config	*cfg;
-	const char		*auth;
-	const char		*body;
-	size_t			 len;
-	struct http_reply	*r;
-	const char		*actor;	/* token name once authorised */
-	int			 role;
-	int			 history;	/* ?history=1: every result */
-	char			*show_id;	/* answer 201 with this */
-	char			*show_created;	/* snapshot after the lock */
-};
 
 /* Check the bearer token: 0 when it carries at least role need. */
 static int
@@ -59,7 +48,7 @@ api_auth(struct api_ctx *a, int need)
 		http_reply_error(a->r, 401, "unknown token");
 		return -1;
 	}
-	if (a->role < need) {
+	if (a->role < need || a->role == ROLE_HOOK) {
 		http_reply_error(a->r, 403, "token %s has role %s; this needs "
 		    "%s", a->actor, tokens_role_name(a->role),
 		    tokens_role_name(need));
@@ -130,7 +119,7 @@ api_str(struct api_ctx *a, json_t *o, const char *key, int required,
 	return 0;
 }
 
-static void
+void
 api_dberr(struct api_ctx *a, struct dp_error *err)
 {
 	log_warnx("api: %s", dp_error_str(err));
@@ -185,7 +174,7 @@ api_snapshot_results(struct api_ctx *a, const char *id)
 	json_t		*arr = json_array();
 	struct dp_error	 err;
 
-	if (util_prepare(a->db, a->history ? SQL_RESULTS_ALL :
+	if (util_prepare(a->db, a->q.history ? SQL_RESULTS_ALL :
 	    SQL_RESULTS_LATEST, &s, &err) == -1) {
 		log_warnx("api: %s", dp_error_str(&err));
 		return arr;
@@ -366,7 +355,7 @@ out:
  * that counts for promotion), or every report with ?history=1;
  * "results_total" counts every report.
  */
-static json_t *
+json_t *
 api_snapshot_obj(struct api_ctx *a, const char *id, const char *created)
 {
 	return json_pack("{s:o, s:o, s:o, s:o, s:I}",
@@ -415,10 +404,11 @@ api_snapshots_list(struct api_ctx *a)
 	int		 rc;
 
 	if (util_prepare(a->db, "SELECT id, created FROM snapshots WHERE "
-	    "state = 'published' ORDER BY id DESC", &s, &err) == -1) {
+	    "state = 'published' ORDER BY id DESC LIMIT ?", &s, &err) == -1) {
 		api_dberr(a, &err);
 		return;
 	}
+	sqlite3_bind_int64(s, 1, a->q.limit > 0 ? a->q.limit : -1);
 	arr = json_array();
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		json_array_append_new(arr, api_snapshot_obj(a,
@@ -433,6 +423,32 @@ api_snapshots_list(struct api_ctx *a)
 	}
 	util_finalize(s);
 	http_reply_json(a->r, 200, json_pack("{s:o}", "snapshots", arr));
+}
+
+/* The first line of the Description: of a control paragraph, or null. */
+static json_t *
+api_synopsis(const char *control)
+{
+	const char	*d, *e;
+	char		*line;
+	json_t		*j;
+
+	if (control == NULL)
+		return json_null();
+	if (strncasecmp(control, "Description:", 12) == 0)
+		d = control;
+	else if ((d = strcasestr(control, "\nDescription:")) != NULL)
+		d++;
+	else
+		return json_null();
+	d += 12;
+	while (*d == ' ' || *d == '\t')
+		d++;
+	e = d + strcspn(d, "\n");
+	line = xstrndup(d, (size_t)(e - d));
+	j = util_jstr(line);
+	free(line);
+	return j;
 }
 
 /* Members of a snapshot: blob of little-endian int64 row ids. */
@@ -452,7 +468,8 @@ api_snapshot_members(struct api_ctx *a, const char *id, int sources)
 		goto out;
 	if (util_prepare(a->db, sources ? "SELECT dist, component, name, "
 	    "version FROM sources WHERE id = ?" : "SELECT dist, component, "
-	    "name, version, arch FROM packages WHERE id = ?", &q, &err) == -1)
+	    "name, version, arch, control FROM packages WHERE id = ?", &q,
+	    &err) == -1)
 		goto out;
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
 	if (sqlite3_step(s) != SQLITE_ROW)
@@ -475,9 +492,12 @@ api_snapshot_members(struct api_ctx *a, const char *id, int sources)
 		    "name", util_jstr((const char *)sqlite3_column_text(q, 2)),
 		    "version", util_jstr((const char *)
 		    sqlite3_column_text(q, 3)));
-		if (!sources)
+		if (!sources) {
 			json_object_set_new(o, "arch", util_jstr((const char *)
 			    sqlite3_column_text(q, 4)));
+			json_object_set_new(o, "description", api_synopsis(
+			    (const char *)sqlite3_column_text(q, 5)));
+		}
 		json_array_append_new(arr, o);
 	}
 out:
@@ -548,6 +568,25 @@ api_promotion(struct api_ctx *a, const char *id)
 	return arr;
 }
 
+/* The published snapshot before id (for the diff), or null. */
+static json_t *
+api_snapshot_previous(struct api_ctx *a, const char *id)
+{
+	sqlite3_stmt	*s = NULL;
+	struct dp_error	 err;
+	json_t		*j = json_null();
+
+	if (util_prepare(a->db, "SELECT max(id) FROM snapshots WHERE id < ? "
+	    "AND state = 'published'", &s, &err) == -1)
+		return j;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW &&
+	    sqlite3_column_type(s, 0) != SQLITE_NULL)
+		j = util_jstr((const char *)sqlite3_column_text(s, 0));
+	util_finalize(s);
+	return j;
+}
+
 static void
 api_snapshot_show(struct api_ctx *a, const char *id)
 {
@@ -568,13 +607,14 @@ api_snapshot_show(struct api_ctx *a, const char *id)
 	json_object_set_new(o, "promotion", api_promotion(a, id));
 	json_object_set_new(o, "history", api_history(a,
 	    sql_history_snapshot, id));
+	json_object_set_new(o, "previous", api_snapshot_previous(a, id));
 	json_object_set_new(o, "packages", api_snapshot_members(a, id, 0));
 	json_object_set_new(o, "sources", api_snapshot_members(a, id, 1));
 	free(created);
 	http_reply_json(a->r, 200, o);
 }
 
-static json_t *
+json_t *
 api_env_obj(struct api_ctx *a, const struct conf_env *ce)
 {
 	struct env_state	 st;
@@ -589,14 +629,15 @@ api_env_obj(struct api_ctx *a, const struct conf_env *ce)
 	req = json_array();
 	for (r = ce->requires; r != NULL && *r != NULL; r++)
 		json_array_append_new(req, util_jstr(*r));
-	o = json_pack("{s:s, s:o, s:o, s:b, s:o, s:o, s:I}",
+	o = json_pack("{s:s, s:o, s:o, s:b, s:o, s:o, s:I, s:o}",
 	    "name", ce->name,
 	    "snapshot", util_jstr(st.snapshot),
 	    "since", util_jstr(st.since),
 	    "auto_promote", ce->auto_promote,
 	    "promote_from", util_jstr(ce->promote_from),
 	    "requires", req,
-	    "min_soak", (json_int_t)ce->min_soak);
+	    "min_soak", (json_int_t)ce->min_soak,
+	    "gates", api_env_gates(a, ce, st.snapshot));
 	env_state_done(&st);
 	return o;
 }
@@ -673,8 +714,7 @@ api_report(struct api_ctx *a, const char *id)
 {
 	json_t		*body = NULL;
 	const char	*job, *result, *url;
-	char		*created = NULL, now[32];
-	sqlite3_stmt	*s = NULL;
+	char		*created = NULL;
 	struct dp_error	 err;
 	int		 found;
 
@@ -695,9 +735,9 @@ api_report(struct api_ctx *a, const char *id)
 		    "digits and ._:+@/- only)", job);
 		goto out;
 	}
-	if (strcmp(result, "success") != 0 && strcmp(result, "failure") != 0) {
-		http_reply_error(a->r, 400, "\"result\" must be \"success\" or "
-		    "\"failure\", not \"%s\"", result);
+	if (!result_valid(result)) {
+		http_reply_error(a->r, 400, "\"result\" must be \"success\", "
+		    "\"failure\" or \"error\", not \"%s\"", result);
 		goto out;
 	}
 	if ((found = api_snapshot_find(a, id, &created)) <= 0) {
@@ -710,20 +750,8 @@ api_report(struct api_ctx *a, const char *id)
 		    "(Requires: in the configuration)", job);
 		goto out;
 	}
-	util_time_fmt(time(NULL), now);
-	if (util_prepare(a->db, "INSERT INTO results(snapshot, job, result, "
-	    "url, time, actor) VALUES (?, ?, ?, ?, ?, ?)", &s, &err) == -1) {
-		api_dberr(a, &err);
-		goto out;
-	}
-	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, job, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, result, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, url, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 5, now, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 6, a->actor, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		dp_error_sqlite(&err, db_handle(a->db), "record result");
+	if (result_record(a->db, id, job, result, url, a->actor,
+	    &err) == -1) {
 		api_dberr(a, &err);
 		goto out;
 	}
@@ -740,7 +768,6 @@ api_report(struct api_ctx *a, const char *id)
 	a->show_created = created;
 	created = NULL;
 out:
-	util_finalize(s);
 	free(created);
 	json_decref(body);
 }
@@ -1028,6 +1055,7 @@ api_metrics(struct api_ctx *a)
 	    "b.state = s.state) FROM (SELECT 'queued' AS state UNION ALL "
 	    "SELECT 'running' UNION ALL SELECT 'success' UNION ALL "
 	    "SELECT 'failed') s");
+	check_metrics(a->db, &b);
 
 	if (util_prepare(a->db, "SELECT id, created FROM snapshots WHERE "
 	    "state = 'published' ORDER BY id DESC LIMIT 1", &s, &err) == 0) {
@@ -1144,6 +1172,21 @@ api_route(struct api_ctx *a, const char *method, const char *url)
 			api_promote(a, ce);
 		else
 			api_rollback(a, ce);
+	} else if (strcmp(seg[0], "builds") == 0 && n <= 2) {
+		if (!get)
+			goto badmethod_get;
+		if (n == 1)
+			api_builds_list(a);
+		else
+			api_build_show(a, seg[1]);
+	} else if (strcmp(seg[0], "watches") == 0 && n == 1) {
+		if (!get)
+			goto badmethod_get;
+		api_watches_list(a);
+	} else if (strcmp(seg[0], "audit") == 0 && n == 1) {
+		if (!get)
+			goto badmethod_get;
+		api_audit_list(a);
 	} else if (strcmp(seg[0], "notifications") == 0 && n == 1) {
 		if (!get)
 			goto badmethod_get;
@@ -1168,7 +1211,7 @@ out:
 
 /* This thread's read-only connection (closed when the thread ends by the
  * rdb_key destructor), or NULL when it cannot be opened. */
-static struct db *
+struct db *
 api_read_db(struct promoter *p)
 {
 	struct db	*db;
@@ -1201,14 +1244,15 @@ api_show_report(struct api_ctx *a)
 
 void
 api_handle(struct promoter *p, const char *method, const char *url,
-    const char *auth, const char *body, size_t len, int history,
-    struct http_reply *r)
+    const char *auth, const char *body, size_t len,
+    const struct api_query *q, struct http_reply *r)
 {
 	struct api_ctx	a;
 
 	memset(&a, 0, sizeof(a));
 	a.p = p;
-	a.history = history;
+	if (q != NULL)
+		a.q = *q;
 	a.auth = auth;
 	a.body = body;
 	a.len = len;
@@ -1242,6 +1286,6 @@ api_handle(struct promoter *p, const char *method, const char *url,
 		free(a.show_created);
 	}
 	pthread_rwlock_unlock(&p->cfglock);
-	if (r->body == NULL)
+	if (r->body == NULL && r->json == NULL)
 		http_reply_error(r, 500, "no answer");
 }

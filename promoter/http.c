@@ -1,8 +1,8 @@
 /*
  * http.c - the HTTP server (libmicrohttpd): a pool of one epoll thread per
  * CPU (at least HTTP_MIN_THREADS) serving every connection, with limits
- * on connections (overall and per address), an idle timeout against slow
- * clients, bodies capped at BODY_MAX (413 beyond), then
+ * on connections (overall, as many as the file limit allows, and per
+ * address), an idle timeout against slow clients, bodies capped at BODY_MAX (413 beyond), then
  * dispatch to api.c (/api/, /metrics) or serve.c (the public tree).
  */
 #include "autoconfig.h"
@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -21,7 +22,9 @@
 #include "promoter.h"
 #include "xmalloc.h"
 
-#define HTTP_CONN_LIMIT		512
+#define HTTP_CONN_LIMIT		4096	/* at most; fewer if files are short */
+#define HTTP_FD_RESERVE		128	/* files kept for everything else */
+#define HTTP_NOFILE_WANT	8192	/* soft RLIMIT_NOFILE asked for */
 #define HTTP_PER_IP_LIMIT	128	/* CI runners often share an address */
 #define HTTP_TIMEOUT		30	/* seconds of inactivity */
 #define HTTP_STACK_SIZE		(1024 * 1024)
@@ -34,11 +37,20 @@ struct http_req {
 	int		 started;
 };
 
+static unsigned int	http_conn_limit(void);
+static unsigned int	http_timeout(void);
+
 void
 http_reply_json(struct http_reply *r, int status, json_t *j)
 {
 	char	*s;
 
+	if (r->keep_json) {
+		json_decref(r->json);
+		r->status = status;
+		r->json = j;
+		return;
+	}
 	s = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII);
 	json_decref(j);
 	r->status = status;
@@ -94,6 +106,43 @@ http_send(struct MHD_Connection *c, struct http_reply *r)
 	return ret;
 }
 
+static int
+http_arg_bool(struct MHD_Connection *c, const char *key)
+{
+	const char	*v;
+
+	v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, key);
+	return v != NULL && (strcmp(v, "1") == 0 || strcmp(v, "yes") == 0 ||
+	    strcmp(v, "true") == 0);
+}
+
+static long long
+http_arg_num(struct MHD_Connection *c, const char *key)
+{
+	const char	*v;
+	char		*end;
+	long long	 n;
+
+	v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, key);
+	if (v == NULL || *v < '0' || *v > '9')
+		return 0;
+	n = strtoll(v, &end, 10);
+	return *end == '\0' && n > 0 ? n : 0;
+}
+
+void
+http_query(struct MHD_Connection *c, struct api_query *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->history = http_arg_bool(c, "history");
+	q->limit = (long)http_arg_num(c, "limit");
+	q->before = http_arg_num(c, "before");
+	q->state = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
+	    "state");
+	q->watch = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
+	    "watch");
+}
+
 static enum MHD_Result
 http_access_cb(void *cls, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const char *upload_data,
@@ -102,13 +151,21 @@ http_access_cb(void *cls, struct MHD_Connection *c, const char *url,
 	struct promoter	*p = cls;
 	struct http_req	*req = *con_cls;
 	struct http_reply r;
-	const char	*clen, *auth, *hist;
+	struct api_query q;
+	const char	*clen, *auth;
 	enum MHD_Result	 ret;
-	int		 is_api, history;
+	size_t		 max;
+	int		 is_api, is_ui;
 
 	memset(&r, 0, sizeof(r));
 	is_api = strncmp(url, "/api/", 5) == 0 || strcmp(url, "/api") == 0 ||
 	    strcmp(url, "/metrics") == 0;
+	is_ui = strncmp(url, "/ui/", 4) == 0 || strcmp(url, "/ui") == 0 ||
+	    (strcmp(url, "/") == 0 && (!p->serve_public ||
+	    p->serve_prefix[0] != '\0'));
+	/* Push events can be large (a push of many commits). */
+	max = strncmp(url, HOOKS_PREFIX, strlen(HOOKS_PREFIX)) == 0 ?
+	    HOOK_BODY_MAX : BODY_MAX;
 	if (req == NULL) {
 		req = xcalloc(1, sizeof(*req));
 		buf_init(&req->body);
@@ -118,9 +175,12 @@ http_access_cb(void *cls, struct MHD_Connection *c, const char *url,
 			return (enum MHD_Result)serve_handle(p, c, method, url);
 		clen = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (clen != NULL && strtoull(clen, NULL, 10) > BODY_MAX) {
+		if (clen != NULL && strtoull(clen, NULL, 10) > max) {
+			if (max == HOOK_BODY_MAX)
+				log_warnx("hook %s refused: body of %s bytes",
+				    url, clen);
 			http_reply_error(&r, 413, "request body larger than "
-			    "%d bytes", BODY_MAX);
+			    "%zu bytes", max);
 			return http_send(c, &r);
 		}
 		return MHD_YES;
@@ -128,13 +188,15 @@ http_access_cb(void *cls, struct MHD_Connection *c, const char *url,
 	if (*upload_data_size > 0) {
 		/* The file server takes no body: discard it. */
 		if (is_api && !req->too_big &&
-		    req->body.len + *upload_data_size <= BODY_MAX)
+		    req->body.len + *upload_data_size <= max)
 			buf_add(&req->body, upload_data, *upload_data_size);
 		else
 			req->too_big = 1;
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	if (is_ui)
+		return (enum MHD_Result)ui_handle(p, c, method, url);
 	if (!is_api) {
 		if (p->serve_public && serve_match(p, url))
 			return (enum MHD_Result)serve_handle(p, c, method, url);
@@ -142,18 +204,23 @@ http_access_cb(void *cls, struct MHD_Connection *c, const char *url,
 		return http_send(c, &r);
 	}
 	if (req->too_big) {
-		http_reply_error(&r, 413, "request body larger than %d bytes",
-		    BODY_MAX);
+		if (max == HOOK_BODY_MAX)
+			log_warnx("hook %s refused: body larger than %zu bytes",
+			    url, max);
+		http_reply_error(&r, 413, "request body larger than %zu bytes",
+		    max);
 		return http_send(c, &r);
 	}
 	auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_AUTHORIZATION);
-	hist = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
-	    "history");
-	history = hist != NULL && (strcmp(hist, "1") == 0 ||
-	    strcmp(hist, "yes") == 0 || strcmp(hist, "true") == 0);
+	if (strncmp(url, HOOKS_PREFIX, strlen(HOOKS_PREFIX)) == 0) {
+		hooks_handle(p, c, method, url + strlen(HOOKS_PREFIX),
+		    req->body.data, req->body.len, &r);
+		return http_send(c, &r);
+	}
+	http_query(c, &q);
 	api_handle(p, method, url, auth, req->body.data, req->body.len,
-	    history, &r);
+	    &q, &r);
 	ret = http_send(c, &r);
 	return ret;
 }
@@ -190,7 +257,7 @@ http_start(struct promoter *p, const char *listen, struct dp_error *err)
 	struct MHD_Daemon	*d = NULL;
 	struct addrinfo		 hints, *res = NULL;
 	char			*host, *port;
-	unsigned int		 flags, nthreads;
+	unsigned int		 flags, nthreads, limit, timeout;
 	long			 ncpu;
 	int			 rc;
 
@@ -222,6 +289,8 @@ http_start(struct promoter *p, const char *listen, struct dp_error *err)
 	 * pool of epoll threads keeps up as long as no handler blocks for
 	 * long (writes wait for promoter.lock, held for milliseconds).
 	 */
+	limit = http_conn_limit();
+	timeout = http_timeout();
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	nthreads = ncpu < HTTP_MIN_THREADS ? HTTP_MIN_THREADS :
 	    ncpu > HTTP_MAX_THREADS ? HTTP_MAX_THREADS : (unsigned int)ncpu;
@@ -231,9 +300,9 @@ http_start(struct promoter *p, const char *listen, struct dp_error *err)
 	d = MHD_start_daemon(flags, 0, NULL, NULL, http_access_cb, p,
 	    MHD_OPTION_EXTERNAL_LOGGER, http_log_cb, NULL,
 	    MHD_OPTION_SOCK_ADDR, res->ai_addr,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_CONN_LIMIT,
+	    MHD_OPTION_CONNECTION_LIMIT, limit,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)HTTP_PER_IP_LIMIT,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_TIMEOUT,
+	    MHD_OPTION_CONNECTION_TIMEOUT, timeout,
 	    MHD_OPTION_THREAD_STACK_SIZE, (size_t)HTTP_STACK_SIZE,
 	    MHD_OPTION_THREAD_POOL_SIZE, nthreads,
 	    MHD_OPTION_NOTIFY_COMPLETED, http_completed_cb, NULL,
@@ -242,11 +311,63 @@ http_start(struct promoter *p, const char *listen, struct dp_error *err)
 		dp_error_set(err, DP_ERR_SYSTEM, "cannot listen on %s (is "
 		    "another promoter running, or the address wrong?)",
 		    listen);
+	else
+		log_debug("http: at most %u connections, %u per address, "
+		    "idle ones closed after %u s", limit, HTTP_PER_IP_LIMIT,
+		    timeout);
 out:
 	if (res != NULL)
 		freeaddrinfo(res);
 	free(host);
 	return d;
+}
+
+/*
+ * How many connections at once: idle or half-open ones (a slowloris, a
+ * thousand forgotten CI clients) must not lock everyone else out, so
+ * the soft file limit is raised towards the hard one and most of it
+ * given to connections; each address has HTTP_PER_IP_LIMIT of them, and
+ * an idle connection is closed after HTTP_TIMEOUT seconds
+ * (DEBPIPE_HTTP_TIMEOUT=<seconds> for tests).
+ */
+static unsigned int
+http_conn_limit(void)
+{
+	struct rlimit	rl;
+	rlim_t		want = HTTP_NOFILE_WANT;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return 512;
+	if (rl.rlim_cur < want) {
+		if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want)
+			want = rl.rlim_max;
+		if (want > rl.rlim_cur) {
+			rl.rlim_cur = want;
+			if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+				(void)getrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > HTTP_CONN_LIMIT +
+	    HTTP_FD_RESERVE)
+		return HTTP_CONN_LIMIT;
+	if (rl.rlim_cur <= 2 * HTTP_FD_RESERVE)
+		return (unsigned int)rl.rlim_cur / 2;
+	return (unsigned int)(rl.rlim_cur - HTTP_FD_RESERVE);
+}
+
+static unsigned int
+http_timeout(void)
+{
+	const char	*s = getenv("DEBPIPE_HTTP_TIMEOUT");
+	long		 v;
+	char		*end;
+
+	if (s == NULL || *s == '\0')
+		return HTTP_TIMEOUT;
+	v = strtol(s, &end, 10);
+	if (*end != '\0' || v < 1 || v > 3600)
+		return HTTP_TIMEOUT;
+	return (unsigned int)v;
 }
 
 void

@@ -72,6 +72,7 @@ promoter_reload(struct promoter *p, const char *path)
 {
 	struct config	*ncfg;
 	struct tokens	*ntok;
+	struct hooks	*nhooks = NULL;
 	struct dp_error	 err;
 
 	if (config_load(path, &ncfg, &err) == -1) {
@@ -82,6 +83,14 @@ promoter_reload(struct promoter *p, const char *path)
 	if (promoter_tokens(p, ncfg, &ntok, &err) == -1) {
 		log_warnx("reload: %s; keeping the previous configuration "
 		    "and tokens", dp_error_str(&err));
+		config_free(ncfg);
+		return;
+	}
+	if (ncfg->hooks_file != NULL &&
+	    hooks_load(ncfg->hooks_file, &nhooks, &err) == -1) {
+		log_warnx("reload: %s; keeping the previous configuration, "
+		    "tokens and hook secrets", dp_error_str(&err));
+		tokens_free(ntok);
 		config_free(ncfg);
 		return;
 	}
@@ -97,6 +106,8 @@ promoter_reload(struct promoter *p, const char *path)
 	p->cfg = ncfg;
 	tokens_free(p->tokens);
 	p->tokens = ntok;
+	hooks_free(p->hooks);
+	p->hooks = nhooks;
 	pthread_mutex_unlock(&p->lock);
 	pthread_rwlock_unlock(&p->cfglock);
 	log_info("configuration and tokens reloaded (%zu environment%s, "
@@ -189,6 +200,11 @@ main(int argc, char **argv)
 		fatalx("%s", dp_error_str(&err));
 	if (p.tokens == NULL)
 		log_warnx("no Tokens-File: the API is read-only");
+	if (p.cfg->hooks_file != NULL &&
+	    hooks_load(p.cfg->hooks_file, &p.hooks, &err) == -1)
+		fatalx("%s", dp_error_str(&err));
+	if (hooks_init(p.db, &err) == -1)
+		fatalx("%s", dp_error_str(&err));
 	p.serve_public = p.cfg->serve_public;
 	if ((p.public_real = realpath(p.cfg->public_dir, NULL)) == NULL)
 		fatal("Public-Dir %s", p.cfg->public_dir);
@@ -254,6 +270,7 @@ stop:
 	}
 	curl_global_cleanup();
 	tokens_free(p.tokens);
+	hooks_free(p.hooks);
 	config_free(p.cfg);
 	free(p.public_real);
 	free(p.serve_prefix);

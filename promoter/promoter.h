@@ -35,12 +35,15 @@
 #define PROMOTER_NAME		"debpipe-promoter"
 #define SNAPSHOT_ID_LEN		16	/* YYYYMMDDTHHMMSSZ */
 #define BODY_MAX		(64 * 1024)
+#define HOOK_BODY_MAX		(1024 * 1024)	/* a push event */
+#define HOOKS_PREFIX		"/api/v1/hooks/"
 
 /* tokens.c */
 enum token_role {
 	ROLE_NONE = 0,
 	ROLE_REPORTER = 1,
 	ROLE_ADMIN = 2,
+	ROLE_HOOK = 3,		/* may only send push events (hooks.c) */
 };
 
 struct token {
@@ -68,6 +71,54 @@ void	 tokens_free(struct tokens *t);			/* NULL is a no-op */
 int	 tokens_check(const struct tokens *t, const char *token,
 	    const char **name);
 const char *tokens_role_name(int role);
+
+/* hook-event.c: Hooks-File, signatures, push payloads, clone URLs. */
+struct hook_secret {
+	char	*forge;			/* github | gitlab | gitea */
+	char	*secret;
+};
+
+struct hooks {
+	char			*path;
+	struct hook_secret	*v;
+	size_t			 n;
+};
+
+/* Load a Hooks-File (refused when group or others may read it). */
+int	 hooks_load(const char *path, struct hooks **out,
+	    struct dp_error *err);
+/* Parse its text (no mode check); path for messages. */
+int	 hooks_parse(const char *path, const char *text, size_t len,
+	    struct hooks **out, struct dp_error *err);
+void	 hooks_free(struct hooks *h);			/* NULL is a no-op */
+/* Is sig ("sha256=HEX" or "HEX") the HMAC-SHA256 of body under secret?
+ * Constant time.  1/0. */
+int	 hooks_sig_ok(const char *secret, const char *body, size_t len,
+	    const char *sig);
+/* Is token the secret (GitLab's X-Gitlab-Token)?  Constant time.  1/0. */
+int	 hooks_token_ok(const char *secret, const char *token);
+/* A clone URL reduced to "host/path" (http, https, ssh, git and scp
+ * forms; user, port, trailing '/' and ".git" dropped; lower case) or
+ * "file:/path" for file:// URLs and paths; NULL when it is none of these.
+ * Caller frees. */
+char	*hooks_url_norm(const char *url);
+
+/* A push event: the branch pushed and the repository's URLs. */
+struct hook_push {
+	char	*branch;	/* or the whole ref when not a branch */
+	int	 is_branch;	/* refs/heads/... */
+	char	**urls;		/* normalised */
+	size_t	 nurls;
+};
+
+/* Parse a push payload (GitHub, Gitea, GitLab, or the generic
+ * {"url", "branch"}).  -1 with why filled when it is not one. */
+int	 hooks_push_parse(const char *body, size_t len, struct hook_push *ev,
+	    char *why, size_t whylen);
+void	 hooks_push_done(struct hook_push *ev);
+/* Does the push name this repository URL and branch?  1/0. */
+int	 hooks_push_matches(const struct hook_push *ev, const char *url,
+	    const char *branch);
 
 /* util.c */
 /* RFC 3339 UTC "2026-11-22T01:30:00Z" of t into buf[32]. */
@@ -199,6 +250,7 @@ struct promoter {
 	struct db	*db;		/* the read-write connection */
 	struct config	*cfg;
 	struct tokens	*tokens;
+	struct hooks	*hooks;		/* Hooks-File or NULL */
 	int		 stopping;
 
 	/* Fixed at start-up (a change needs a restart). */
@@ -217,6 +269,7 @@ void	 notify_wake(struct promoter *p);
 /* http.c */
 struct http_req;
 struct MHD_Daemon;
+struct MHD_Connection;
 struct MHD_Daemon *http_start(struct promoter *p, const char *listen,
 	    struct dp_error *err);
 void	 http_stop(struct MHD_Daemon *d);
@@ -229,21 +282,69 @@ struct http_reply {
 	const char	*content_type;
 	const char	*allow;		/* Allow: header for 405 */
 	int		 www_auth;	/* add WWW-Authenticate: Bearer */
+	int		 keep_json;	/* set by the caller: keep the answer
+					   in json instead of encoding it */
+	json_t		*json;		/* the answer when keep_json (caller
+					   decrefs) */
 };
 
 void	 http_reply_json(struct http_reply *r, int status, json_t *j);
 void	 http_reply_error(struct http_reply *r, int status,
 	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* The query arguments the API understands (0 / NULL when absent). */
+struct api_query {
+	int		 history;	/* ?history=1: every result of a snapshot */
+	long		 limit;		/* ?limit=N: at most N rows */
+	long long	 before;	/* ?before=ID: rows with a smaller id */
+	const char	*state;		/* ?state=S (builds) */
+	const char	*watch;		/* ?watch=W (builds) */
+};
+
 /* api.c: handle a request under /api/ or /metrics.  auth is the
- * Authorization header or NULL; body may be NULL; history is 1 for
- * ?history=1 (every result of a snapshot, not the latest per job). */
+ * Authorization header or NULL; body may be NULL; q may be NULL.  The web
+ * interface (ui.c) renders the answers of GET requests made through here
+ * with r->keep_json set: one code path for the JSON and the HTML. */
 void	 api_handle(struct promoter *p, const char *method, const char *url,
-	    const char *auth, const char *body, size_t len, int history,
-	    struct http_reply *r);
+	    const char *auth, const char *body, size_t len,
+	    const struct api_query *q, struct http_reply *r);
+/* api-pipeline.c: the log file of build id (NULL when it has none), for
+ * ui.c, which streams it.  Caller frees. */
+char	*api_build_log_path(struct db *db, long long id);
+/* The calling thread's read-only connection (api.c), NULL if it cannot
+ * be opened. */
+struct db *api_read_db(struct promoter *p);
+/* Fill q from the connection's query string. */
+void	 http_query(struct MHD_Connection *c, struct api_query *q);
+
+/* hooks.c: answer POST /api/v1/hooks/<forge> (forge is the rest of the
+ * URL) with the raw body into r. */
+void	 hooks_handle(struct promoter *p, struct MHD_Connection *c,
+	    const char *method, const char *forge, const char *body,
+	    size_t len, struct http_reply *r);
+/* Make the table of delivery IDs (replay protection) if need be. */
+int	 hooks_init(struct db *db, struct dp_error *err);
+
+/* html.c: the escaping writer of the web interface. */
+struct buf;
+/* Append s (len bytes) escaped for text and quoted attribute values. */
+void	 html_escape(struct buf *b, const char *s, size_t len);
+void	 html_text(struct buf *b, const char *s);	/* NULL: nothing */
+/* Markup printf: fmt is trusted, every %s argument is escaped; knows
+ * %s %d %ld %lld %zu %%. */
+void	 html_printf(struct buf *b, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* Is url http(s) and free of white space?  1/0. */
+int	 html_url_ok(const char *url);
+/* A link to url showing text (url when NULL), or the text alone when url
+ * is not http(s). */
+void	 html_link(struct buf *b, const char *url, const char *text);
+
+/* ui.c: answer a request under /ui/ (GET and HEAD); the MHD result. */
+int	 ui_handle(struct promoter *p, struct MHD_Connection *c,
+	    const char *method, const char *url);
 
 /* serve.c: answer a GET/HEAD for the public tree; returns the MHD result. */
-struct MHD_Connection;
 int	 serve_handle(struct promoter *p, struct MHD_Connection *c,
 	    const char *method, const char *url);
 /* Is url inside the served prefix?  1/0. */

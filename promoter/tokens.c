@@ -58,6 +58,8 @@ tokens_role_name(int role)
 	switch (role) {
 	case ROLE_ADMIN:
 		return "admin";
+	case ROLE_HOOK:
+		return "hook";
 	case ROLE_REPORTER:
 		return "reporter";
 	default:
@@ -117,9 +119,11 @@ tokens_parse(const char *path, const char *text, struct tokens **out,
 			role = ROLE_ADMIN;
 		else if (strcmp(f[1], "reporter") == 0)
 			role = ROLE_REPORTER;
+		else if (strcmp(f[1], "hook") == 0)
+			role = ROLE_HOOK;
 		else {
 			dp_error_set(err, DP_ERR_PARSE, "%s:%d: unknown role "
-			    "\"%s\" (use reporter or admin)", path, lineno,
+			    "\"%s\" (use reporter, admin or hook)", path, lineno,
 			    f[1]);
 			goto out;
 		}

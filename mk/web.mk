@@ -1,0 +1,16 @@
+# The web interface (/ui/) and the forge push hooks of debpipe-promoter
+# (issue 14).
+promoter_debpipe_promoter_SOURCES += \
+	promoter/api.h \
+	promoter/api-pipeline.c \
+	promoter/html.c \
+	promoter/ui.c \
+	promoter/hooks.c \
+	promoter/hook-event.c
+
+TESTS += \
+	tests/integration/ui.sh \
+	tests/integration/hooks.sh
+EXTRA_DIST += \
+	tests/integration/ui.sh \
+	tests/integration/hooks.sh

@@ -1,0 +1,48 @@
+/*
+ * api.h - what the API's files share (api.c: snapshots, environments,
+ * results, promotions, /metrics; api-pipeline.c: builds, watches, the
+ * audit log, gates).  Not for the rest of the promoter, which goes
+ * through api_handle().
+ */
+#ifndef DEBPIPE_PROMOTER_API_H
+#define DEBPIPE_PROMOTER_API_H
+
+#include "promoter.h"
+
+struct api_ctx {
+	struct promoter		*p;
+	struct db		*db;
+	const struct config	*cfg;
+	const char		*auth;
+	const char		*body;
+	size_t			 len;
+	struct http_reply	*r;
+	const char		*actor;	/* token name once authorised */
+	int			 role;
+	struct api_query	 q;
+	char			*show_id;	/* answer 201 with this */
+	char			*show_created;	/* snapshot after the lock */
+};
+
+/* api.c */
+void	 api_dberr(struct api_ctx *a, struct dp_error *err);
+json_t	*api_snapshot_obj(struct api_ctx *a, const char *id,
+	    const char *created);
+json_t	*api_env_obj(struct api_ctx *a, const struct conf_env *ce);
+
+/* api-pipeline.c */
+/* GET /api/v1/builds[?state=S&watch=W&limit=N&before=ID], newest first. */
+void	 api_builds_list(struct api_ctx *a);
+/* GET /api/v1/builds/{id}: one build with its log's size. */
+void	 api_build_show(struct api_ctx *a, const char *id);
+/* GET /api/v1/watches: every configured watch with its state. */
+void	 api_watches_list(struct api_ctx *a);
+/* GET /api/v1/audit[?limit=N&before=ID]: every move, newest first. */
+void	 api_audit_list(struct api_ctx *a);
+/* The gates of environment ce: its candidate snapshot (the one its
+ * Promote-From environment is on, else its own) and, for each required
+ * job, passed / failed / waiting with the reported URL. */
+json_t	*api_env_gates(struct api_ctx *a, const struct conf_env *ce,
+	    const char *current);
+
+#endif
