@@ -24,10 +24,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "builder.h"
+#include "chroot.h"
 #include "fsutil.h"
 #include "pool.h"
 #include "spawn.h"
@@ -49,6 +51,8 @@ struct build {
 	char			*source;	/* source package name */
 	char			*message;	/* on success */
 	int			 dropped; /* nothing to do; row gone */
+	struct cleanroom	 cr;	/* build user, work directory */
+	int			 status; /* wait status of the last tool */
 };
 
 char *
@@ -146,41 +150,36 @@ build_timeout(const struct build *b)
 	return b->cfg->build_timeout > 0 ? b->cfg->build_timeout : 3600;
 }
 
+/* The environment of a build tool: a clean one (PATH kept), HOME the
+ * work directory (a build does not get the daemon's home). */
 static char **
-build_env(const struct build *b, int own_home)
+build_env(const struct build *b)
 {
-	char	*over[4], **env;
-	int	 n = 0;
+	const char	*path = getenv("PATH");
+	char		**env;
+	int		 n = 0;
 
+	env = xcalloc(8, sizeof(*env));
+	env[n++] = xasprintf("PATH=%s", path != NULL ? path :
+	    "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin");
+	env[n++] = xstrdup("LC_ALL=C.UTF-8");
+	env[n++] = xasprintf("HOME=%s", b->cr.work != NULL ? b->cr.work :
+	    b->dir);
+	if (b->cr.user != NULL) {
+		env[n++] = xasprintf("USER=%s", b->cr.user);
+		env[n++] = xasprintf("LOGNAME=%s", b->cr.user);
+	}
 	if (b->w->build_options != NULL)
-		over[n++] = xasprintf("DEB_BUILD_OPTIONS=%s",
+		env[n++] = xasprintf("DEB_BUILD_OPTIONS=%s",
 		    b->w->build_options);
-	over[n++] = xstrdup("LC_ALL=C.UTF-8");
-	/* A build does not get the daemon's home (which may not even be
-	 * the build user's after the privilege drop); sbuild needs its
-	 * own (~/.sbuildrc, ~/.cache/sbuild). */
-	if (own_home)
-		over[n++] = xasprintf("HOME=%s", b->dir);
-	over[n] = NULL;
-	env = spawn_env(over);
-	while (n-- > 0)
-		free(over[n]);
+	env[n] = NULL;
 	return env;
 }
 
-static int	run_tool_env(struct build *, char *const [], const char *,
-		    long, int, struct dp_error *);
-
+/* Run argv in cwd with the timeout; as_user: as the build user. */
 static int
-run_tool(struct build *b, char *const argv[], const char *cwd, long timeout,
-    struct dp_error *err)
-{
-	return run_tool_env(b, argv, cwd, timeout, 1, err);
-}
-
-static int
-run_tool_env(struct build *b, char *const argv[], const char *cwd,
-    long timeout, int own_home, struct dp_error *err)
+run_tool_as(struct build *b, char *const argv[], const char *cwd,
+    long timeout, int as_user, struct dp_error *err)
 {
 	struct spawn_opts	 so;
 	char			**env;
@@ -190,24 +189,48 @@ run_tool_env(struct build *b, char *const argv[], const char *cwd,
 	int			 rv;
 
 	buf_init(&cmd);
-	for (i = 0; argv[i] != NULL; i++)
-		buf_printf(&cmd, "%s%s", i > 0 ? " " : "", argv[i]);
-	blog(b, "running %s (in %s)", cmd.data, cwd);
+	i = 0;
+	if (strcmp(argv[0], "bwrap") == 0) {
+		/* Say what runs, then the sandbox it runs in. */
+		for (; argv[i] != NULL && strcmp(argv[i], "--") != 0; i++)
+			buf_printf(&cmd, "%s%s", i > 0 ? " " : "", argv[i]);
+		blog(b, "sandbox: %s", cmd.data);
+		buf_reset(&cmd);
+		if (argv[i] != NULL)
+			i++;
+	}
+	for (; argv[i] != NULL; i++)
+		buf_printf(&cmd, "%s%s", cmd.len > 0 ? " " : "", argv[i]);
+	blog(b, "running %s (in %s%s%s)", cmd.data, cwd, as_user &&
+	    b->cr.drop ? ", as " : "", as_user && b->cr.drop ? b->cr.user :
+	    "");
 	buf_done(&cmd);
-	env = build_env(b, own_home);
+	env = build_env(b);
 	memset(&so, 0, sizeof(so));
 	so.cwd = cwd;
 	so.env = env;
 	so.log_path = b->log;
 	so.timeout = timeout;
+	if (as_user && b->cr.drop) {
+		so.drop = 1;
+		so.uid = b->cr.uid;
+		so.gid = b->cr.gid;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	rv = spawn_run(argv, &so, NULL, NULL, err);
+	rv = spawn_run(argv, &so, &b->status, NULL, err);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	blog(b, "%s %s after %.2f s", argv[0], rv == 0 ? "succeeded" :
 	    "failed", (double)(t1.tv_sec - t0.tv_sec) +
 	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	strv_free(env);
 	return rv;
+}
+
+static int
+run_tool(struct build *b, char *const argv[], const char *cwd, long timeout,
+    struct dp_error *err)
+{
+	return run_tool_as(b, argv, cwd, timeout, 0, err);
 }
 
 static int
@@ -252,60 +275,205 @@ explain_failure(struct build *b, long off, struct dp_error *err)
 	}
 }
 
+/* Builder: host: dpkg-buildpackage under bubblewrap (cleanroom.c). */
 static int
 run_dpkg_buildpackage(struct build *b, const char *src, struct dp_error *err)
 {
-	char	*argv[8];
-	int	 n = 0, rv;
+	char	*argv[8], **bw = NULL, *wsrc;
+	int	 n = 0, rv = -1;
 	long	 off;
 
-	if (check_build_deps(b, src, err) == -1)
-		return -1;
+	wsrc = cleanroom_path(&b->cr, b->dir, src);
+	if (check_build_deps(b, wsrc, err) == -1)
+		goto out;
 	argv[n++] = "dpkg-buildpackage";
 	argv[n++] = "-us";
 	argv[n++] = "-uc";
 	/* -F (full: source and binaries); "-S -b" is not a valid pair. */
 	argv[n++] = b->w->build_source ? "-F" : "-b";
-	if (geteuid() != 0)
-		argv[n++] = "-rfakeroot";
+	argv[n++] = "-rfakeroot";
 	argv[n] = NULL;
+	bw = cleanroom_bwrap_argv(&b->cr, b->cfg, b->w, wsrc, argv);
 	off = log_size(b->log);
-	if ((rv = run_tool(b, argv, src, build_timeout(b), err)) == -1)
+	if ((rv = run_tool_as(b, bw, wsrc, build_timeout(b), 1, err)) == -1) {
+		/* "bwrap exited ..." is dpkg-buildpackage's status. */
+		if (strncmp(err->msg, "bwrap ", 6) == 0) {
+			char tail[sizeof(err->msg)];
+
+			snprintf(tail, sizeof(tail), "%s", err->msg + 6);
+			dp_error_set(err, err->code, "dpkg-buildpackage %.900s",
+			    tail);
+		}
 		explain_failure(b, off, err);
+	} else
+		rv = cleanroom_take(&b->cr, b->dir, err);
+out:
+	strv_free(bw);
+	free(wsrc);
 	return rv;
+}
+
+/* A directory of the packages debpipe holds for the build's
+ * Distribution (host arch and all), for sbuild --extra-package: a
+ * package can build-depend on one debpipe built before.  *dir NULL when
+ * there are none. */
+static int
+extra_packages(struct build *b, char **dir, struct dp_error *err)
+{
+	sqlite3_stmt	*st = NULL;
+	char		*pool, *from, *to, *d;
+	const char	*path;
+	int		 n = 0, rv = -1;
+
+	*dir = NULL;
+	d = fs_join(b->cr.work, "debpipe-packages");
+	pool = config_pool_dir(b->cfg);
+	if (db_prepare(b->db, "SELECT DISTINCT f.path FROM packages p JOIN "
+	    "files f ON f.id = p.file_id WHERE p.dist = ? AND p.arch IN "
+	    "(?, 'all')", &st, err) == -1)
+		goto out;
+	sqlite3_bind_text(st, 1, b->w->dist, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, chroot_host_arch(), -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *base;
+
+		path = (const char *)sqlite3_column_text(st, 0);
+		if (path == NULL || (base = strrchr(path, '/')) == NULL ||
+		    !fs_name_is_safe(base + 1))
+			continue;
+		if (n++ == 0 && fs_mkdirs(d, 0755, err) == -1)
+			goto out;
+		from = path[0] == '/' ? xstrdup(path) : fs_join(pool, path);
+		to = fs_join(d, base + 1);
+		if (fs_link_or_copy(from, to, err) == -1) {
+			free(from);
+			free(to);
+			goto out;
+		}
+		free(from);
+		free(to);
+	}
+	if (n > 0) {
+		if (b->cr.drop && chown(d, b->cr.uid, b->cr.gid) == -1) {
+			/* readable anyway (0755) */
+		}
+		*dir = d;
+		d = NULL;
+		blog(b, "%d package(s) of %s offered to the build", n,
+		    b->w->dist);
+	}
+	rv = 0;
+out:
+	sqlite3_finalize(st);
+	free(pool);
+	free(d);
+	return rv;
+}
+
+/* The chroot tarball of the build (made first when missing), linked
+ * into the work directory so that an update does not disturb it.
+ * Caller frees. */
+static char *
+build_chroot(struct build *b, struct dp_error *err)
+{
+	const struct conf_dist	*d = config_dist_find(b->cfg, b->w->dist);
+	const char		*arch = chroot_host_arch();
+	char			*tb, *link = NULL;
+	struct stat		 sb;
+
+	tb = chroot_tarball_path(b->cfg, b->w->dist, arch);
+	if (stat(tb, &sb) == -1) {
+		blog(b, "no chroot %s-%s yet: making it with mmdebstrap "
+		    "(takes minutes)", b->w->dist, arch);
+		if (d == NULL || chroot_create(b->cfg, d, arch, b->log, 1,
+		    err) == -1)
+			goto out;
+		blog(b, "made the chroot %s", tb);
+	}
+	link = xasprintf("%s/%s-%s.tar.zst", b->cr.work, b->w->dist, arch);
+	unlink(link);
+	if (fs_link_or_copy(tb, link, err) == -1) {
+		free(link);
+		link = NULL;
+	}
+out:
+	free(tb);
+	return link;
 }
 
 static int
 run_sbuild(struct build *b, const char *src, struct dp_error *err)
 {
 	char	*srcargv[] = { "dpkg-source", "--build", "src", NULL };
-	char	*argv[12], *dsc, *distarg;
-	int	 n = 0, rv = -1;
+	char	*argv[20], *dsc = NULL, *distarg = NULL, *chrootarg = NULL;
+	char	*tb = NULL, *extra = NULL, *extraarg = NULL, *bdarg = NULL;
+	char	*line;
+	int	 n = 0, rv = -1, code;
 	long	 off;
 
+	(void)src;
 	/* sbuild builds a source package in a clean chroot. */
 	if (run_tool(b, srcargv, b->dir, 600, err) == -1)
 		return -1;
-	(void)src;
+	if (cleanroom_init(&b->cr, b->cfg, b->row.id, b->dir, 1, err) == -1)
+		return -1;
+	if ((tb = build_chroot(b, err)) == NULL)
+		goto out;
+	if (extra_packages(b, &extra, err) == -1)
+		goto out;
 	dsc = xasprintf("%s_%s.dsc", b->source, version_noepoch(b->version));
 	distarg = xasprintf("--dist=%s", b->w->dist);
+	chrootarg = xasprintf("--chroot=%s", tb);
+	bdarg = xasprintf("--build-dir=%s", b->cr.work);
 	argv[n++] = "sbuild";
 	argv[n++] = "--chroot-mode=unshare";
+	argv[n++] = chrootarg;
 	argv[n++] = "--no-run-lintian";
 	argv[n++] = "--no-run-autopkgtest";
+	argv[n++] = "--no-run-piuparts";
+	argv[n++] = "--no-apt-upgrade";
+	argv[n++] = "--no-apt-distupgrade";
+	argv[n++] = "--bd-uninstallable-explainer=dose3";
 	argv[n++] = "--arch-all";
 	argv[n++] = distarg;
-	argv[n++] = "--build-dir=.";
+	argv[n++] = bdarg;
+	if (extra != NULL) {
+		extraarg = xasprintf("--extra-package=%s", extra);
+		argv[n++] = extraarg;
+	}
 	if (b->w->build_source)
 		argv[n++] = "--source";
 	argv[n++] = dsc;
 	argv[n] = NULL;
 	off = log_size(b->log);
-	if ((rv = run_tool_env(b, argv, b->dir, build_timeout(b), 0, err))
-	    == -1)
-		explain_failure(b, off, err);
+	if (run_tool_as(b, argv, b->cr.work, build_timeout(b), 1, err) == -1) {
+		code = WIFEXITED(b->status) ? WEXITSTATUS(b->status) : -1;
+		if (err->code != DP_ERR_TIMEOUT && code == 3) {
+			line = log_find_last(b->log, off, "unsat");
+			if (line == NULL)
+				line = log_find_last(b->log, off, "E: ");
+			dp_error_set(err, DP_ERR_NOTFOUND, "unmet build "
+			    "dependencies in the chroot%s%s", line != NULL ?
+			    ": " : "", line != NULL ? line : "");
+			free(line);
+		} else if (err->code != DP_ERR_TIMEOUT &&
+		    chroot_verify(tb, err) == -1) {
+			/* err says the tarball is corrupt */
+		} else
+			explain_failure(b, off, err);
+		goto out;
+	}
+	if (cleanroom_take(&b->cr, b->dir, err) == -1)
+		goto out;
+	rv = 0;
+out:
 	free(dsc);
 	free(distarg);
+	free(chrootarg);
+	free(bdarg);
+	free(extra);
+	free(extraarg);
+	free(tb);
 	return rv;
 }
 
@@ -536,12 +704,16 @@ build_package(struct build *b, const char *src, struct dp_error *err)
 	const char *builder;
 
 	builder = b->w->builder != NULL ? b->w->builder :
-	    b->cfg->builder != NULL ? b->cfg->builder : "dpkg-buildpackage";
+	    b->cfg->builder != NULL ? b->cfg->builder : "sbuild";
 	if (strcmp(builder, "sbuild") == 0) {
 		if (run_sbuild(b, src, err) == -1)
 			return -1;
-	} else if (run_dpkg_buildpackage(b, src, err) == -1)
-		return -1;
+	} else {
+		/* host (alias dpkg-buildpackage) */
+		if (cleanroom_init(&b->cr, b->cfg, b->row.id, b->dir, 0, err)
+		    == -1 || run_dpkg_buildpackage(b, src, err) == -1)
+			return -1;
+	}
 	return ingest(b, err);
 }
 
@@ -732,6 +904,7 @@ remove_old_dirs(struct build *b)
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		dir = build_dir(b->cfg, sqlite3_column_int64(st, 0));
 		fs_remove_tree(dir, NULL);
+		cleanroom_remove_leftovers(dir);
 		free(dir);
 	}
 	sqlite3_finalize(st);
@@ -765,7 +938,8 @@ build_run(struct db *db, const struct config *cfg, int64_t id,
 		dp_error_set(&berr, DP_ERR_NOTFOUND, "watch %s is not in the "
 		    "configuration any more", b.row.watch);
 		ok = -1;
-	} else if (fs_remove_tree(b.dir, &berr) == -1 ||
+	} else if ((cleanroom_remove_leftovers(b.dir), 0) != 0 ||
+	    fs_remove_tree(b.dir, &berr) == -1 ||
 	    fs_mkdirs(b.dir, 0750, &berr) == -1) {
 		ok = -1;
 	} else {
@@ -822,6 +996,7 @@ out:
 	free(b.version);
 	free(b.source);
 	free(b.message);
+	cleanroom_done(&b.cr);
 	queue_build_done(&b.row);
 	return rv;
 }
@@ -829,7 +1004,7 @@ out:
 /* ---- leftovers of a build child --------------------------------------- */
 
 static int
-kill_session_pass(pid_t sid, const char *dir)
+kill_session_pass(pid_t sid, const char *dir, const char *work)
 {
 	DIR		*d;
 	struct dirent	*de;
@@ -865,8 +1040,9 @@ kill_session_pass(pid_t sid, const char *dir)
 		if ((n = readlink(path, cwd, sizeof(cwd) - 1)) <= 0)
 			continue;
 		cwd[n] = '\0';
-		if (strncmp(cwd, dir, dlen) != 0 ||
-		    (cwd[dlen] != '\0' && cwd[dlen] != '/'))
+		if ((strncmp(cwd, dir, dlen) != 0 ||
+		    (cwd[dlen] != '\0' && cwd[dlen] != '/')) &&
+		    strncmp(cwd, work, strlen(work)) != 0)
 			continue;
 		if (kill(pid, SIGKILL) == 0)
 			count++;
@@ -878,14 +1054,16 @@ kill_session_pass(pid_t sid, const char *dir)
 int
 build_kill_session(pid_t sid, const char *dir)
 {
-	int n, total = 0, pass;
+	int	 n, total = 0, pass;
+	char	*work = cleanroom_work_prefix(dir);
 
 	/* Again while there were some: one may have forked meanwhile. */
 	for (pass = 0; pass < 10; pass++) {
-		if ((n = kill_session_pass(sid, dir)) == 0)
+		if ((n = kill_session_pass(sid, dir, work)) == 0)
 			break;
 		total += n;
 		usleep(20000);
 	}
+	free(work);
 	return total;
 }

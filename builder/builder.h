@@ -206,6 +206,44 @@ int	 poll_watch(struct db *db, const struct config *cfg,
 	    const struct conf_watch *w, int dry_run, char ***fetched,
 	    struct poll_result *res, struct dp_error *err);
 
+/* ---- cleanroom.c ------------------------------------------------------ */
+
+/* Who a build tool runs as and where (see cleanroom.c). */
+struct cleanroom {
+	int	 drop;		/* run tools as uid/gid (we are root) */
+	uid_t	 uid;
+	gid_t	 gid;
+	char	*user;
+	char	*home;
+	char	*work;		/* where tools run: the build directory, or
+				   the build user's copy of it */
+	int	 own_work;	/* work is that copy: removed at the end */
+};
+
+/* Choose the build user (root: User:, default debpipe, or refuse) and
+ * its work directory (a copy of builddir when dropping).  need_subids:
+ * the user needs /etc/subuid and /etc/subgid ranges (sbuild). */
+int	 cleanroom_init(struct cleanroom *cr, const struct config *cfg,
+	    int64_t id, const char *builddir, int need_subids,
+	    struct dp_error *err);
+void	 cleanroom_done(struct cleanroom *cr);
+/* "/var/tmp/debpipe-build-<hash of builddir>.": the work directories of
+ * a build as another user start so.  Caller frees. */
+char	*cleanroom_work_prefix(const char *builddir);
+/* Remove what killed builds left there. */
+void	 cleanroom_remove_leftovers(const char *builddir);
+/* path (under builddir) as seen in the work directory.  Caller frees. */
+char	*cleanroom_path(const struct cleanroom *cr, const char *builddir,
+	    const char *path);
+/* Copy the results (regular files named *.deb, *.buildinfo ...) from
+ * the work directory back into builddir. */
+int	 cleanroom_take(struct cleanroom *cr, const char *builddir,
+	    struct dp_error *err);
+/* argv run under bubblewrap (Builder: host).  Caller strv_free()s. */
+char	**cleanroom_bwrap_argv(const struct cleanroom *cr,
+	    const struct config *cfg, const struct conf_watch *w,
+	    const char *cwd, char *const argv[]);
+
 /* ---- build.c ---------------------------------------------------------- */
 
 /*

@@ -44,6 +44,7 @@ static const struct fspec watch_fields[] = {
 	{ "Build-Source",	K_BOOL,	W(build_source), 0, T_BUILD, NULL },
 	{ "Builder",		K_STR,	W(builder),	0, T_BUILD, config_check_builder },
 	{ "Build-Timeout",	K_DUR,	W(build_timeout), 1, T_BUILD, NULL },
+	{ "Build-Network",	K_BOOL,	W(build_network), 0, T_BUILD, NULL },
 	{ "Credentials",	K_PATH,	W(credentials),	0, T_GIT, NULL },
 	{ NULL, 0, 0, 0, 0, NULL }
 };

@@ -31,7 +31,7 @@
 
 #define DEFAULT_CONFIG		SYSCONFDIR "/debpipe/debpipe.conf"
 #define DEFAULT_LISTEN		"127.0.0.1:8742"
-#define DEFAULT_BUILDER		"dpkg-buildpackage"
+#define DEFAULT_BUILDER		"sbuild"
 #define DEFAULT_MAINTAINER	"debpipe <debpipe@localhost>"
 #define DEFAULT_SUFFIX		"debpipe"
 #define DEFAULT_ORIGIN		"debpipe"
@@ -81,6 +81,8 @@ static const struct fspec global_fields[] = {
 	{ "Check-Retry",	K_DUR,	G(check_retry),	1, 0, NULL },
 	{ "Autopkgtest-Max-Reverse", K_INT, G(autopkgtest_max_reverse), 0, 0,
 	    NULL },
+	/* Clean-room builds (lib/chroot.c). */
+	{ "Chroot-Max-Age",	K_DUR,	G(chroot_max_age), 1, 0, NULL },
 	{ NULL, 0, 0, 0, 0, NULL }
 };
 #undef G
@@ -275,8 +277,9 @@ check_user(const char *v)
 const char *
 config_check_builder(const char *v)
 {
-	if (strcmp(v, "dpkg-buildpackage") != 0 && strcmp(v, "sbuild") != 0)
-		return "use dpkg-buildpackage or sbuild";
+	if (strcmp(v, "host") != 0 && strcmp(v, "dpkg-buildpackage") != 0 &&
+	    strcmp(v, "sbuild") != 0)
+		return "use sbuild (a clean-room chroot) or host";
 	return NULL;
 }
 
@@ -969,6 +972,8 @@ global_check(struct load *ld, int line, struct dp_error *err)
 		cfg->builder = xstrdup(DEFAULT_BUILDER);
 	if (cfg->build_timeout == 0)
 		cfg->build_timeout = 3600;
+	if (cfg->chroot_max_age == 0)
+		cfg->chroot_max_age = 7 * 86400;
 	if (cfg->maintainer == NULL)
 		cfg->maintainer = xstrdup(DEFAULT_MAINTAINER);
 	if (cfg->version_suffix == NULL)

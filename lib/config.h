@@ -81,8 +81,10 @@ struct conf_watch {
 	char	*patches;		/* Patches: directory with a quilt series */
 	char	*build_options;		/* Build-Options: DEB_BUILD_OPTIONS */
 	int	 build_source;		/* Build-Source: yes -> -S -b */
-	char	*builder;		/* Builder: dpkg-buildpackage | sbuild
-				   (git, apt-source; default: global) */
+	char	*builder;		/* Builder: sbuild | host (alias
+				   dpkg-buildpackage) (git, apt-source;
+				   default: global) */
+	int	 build_network;		/* Build-Network: yes */
 	long	 build_timeout;		/* Build-Timeout: seconds (default:
 				   global; 0 for apt) */
 	char	*credentials;		/* Credentials: file (git) */
@@ -114,7 +116,8 @@ struct config {
 	char	*user;			/* User: or NULL */
 	char	*watch_dir;		/* Watch-Dir: default <dir of path>/watch.d */
 	int	 max_builds;		/* Max-Builds: default 1 */
-	char	*builder;		/* Builder: default dpkg-buildpackage */
+	char	*builder;		/* Builder: default sbuild */
+	long	 chroot_max_age;	/* Chroot-Max-Age: default 7d */
 	long	 build_timeout;		/* Build-Timeout: default 3600 */
 	char	*maintainer;		/* Maintainer: for changelog entries,
 				   default "debpipe <debpipe@localhost>" */

@@ -4,6 +4,7 @@ noinst_LIBRARIES += builder/libbuilder.a
 builder_libbuilder_a_SOURCES = \
 	builder/builder.h \
 	builder/build.c \
+	builder/cleanroom.c \
 	builder/poll.c \
 	builder/queue.c \
 	builder/stamp.c \
@@ -33,14 +34,12 @@ TESTS += \
 	tests/integration/builder.sh \
 	tests/integration/builder-bad.sh \
 	tests/integration/builder-user.sh \
-	tests/integration/builder-sbuild.sh \
 	tests/integration/builder-http.sh
 EXTRA_DIST += \
 	tests/integration/builder.sh \
 	tests/integration/builder-lib.sh \
 	tests/integration/builder-bad.sh \
 	tests/integration/builder-user.sh \
-	tests/integration/builder-sbuild.sh \
 	tests/integration/builder-http.sh \
 	tests/integration/git-http-auth.py \
 	bench/builder-bench \

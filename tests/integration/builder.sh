@@ -173,6 +173,8 @@ build_procs() {
 	for p in /proc/[0-9]*; do
 		case $(readlink "$p/cwd" 2>/dev/null) in
 		"$inst/state/build/"*) echo "${p#/proc/}" ;;
+		# a root builder's builds run as the build user in a copy
+		/var/tmp/debpipe-build-*) echo "${p#/proc/}" ;;
 		esac
 	done
 }

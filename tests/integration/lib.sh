@@ -170,7 +170,8 @@ wait_for() {
 
 # make_instance [EXTRA-GLOBAL-FIELDS]: create an instance directory with a
 # debpipe.conf for distribution bookworm (main, amd64 + all), and print
-# its path.  More stanzas can be appended to $inst/debpipe.conf.
+# its path.  It says "Builder: host" unless a field names another Builder.
+# More stanzas can be appended to $inst/debpipe.conf.
 make_instance() {
 	inst=$(mktemp -d "$T_TMP/inst.XXXXXX")
 	mkdir -p "$inst/watch.d"
@@ -186,6 +187,9 @@ make_instance() {
 		echo "Keep-Snapshots: 10"
 		echo "Tokens-File: $inst/tokens"
 		[ $# -gt 0 ] && printf '%s\n' "$@"
+		# Builds on the host (bubblewrap) unless the test asks for the
+		# clean-room default (Builder: sbuild): sbuild takes longer.
+		case " $* " in *" Builder:"*) ;; *) echo "Builder: host" ;; esac
 		echo
 		echo "Distribution: bookworm"
 		echo "Components: main"

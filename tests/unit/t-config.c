@@ -146,7 +146,7 @@ static const struct bad bad_cases[] = {
 	{ "bad Public-URL", G "Public-URL: ftp://x/\n", { NULL },
 	  "debpipe.conf:3", "bad URL 'ftp://x/' for 'Public-URL'" },
 	{ "bad Builder", G "Builder: make\n", { NULL },
-	  "debpipe.conf:3", "use dpkg-buildpackage or sbuild" },
+	  "debpipe.conf:3", "use sbuild (a clean-room chroot) or host" },
 	{ "bad Maintainer", G "Maintainer: nobody\n", { NULL },
 	  "debpipe.conf:3", "Full Name <email@address>" },
 	{ "bad Version-Suffix", G "Version-Suffix: a-b\n", { NULL },
@@ -430,7 +430,7 @@ test_defaults(void **state)
 	assert_int_equal(cfg->keep_snapshots, 96);
 	assert_int_equal(cfg->serve_public, 0);
 	assert_int_equal(cfg->max_builds, 1);
-	assert_string_equal(cfg->builder, "dpkg-buildpackage");
+	assert_string_equal(cfg->builder, "sbuild");
 	assert_int_equal(cfg->build_timeout, 3600);
 	assert_string_equal(cfg->maintainer, "debpipe <debpipe@localhost>");
 	assert_string_equal(cfg->version_suffix, "debpipe");
@@ -611,7 +611,7 @@ test_full(void **state)
 	assert_string_equal(w->component, "contrib");
 	assert_int_equal(w->interval, 5400);
 	assert_int_equal(w->build_timeout, 7200);
-	assert_string_equal(w->builder, "dpkg-buildpackage");
+	assert_string_equal(w->builder, "sbuild");
 	p = xasprintf("%s/watch.d/creds", in.dir);
 	assert_string_equal(w->credentials, p);
 	free(p);
