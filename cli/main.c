@@ -29,6 +29,7 @@ static const struct command {
 	{ "add",	cmd_add,	"FILE.deb|FILE.dsc ... --dist D [--component C]" },
 	{ "snapshot",	cmd_snapshot,	"now | list | show ID | diff ID1 ID2" },
 	{ "key",	cmd_key,	"init | export: the archive signing key" },
+	{ "publish",	cmd_publish,	"sync [TARGET]: upload to object storage (Publish-To:)" },
 	{ "gc",		cmd_gc,		"[--dry-run]: remove old snapshots and pool files" },
 	{ NULL, NULL, NULL },
 };

@@ -142,6 +142,29 @@ static const char *const MIGRATIONS[] = {
 	"DROP INDEX packages_by_name;"
 	"CREATE INDEX packages_by_name ON packages(dist, component, arch, "
 	"name, version);",
+	/* 3: what each object-storage target holds (remote-publish.c). */
+	"CREATE TABLE remote_objects ("
+	"  target TEXT NOT NULL,"
+	"  key TEXT NOT NULL,"
+	"  size INTEGER NOT NULL,"
+	"  sha256 TEXT NOT NULL,"
+	"  etag TEXT,"
+	"  uploaded TEXT NOT NULL,"
+	"  PRIMARY KEY(target, key)) WITHOUT ROWID;"
+	"CREATE TABLE remote_dists ("
+	"  target TEXT NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  snapshot TEXT NOT NULL,"
+	"  time TEXT NOT NULL,"
+	"  PRIMARY KEY(target, name)) WITHOUT ROWID;"
+	"CREATE TABLE remote_targets ("
+	"  target TEXT PRIMARY KEY,"
+	"  url TEXT,"
+	"  last_attempt TEXT,"
+	"  last_success TEXT,"
+	"  last_error TEXT,"
+	"  pending INTEGER NOT NULL DEFAULT 0,"
+	"  uploaded INTEGER NOT NULL DEFAULT 0);",
 };
 #define NMIGRATIONS	(sizeof(MIGRATIONS) / sizeof(MIGRATIONS[0]))
 
