@@ -183,6 +183,8 @@ int	 watchdb_set_error(struct db *db, const char *watch,
 	    const char *error, struct dp_error *err);
 /* Seconds since the last poll of watch, or -1 when never polled. */
 long	 watchdb_since_poll(struct db *db, const char *watch);
+/* 1 when the last poll of watch failed (last_error set), else 0. */
+int	 watchdb_failing(struct db *db, const char *watch);
 
 /* ---- poll.c ----------------------------------------------------------- */
 

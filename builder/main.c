@@ -8,7 +8,9 @@
  * in up to POLLERS_MAX child processes (a batch of watches each; a poll
  * stuck longer than its watch's Interval is killed and recorded as that
  * watch's error), builds in up to Max-Builds child processes (one per
- * watch).
+ * watch).  A watch whose polls fail backs off: after n failures in a
+ * row the next poll waits Interval * 2^(n-1), at most 8 Intervals (and
+ * at most an hour, unless the Interval is longer).
  *
  * A build child is the leader of its own session and dies with the
  * daemon (PR_SET_PDEATHSIG); whatever it started is found again through
@@ -88,6 +90,7 @@ struct builder {
 	uint64_t	 poll_seq;	/* polls started so far */
 	int64_t		 last_request;	/* requests seen so far */
 	time_t		*next_poll;	/* per cfg->watches[i] */
+	int		*fails;		/* failed polls in a row, same */
 	size_t		 nnext;
 	int		 failures;	/* for --once's exit status */
 };
@@ -106,8 +109,10 @@ schedule_init(struct builder *bl)
 	size_t			 i;
 
 	free(bl->next_poll);
+	free(bl->fails);
 	bl->nnext = cfg->nwatches;
 	bl->next_poll = xcalloc(bl->nnext + 1, sizeof(time_t));
+	bl->fails = xcalloc(bl->nnext + 1, sizeof(int));
 	for (i = 0; i < cfg->nwatches; i++) {
 		since = watchdb_since_poll(bl->d.db, cfg->watches[i].name);
 		if (since < 0 || since >= cfg->watches[i].interval)
@@ -382,6 +387,42 @@ poll_again(struct builder *bl, const char *watch)
 			bl->next_poll[i] = 0;
 }
 
+/* After a poll of watch ended: back off while it fails. */
+static void
+poll_backoff(struct builder *bl, const char *watch, time_t now)
+{
+	const struct conf_watch	*w;
+	long			 delay, cap;
+	size_t			 i;
+	int			 k;
+
+	for (i = 0; i < bl->nnext && i < bl->d.cfg->nwatches; i++) {
+		w = &bl->d.cfg->watches[i];
+		if (strcmp(w->name, watch) != 0)
+			continue;
+		if (!watchdb_failing(bl->d.db, watch)) {
+			bl->fails[i] = 0;
+			return;
+		}
+		bl->fails[i]++;
+		cap = w->interval > 3600 ? w->interval : 3600;
+		if (cap > 8 * w->interval)
+			cap = 8 * w->interval;
+		delay = w->interval;
+		for (k = 1; k < bl->fails[i] && delay < cap; k++)
+			delay *= 2;
+		if (delay > cap)
+			delay = cap;
+		if (bl->next_poll[i] != 0 && bl->next_poll[i] != POLL_NEVER &&
+		    bl->next_poll[i] < now + delay)
+			bl->next_poll[i] = now + delay;
+		if (bl->fails[i] > 1)
+			log_info("watch %s: %d failed polls in a row, next "
+			    "poll in %ld s", watch, bl->fails[i], delay);
+		return;
+	}
+}
+
 static void
 poller_done(struct poller *p)
 {
@@ -441,8 +482,10 @@ reap_polls(struct builder *bl)
 				log_warnx("%s", dp_error_str(&err));
 			free(msg);
 		}
-		for (j = 0; j < done; j++)
+		for (j = 0; j < done; j++) {
 			answer_waits(bl, p->watches[j], p->seq);
+			poll_backoff(bl, p->watches[j], now);
+		}
 		for (j = done; j < p->nwatches; j++)
 			poll_again(bl, p->watches[j]);
 		poller_done(p);
@@ -824,6 +867,7 @@ main(int argc, char **argv)
 		free(bl.waits[i].watch);
 	free(bl.waits);
 	free(bl.next_poll);
+	free(bl.fails);
 	close(bl.lockfd);
 	daemon_stop(&bl.d);
 	return rv;

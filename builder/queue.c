@@ -406,6 +406,22 @@ watchdb_polled(struct db *db, const char *watch, const char *inputs,
 }
 
 int
+watchdb_failing(struct db *db, const char *watch)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 rv = 0;
+
+	if (db_prepare(db, "SELECT last_error IS NOT NULL FROM watches "
+	    "WHERE name = ?", &st, NULL) == -1)
+		return 0;
+	sqlite3_bind_text(st, 1, watch, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		rv = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return rv;
+}
+
+int
 watchdb_set_error(struct db *db, const char *watch, const char *error,
     struct dp_error *err)
 {

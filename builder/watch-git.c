@@ -8,15 +8,27 @@
  * (the daemon polls while build children merge).  Merge branches living
  * in other repositories reach the watch's mirror as in-memory odb
  * alternates: nothing is written to the other mirrors.
+ *
+ * libgit2 1.5 has no network timeout (GIT_OPT_SET_SERVER_TIMEOUT came
+ * in 1.7): each fetch runs in a child process that is killed when it has
+ * not finished within Fetch-Timeout; the locks and the half-received
+ * pack it leaves in the mirror are removed (we hold the mirror's lock).
  */
 #include "autoconfig.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <git2.h>
@@ -254,7 +266,7 @@ mirror_lock(const char *mirror, struct dp_error *err)
 }
 
 static int
-fetch_into(git_repository *repo, const char *url, const char *credfile,
+fetch_run(git_repository *repo, const char *url, const char *credfile,
     struct dp_error *err)
 {
 	git_remote		*remote = NULL;
@@ -300,6 +312,127 @@ out:
 	return rv;
 }
 
+/* Remove what a killed fetch leaves in the mirror gitdir: lock files
+ * (refs, packed-refs, config, FETCH_HEAD) and libgit2's temporary packs. */
+static void
+mirror_scrub(const char *gitdir, const char *sub, int depth)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		*dir, *p;
+	size_t		 len;
+	struct stat	 sb;
+
+	dir = sub != NULL ? fs_join(gitdir, sub) : xstrdup(gitdir);
+	if ((d = opendir(dir)) == NULL) {
+		free(dir);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' && (de->d_name[1] == '\0' ||
+		    (de->d_name[1] == '.' && de->d_name[2] == '\0')))
+			continue;
+		p = fs_join(dir, de->d_name);
+		len = strlen(de->d_name);
+		if (lstat(p, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+			if (depth > 0 && strcmp(de->d_name, "objects") != 0)
+				mirror_scrub(p, NULL, depth - 1);
+		} else if ((len > 5 &&
+		    strcmp(de->d_name + len - 5, ".lock") == 0) ||
+		    strncmp(de->d_name, "pack_git2_", 10) == 0)
+			unlink(p);
+		free(p);
+	}
+	closedir(d);
+	free(dir);
+}
+
+static long
+mono_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/*
+ * fetch_run in a child process, killed after limit seconds.  The child's
+ * error message comes back on a pipe.
+ */
+static int
+fetch_into(git_repository *repo, const char *gitdir, const char *url,
+    const char *credfile, long limit, struct dp_error *err)
+{
+	struct dp_error	 cerr;
+	struct pollfd	 pfd;
+	char		 msg[sizeof(cerr.msg)];
+	size_t		 len = 0;
+	ssize_t		 r;
+	long		 deadline, left;
+	pid_t		 pid;
+	int		 fds[2], status, rv = -1, rc;
+
+	if (pipe2(fds, O_CLOEXEC) == -1) {
+		dp_error_errno(err, "pipe");
+		return -1;
+	}
+	if ((pid = fork()) == -1) {
+		dp_error_errno(err, "fork");
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		memset(&cerr, 0, sizeof(cerr));
+		rc = fetch_run(repo, url, credfile, &cerr);
+		if (rc == -1)
+			(void)!write(fds[1], cerr.msg, strlen(cerr.msg));
+		_exit(rc == 0 ? 0 : 1);
+	}
+	close(fds[1]);
+	deadline = mono_ms() + limit * 1000L;
+	pfd.fd = fds[0];
+	pfd.events = POLLIN;
+	for (;;) {
+		if ((left = deadline - mono_ms()) <= 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			mirror_scrub(gitdir, NULL, 0);
+			mirror_scrub(gitdir, "refs", 8);
+			mirror_scrub(gitdir, "objects/pack", 0);
+			dp_error_set(err, DP_ERR_TIMEOUT, "fetch %s: no answer "
+			    "within %ld s (Fetch-Timeout)", url, limit);
+			goto out;
+		}
+		if (poll(&pfd, 1, left > 1000 ? 1000 : (int)left) <= 0)
+			continue;
+		r = read(fds[0], msg + len, sizeof(msg) - 1 - len);
+		if (r > 0 && len + (size_t)r < sizeof(msg) - 1) {
+			len += (size_t)r;
+			continue;
+		}
+		if (r == -1 && errno == EINTR)
+			continue;
+		break;		/* end of file: the child is done */
+	}
+	msg[len] = '\0';
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		rv = 0;
+	else if (len > 0)
+		dp_error_set(err, DP_ERR_GIT, "%s", msg);
+	else
+		dp_error_set(err, DP_ERR_GIT, "fetch %s: the fetch process "
+		    "failed", url);
+out:
+	close(fds[0]);
+	return rv;
+}
+
 /* Fetch url into its mirror (cloning it first when missing). */
 static int
 mirror_fetch(const struct config *cfg, const char *url, const char *credfile,
@@ -321,7 +454,8 @@ mirror_fetch(const struct config *cfg, const char *url, const char *credfile,
 			dp_error_git(err, "open mirror %s", mirror);
 			goto out;
 		}
-		if (fetch_into(repo, url, credfile, err) == -1)
+		if (fetch_into(repo, mirror, url, credfile,
+		    cfg->fetch_timeout, err) == -1)
 			goto out;
 	} else {
 		tmp = xasprintf("%s.tmp.%ld", mirror, (long)getpid());
@@ -331,7 +465,8 @@ mirror_fetch(const struct config *cfg, const char *url, const char *credfile,
 			dp_error_git(err, "create mirror %s", tmp);
 			goto out;
 		}
-		if (fetch_into(repo, url, credfile, err) == -1)
+		if (fetch_into(repo, tmp, url, credfile, cfg->fetch_timeout,
+		    err) == -1)
 			goto out;
 		git_repository_free(repo);
 		repo = NULL;

@@ -50,5 +50,6 @@ int	cmd_watch(struct cli *, int, char **);		/* cli/watch.c */
 int	cmd_build(struct cli *, int, char **);		/* cli/watch.c */
 int	cmd_builds(struct cli *, int, char **);		/* cli/watch.c */
 int	cmd_log(struct cli *, int, char **);		/* cli/watch.c */
+int	cmd_check(struct cli *, int, char **);		/* cli/check.c */
 
 #endif

@@ -31,6 +31,7 @@ static const struct command {
 	{ "key",	cmd_key,	"init | export: the archive signing key" },
 	{ "publish",	cmd_publish,	"sync [TARGET]: upload to object storage (Publish-To:)" },
 	{ "gc",		cmd_gc,		"[--dry-run]: remove old snapshots and pool files" },
+	{ "check",	cmd_check,	"run ID [JOB] | list [ID] | retry ID: built-in checks" },
 	{ NULL, NULL, NULL },
 };
 

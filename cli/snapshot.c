@@ -349,11 +349,37 @@ out:
 	return rv;
 }
 
+/* The latest result of each job of snapshot id (CI reports and built-in
+ * checks), as a JSON array of {job, result, url, time, actor}. */
+static json_t *
+snapshot_results(struct cli *c, const char *id)
+{
+	sqlite3_stmt	*st = NULL;
+	struct dp_error	 err;
+	json_t		*a = json_array();
+
+	if (db_prepare(c->db, "SELECT job, result, coalesce(url, ''), time, "
+	    "coalesce(actor, '') FROM results WHERE id IN (SELECT max(id) FROM "
+	    "results WHERE snapshot = ? GROUP BY job) ORDER BY job", &st,
+	    &err) == -1)
+		return a;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		json_array_append_new(a, json_pack("{s:s,s:s,s:s,s:s,s:s}",
+		    "job", sqlite3_column_text(st, 0), "result",
+		    sqlite3_column_text(st, 1), "url",
+		    sqlite3_column_text(st, 2), "time",
+		    sqlite3_column_text(st, 3), "actor",
+		    sqlite3_column_text(st, 4)));
+	sqlite3_finalize(st);
+	return a;
+}
+
 static int
 snapshot_show(struct cli *c, int argc, char **argv)
 {
 	struct snapinfo	 si;
-	json_t		*o, *pk, *envs;
+	json_t		*o, *pk, *envs, *res, *r;
 	size_t		 i;
 
 	if (argc != 2 || strcmp(argv[1], "--help") == 0) {
@@ -363,6 +389,7 @@ snapshot_show(struct cli *c, int argc, char **argv)
 	if (cli_open_db(c) == -1 || snapinfo_load(c, argv[1], &si) == -1)
 		return EXIT_FAIL;
 	envs = snapshot_envs(c, si.id);
+	res = snapshot_results(c, si.id);
 	if (c->json) {
 		pk = json_array();
 		for (i = 0; i < si.n; i++)
@@ -370,22 +397,33 @@ snapshot_show(struct cli *c, int argc, char **argv)
 			    "{s:s,s:s,s:s,s:s,s:s}", "dist", si.p[i].dist,
 			    "component", si.p[i].comp, "name", si.p[i].name,
 			    "version", si.p[i].version, "arch", si.p[i].arch));
-		o = json_pack("{s:s,s:s,s:s,s:s,s:O,s:o}", "id", si.id,
+		o = json_pack("{s:s,s:s,s:s,s:s,s:O,s:O,s:o}", "id", si.id,
 		    "created", si.created, "state", si.state, "digest",
-		    si.digest, "environments", envs, "packages", pk);
+		    si.digest, "environments", envs, "results", res,
+		    "packages", pk);
 		json_print(o);
 		json_decref(o);
 	} else {
 		printf("Snapshot: %s\nCreated: %s\nState: %s\n"
 		    "Environments: ", si.id, si.created, si.state);
 		print_envs(envs);
-		printf("\nPackages: %zu\n", si.n);
+		printf("\nResults:%s\n", json_array_size(res) ? "" : " none");
+		json_array_foreach(res, i, r)
+			printf("  %-16s %-8s %s%s%s\n",
+			    json_string_value(json_object_get(r, "job")),
+			    json_string_value(json_object_get(r, "result")),
+			    json_string_value(json_object_get(r, "time")),
+			    *json_string_value(json_object_get(r, "url")) ?
+			    "  " : "",
+			    json_string_value(json_object_get(r, "url")));
+		printf("Packages: %zu\n", si.n);
 		for (i = 0; i < si.n; i++)
 			printf("  %-12s %-10s %-30s %-24s %s\n", si.p[i].dist,
 			    si.p[i].comp, si.p[i].name, si.p[i].version,
 			    si.p[i].arch);
 	}
 	json_decref(envs);
+	json_decref(res);
 	snapinfo_done(&si);
 	return EXIT_OK;
 }

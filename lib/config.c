@@ -35,6 +35,8 @@
 #define DEFAULT_MAINTAINER	"debpipe <debpipe@localhost>"
 #define DEFAULT_SUFFIX		"debpipe"
 #define DEFAULT_ORIGIN		"debpipe"
+#define DEFAULT_FETCH_TIMEOUT	300
+#define DEFAULT_BUILD_KEYRING	"/usr/share/keyrings/debian-archive-keyring.gpg"
 
 static const char *check_listen(const char *);
 static const char *check_user(const char *);
@@ -61,6 +63,14 @@ static const struct fspec global_fields[] = {
 	{ "Build-Timeout",	K_DUR,	G(build_timeout), 1, 0, NULL },
 	{ "Maintainer",		K_STR,	G(maintainer),	0, 0, check_maintainer },
 	{ "Version-Suffix",	K_STR,	G(version_suffix), 0, 0, check_suffix },
+	/* Reliability (issue 16). */
+	{ "Fetch-Timeout",	K_DUR,	G(fetch_timeout), 1, 0, NULL },
+	/* built-in checks (lib/check.c) */
+	{ "Check-Jobs",		K_INT,	G(check_jobs),	1, 0, NULL },
+	{ "Check-Timeout",	K_DUR,	G(check_timeout), 1, 0, NULL },
+	{ "Check-Retry",	K_DUR,	G(check_retry),	1, 0, NULL },
+	{ "Autopkgtest-Max-Reverse", K_INT, G(autopkgtest_max_reverse), 0, 0,
+	    NULL },
 	{ NULL, 0, 0, 0, 0, NULL }
 };
 #undef G
@@ -74,6 +84,9 @@ static const struct fspec dist_fields[] = {
 	{ "Keep-Versions",	K_INT,	D(keep_versions), 0, 0, NULL },
 	{ "Suite",		K_NAME,	D(suite),	0, 0, NULL },
 	{ "Description",	K_STR,	D(description),	0, 0, NULL },
+	{ "Build-Mirror",	K_URL,	D(build_mirror), 0, 0, NULL },
+	{ "Build-Suite",	K_NAME,	D(build_suite),	0, 0, NULL },
+	{ "Build-Keyring",	K_PATH,	D(build_keyring), 0, 0, NULL },
 	{ NULL, 0, 0, 0, 0, NULL }
 };
 #undef D
@@ -86,6 +99,7 @@ static const struct fspec env_fields[] = {
 	{ "Requires",		K_LIST,	E(requires),	0, 0, NULL },
 	{ "Notify",		K_URLS,	E(notify),	0, 0, NULL },
 	{ "Min-Soak",		K_DUR,	E(min_soak),	0, 0, NULL },
+	{ "Upgrade-From",	K_NAME,	E(upgrade_from), 0, 0, NULL },
 	{ NULL, 0, 0, 0, 0, NULL }
 };
 #undef E
@@ -93,7 +107,7 @@ static const struct fspec env_fields[] = {
 /* Environment names that would collide with the public tree or the API. */
 static const char *reserved_envs[] = {
 	"latest", "snapshots", "pool", "dists", "api", "metrics", "by-hash",
-	"debpipe-archive-keyring.gpg", NULL
+	"debpipe-archive-keyring.gpg", "checks", NULL
 };
 
 /* ------------------------------------------------------------------ */
@@ -733,6 +747,10 @@ load_dist(struct load *ld, const struct deb822_para *para,
 		d->archs = config_split_words("amd64 all");
 	if (d->suite == NULL)
 		d->suite = xstrdup(d->name);
+	if (d->build_suite == NULL)
+		d->build_suite = xstrdup(d->name);
+	if (d->build_keyring == NULL)
+		d->build_keyring = xstrdup(DEFAULT_BUILD_KEYRING);
 	return 0;
 }
 
@@ -865,6 +883,17 @@ envs_check(struct load *ld, struct dp_error *err)
 	}
 	for (i = 0; i < cfg->nenvs; i++) {
 		e = &cfg->envs[i];
+		if (e->upgrade_from != NULL &&
+		    config_env_find(cfg, e->upgrade_from) == NULL) {
+			dp_error_set(err, DP_ERR_INVALID, "%s:%d: "
+			    "environment '%s': Upgrade-From: '%s' is not a "
+			    "configured environment", e->file, e->line,
+			    e->name, e->upgrade_from);
+			return -1;
+		}
+	}
+	for (i = 0; i < cfg->nenvs; i++) {
+		e = &cfg->envs[i];
 		cur = e;
 		for (steps = 0; steps < cfg->nenvs && cur->promote_from != NULL;
 		    steps++) {
@@ -936,6 +965,16 @@ global_check(struct load *ld, int line, struct dp_error *err)
 		cfg->maintainer = xstrdup(DEFAULT_MAINTAINER);
 	if (cfg->version_suffix == NULL)
 		cfg->version_suffix = xstrdup(DEFAULT_SUFFIX);
+	if (cfg->fetch_timeout == 0)
+		cfg->fetch_timeout = DEFAULT_FETCH_TIMEOUT;
+	if (cfg->check_jobs == 0)
+		cfg->check_jobs = 1;
+	if (cfg->check_timeout == 0)
+		cfg->check_timeout = 3600;
+	if (cfg->check_retry == 0)
+		cfg->check_retry = 300;
+	if (cfg->autopkgtest_max_reverse < 0)
+		cfg->autopkgtest_max_reverse = 20;
 	return 0;
 }
 
@@ -998,6 +1037,7 @@ config_load(const char *path, struct config **out, struct dp_error *err)
 
 	memset(&ld, 0, sizeof(ld));
 	cfg = xcalloc(1, sizeof(*cfg));
+	cfg->autopkgtest_max_reverse = -1;	/* unset; 0 is a value */
 	ld.cfg = cfg;
 	ld.file = path;
 	ld.dir = dir_of(path);
@@ -1059,6 +1099,9 @@ config_free(struct config *cfg)
 		strv_free(d->archs);
 		free(d->suite);
 		free(d->description);
+		free(d->build_mirror);
+		free(d->build_suite);
+		free(d->build_keyring);
 		free(d->file);
 	}
 	free(cfg->dists);
@@ -1068,6 +1111,7 @@ config_free(struct config *cfg)
 
 		free(e->name);
 		free(e->promote_from);
+		free(e->upgrade_from);
 		strv_free(e->requires);
 		strv_free(e->notify);
 		free(e->file);

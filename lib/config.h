@@ -22,6 +22,9 @@ struct conf_dist {
 	int	 keep_versions;		/* Keep-Versions: N (0 or 1 = latest only) */
 	char	*suite;			/* Suite: (default = name) */
 	char	*description;
+	char	*build_mirror;		/* Build-Mirror: URL or NULL */
+	char	*build_suite;		/* Build-Suite: default = name */
+	char	*build_keyring;		/* Build-Keyring: default Debian's */
 	char	*file;
 	int	 line;
 };
@@ -35,6 +38,9 @@ struct conf_env {
 	char	**notify;		/* Notify: URLs, NULL-terminated (never
 				   NULL); "{snapshot}" left for the caller */
 	long	 min_soak;		/* Min-Soak: seconds */
+	char	*upgrade_from;		/* Upgrade-From: env, or NULL (then
+				   the Promote-From env, for the upgrade
+				   check) */
 	char	*file;
 	int	 line;
 	int	 promote_from_line;	/* line of Promote-From:, 0 if none */
@@ -135,6 +141,13 @@ struct config {
 	char	*maintainer;		/* Maintainer: for changelog entries,
 				   default "debpipe <debpipe@localhost>" */
 	char	*version_suffix;	/* Version-Suffix: org suffix, default "debpipe" */
+	long	 fetch_timeout;		/* Fetch-Timeout: the longest one upstream
+				   download or git fetch may take, seconds,
+				   default 300 */
+	int	 check_jobs;		/* Check-Jobs: default 1 */
+	long	 check_timeout;		/* Check-Timeout: default 1h */
+	long	 check_retry;		/* Check-Retry: default 5m (after error) */
+	int	 autopkgtest_max_reverse; /* Autopkgtest-Max-Reverse: default 20 */
 
 	struct conf_dist  *dists;
 	size_t		   ndists;

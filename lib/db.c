@@ -142,7 +142,39 @@ static const char *const MIGRATIONS[] = {
 	"DROP INDEX packages_by_name;"
 	"CREATE INDEX packages_by_name ON packages(dist, component, arch, "
 	"name, version);",
-	/* 3: what each object-storage target holds (remote-publish.c). */
+	/* 3: built-in checks (check.h): a result may be 'error' (the check
+	 * could not run; gates like a failure), and the checks queue. */
+	"DROP TABLE IF EXISTS results_new;"
+	"CREATE TABLE results_new ("
+	"  id INTEGER PRIMARY KEY,"
+	"  snapshot TEXT NOT NULL,"
+	"  job TEXT NOT NULL,"
+	"  result TEXT NOT NULL"
+	"    CHECK (result IN ('success', 'failure', 'error')),"
+	"  url TEXT,"
+	"  time TEXT NOT NULL,"
+	"  actor TEXT);"
+	"INSERT INTO results_new SELECT id, snapshot, job, result, url, time, "
+	"actor FROM results;"
+	"DROP TABLE results;"
+	"ALTER TABLE results_new RENAME TO results;"
+	"CREATE INDEX results_by_snapshot ON results(snapshot, job, id);"
+	"CREATE TABLE IF NOT EXISTS checks ("
+	"  snapshot TEXT NOT NULL,"
+	"  job TEXT NOT NULL,"
+	"  state TEXT NOT NULL DEFAULT 'pending'"
+	"    CHECK (state IN ('pending', 'running', 'done')),"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_try TEXT NOT NULL,"
+	"  pid INTEGER,"
+	"  started TEXT,"
+	"  finished TEXT,"
+	"  result TEXT,"
+	"  message TEXT,"
+	"  PRIMARY KEY(snapshot, job)) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS checks_by_state ON checks(state, "
+	"next_try);",
+	/* 4: what each object-storage target holds (remote-publish.c). */
 	"CREATE TABLE remote_objects ("
 	"  target TEXT NOT NULL,"
 	"  key TEXT NOT NULL,"
@@ -284,6 +316,12 @@ db_migrate(struct db *db, struct dp_error *err)
 	size_t	v;
 	char	sql[64];
 
+	/* Up to date (every open but the first): no write lock, so that
+	 * a reader never queues behind a writer just to open. */
+	if (db_query_int(db, "PRAGMA user_version", &version, err) == -1)
+		return -1;
+	if (version == (int64_t)NMIGRATIONS)
+		return 0;
 	if (db_begin(db, err) == -1)
 		return -1;
 	if (db_query_int(db, "PRAGMA user_version", &version, err) == -1)

@@ -27,7 +27,10 @@
  *       state 'published' or 'deleted'.
  *   environments(name, snapshot, since); env_history(id, env, from_snapshot,
  *       to_snapshot, time, actor, reason, kind) -- the audit log.
- *   results(id, snapshot, job, result, url, time, actor).
+ *   results(id, snapshot, job, result, url, time, actor): result
+ *       'success', 'failure' or 'error' (version 3).
+ *   checks(snapshot, job, state, attempts, next_try, pid, started,
+ *       finished, result, message): the built-in checks queue (check.h).
  *   watches(name, last_poll, last_change, last_inputs, last_error, state).
  *   builds(id, watch, state, inputs, version, queued, started, finished,
  *       message, log_path, pid, attempts).
@@ -51,7 +54,7 @@
 
 #include "error.h"
 
-#define DB_SCHEMA_VERSION	3
+#define DB_SCHEMA_VERSION	4
 
 struct db;
 

@@ -33,11 +33,14 @@
 #define FETCH_BACKOFF_MS	1000L
 #define FETCH_BACKOFF_MAX_MS	30000L
 #define FETCH_HEADER_MAX	1024
+#define FETCH_LIMIT_SECS	300		/* Fetch-Timeout: default */
+#define FETCH_RETRY_AFTER_MAX	3600		/* seconds we believe */
 
 struct fetch {
 	CURL		*curl;
 	size_t		 requests;
 	long		 timeout;	/* connect + low-speed time */
+	long		 limit_ms;	/* Fetch-Timeout: a whole fetch */
 	int		 retries;
 	long		 backoff_ms;
 };
@@ -53,6 +56,7 @@ struct fetch_sink {
 	int		 write_errno;
 	char		*etag;
 	char		*last_modified;
+	long		 retry_after;	/* Retry-After: seconds, or -1 */
 };
 
 static long
@@ -92,7 +96,15 @@ fetch_new(void)
 	    0, 20);
 	f->backoff_ms = env_long("DEBPIPE_FETCH_BACKOFF_MS", FETCH_BACKOFF_MS,
 	    0, FETCH_BACKOFF_MAX_MS);
+	f->limit_ms = FETCH_LIMIT_SECS * 1000L;
 	return f;
+}
+
+void
+fetch_set_limit(struct fetch *f, long seconds)
+{
+	if (seconds > 0)
+		f->limit_ms = seconds * 1000L;
 }
 
 void
@@ -213,6 +225,31 @@ header_value(const char *p, size_t len)
 	return xstrndup(p, len);
 }
 
+/* Retry-After: delay-seconds or an HTTP date; seconds from now, -1 when
+ * unreadable, capped at FETCH_RETRY_AFTER_MAX. */
+static long
+retry_after_parse(const char *p, size_t len)
+{
+	char	*v, *end;
+	long	 secs;
+	time_t	 t;
+
+	if ((v = header_value(p, len)) == NULL)
+		return -1;
+	errno = 0;
+	secs = strtol(v, &end, 10);
+	if (end == v || *end != '\0' || errno != 0 || secs < 0) {
+		if ((t = curl_getdate(v, NULL)) == -1)
+			secs = -1;
+		else
+			secs = t > time(NULL) ? (long)(t - time(NULL)) : 0;
+	}
+	free(v);
+	if (secs > FETCH_RETRY_AFTER_MAX)
+		secs = FETCH_RETRY_AFTER_MAX;
+	return secs;
+}
+
 static size_t
 fetch_header_cb(char *ptr, size_t size, size_t nitems, void *arg)
 {
@@ -224,13 +261,15 @@ fetch_header_cb(char *ptr, size_t size, size_t nitems, void *arg)
 		free(s->etag);
 		free(s->last_modified);
 		s->etag = s->last_modified = NULL;
+		s->retry_after = -1;
 	} else if (n > 5 && strncasecmp(ptr, "ETag:", 5) == 0) {
 		free(s->etag);
 		s->etag = header_value(ptr + 5, n - 5);
 	} else if (n > 14 && strncasecmp(ptr, "Last-Modified:", 14) == 0) {
 		free(s->last_modified);
 		s->last_modified = header_value(ptr + 14, n - 14);
-	}
+	} else if (n > 12 && strncasecmp(ptr, "Retry-After:", 12) == 0)
+		s->retry_after = retry_after_parse(ptr + 12, n - 12);
 	return n;
 }
 
@@ -276,6 +315,7 @@ sink_reset(struct fetch_sink *s, struct dp_error *err)
 	s->size = 0;
 	s->too_big = 0;
 	s->write_errno = 0;
+	s->retry_after = -1;
 	free(s->etag);
 	free(s->last_modified);
 	s->etag = s->last_modified = NULL;
@@ -289,6 +329,7 @@ sink_open(struct fetch_sink *s, const struct fetch_req *req,
 {
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
+	s->retry_after = -1;
 	s->body = &res->body;
 	s->max = req->max_size != 0 ? req->max_size : FETCH_DEFAULT_MAX;
 	if ((s->md = EVP_MD_CTX_new()) == NULL) {
@@ -376,9 +417,14 @@ static void
 easy_setup(struct fetch *f, CURL *c, const struct fetch_req *req,
     struct fetch_sink *s, struct curl_slist *hdrs, char *errbuf)
 {
-	long	timeout;
+	long	timeout, lowspeed;
 
 	timeout = f->timeout != 0 ? f->timeout : FETCH_CONNECT_TIMEOUT;
+	lowspeed = f->timeout != 0 ? f->timeout : FETCH_LOWSPEED_TIME;
+	if (lowspeed * 1000L > f->limit_ms)
+		lowspeed = f->limit_ms / 1000L > 0 ? f->limit_ms / 1000L : 1;
+	if (timeout * 1000L > f->limit_ms)
+		timeout = lowspeed;
 
 	curl_easy_reset(c);
 	curl_easy_setopt(c, CURLOPT_URL, req->url);
@@ -388,8 +434,8 @@ easy_setup(struct fetch *f, CURL *c, const struct fetch_req *req,
 	curl_easy_setopt(c, CURLOPT_MAXREDIRS, FETCH_MAX_REDIRS);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, timeout);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, FETCH_LOWSPEED_LIMIT);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME,
-	    f->timeout != 0 ? f->timeout : FETCH_LOWSPEED_TIME);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, lowspeed);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, f->limit_ms);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "debpipe/" PACKAGE_VERSION);
@@ -406,16 +452,22 @@ easy_setup(struct fetch *f, CURL *c, const struct fetch_req *req,
 	errbuf[0] = '\0';
 }
 
+static long	backoff_ms(const struct fetch *, int);
+static long	now_ms(void);
+
 /*
- * Judge one finished attempt: 0 done, 1 retry (transient and attempts
- * left), -1 failed with err filled.
+ * Judge one finished attempt of a fetch that started at started (ms):
+ * 0 done, 1 retry after *delay ms (transient, attempts left, and the
+ * wait -- the backoff or the server's Retry-After -- ends within
+ * Fetch-Timeout), -1 failed with err filled.
  */
 static int
 attempt_judge(struct fetch *f, const struct fetch_req *req,
     struct fetch_sink *s, CURLcode c, long status, const char *errbuf,
-    int attempt, struct dp_error *err)
+    int attempt, long started, long *delay, struct dp_error *err)
 {
-	int	retry;
+	long	left = started + f->limit_ms - now_ms();
+	int	retry, late = 0;
 
 	f->requests++;
 	if (c == CURLE_OK) {
@@ -451,11 +503,25 @@ attempt_judge(struct fetch *f, const struct fetch_req *req,
 		return -1;
 	} else
 		retry = transient_curl(c);
-	if (retry && attempt < f->retries)
-		return 1;
-	if (c == CURLE_HTTP_RETURNED_ERROR)
+	if (retry && attempt < f->retries) {
+		*delay = backoff_ms(f, attempt + 1);
+		if (s->retry_after >= 0 && s->retry_after * 1000L > *delay)
+			*delay = s->retry_after * 1000L;
+		if (*delay < left)
+			return 1;
+		late = 1;
+	}
+	if (c == CURLE_HTTP_RETURNED_ERROR && late && s->retry_after >= 0)
+		dp_error_set(err, DP_ERR_NET, "GET %s: HTTP %ld, retry after "
+		    "%ld s: beyond Fetch-Timeout (%ld s)", req->url, status,
+		    s->retry_after, f->limit_ms / 1000L);
+	else if (c == CURLE_HTTP_RETURNED_ERROR)
 		dp_error_set(err, DP_ERR_NET, "GET %s: HTTP %ld", req->url,
 		    status);
+	else if (c == CURLE_OPERATION_TIMEDOUT && left <= 0)
+		dp_error_set(err, DP_ERR_TIMEOUT, "GET %s: no complete answer "
+		    "within Fetch-Timeout (%ld s)", req->url,
+		    f->limit_ms / 1000L);
 	else if (c == CURLE_TOO_MANY_REDIRECTS)
 		dp_error_set(err, DP_ERR_NET, "GET %s: more than %ld "
 		    "redirects (redirect loop?)", req->url, FETCH_MAX_REDIRS);
@@ -504,26 +570,30 @@ fetch_get(struct fetch *f, const struct fetch_req *req,
 	struct curl_slist	*hdrs = NULL;
 	char			 errbuf[CURL_ERROR_SIZE];
 	CURLcode		 c;
-	long			 status;
+	long			 status, started, delay = 0;
 	int			 attempt, j, rv = -1;
 	long			 unmet = 0;
 
 	fetch_result_done(res);
+	started = now_ms();
 	if (sink_open(&s, req, res, err) == -1)
 		goto out;
 	hdrs = request_headers(req);
 	easy_setup(f, f->curl, req, &s, hdrs, errbuf);
 	for (attempt = 0; ; attempt++) {
 		if (attempt > 0)
-			sleep_ms(backoff_ms(f, attempt));
+			sleep_ms(delay);
 		if (sink_reset(&s, err) == -1)
 			goto out;
 		errbuf[0] = '\0';
 		status = 0;
+		curl_easy_setopt(f->curl, CURLOPT_TIMEOUT_MS,
+		    started + f->limit_ms - now_ms() > 1 ?
+		    started + f->limit_ms - now_ms() : 1L);
 		c = curl_easy_perform(f->curl);
 		curl_easy_getinfo(f->curl, CURLINFO_RESPONSE_CODE, &status);
 		if ((j = attempt_judge(f, req, &s, c, status, errbuf, attempt,
-		    err)) == -1)
+		    started, &delay, err)) == -1)
 			goto out;
 		if (j == 0)
 			break;
@@ -560,7 +630,7 @@ fetch_get_many(struct fetch *f, const struct fetch_req *reqs, size_t n,
 	struct xfer	*x = NULL, *t;
 	size_t		 next = 0, done = 0, i, k;
 	size_t		*retry_q = NULL, nretry = 0;
-	long		*retry_at = NULL, status, wait;
+	long		*retry_at = NULL, *started = NULL, status, wait, delay;
 	int		*retry_attempt = NULL, running, left, j, failed = 0;
 	int		 freed;
 	long		 unmet;
@@ -582,6 +652,7 @@ fetch_get_many(struct fetch *f, const struct fetch_req *reqs, size_t n,
 	retry_q = xcalloc(n, sizeof(*retry_q));
 	retry_at = xcalloc(n, sizeof(*retry_at));
 	retry_attempt = xcalloc(n, sizeof(*retry_attempt));
+	started = xcalloc(n, sizeof(*started));
 	for (k = 0; k < (size_t)parallel; k++) {
 		x[k].sink.fd = -1;
 		if ((x[k].curl = curl_easy_init()) == NULL) {
@@ -627,6 +698,11 @@ fetch_get_many(struct fetch *f, const struct fetch_req *reqs, size_t n,
 			t->hdrs = request_headers(&reqs[idx]);
 			easy_setup(f, t->curl, &reqs[idx], &t->sink, t->hdrs,
 			    t->errbuf);
+			if (attempt == 0)
+				started[idx] = now_ms();
+			wait = started[idx] + f->limit_ms - now_ms();
+			curl_easy_setopt(t->curl, CURLOPT_TIMEOUT_MS,
+			    wait > 1 ? wait : 1L);
 			curl_easy_setopt(t->curl, CURLOPT_PRIVATE, t);
 			curl_multi_add_handle(multi, t->curl);
 			t->busy = 1;
@@ -651,7 +727,7 @@ fetch_get_many(struct fetch *f, const struct fetch_req *reqs, size_t n,
 			freed++;
 			j = attempt_judge(f, &reqs[t->idx], &t->sink,
 			    msg->data.result, status, t->errbuf, t->attempt,
-			    err);
+			    started[t->idx], &delay, err);
 			if (j == 0) {
 				unmet = 0;
 				curl_easy_getinfo(t->curl,
@@ -666,8 +742,7 @@ fetch_get_many(struct fetch *f, const struct fetch_req *reqs, size_t n,
 			else if (j == 1) {
 				retry_q[nretry] = t->idx;
 				retry_attempt[nretry] = t->attempt + 1;
-				retry_at[nretry] = now_ms() +
-				    backoff_ms(f, t->attempt + 1);
+				retry_at[nretry] = now_ms() + delay;
 				nretry++;
 			} else {
 				failed = 1;
@@ -704,5 +779,6 @@ out:
 	free(retry_q);
 	free(retry_at);
 	free(retry_attempt);
+	free(started);
 	return rv;
 }

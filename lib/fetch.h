@@ -4,10 +4,13 @@
  *
  * Every transfer is bounded: a size cap (checked against Content-Length
  * and while receiving), a connect timeout (15 s), a low-speed limit (less
- * than 1 KiB/s for 60 s aborts), at most 5 redirects and only the http,
- * https and file protocols (redirects: http and https only).  Transient
- * failures (connection errors, timeouts, HTTP 5xx/408/429) are retried
- * with exponential backoff.  Proxies come from the environment
+ * than 1 KiB/s for 60 s aborts), a limit on the whole fetch, retries
+ * included (Fetch-Timeout:, default 5 min: fetch_set_limit), at most 5
+ * redirects and only the http, https and file protocols (redirects: http
+ * and https only).  Transient failures (connection errors, timeouts, HTTP
+ * 5xx/408/429) are retried with exponential backoff, or after the
+ * server's Retry-After when that is longer, as long as the retry can end
+ * within the limit.  Proxies come from the environment
  * (http_proxy, https_proxy, no_proxy: libcurl's defaults).
  *
  * For tests, DEBPIPE_FETCH_TIMEOUT=<seconds> replaces both the connect
@@ -30,6 +33,9 @@ struct fetch;
  * connections alive).  fetch_free(NULL) is a no-op. */
 struct fetch	*fetch_new(void);
 void		 fetch_free(struct fetch *f);
+/* The longest one fetch_get (or one transfer of fetch_get_many) may
+ * take, retries included, in seconds (Fetch-Timeout:; 0 keeps 300). */
+void		 fetch_set_limit(struct fetch *f, long seconds);
 /* Number of HTTP requests made through f so far (retries included). */
 size_t		 fetch_requests(const struct fetch *f);
 

@@ -1106,6 +1106,7 @@ upstream_ctx_init(struct up *u, struct db *db, const struct config *cfg,
 		dp_error_set(err, DP_ERR_SYSTEM, "cannot initialise libcurl");
 		return -1;
 	}
+	fetch_set_limit(u->fetch, cfg->fetch_timeout);
 	u->cfgdigest = config_digest(w);
 	return state_load(u, err);
 }

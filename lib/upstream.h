@@ -50,4 +50,19 @@ int	 upstream_source_prepare(struct db *db, const struct config *cfg,
 	    const char *workdir, char **srcdir, char **upstream_version,
 	    struct dp_error *err);
 
+/*
+ * The Build-Mirror suite of Distribution d as background for the checks:
+ * its Release verified against Build-Keyring with the same code as a
+ * Type: apt watch, and the binary-<arch> Packages of every component of d
+ * it lists ("main" when it lists none of them) cached in
+ * State-Dir/checks/background/<dist>/ and fetched again only when the
+ * signed Release changed (conditional GET).  *paths gets the cached
+ * plain Packages files (NULL-terminated; caller strv_free()s), *digest
+ * the SHA-256 of the signed Release text (caller frees).  A Distribution
+ * without Build-Mirror gets an empty list and digest "none".
+ */
+int	 upstream_background(struct db *db, const struct config *cfg,
+	    const struct conf_dist *d, const char *arch, char ***paths,
+	    char **digest, struct dp_error *err);
+
 #endif

@@ -18,7 +18,9 @@ cli_debpipe_SOURCES += \
 
 sbin_PROGRAMS += snapshotter/debpipe-snapshotter
 snapshotter_debpipe_snapshotter_SOURCES = \
-	snapshotter/main.c
+	snapshotter/main.c \
+	snapshotter/check.c \
+	snapshotter/snapshotter.h
 
 if HAVE_CMOCKA
 check_PROGRAMS += \

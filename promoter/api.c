@@ -14,8 +14,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "check.h"
 #include "log.h"
 #include "promoter.h"
+#include "result.h"
 #include "xmalloc.h"
 
 #define API_PREFIX	"/api/v1/"
@@ -673,8 +675,7 @@ api_report(struct api_ctx *a, const char *id)
 {
 	json_t		*body = NULL;
 	const char	*job, *result, *url;
-	char		*created = NULL, now[32];
-	sqlite3_stmt	*s = NULL;
+	char		*created = NULL;
 	struct dp_error	 err;
 	int		 found;
 
@@ -695,9 +696,9 @@ api_report(struct api_ctx *a, const char *id)
 		    "digits and ._:+@/- only)", job);
 		goto out;
 	}
-	if (strcmp(result, "success") != 0 && strcmp(result, "failure") != 0) {
-		http_reply_error(a->r, 400, "\"result\" must be \"success\" or "
-		    "\"failure\", not \"%s\"", result);
+	if (!result_valid(result)) {
+		http_reply_error(a->r, 400, "\"result\" must be \"success\", "
+		    "\"failure\" or \"error\", not \"%s\"", result);
 		goto out;
 	}
 	if ((found = api_snapshot_find(a, id, &created)) <= 0) {
@@ -710,20 +711,8 @@ api_report(struct api_ctx *a, const char *id)
 		    "(Requires: in the configuration)", job);
 		goto out;
 	}
-	util_time_fmt(time(NULL), now);
-	if (util_prepare(a->db, "INSERT INTO results(snapshot, job, result, "
-	    "url, time, actor) VALUES (?, ?, ?, ?, ?, ?)", &s, &err) == -1) {
-		api_dberr(a, &err);
-		goto out;
-	}
-	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, job, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, result, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, url, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 5, now, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 6, a->actor, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		dp_error_sqlite(&err, db_handle(a->db), "record result");
+	if (result_record(a->db, id, job, result, url, a->actor,
+	    &err) == -1) {
 		api_dberr(a, &err);
 		goto out;
 	}
@@ -740,7 +729,6 @@ api_report(struct api_ctx *a, const char *id)
 	a->show_created = created;
 	created = NULL;
 out:
-	util_finalize(s);
 	free(created);
 	json_decref(body);
 }
@@ -1028,6 +1016,7 @@ api_metrics(struct api_ctx *a)
 	    "b.state = s.state) FROM (SELECT 'queued' AS state UNION ALL "
 	    "SELECT 'running' UNION ALL SELECT 'success' UNION ALL "
 	    "SELECT 'failed') s");
+	check_metrics(a->db, &b);
 
 	if (util_prepare(a->db, "SELECT id, created FROM snapshots WHERE "
 	    "state = 'published' ORDER BY id DESC LIMIT 1", &s, &err) == 0) {

@@ -1,8 +1,8 @@
 /*
  * http.c - the HTTP server (libmicrohttpd): a pool of one epoll thread per
  * CPU (at least HTTP_MIN_THREADS) serving every connection, with limits
- * on connections (overall and per address), an idle timeout against slow
- * clients, bodies capped at BODY_MAX (413 beyond), then
+ * on connections (overall, as many as the file limit allows, and per
+ * address), an idle timeout against slow clients, bodies capped at BODY_MAX (413 beyond), then
  * dispatch to api.c (/api/, /metrics) or serve.c (the public tree).
  */
 #include "autoconfig.h"
@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -21,7 +22,9 @@
 #include "promoter.h"
 #include "xmalloc.h"
 
-#define HTTP_CONN_LIMIT		512
+#define HTTP_CONN_LIMIT		4096	/* at most; fewer if files are short */
+#define HTTP_FD_RESERVE		128	/* files kept for everything else */
+#define HTTP_NOFILE_WANT	8192	/* soft RLIMIT_NOFILE asked for */
 #define HTTP_PER_IP_LIMIT	128	/* CI runners often share an address */
 #define HTTP_TIMEOUT		30	/* seconds of inactivity */
 #define HTTP_STACK_SIZE		(1024 * 1024)
@@ -33,6 +36,9 @@ struct http_req {
 	int		 too_big;
 	int		 started;
 };
+
+static unsigned int	http_conn_limit(void);
+static unsigned int	http_timeout(void);
 
 void
 http_reply_json(struct http_reply *r, int status, json_t *j)
@@ -190,7 +196,7 @@ http_start(struct promoter *p, const char *listen, struct dp_error *err)
 	struct MHD_Daemon	*d = NULL;
 	struct addrinfo		 hints, *res = NULL;
 	char			*host, *port;
-	unsigned int		 flags, nthreads;
+	unsigned int		 flags, nthreads, limit, timeout;
 	long			 ncpu;
 	int			 rc;
 
@@ -222,6 +228,8 @@ http_start(struct promoter *p, const char *listen, struct dp_error *err)
 	 * pool of epoll threads keeps up as long as no handler blocks for
 	 * long (writes wait for promoter.lock, held for milliseconds).
 	 */
+	limit = http_conn_limit();
+	timeout = http_timeout();
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	nthreads = ncpu < HTTP_MIN_THREADS ? HTTP_MIN_THREADS :
 	    ncpu > HTTP_MAX_THREADS ? HTTP_MAX_THREADS : (unsigned int)ncpu;
@@ -231,9 +239,9 @@ http_start(struct promoter *p, const char *listen, struct dp_error *err)
 	d = MHD_start_daemon(flags, 0, NULL, NULL, http_access_cb, p,
 	    MHD_OPTION_EXTERNAL_LOGGER, http_log_cb, NULL,
 	    MHD_OPTION_SOCK_ADDR, res->ai_addr,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_CONN_LIMIT,
+	    MHD_OPTION_CONNECTION_LIMIT, limit,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)HTTP_PER_IP_LIMIT,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_TIMEOUT,
+	    MHD_OPTION_CONNECTION_TIMEOUT, timeout,
 	    MHD_OPTION_THREAD_STACK_SIZE, (size_t)HTTP_STACK_SIZE,
 	    MHD_OPTION_THREAD_POOL_SIZE, nthreads,
 	    MHD_OPTION_NOTIFY_COMPLETED, http_completed_cb, NULL,
@@ -242,11 +250,63 @@ http_start(struct promoter *p, const char *listen, struct dp_error *err)
 		dp_error_set(err, DP_ERR_SYSTEM, "cannot listen on %s (is "
 		    "another promoter running, or the address wrong?)",
 		    listen);
+	else
+		log_debug("http: at most %u connections, %u per address, "
+		    "idle ones closed after %u s", limit, HTTP_PER_IP_LIMIT,
+		    timeout);
 out:
 	if (res != NULL)
 		freeaddrinfo(res);
 	free(host);
 	return d;
+}
+
+/*
+ * How many connections at once: idle or half-open ones (a slowloris, a
+ * thousand forgotten CI clients) must not lock everyone else out, so
+ * the soft file limit is raised towards the hard one and most of it
+ * given to connections; each address has HTTP_PER_IP_LIMIT of them, and
+ * an idle connection is closed after HTTP_TIMEOUT seconds
+ * (DEBPIPE_HTTP_TIMEOUT=<seconds> for tests).
+ */
+static unsigned int
+http_conn_limit(void)
+{
+	struct rlimit	rl;
+	rlim_t		want = HTTP_NOFILE_WANT;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return 512;
+	if (rl.rlim_cur < want) {
+		if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want)
+			want = rl.rlim_max;
+		if (want > rl.rlim_cur) {
+			rl.rlim_cur = want;
+			if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+				(void)getrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > HTTP_CONN_LIMIT +
+	    HTTP_FD_RESERVE)
+		return HTTP_CONN_LIMIT;
+	if (rl.rlim_cur <= 2 * HTTP_FD_RESERVE)
+		return (unsigned int)rl.rlim_cur / 2;
+	return (unsigned int)(rl.rlim_cur - HTTP_FD_RESERVE);
+}
+
+static unsigned int
+http_timeout(void)
+{
+	const char	*s = getenv("DEBPIPE_HTTP_TIMEOUT");
+	long		 v;
+	char		*end;
+
+	if (s == NULL || *s == '\0')
+		return HTTP_TIMEOUT;
+	v = strtol(s, &end, 10);
+	if (*end != '\0' || v < 1 || v > 3600)
+		return HTTP_TIMEOUT;
+	return (unsigned int)v;
 }
 
 void

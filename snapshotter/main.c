@@ -6,17 +6,32 @@
  */
 #include "autoconfig.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <limits.h>
+#include <unistd.h>
+
+#include "check.h"
 #include "daemon.h"
 #include "log.h"
+#include "snapshotter.h"
 #include "publish.h"
 #include "xmalloc.h"
 
 #define NAME		"debpipe-snapshotter"
 #define POLL_MS		(10 * 1000)	/* heartbeat and request polling */
+#define CHECK_POLL_MS	(2 * 1000)	/* while built-in checks are on */
+
+static int
+checks_wanted(const struct config *cfg)
+{
+	return check_enabled(cfg, CHECK_INSTALLABILITY) ||
+	    check_enabled(cfg, CHECK_AUTOPKGTEST) ||
+	    check_enabled(cfg, CHECK_UPGRADE);
+}
 
 static void
 run_gc(struct daemon *d)
@@ -26,6 +41,9 @@ run_gc(struct daemon *d)
 
 	if (publish_gc(d->db, d->cfg, 0, &nsnap, &nfiles, &err) == -1)
 		log_warnx("garbage collection: %s", dp_error_str(&err));
+	if (check_gc(d->db, d->cfg, &err) == -1)
+		log_warnx("garbage collection of checks: %s",
+		    dp_error_str(&err));
 	else if (nsnap > 0 || nfiles > 0)
 		log_info("garbage collection: %d snapshots, %d pool files "
 		    "removed", nsnap, nfiles);
@@ -109,7 +127,14 @@ main(int argc, char **argv)
 	struct dp_error		err;
 	enum daemon_event	ev;
 	long			due, wait, now;
+	struct check_sched	*checks;
+	char			 exe[PATH_MAX];
+	ssize_t			 n;
+	int			 i;
 
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--check") == 0)
+			return snapshotter_check_main(argc, argv);
 	daemon_start(&d, NAME, argc, argv,
 	    "Publishes a signed snapshot of the package set at every multiple "
 	    "of\nSnapshot-Interval (wall-clock UTC) when the set changed; "
@@ -123,6 +148,12 @@ main(int argc, char **argv)
 		return 0;
 	}
 	log_info("snapshots every %ld s", d.cfg->snapshot_interval);
+	/* Checks run as children of this very program (--check). */
+	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) > 0)
+		exe[n] = '\0';
+	else
+		snprintf(exe, sizeof(exe), "%s", argv[0]);
+	checks = check_sched_new(exe, d.cfg->path);
 	due = now_ms() + daemon_ms_until_aligned(d.cfg->snapshot_interval);
 	for (;;) {
 		now = now_ms();
@@ -133,10 +164,14 @@ main(int argc, char **argv)
 			due = now_ms() + daemon_ms_until_aligned(
 			    d.cfg->snapshot_interval);
 		}
+		check_sched_tick(checks, d.db, d.cfg);
 		heartbeat(&d);
 		wait = due - now_ms();
 		if (wait > POLL_MS)
 			wait = POLL_MS;
+		/* Queued checks start within CHECK_POLL_MS of a snapshot. */
+		if (wait > CHECK_POLL_MS && checks_wanted(d.cfg))
+			wait = CHECK_POLL_MS;
 		if (wait < 0)
 			wait = 0;
 		ev = daemon_wait(&d, -1, wait);
@@ -146,6 +181,8 @@ main(int argc, char **argv)
 			due = now_ms() + daemon_ms_until_aligned(
 			    d.cfg->snapshot_interval);
 	}
+	check_sched_stop(checks, d.db);
+	check_sched_free(checks);
 	daemon_stop(&d);
 	return 0;
 }

@@ -1,0 +1,32 @@
+# Built-in checks (installability, autopkgtest, upgrade): lib/check*.c,
+# the dose-distcheck report parser, the Build-Mirror background, the
+# `debpipe check` command, their tests and benchmark.
+lib_libdebpipe_a_SOURCES += \
+	lib/check.c \
+	lib/check.h \
+	lib/check-int.h \
+	lib/check-install.c \
+	lib/check-pkgs.c \
+	lib/check-testbed.c \
+	lib/dose.c \
+	lib/dose.h \
+	lib/result.c \
+	lib/result.h \
+	lib/upstream-bg.c
+
+cli_debpipe_SOURCES += \
+	cli/check.c
+
+TESTS += \
+	tests/integration/check-install.sh
+EXTRA_DIST += \
+	tests/integration/check-install.sh \
+	tests/integration/check-lib.sh
+
+if HAVE_CMOCKA
+check_PROGRAMS += \
+	tests/unit/t-dose
+TESTS += \
+	tests/unit/t-dose
+endif
+tests_unit_t_dose_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
