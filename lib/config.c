@@ -839,9 +839,9 @@ conf_para_cb(const struct deb822_para *para, void *arg, struct dp_error *err)
 	if (strcasecmp(key, "Publish-To") == 0)
 		return config_target_load(ld, para, err);
 	dp_error_set(err, DP_ERR_INVALID, "%s:%d: a stanza after the global "
-	    "one must start with 'Distribution:', 'Environment:' or "
-	    "'Publish-To:' (found "
-	    "'%s:'; global settings belong in the first stanza, watches in "
+	    "one must start with 'Distribution:' or 'Environment:' (found "
+	    "'%s:'; 'Publish-To:' starts an object-storage target; global "
+	    "settings belong in the first stanza, watches in "
 	    "watch.d/*.watch)", ld->file, para->line, key);
 	return -1;
 }
