@@ -21,3 +21,9 @@ TESTS += \
 EXTRA_DIST += \
 	tests/integration/swift-lib.sh \
 	tests/integration/publish-swift.sh
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/t-objstore
+TESTS += tests/unit/t-objstore
+endif
+tests_unit_t_objstore_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
