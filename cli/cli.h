@@ -45,6 +45,7 @@ int	cmd_add(struct cli *, int, char **);		/* cli/add.c (pool) */
 int	cmd_snapshot(struct cli *, int, char **);	/* cli/snapshot.c */
 int	cmd_key(struct cli *, int, char **);		/* cli/key.c */
 int	cmd_gc(struct cli *, int, char **);		/* cli/gc.c */
+int	cmd_publish(struct cli *, int, char **);	/* cli/publish.c */
 int	cmd_watch(struct cli *, int, char **);		/* cli/watch.c */
 int	cmd_build(struct cli *, int, char **);		/* cli/watch.c */
 int	cmd_builds(struct cli *, int, char **);		/* cli/watch.c */

@@ -52,7 +52,7 @@ struct load {
 	int		 npara;
 	int		 watch_dir_line;
 	int		 global_line;
-	size_t		 distcap, envcap, watchcap;
+	size_t		 distcap, envcap, watchcap, targetcap;
 };
 
 /* Values (config.c). */
@@ -81,5 +81,10 @@ int		 config_merges_parse(struct load *ld,
 		    const struct deb822_field *f, const char *v,
 		    struct conf_watch *w, struct dp_error *err);
 int		 config_watches_load(struct load *ld, struct dp_error *err);
+
+/* Publish-To: stanzas (config-publish.c). */
+int		 config_target_load(struct load *ld,
+		    const struct deb822_para *para, struct dp_error *err);
+void		 config_targets_free(struct config *cfg);
 
 #endif

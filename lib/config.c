@@ -631,6 +631,7 @@ config_stanza_key(const char *name)
 {
 	return strcasecmp(name, "Distribution") == 0 ||
 	    strcasecmp(name, "Environment") == 0 ||
+	    strcasecmp(name, "Publish-To") == 0 ||
 	    strcasecmp(name, "Watch") == 0;
 }
 
@@ -837,6 +838,7 @@ conf_para_cb(const struct deb822_para *para, void *arg, struct dp_error *err)
 	ld->npara++;
 	if (ld->npara == 1) {
 		if (strcasecmp(key, "Distribution") == 0 ||
+		    strcasecmp(key, "Publish-To") == 0 ||
 		    strcasecmp(key, "Environment") == 0) {
 			dp_error_set(err, DP_ERR_INVALID, "%s:%d: the first "
 			    "stanza must be the global section (State-Dir:, "
@@ -850,9 +852,12 @@ conf_para_cb(const struct deb822_para *para, void *arg, struct dp_error *err)
 		return load_dist(ld, para, err);
 	if (strcasecmp(key, "Environment") == 0)
 		return load_env(ld, para, err);
+	if (strcasecmp(key, "Publish-To") == 0)
+		return config_target_load(ld, para, err);
 	dp_error_set(err, DP_ERR_INVALID, "%s:%d: a stanza after the global "
 	    "one must start with 'Distribution:' or 'Environment:' (found "
-	    "'%s:'; global settings belong in the first stanza, watches in "
+	    "'%s:'; 'Publish-To:' starts an object-storage target; global "
+	    "settings belong in the first stanza, watches in "
 	    "watch.d/*.watch)", ld->file, para->line, key);
 	return -1;
 }
@@ -1119,6 +1124,7 @@ config_free(struct config *cfg)
 		free(d->file);
 	}
 	free(cfg->dists);
+	config_targets_free(cfg);
 	for (i = 0; i < cfg->nenvs; i++) {
 		struct conf_env *e = &cfg->envs[i];
 

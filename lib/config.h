@@ -92,6 +92,31 @@ struct conf_watch {
 	int	 line;
 };
 
+enum target_proto {
+	TARGET_S3,
+	TARGET_SWIFT,
+};
+
+/* A Publish-To: stanza: one object-storage target (config-publish.c). */
+struct conf_target {
+	char	*name;			/* Publish-To: as written (the key in
+				   state.db), "s3://B/P" or "swift://C/P" */
+	enum target_proto proto;
+	char	*bucket;		/* bucket or container */
+	char	*prefix;		/* "" or "a/b" (no leading/trailing /) */
+	char	*endpoint;		/* Publish-Endpoint: S3 URL or Swift
+				   auth URL (.../auth/v1.0, .../v3) */
+	char	*region;		/* Publish-Region: default us-east-1 */
+	char	*credentials;		/* Publish-Credentials: file (read at
+				   publish time: mode 0600, our owner) */
+	int	 jobs;			/* Publish-Jobs: default 8 */
+	int	 virtual_host;		/* Publish-Addressing: virtual (S3) */
+	char	*public_url;		/* Publish-URL: what apt clients use
+				   (CDN), or NULL: derived */
+	char	*file;
+	int	 line;
+};
+
 /*
  * Every path in these structs is absolute (relative ones in the files are
  * resolved against the directory of the file), every default is filled in
@@ -136,6 +161,8 @@ struct config {
 	size_t		   nenvs;
 	struct conf_watch *watches;
 	size_t		   nwatches;
+	struct conf_target *targets;	/* Publish-To: stanzas */
+	size_t		   ntargets;
 };
 
 /* Path of the configuration: explicit, else $DEBPIPE_CONFIG, else
@@ -149,6 +176,9 @@ void	 config_free(struct config *cfg);	/* NULL is a no-op */
 const struct conf_dist	*config_dist_find(const struct config *, const char *);
 const struct conf_env	*config_env_find(const struct config *, const char *);
 const struct conf_watch	*config_watch_find(const struct config *, const char *);
+/* By Publish-To: value, or by bucket/container name alone. */
+const struct conf_target *config_target_find(const struct config *,
+		    const char *);
 
 /* "git", "apt" or "apt-source". */
 const char	*config_watch_type_name(enum watch_type type);

@@ -174,6 +174,29 @@ static const char *const MIGRATIONS[] = {
 	"  PRIMARY KEY(snapshot, job)) WITHOUT ROWID;"
 	"CREATE INDEX IF NOT EXISTS checks_by_state ON checks(state, "
 	"next_try);",
+	/* 4: what each object-storage target holds (remote-publish.c). */
+	"CREATE TABLE IF NOT EXISTS remote_objects ("
+	"  target TEXT NOT NULL,"
+	"  key TEXT NOT NULL,"
+	"  size INTEGER NOT NULL,"
+	"  sha256 TEXT NOT NULL,"
+	"  etag TEXT,"
+	"  uploaded TEXT NOT NULL,"
+	"  PRIMARY KEY(target, key)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS remote_dists ("
+	"  target TEXT NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  snapshot TEXT NOT NULL,"
+	"  time TEXT NOT NULL,"
+	"  PRIMARY KEY(target, name)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS remote_targets ("
+	"  target TEXT PRIMARY KEY,"
+	"  url TEXT,"
+	"  last_attempt TEXT,"
+	"  last_success TEXT,"
+	"  last_error TEXT,"
+	"  pending INTEGER NOT NULL DEFAULT 0,"
+	"  uploaded INTEGER NOT NULL DEFAULT 0);",
 };
 #define NMIGRATIONS	(sizeof(MIGRATIONS) / sizeof(MIGRATIONS[0]))
 

@@ -39,6 +39,12 @@
  *   requests(id, kind, arg, created, done): CLI -> daemon requests
  *       ("snapshot", "check", "build").
  *   daemons(name, pid, started, heartbeat).
+ *   remote_objects(target, key, size, sha256, etag, uploaded): what each
+ *       Publish-To: target holds (key relative to its prefix);
+ *       remote_dists(target, name, snapshot, time): the suite path
+ *       dists/<dist>/<name> of a target is complete for that snapshot;
+ *       remote_targets(target, url, last_attempt, last_success,
+ *       last_error, pending, uploaded) (remote-publish.c).
  */
 #ifndef DEBPIPE_DB_H
 #define DEBPIPE_DB_H
@@ -48,7 +54,7 @@
 
 #include "error.h"
 
-#define DB_SCHEMA_VERSION	3
+#define DB_SCHEMA_VERSION	4
 
 struct db;
 

@@ -1,0 +1,62 @@
+/*
+ * remote-publish.h - the public tree on object storage (DESIGN.md
+ * "Publishing to object storage").
+ *
+ * Layout under each target's PREFIX:
+ *   pool/...                              the one shared pool
+ *   dists/<dist>/<snapshot-ID>/...        each snapshot, a suite path
+ *   dists/<dist>/<environment>/...        each environment, moved in place
+ * so that `deb URL/PREFIX <dist>/<name> <components>` works (apt accepts a
+ * suite DIST/NAME when DIST is the Release's Codename).
+ *
+ * Order: pool files, then index files under by-hash/SHA256, then the plain
+ * index names, then Release, Release.gpg and InRelease last; an
+ * environment's old by-hash files stay.  state.db (remote_objects) knows
+ * what each target holds: nothing already there is uploaded again and
+ * nothing is asked of the server per file.
+ */
+#ifndef DEBPIPE_REMOTE_PUBLISH_H
+#define DEBPIPE_REMOTE_PUBLISH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "db.h"
+#include "error.h"
+
+struct remote_stats {
+	size_t		 uploaded;	/* objects PUT */
+	uint64_t	 bytes;
+	size_t		 deleted;
+	size_t		 skipped;	/* already there (state.db) */
+	size_t		 requests;	/* HTTP requests, retries included */
+	size_t		 pending;	/* left to do after a failure */
+	size_t		 names;		/* suite paths completed */
+};
+
+/* Bring target t up to date with every published snapshot and every
+ * environment.  Holds State-Dir/remote-<n>.lock (waiting) so one sync per
+ * target runs at a time.  The outcome is recorded in remote_targets. */
+int	 remote_sync(struct db *db, const struct config *cfg,
+	    const struct conf_target *t, struct remote_stats *st,
+	    struct dp_error *err);
+
+/* Every target, each on its own (one that fails does not stop the
+ * others).  -1 if any failed (err: the last failure). */
+int	 remote_sync_all(struct db *db, const struct config *cfg,
+	    struct dp_error *err);
+
+/* For the daemons: run remote_sync_all in a detached process (double
+ * fork, own database handle) so a slow or unreachable target never
+ * blocks the caller.  No-op without targets. */
+void	 remote_sync_spawn(const struct config *cfg);
+
+/* The apt source line of name (a snapshot ID or environment) on t, for
+ * the dist d (caller frees).  The URL comes from Publish-URL:, else from
+ * the last successful sync, else the endpoint. */
+char	*remote_source_line(struct db *db, const struct config *cfg,
+	    const struct conf_target *t, const struct conf_dist *d,
+	    const char *name);
+
+#endif

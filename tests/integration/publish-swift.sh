@@ -1,0 +1,144 @@
+#!/bin/sh
+# publish-swift.sh - `debpipe publish sync` to a real single-node Swift,
+# through its Swift API (tempauth) and its S3 API (SigV4): the real
+# apt-get reads an environment and a pinned snapshot from the object store
+# with no warning; upload order; a second snapshot uploads only what
+# changed (counted in the proxy's log); clear errors for bad credentials,
+# a credentials file others can read, and a missing bucket.
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/swift-lib.sh"
+need dpkg-deb apt-get gpg python3 curl sqlite3
+swift_need
+
+plan 39
+
+swift_start
+ok "swift container pub (public read)" swift_container pub
+ok "S3 bucket bkt" s3_cmd mb s3://bkt
+ok "bkt readable without a token" swift_container bkt
+
+inst=$(make_instance)
+conf=$inst/debpipe.conf
+pub=$inst/public
+debs=$T_TMP/debs
+printf 'User: test:tester\nKey: testing\n' >"$inst/swift.cred"
+printf 'Access-Key: test:tester\nSecret-Key: testing\n' >"$inst/s3.cred"
+chmod 600 "$inst/swift.cred" "$inst/s3.cred"
+cat >>"$conf" <<EOC
+
+Environment: test
+Auto-Promote: yes
+
+Publish-To: swift://pub/deb
+Publish-Endpoint: $SWIFT_AUTH
+Publish-Credentials: $inst/swift.cred
+
+Publish-To: s3://bkt/apt/debian
+Publish-Endpoint: $S3_URL
+Publish-Region: us-east-1
+Publish-Credentials: $inst/s3.cred
+Publish-Jobs: 4
+EOC
+dp() { debpipe --config "$conf" "$@"; }
+latest() { readlink "$pub/latest" | sed 's,^snapshots/,,'; }
+on() { [ "$(readlink "$pub/$1")" = "snapshots/$2" ]; }
+cache_control() {
+	curl -fsS -D - -o /dev/null "$1" | tr -d '\r' |
+		sed -n 's/^[Cc]ache-[Cc]ontrol: //p'
+}
+export DEBPIPE_PUBLISH_RETRIES=2
+
+ok "key init" dp key init
+ok "add hello 1.0 and common" dp add "$(make_deb "$debs" hello 1.0-1 amd64)" \
+	"$(make_deb "$debs" common 1.0 all)" --dist bookworm
+ok "snapshot now" dp snapshot now
+s1=$(latest)
+debpipe-promoter --config "$conf" --foreground -v >"$T_TMP/promoter.log" 2>&1 &
+prom=$!
+t_bg $prom
+ok "environment test takes the snapshot" wait_for 20 on test "$s1"
+kill $prom 2>/dev/null; wait $prom 2>/dev/null
+
+mark=$(swift_log_mark)
+ok "publish sync" dp publish sync
+sed 's/^/# /' "$T_TMP/last.out"
+
+# Upload order on the Swift target, per suite path: pool, by-hash, plain
+# indexes, Release, Release.gpg, InRelease.
+order=$(tail -n +$((mark + 1)) "$SWIFT_DIR/swift.log" | awk '
+	$1 ~ /^<[0-9]+>proxy:$/ && $5 == "PUT" && $6 ~ /^\/v1\/AUTH_test\/pub\/deb\// {
+		p = $6; sub(/^\/v1\/AUTH_test\/pub\/deb\//, "", p)
+		if (p ~ /^pool\//) k = 0
+		else if (p ~ /\/by-hash\//) k = 1
+		else if (p ~ /\/InRelease$/) k = 5
+		else if (p ~ /\/Release\.gpg$/) k = 4
+		else if (p ~ /\/Release$/) k = 3
+		else k = 2
+		split(p, a, "/"); n = (k == 0) ? "" : a[3]
+		if (k < last[n] || (k == 0 && pooldone)) bad++
+		if (k > 0) pooldone = 1
+		last[n] = k; cnt[k]++
+	}
+	END { printf "%d %d %d %d %d %d %d\n", bad, cnt[0], cnt[1], cnt[2], cnt[3], cnt[4], cnt[5] }')
+is "$(echo "$order" | cut -d' ' -f1)" 0 "uploads in order (pool, by-hash, indexes, Release, Release.gpg, InRelease): $order"
+is "$(echo "$order" | cut -d' ' -f2)" 2 "two pool files, each uploaded once"
+is "$(echo "$order" | cut -d' ' -f7)" 2 "an InRelease for the snapshot and one for the environment"
+
+base=$SWIFT_PUBLIC/pub/deb
+envar=$(apt_root "$base" "bookworm/test" main "$pub/debpipe-archive-keyring.gpg")
+ok "apt-get update: environment test from Swift" apt_get "$envar" update
+unlike "$(last_output)" '^(W|E|Err):' "no warnings or errors from apt"
+like "$(apt_cache "$envar" policy hello)" 'Candidate: 1.0-1' "the environment offers hello 1.0-1"
+ok "apt-get download from Swift" sh -c "cd '$T_TMP' && APT_CONFIG='$envar/apt.conf' apt-get -q download hello"
+ok "the downloaded package is the local one" cmp "$T_TMP/hello_1.0-1_amd64.deb" "$pub/pool/main/h/hello/hello_1.0-1_amd64.deb"
+
+snapar=$(apt_root "$SWIFT_PUBLIC/bkt/apt/debian" "bookworm/$s1" main "$pub/debpipe-archive-keyring.gpg")
+ok "apt-get update: pinned snapshot from the S3 target" apt_get "$snapar" update
+unlike "$(last_output)" '^(W|E|Err):' "no warnings or errors from apt (S3 target)"
+like "$(apt_cache "$snapar" policy common)" 'Candidate: 1.0' "the snapshot offers common 1.0"
+is "$(cache_control "$SWIFT_PUBLIC/bkt/apt/debian/pool/main/h/hello/hello_1.0-1_amd64.deb")" \
+	"public, max-age=31536000, immutable" "pool objects are immutable for caches"
+is "$(cache_control "$SWIFT_PUBLIC/bkt/apt/debian/dists/bookworm/test/InRelease")" \
+	"public, max-age=30" "InRelease is cached briefly"
+
+mark=$(swift_log_mark)
+ok "publish sync again" dp publish sync
+is "$(swift_requests_since "$mark" PUT)" 0 "nothing uploaded again"
+is "$(swift_requests_since "$mark" HEAD)" 0 "no HEAD per file"
+
+sleep 1
+ok "add hello 2.0" dp add "$(make_deb "$debs" hello 2.0-1 amd64)" --dist bookworm
+ok "second snapshot" dp snapshot now
+s2=$(latest)
+debpipe-promoter --config "$conf" --foreground -v >>"$T_TMP/promoter.log" 2>&1 &
+prom=$!
+t_bg $prom
+ok "environment test moves" wait_for 20 on test "$s2"
+kill $prom 2>/dev/null; wait $prom 2>/dev/null
+mark=$(swift_log_mark)
+ok "publish sync pub (incremental)" dp publish sync pub
+sed 's/^/# /' "$T_TMP/last.out"
+n=$(swift_requests_since "$mark")
+npool=$(tail -n +$((mark + 1)) "$SWIFT_DIR/swift.log" | grep -c ' PUT /v1/AUTH_test/pub/deb/pool/')
+is "$npool" 1 "only the changed package goes to the pool"
+ok "under 40 requests for a one-package change ($n)" test "$n" -lt 40
+ok "apt-get update after the move" apt_get "$envar" update
+unlike "$(last_output)" "(^(W|E|Err):|changed its)" "no warning after the move"
+like "$(apt_cache "$envar" policy hello)" 'Candidate: 2.0-1' "the environment offers hello 2.0-1"
+
+# Errors.
+cp "$conf" "$inst/bad.conf"
+printf 'User: test:tester\nKey: wrong\n' >"$inst/wrong.cred"
+chmod 600 "$inst/wrong.cred"
+sed -i "s|Publish-Credentials: $inst/swift.cred|Publish-Credentials: $inst/wrong.cred|" "$inst/bad.conf"
+fails "wrong credentials fail" debpipe --config "$inst/bad.conf" publish sync pub
+like "$(last_output)" 'authentication refused' "and say so"
+chmod 644 "$inst/s3.cred"
+fails "a credentials file others can read is refused" dp publish sync bkt
+like "$(last_output)" 'mode 0600' "naming the required mode"
+chmod 600 "$inst/s3.cred"
+sed -i "s|s3://bkt/apt/debian|s3://nobucket/x|" "$inst/bad.conf"
+fails "a missing bucket fails" debpipe --config "$inst/bad.conf" publish sync nobucket
+like "$(last_output)" 'NoSuchBucket' "with a clear error"
+
+done_testing
