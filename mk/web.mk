@@ -14,3 +14,10 @@ TESTS += \
 EXTRA_DIST += \
 	tests/integration/ui.sh \
 	tests/integration/hooks.sh
+
+# The web interface in a real browser (headless Chromium, Selenium).
+TESTS += tests/integration/ui-browser.sh
+EXTRA_DIST += \
+	tests/integration/ui-browser.sh \
+	tests/integration/ui-browser.py
+CLEANFILES += tests/integration/ui-overview.png
