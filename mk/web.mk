@@ -21,3 +21,9 @@ EXTRA_DIST += \
 	tests/integration/ui-browser.sh \
 	tests/integration/ui-browser.py
 CLEANFILES += tests/integration/ui-overview.png
+
+# Outgoing notifications in each Notify-Format.
+TESTS += tests/integration/notify.sh
+EXTRA_DIST += \
+	tests/integration/notify.sh \
+	tests/integration/notify-receiver.py
