@@ -53,6 +53,9 @@ struct build {
 	int			 dropped; /* nothing to do; row gone */
 	struct cleanroom	 cr;	/* build user, work directory */
 	int			 status; /* wait status of the last tool */
+	int			 waiting; /* build-deps not satisfiable yet */
+	char			*wait_key; /* queue_dep_key() before sbuild */
+	char			*buildinfo; /* kept: logs/build-<id>.buildinfo */
 };
 
 char *
@@ -138,6 +141,56 @@ log_size(const char *log)
 	struct stat sb;
 
 	return stat(log, &sb) == 0 ? (long)sb.st_size : 0;
+}
+
+/* The values after needle on every line of the log (after offset) that
+ * has it, unique, joined by ", "; or NULL. */
+static char *
+log_collect(const char *log, long offset, const char *needle)
+{
+	char		*data = NULL, *line, *save = NULL, *v, *e;
+	struct buf	 out;
+	FILE		*f;
+	long		 size;
+	size_t		 len;
+
+	buf_init(&out);
+	if ((f = fopen(log, "r")) == NULL)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) > 0) {
+		if (size - offset > LOG_TAIL_MAX)
+			offset = size - LOG_TAIL_MAX;
+		if (offset < 0)
+			offset = 0;
+		fseek(f, offset, SEEK_SET);
+		data = xmalloc((size_t)(size - offset) + 1);
+		len = fread(data, 1, (size_t)(size - offset), f);
+		data[len] = '\0';
+		for (line = strtok_r(data, "\n", &save); line != NULL;
+		    line = strtok_r(NULL, "\n", &save)) {
+			if ((v = strstr(line, needle)) == NULL)
+				continue;
+			v += strlen(needle);
+			while (*v == ' ')
+				v++;
+			for (e = v + strlen(v); e > v && e[-1] == ' '; e--)
+				;
+			*e = '\0';
+			if (*v == '\0' || (out.len > 0 &&
+			    strstr(out.data, v) != NULL))
+				continue;
+			if (out.len + strlen(v) > LINE_MAX_MSG)
+				break;
+			buf_printf(&out, "%s%s", out.len > 0 ? ", " : "", v);
+		}
+	}
+	fclose(f);
+	free(data);
+	if (out.len == 0) {
+		buf_done(&out);
+		return NULL;
+	}
+	return build_printable(buf_steal(&out));
 }
 
 /* ---- running the build tools ----------------------------------------- */
@@ -395,6 +448,15 @@ build_chroot(struct build *b, struct dp_error *err)
 	if (fs_link_or_copy(tb, link, err) == -1) {
 		free(link);
 		link = NULL;
+	} else if (stat(link, &sb) == 0) {
+		char when[32];
+
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ",
+		    gmtime(&sb.st_mtime));
+		/* A refresh renames a new tarball over tb: this build keeps
+		 * the one it linked. */
+		blog(b, "chroot %s (made %s, inode %lu), linked as %s", tb,
+		    when, (unsigned long)sb.st_ino, link);
 	}
 out:
 	free(tb);
@@ -415,8 +477,11 @@ run_sbuild(struct build *b, const char *src, struct dp_error *err)
 	/* sbuild builds a source package in a clean chroot. */
 	if (run_tool(b, srcargv, b->dir, 600, err) == -1)
 		return -1;
-	if (cleanroom_init(&b->cr, b->cfg, b->row.id, b->dir, 1, err) == -1)
+	if (cleanroom_init(&b->cr, b->cfg, b->row.id, b->dir, 1, err) == -1) {
+		dp_error_prefix(err, "%s:%d: watch '%s'", b->w->file,
+		    b->w->line, b->w->name);
 		return -1;
+	}
 	if ((tb = build_chroot(b, err)) == NULL)
 		goto out;
 	if (extra_packages(b, &extra, err) == -1)
@@ -428,6 +493,8 @@ run_sbuild(struct build *b, const char *src, struct dp_error *err)
 	argv[n++] = "sbuild";
 	argv[n++] = "--chroot-mode=unshare";
 	argv[n++] = chrootarg;
+	/* The whole sbuild log into the build's log, no .build file. */
+	argv[n++] = "--nolog";
 	argv[n++] = "--no-run-lintian";
 	argv[n++] = "--no-run-autopkgtest";
 	argv[n++] = "--no-run-piuparts";
@@ -446,15 +513,31 @@ run_sbuild(struct build *b, const char *src, struct dp_error *err)
 	argv[n++] = dsc;
 	argv[n] = NULL;
 	off = log_size(b->log);
+	/* What a retry waits on changing: as it is before this build. */
+	free(b->wait_key);
+	b->wait_key = queue_dep_key(b->db, b->cfg, b->w->dist);
 	if (run_tool_as(b, argv, b->cr.work, build_timeout(b), 1, err) == -1) {
 		code = WIFEXITED(b->status) ? WEXITSTATUS(b->status) : -1;
-		if (err->code != DP_ERR_TIMEOUT && code == 3) {
-			line = log_find_last(b->log, off, "unsat");
-			if (line == NULL)
-				line = log_find_last(b->log, off, "E: ");
-			dp_error_set(err, DP_ERR_NOTFOUND, "unmet build "
-			    "dependencies in the chroot%s%s", line != NULL ?
-			    ": " : "", line != NULL ? line : "");
+		if (err->code != DP_ERR_TIMEOUT && code == 3 &&
+		    ((line = log_collect(b->log, off, "unsat-dependency:")) !=
+		    NULL || (line = log_collect(b->log, off,
+		    "unsat-conflict:")) != NULL || (line = log_collect(b->log,
+		    off, "sbuild-build-depends-main-dummy :")) != NULL)) {
+			/* Not a failure: a later package or chroot may
+			 * satisfy it (dose3 said which dependency). */
+			b->waiting = 1;
+			dp_error_set(err, DP_ERR_NOTFOUND, "waiting for build "
+			    "dependencies: %s (dose3; tried again when the "
+			    "packages of %s or its chroot change, or by "
+			    "'debpipe build %s')", line, b->w->dist,
+			    b->w->name);
+			free(line);
+		} else if (err->code != DP_ERR_TIMEOUT && code == 3) {
+			line = log_find_last(b->log, off, "E: ");
+			dp_error_set(err, DP_ERR_NOTFOUND, "sbuild could not "
+			    "set up the build (apt in the chroot; Build-Mirror "
+			    "of %s)%s%s", b->w->dist, line != NULL ? ": " : "",
+			    line != NULL ? line : "");
 			free(line);
 		} else if (err->code != DP_ERR_TIMEOUT &&
 		    chroot_verify(tb, err) == -1) {
@@ -594,6 +677,92 @@ out:
 	return rv;
 }
 
+/* The .buildinfo the build made (NAME_VERSION_ARCH.buildinfo in the
+ * build directory), or NULL.  Caller frees. */
+static char *
+find_buildinfo(struct build *b)
+{
+	DIR		*d;
+	struct dirent	*de;
+	struct stat	 sb;
+	char		*prefix, *found = NULL, *p;
+
+	if ((d = opendir(b->dir)) == NULL)
+		return NULL;
+	prefix = xasprintf("%s_%s_", b->source, version_noepoch(b->version));
+	while (found == NULL && (de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, prefix, strlen(prefix)) != 0 ||
+		    !ends_with(de->d_name, ".buildinfo") ||
+		    !fs_name_is_safe(de->d_name))
+			continue;
+		p = fs_join(b->dir, de->d_name);
+		if (lstat(p, &sb) == 0 && S_ISREG(sb.st_mode))
+			found = p;
+		else
+			free(p);
+	}
+	closedir(d);
+	free(prefix);
+	return found;
+}
+
+/*
+ * Keep the .buildinfo beside the build log (logs/build-<id>.buildinfo,
+ * builds.buildinfo) and publish it beside the package in the pool
+ * (reproducible-builds provenance); pkg_id is one of the packages it
+ * describes.  Never fails the build: what goes wrong is logged.
+ */
+static void
+keep_buildinfo(struct build *b, int64_t pkg_id)
+{
+	sqlite3_stmt	*st = NULL;
+	struct dp_error	 err;
+	struct stat	 sb;
+	char		*src, *kept = NULL, *pool = NULL, *dir = NULL, *dst = NULL;
+	char		*slash;
+	const char	*path;
+
+	if ((src = find_buildinfo(b)) == NULL) {
+		blog(b, "the build made no .buildinfo");
+		return;
+	}
+	kept = xasprintf("%.*s.buildinfo", (int)(strlen(b->log) - 4), b->log);
+	if (fs_copy_file(src, kept, 0644, &err) == -1 ||
+	    queue_set(b->db, b->row.id, "buildinfo", kept, &err) == -1) {
+		blog(b, "keeping the .buildinfo: %s", dp_error_str(&err));
+		goto out;
+	}
+	b->buildinfo = xstrdup(kept);
+	if (db_prepare(b->db, "SELECT f.path FROM packages p JOIN files f ON "
+	    "f.id = p.file_id WHERE p.id = ?", &st, &err) == -1)
+		goto out;
+	sqlite3_bind_int64(st, 1, pkg_id);
+	if (sqlite3_step(st) != SQLITE_ROW ||
+	    (path = (const char *)sqlite3_column_text(st, 0)) == NULL)
+		goto out;
+	pool = config_pool_dir(b->cfg);
+	dir = path[0] == '/' ? xstrdup(path) : fs_join(pool, path);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		goto out;
+	*slash = '\0';
+	dst = fs_join(dir, strrchr(src, '/') + 1);
+	/* Published files do not change: an identical rebuild keeps the
+	 * first one. */
+	if (lstat(dst, &sb) == 0)
+		blog(b, "buildinfo %s is already published", dst);
+	else if (fs_copy_file(src, dst, 0644, &err) == -1)
+		blog(b, "publishing the .buildinfo: %s", dp_error_str(&err));
+	else
+		blog(b, "buildinfo kept as %s, published as %s", kept, dst);
+out:
+	sqlite3_finalize(st);
+	free(src);
+	free(kept);
+	free(pool);
+	free(dir);
+	free(dst);
+}
+
 static int
 ingest(struct build *b, struct dp_error *err)
 {
@@ -624,6 +793,11 @@ ingest(struct build *b, struct dp_error *err)
 	for (i = 0; i < nadded; i++)
 		buf_printf(&msg, " %s_%s", added[i].name, added[i].arch);
 	b->message = buf_steal(&msg);
+	for (i = 0; i < nadded; i++)
+		if (strcmp(added[i].arch, "source") != 0) {
+			keep_buildinfo(b, added[i].id);
+			break;
+		}
 	rv = 0;
 out:
 	pool_added_free(added, nadded);
@@ -706,10 +880,20 @@ build_package(struct build *b, const char *src, struct dp_error *err)
 	builder = b->w->builder != NULL ? b->w->builder :
 	    b->cfg->builder != NULL ? b->cfg->builder : "sbuild";
 	if (strcmp(builder, "sbuild") == 0) {
+		char		*tb = chroot_tarball_path(b->cfg, b->w->dist,
+		    chroot_host_arch());
+		struct stat	 sb;
+		int		 missing = stat(tb, &sb) == -1;
+
+		free(tb);
+		if (cleanroom_check_tools(b->cfg, b->w, missing, err) == -1)
+			return -1;
 		if (run_sbuild(b, src, err) == -1)
 			return -1;
 	} else {
 		/* host (alias dpkg-buildpackage) */
+		if (cleanroom_check_tools(b->cfg, b->w, 0, err) == -1)
+			return -1;
 		if (cleanroom_init(&b->cr, b->cfg, b->row.id, b->dir, 0, err)
 		    == -1 || run_dpkg_buildpackage(b, src, err) == -1)
 			return -1;
@@ -969,10 +1153,22 @@ build_run(struct db *db, const struct config *cfg, int64_t id,
 		fs_remove_tree(b.dir, NULL);
 		goto out;
 	}
+	/* This build had something to build: older builds of its watch
+	 * that still wait are replaced by it. */
+	if (queue_supersede(db, id, b.row.watch, err) == -1)
+		goto out;
 	if (ok == 0) {
 		blog(&b, "success: %s", b.message != NULL ? b.message : "");
 		if (queue_finish(db, id, 1, b.version, b.message, err) == -1 ||
 		    watchdb_set_error(db, b.row.watch, NULL, err) == -1)
+			goto out;
+		fs_remove_tree(b.dir, NULL);
+		rv = 0;
+	} else if (b.waiting) {
+		build_printable(berr.msg);
+		blog(&b, "%s", dp_error_str(&berr));
+		if (queue_wait(db, id, b.version, dp_error_str(&berr),
+		    b.wait_key, err) == -1)
 			goto out;
 		fs_remove_tree(b.dir, NULL);
 		rv = 0;
@@ -996,6 +1192,8 @@ out:
 	free(b.version);
 	free(b.source);
 	free(b.message);
+	free(b.wait_key);
+	free(b.buildinfo);
 	cleanroom_done(&b.cr);
 	queue_build_done(&b.row);
 	return rv;

@@ -168,6 +168,24 @@ int	 queue_running(struct db *db, int64_t *n, struct dp_error *err);
 int	 queue_versions(struct db *db, const char *watch, const char *source,
 	    const char *dist, int64_t except, char ***out,
 	    struct dp_error *err);
+/* running -> waiting: the build dependencies cannot be satisfied yet
+ * (message says which); key is queue_dep_key() as the build saw it. */
+int	 queue_wait(struct db *db, int64_t id, const char *version,
+	    const char *message, const char *key, struct dp_error *err);
+/* What a waiting build of dist waits on changing: the packages debpipe
+ * holds for dist and the mtime of its chroot.  Caller frees. */
+char	*queue_dep_key(struct db *db, const struct config *cfg,
+	    const char *dist);
+/* waiting -> queued: one build, or every waiting build of watch (*n of
+ * them). */
+int	 queue_unwait(struct db *db, int64_t id, struct dp_error *err);
+int	 queue_unwait_watch(struct db *db, const char *watch, int *n,
+	    struct dp_error *err);
+/* Waiting builds of watch older than id: failed, superseded by id. */
+int	 queue_supersede(struct db *db, int64_t id, const char *watch,
+	    struct dp_error *err);
+int	 queue_set_buildinfo(struct db *db, int64_t id, const char *path,
+	    struct dp_error *err);
 /* Pool packages with origin build:<watch> and this version: count. */
 int	 queue_ingested(struct db *db, const char *watch,
 	    const char *version, int64_t *n, struct dp_error *err);
@@ -227,6 +245,12 @@ int	 cleanroom_init(struct cleanroom *cr, const struct config *cfg,
 	    int64_t id, const char *builddir, int need_subids,
 	    struct dp_error *err);
 void	 cleanroom_done(struct cleanroom *cr);
+/* The programs the Builder of w needs are installed (mmdebstrap too
+ * when need_mmdebstrap); else err: "file:line: watch 'w': Builder: X
+ * needs P, which is not installed: ...". */
+int	 cleanroom_check_tools(const struct config *cfg,
+	    const struct conf_watch *w, int need_mmdebstrap,
+	    struct dp_error *err);
 /* "/var/tmp/debpipe-build-<hash of builddir>.": the work directories of
  * a build as another user start so.  Caller frees. */
 char	*cleanroom_work_prefix(const char *builddir);

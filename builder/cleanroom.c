@@ -35,6 +35,65 @@
 
 #define DEFAULT_BUILD_USER	"debpipe"
 
+/* Is prog an executable in PATH? */
+static int
+in_path(const char *prog)
+{
+	const char	*path = getenv("PATH");
+	char		*copy, *dir, *save = NULL, *p;
+	int		 found = 0;
+
+	if (path == NULL || *path == '\0')
+		path = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
+	copy = xstrdup(path);
+	for (dir = strtok_r(copy, ":", &save); dir != NULL && !found;
+	    dir = strtok_r(NULL, ":", &save)) {
+		p = fs_join(*dir != '\0' ? dir : ".", prog);
+		found = access(p, X_OK) == 0;
+		free(p);
+	}
+	free(copy);
+	return found;
+}
+
+int
+cleanroom_check_tools(const struct config *cfg, const struct conf_watch *w,
+    int need_mmdebstrap, struct dp_error *err)
+{
+	static const struct {
+		const char *prog, *pkg;
+		int sbuild;	/* 1 sbuild, 0 host, 2 sbuild making a chroot */
+	} tools[] = {
+		{ "sbuild", "sbuild", 1 },
+		{ "newuidmap", "uidmap", 1 },
+		{ "newgidmap", "uidmap", 1 },
+		{ "dpkg-source", "dpkg-dev", 1 },
+		{ "zstd", "zstd", 1 },
+		{ "mmdebstrap", "mmdebstrap", 2 },
+		{ "bwrap", "bubblewrap", 0 },
+		{ "dpkg-buildpackage", "dpkg-dev", 0 },
+		{ "fakeroot", "fakeroot", 0 },
+	};
+	const char	*builder = w->builder != NULL ? w->builder :
+	    cfg->builder != NULL ? cfg->builder : "sbuild";
+	int		 sb = strcmp(builder, "sbuild") == 0;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(tools) / sizeof(tools[0]); i++) {
+		if ((sb ? tools[i].sbuild == 0 : tools[i].sbuild != 0) ||
+		    (tools[i].sbuild == 2 && !need_mmdebstrap) ||
+		    in_path(tools[i].prog))
+			continue;
+		dp_error_set(err, DP_ERR_NOTFOUND, "%s:%d: watch '%s': "
+		    "Builder: %s needs %s, which is not installed (not in "
+		    "PATH): install it (apt-get install %s)%s", w->file,
+		    w->line, w->name, builder, tools[i].prog, tools[i].pkg,
+		    sb ? ", or set Builder: host for a trusted source" : "");
+		return -1;
+	}
+	return 0;
+}
+
 char *
 cleanroom_work_prefix(const char *builddir)
 {
@@ -119,10 +178,11 @@ cleanroom_init(struct cleanroom *cr, const struct config *cfg, int64_t id,
 			    pw->pw_uid)) {
 				dp_error_set(err, DP_ERR_INVALID, "Builder: "
 				    "sbuild: user %s has no subordinate ids in "
-				    "/etc/subuid and /etc/subgid (usermod "
+				    "/etc/subuid and /etc/subgid, which sbuild's "
+				    "unshare mode needs (as root: usermod "
 				    "--add-subuids 200000-265535 --add-subgids "
-				    "200000-265535 %s)", pw->pw_name,
-				    pw->pw_name);
+				    "200000-265535 %s; or set Builder: host)",
+				    pw->pw_name, pw->pw_name);
 				return -1;
 			}
 		}
@@ -140,8 +200,9 @@ cleanroom_init(struct cleanroom *cr, const struct config *cfg, int64_t id,
 	if (need_subids && !has_subids(pw->pw_name, pw->pw_uid)) {
 		dp_error_set(err, DP_ERR_INVALID, "Builder: sbuild: the build "
 		    "user %s has no subordinate ids in /etc/subuid and "
-		    "/etc/subgid (usermod --add-subuids 200000-265535 "
-		    "--add-subgids 200000-265535 %s)", name, name);
+		    "/etc/subgid, which sbuild's unshare mode needs (usermod "
+		    "--add-subuids 200000-265535 --add-subgids 200000-265535 "
+		    "%s; or set Builder: host)", name, name);
 		return -1;
 	}
 	cr->drop = 1;

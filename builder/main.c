@@ -29,17 +29,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "builder.h"
+#include "chroot.h"
 #include "daemon.h"
 #include "fsutil.h"
 #include "log.h"
 #include "xmalloc.h"
 
 #define HEARTBEAT_SECS		5
+#define WAIT_CHECK_SECS		5	/* waiting builds checked this often */
+#define CHROOT_CHECK_SECS	60	/* chroot ages checked this often */
+#define CHROOT_RETRY_SECS	3600	/* after a failed refresh */
 #define TIMEOUT_MARGIN		300	/* + the build timeout */
 #define POLLERS_MAX		4	/* polls at once */
 #define POLL_NEVER		((time_t)INT64_MAX)
@@ -78,6 +83,13 @@ struct waiter {
 	uint64_t after;
 };
 
+/* A background refresh of a chroot older than Chroot-Max-Age. */
+struct refresh {
+	pid_t	 pid;
+	char	*dist;
+	time_t	 started;
+};
+
 struct builder {
 	struct daemon	 d;
 	int		 lockfd;
@@ -93,6 +105,11 @@ struct builder {
 	int		*fails;		/* failed polls in a row, same */
 	size_t		 nnext;
 	int		 failures;	/* for --once's exit status */
+	time_t		 wait_checked;	/* last retry_waiting() */
+	struct refresh	*refresh;	/* chroot refreshes running */
+	size_t		 nrefresh;
+	time_t		 chroot_checked;
+	char		**refresh_failed; /* "dist\ttime" of failed ones */
 };
 
 static const char usage_extra[] =
@@ -142,7 +159,82 @@ request_done(struct builder *bl, int64_t id)
 	sqlite3_finalize(st);
 }
 
-/* The CLI's requests: "check NAME" polls now, "build NAME" queues. */
+/* `debpipe build NAME` of a watch whose build waits for its build
+ * dependencies: queue that build again.  1 when there was one. */
+static int
+retry_watch(struct builder *bl, const char *watch)
+{
+	struct dp_error	err;
+	int		n;
+
+	if (queue_unwait_watch(bl->d.db, watch, &n, &err) == -1) {
+		log_warnx("%s", dp_error_str(&err));
+		return 0;
+	}
+	if (n > 0)
+		log_info("%s: the waiting build is queued again (requested)",
+		    watch);
+	return n > 0;
+}
+
+/*
+ * Waiting builds (build dependencies not satisfiable) go back to the
+ * queue when what they wait on changed: the packages debpipe holds for
+ * their Distribution or its chroot (queue_dep_key).  Not a loop: one that
+ * waits again with nothing changed stays.
+ */
+static void
+retry_waiting(struct builder *bl)
+{
+	sqlite3_stmt		*st = NULL;
+	struct dp_error		 err;
+	const struct conf_watch	*w;
+	int64_t			*ids = NULL;
+	char			**watches = NULL, *key;
+	const char		*wk;
+	size_t			 n = 0, i;
+	time_t			 now = time(NULL);
+
+	if (!bl->d.once && now - bl->wait_checked < WAIT_CHECK_SECS)
+		return;
+	bl->wait_checked = now;
+	if (db_prepare(bl->d.db, "SELECT id, watch, wait_key FROM builds "
+	    "WHERE state = 'waiting' ORDER BY id", &st, &err) == -1) {
+		log_warnx("%s", dp_error_str(&err));
+		return;
+	}
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		wk = (const char *)sqlite3_column_text(st, 2);
+		w = config_watch_find(bl->d.cfg,
+		    (const char *)sqlite3_column_text(st, 1));
+		if (w == NULL)
+			continue;
+		key = queue_dep_key(bl->d.db, bl->d.cfg, w->dist);
+		if (wk == NULL || strcmp(key, wk) != 0) {
+			ids = xreallocarray(ids, n + 1, sizeof(*ids));
+			watches = xreallocarray(watches, n + 2,
+			    sizeof(*watches));
+			ids[n] = sqlite3_column_int64(st, 0);
+			watches[n++] = xstrdup(w->name);
+			watches[n] = NULL;
+		}
+		free(key);
+	}
+	sqlite3_finalize(st);
+	for (i = 0; i < n; i++) {
+		if (queue_unwait(bl->d.db, ids[i], &err) == -1)
+			log_warnx("%s", dp_error_str(&err));
+		else
+			log_info("build %lld of %s: its Distribution's packages "
+			    "or chroot changed; trying it again",
+			    (long long)ids[i], watches[i]);
+	}
+	free(ids);
+	strv_free(watches);
+}
+
+/* The CLI's requests: "check NAME" polls now, "build NAME" queues (or
+ * queues again the build of NAME that waits for build dependencies). */
 static void
 handle_requests(struct builder *bl)
 {
@@ -152,6 +244,7 @@ handle_requests(struct builder *bl)
 	char			**kinds = NULL, **args = NULL;
 	size_t			 n = 0, i, w;
 	const struct conf_watch	*cw;
+	int			 waited;
 
 	/* Each request once: checks stay open until their poll ends. */
 	if (db_prepare(bl->d.db, "SELECT id, kind, arg FROM requests WHERE "
@@ -193,6 +286,8 @@ handle_requests(struct builder *bl)
 			bl->waits[bl->nwaits].after = bl->poll_seq;
 			bl->nwaits++;
 			continue;
+		} else if ((waited = retry_watch(bl, cw->name)) != 0) {
+			/* A build that waited: that one again. */
 		} else if (queue_add(bl->d.db, cw->name, NULL, &bid, &err)
 		    == -1)
 			log_warnx("%s", dp_error_str(&err));
@@ -524,6 +619,177 @@ polls_pending(struct builder *bl)
 	return 0;
 }
 
+/* ---- chroot refreshes ------------------------------------------------- */
+
+/* Does some watch of Distribution d build with sbuild? */
+static int
+dist_uses_sbuild(const struct config *cfg, const char *dist)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nwatches; i++) {
+		const struct conf_watch *w = &cfg->watches[i];
+
+		if (w->type != WATCH_APT && strcmp(w->dist, dist) == 0 &&
+		    (w->builder == NULL || strcmp(w->builder, "sbuild") == 0))
+			return 1;
+	}
+	return 0;
+}
+
+/* Seconds since the last failed refresh of dist, or -1. */
+static long
+refresh_failed_since(struct builder *bl, const char *dist, int set)
+{
+	size_t	i, n = strlen(dist);
+	long	t = -1;
+
+	for (i = 0; bl->refresh_failed != NULL && bl->refresh_failed[i] !=
+	    NULL; i++)
+		if (strncmp(bl->refresh_failed[i], dist, n) == 0 &&
+		    bl->refresh_failed[i][n] == '\t') {
+			if (set) {
+				free(bl->refresh_failed[i]);
+				bl->refresh_failed[i] = xasprintf("%s\t%lld",
+				    dist, (long long)time(NULL));
+				return 0;
+			}
+			t = (long)(time(NULL) - strtoll(bl->refresh_failed[i] +
+			    n + 1, NULL, 10));
+			return t;
+		}
+	if (set) {
+		bl->refresh_failed = xreallocarray(bl->refresh_failed, i + 2,
+		    sizeof(char *));
+		bl->refresh_failed[i] = xasprintf("%s\t%lld", dist,
+		    (long long)time(NULL));
+		bl->refresh_failed[i + 1] = NULL;
+	}
+	return t;
+}
+
+static void __attribute__((noreturn))
+refresh_child(struct builder *bl, const struct conf_dist *d, pid_t parent)
+{
+	struct dp_error	 err;
+	const char	*arch = chroot_host_arch();
+	char		*dir, *log;
+	FILE		*f;
+	int		 rc;
+
+	setsid();
+	child_setup(bl, parent);
+	dir = config_log_dir(bl->d.cfg);
+	fs_mkdirs(dir, 0750, NULL);
+	log = xasprintf("%s/chroot-%s-%s.log", dir, d->name, arch);
+	if ((f = fopen(log, "w")) != NULL) {
+		fprintf(f, "debpipe: refreshing the chroot %s-%s (older than "
+		    "Chroot-Max-Age), %s\n", d->name, arch, db_now());
+		fclose(f);
+	}
+	rc = chroot_create(bl->d.cfg, d, arch, log, 0, &err);
+	if ((f = fopen(log, "a")) != NULL) {
+		fprintf(f, "debpipe: %s\n", rc == 0 ? "done" :
+		    dp_error_str(&err));
+		fclose(f);
+	}
+	if (rc == -1 && err.code != DP_ERR_BUSY)
+		log_warnx("refreshing the chroot %s-%s: %s (log: %s)",
+		    d->name, arch, dp_error_str(&err), log);
+	_exit(rc == 0 ? 0 : err.code == DP_ERR_BUSY ? 3 : 1);
+}
+
+/*
+ * Refresh, in the background, each chroot that a Distribution building
+ * with sbuild has and that is older than Chroot-Max-Age (a missing one
+ * is made by the first build that needs it).  The new tarball replaces
+ * the old one by a rename: running builds keep their link to the old.
+ */
+static void
+refresh_chroots(struct builder *bl)
+{
+	const struct config	*cfg = bl->d.cfg;
+	struct refresh		*r;
+	struct stat		 sb;
+	char			*tb;
+	time_t			 now = time(NULL);
+	size_t			 i, k;
+	pid_t			 pid, self = getpid();
+	int			 status, busy;
+
+	for (i = 0; i < bl->nrefresh; ) {
+		r = &bl->refresh[i];
+		if (waitpid(r->pid, &status, WNOHANG) != r->pid) {
+			i++;
+			continue;
+		}
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+			log_info("refreshed the chroot of %s in %lld s",
+			    r->dist, (long long)(now - r->started));
+		else if (!WIFEXITED(status) || WEXITSTATUS(status) != 3)
+			refresh_failed_since(bl, r->dist, 1);
+		free(r->dist);
+		bl->refresh[i] = bl->refresh[--bl->nrefresh];
+	}
+	if (!bl->d.once && now - bl->chroot_checked < CHROOT_CHECK_SECS)
+		return;
+	if (bl->d.once && bl->chroot_checked != 0)
+		return;		/* --once: one look */
+	bl->chroot_checked = now;
+	for (i = 0; i < cfg->ndists; i++) {
+		const struct conf_dist *d = &cfg->dists[i];
+		long failed;
+
+		if (!dist_uses_sbuild(cfg, d->name))
+			continue;
+		for (k = 0, busy = 0; k < bl->nrefresh; k++)
+			if (strcmp(bl->refresh[k].dist, d->name) == 0)
+				busy = 1;
+		failed = refresh_failed_since(bl, d->name, 0);
+		if (busy || (failed >= 0 && failed < CHROOT_RETRY_SECS))
+			continue;
+		tb = chroot_tarball_path(cfg, d->name, chroot_host_arch());
+		if (stat(tb, &sb) == -1 || now - sb.st_mtime <=
+		    cfg->chroot_max_age) {
+			free(tb);
+			continue;
+		}
+		free(tb);
+		if ((pid = fork()) == -1) {
+			log_warn("chroot refresh");
+			return;
+		}
+		if (pid == 0)
+			refresh_child(bl, d, self);
+		log_info("the chroot of %s is %lld s old (Chroot-Max-Age %ld "
+		    "s): refreshing it in the background (pid %ld)", d->name,
+		    (long long)(now - sb.st_mtime), cfg->chroot_max_age,
+		    (long)pid);
+		bl->refresh = xreallocarray(bl->refresh, bl->nrefresh + 1,
+		    sizeof(*bl->refresh));
+		r = &bl->refresh[bl->nrefresh++];
+		r->pid = pid;
+		r->dist = xstrdup(d->name);
+		r->started = now;
+	}
+}
+
+static void
+stop_refreshes(struct builder *bl)
+{
+	size_t	i;
+	int	status;
+
+	for (i = 0; i < bl->nrefresh; i++) {
+		/* Its own session: mmdebstrap and what it runs.  The old
+		 * tarball stays (the new one was never renamed over it). */
+		kill(-bl->refresh[i].pid, SIGTERM);
+		waitpid(bl->refresh[i].pid, &status, 0);
+		free(bl->refresh[i].dist);
+	}
+	bl->nrefresh = 0;
+}
+
 /* ---- build children --------------------------------------------------- */
 
 static void __attribute__((noreturn))
@@ -652,6 +918,9 @@ job_ended(struct builder *bl, struct job *j, int status)
 	if (strcmp(row.state, "success") == 0)
 		log_info("build %lld of %s: %s", (long long)j->id, j->watch,
 		    row.version != NULL ? row.version : "done");
+	else if (strcmp(row.state, "waiting") == 0)
+		log_info("build %lld of %s is waiting: %s", (long long)j->id,
+		    j->watch, row.message != NULL ? row.message : "?");
 	else {
 		bl->failures++;
 		log_warnx("build %lld of %s failed: %s", (long long)j->id,
@@ -794,6 +1063,8 @@ step(struct builder *bl)
 	reap_jobs(bl);
 	handle_requests(bl);
 	start_polls(bl);
+	retry_waiting(bl);
+	refresh_chroots(bl);
 	start_builds(bl);
 }
 
@@ -807,10 +1078,12 @@ run_once(struct builder *bl)
 		bl->next_poll[i] = 0;
 	for (;;) {
 		step(bl);
-		if (!polls_pending(bl) && bl->njobs == 0)
+		if (!polls_pending(bl) && bl->njobs == 0 &&
+		    bl->nrefresh == 0)
 			break;
 		if (daemon_wait(&bl->d, -1, 500) == DAEMON_EV_TERM) {
 			stop_children(bl);
+			stop_refreshes(bl);
 			return 1;
 		}
 	}
@@ -832,9 +1105,11 @@ run_loop(struct builder *bl)
 		if (ev == DAEMON_EV_HUP) {
 			schedule_init(bl);
 			drop_stale_waits(bl);
+			bl->chroot_checked = 0;
 		}
 	}
 	stop_children(bl);
+	stop_refreshes(bl);
 }
 
 int
@@ -856,6 +1131,12 @@ main(int argc, char **argv)
 	free(lockpath);
 	recover(&bl);
 	remove_stale_clones(&bl);
+	for (i = 0; i < bl.d.cfg->nwatches; i++)
+		if (bl.d.cfg->watches[i].type != WATCH_APT &&
+		    cleanroom_check_tools(bl.d.cfg, &bl.d.cfg->watches[i], 0,
+		    &err) == -1)
+			log_warnx("%s (its builds will fail until then)",
+			    dp_error_str(&err));
 	schedule_init(&bl);
 	if (bl.d.once)
 		rv = run_once(&bl);
@@ -868,6 +1149,8 @@ main(int argc, char **argv)
 	free(bl.waits);
 	free(bl.next_poll);
 	free(bl.fails);
+	free(bl.refresh);
+	strv_free(bl.refresh_failed);
 	close(bl.lockfd);
 	daemon_stop(&bl.d);
 	return rv;

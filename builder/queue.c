@@ -2,7 +2,9 @@
  * queue.c - the builds table as a persistent queue, and the watches table.
  *
  * A build row moves queued -> running (pid = the build child) ->
- * success | failed.  The row outlives the daemon: at start-up a running
+ * success | failed | waiting (build dependencies not satisfiable yet;
+ * queued again when the packages of its Distribution or its chroot
+ * change, see queue_dep_key).  The row outlives the daemon: at start-up a running
  * row whose process is gone goes back to queued (same id, attempts kept)
  * so it is neither lost nor duplicated.
  */
@@ -11,9 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "builder.h"
+#include "chroot.h"
 #include "xmalloc.h"
 
 void
@@ -79,7 +83,8 @@ queue_pending(struct db *db, const char *watch, const char *inputs,
 	int		 rc, rv = -1;
 
 	if (db_prepare(db, "SELECT 1 FROM builds WHERE watch = ? AND "
-	    "state IN ('queued', 'running') AND inputs IS ?", &st, err) == -1)
+	    "state IN ('queued', 'running', 'waiting') AND inputs IS ?", &st,
+	    err) == -1)
 		return -1;
 	sqlite3_bind_text(st, 1, watch, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, inputs, -1, SQLITE_STATIC);
@@ -459,4 +464,102 @@ watchdb_since_poll(struct db *db, const char *watch)
 	}
 	sqlite3_finalize(st);
 	return rv;
+}
+
+/* ---- waiting builds --------------------------------------------------- */
+
+int
+queue_wait(struct db *db, int64_t id, const char *version,
+    const char *message, const char *key, struct dp_error *err)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (db_prepare(db, "UPDATE builds SET state = 'waiting', finished = ?, "
+	    "version = coalesce(?, version), message = ?, wait_key = ?, "
+	    "pid = NULL WHERE id = ?", &st, err) == -1)
+		return -1;
+	sqlite3_bind_text(st, 1, db_now(), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, version, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, message, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, id);
+	return step_done(db, st, "build waits", err);
+}
+
+char *
+queue_dep_key(struct db *db, const struct config *cfg, const char *dist)
+{
+	sqlite3_stmt	*st = NULL;
+	struct stat	 sb;
+	char		*tb;
+	long long	 count = 0, maxid = 0, mt = 0;
+
+	if (db_prepare(db, "SELECT count(*), coalesce(max(id), 0) FROM "
+	    "packages WHERE dist = ?", &st, NULL) == 0) {
+		sqlite3_bind_text(st, 1, dist, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			count = sqlite3_column_int64(st, 0);
+			maxid = sqlite3_column_int64(st, 1);
+		}
+		sqlite3_finalize(st);
+	}
+	tb = chroot_tarball_path(cfg, dist, chroot_host_arch());
+	if (stat(tb, &sb) == 0)
+		mt = (long long)sb.st_mtime;
+	free(tb);
+	return xasprintf("packages=%lld/%lld chroot=%lld", count, maxid, mt);
+}
+
+int
+queue_unwait(struct db *db, int64_t id, struct dp_error *err)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (db_prepare(db, "UPDATE builds SET state = 'queued', pid = NULL, "
+	    "finished = NULL WHERE id = ? AND state = 'waiting'", &st, err)
+	    == -1)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	return step_done(db, st, "retry waiting build", err);
+}
+
+int
+queue_unwait_watch(struct db *db, const char *watch, int *n,
+    struct dp_error *err)
+{
+	sqlite3_stmt *st = NULL;
+
+	*n = 0;
+	if (db_prepare(db, "UPDATE builds SET state = 'queued', pid = NULL, "
+	    "finished = NULL WHERE watch = ? AND state = 'waiting'", &st, err)
+	    == -1)
+		return -1;
+	sqlite3_bind_text(st, 1, watch, -1, SQLITE_STATIC);
+	if (step_done(db, st, "retry waiting builds", err) == -1)
+		return -1;
+	*n = sqlite3_changes(db_handle(db));
+	return 0;
+}
+
+int
+queue_supersede(struct db *db, int64_t id, const char *watch,
+    struct dp_error *err)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (db_prepare(db, "UPDATE builds SET state = 'failed', message = "
+	    "'superseded by build ' || ?1 || ' (newer inputs); it was ' || "
+	    "coalesce(message, 'waiting') WHERE watch = ?2 AND "
+	    "state = 'waiting' AND id < ?1", &st, err) == -1)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, watch, -1, SQLITE_STATIC);
+	return step_done(db, st, "supersede waiting builds", err);
+}
+
+int
+queue_set_buildinfo(struct db *db, int64_t id, const char *path,
+    struct dp_error *err)
+{
+	return queue_set(db, id, "buildinfo", path, err);
 }

@@ -14,10 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "chroot.h"
 #include "cli.h"
+#include "fsutil.h"
 #include "xmalloc.h"
 
 static void
@@ -59,8 +61,9 @@ human_age(long s, char *buf, size_t len)
 		snprintf(buf, len, "%ldm%lds", s / 60, s % 60);
 }
 
-static int
-do_list(struct cli *c, const struct conf_dist *only, const char *arch)
+json_t *
+cli_chroots_json(struct cli *c, const struct conf_dist *only,
+    const char *arch)
 {
 	struct chroot_source	 src;
 	struct dp_error		 err;
@@ -68,14 +71,12 @@ do_list(struct cli *c, const struct conf_dist *only, const char *arch)
 	time_t			 mt;
 	long long		 size;
 	size_t			 i;
-	char			 sz[32], age[32], *path, *s;
+	char			*path, *tmp;
+	struct stat		 sb;
 
-	if (!c->json)
-		printf("%-16s %-16s %-8s %-9s %-8s %s\n", "DISTRIBUTION",
-		    "SUITE", "ARCH", "SIZE", "AGE", "STATE");
 	for (i = 0; i < c->cfg->ndists; i++) {
 		const struct conf_dist *d = &c->cfg->dists[i];
-		int have;
+		int have, making;
 		long agesec = 0;
 
 		if (only != NULL && d != only)
@@ -86,34 +87,79 @@ do_list(struct cli *c, const struct conf_dist *only, const char *arch)
 		if (have)
 			agesec = (long)(time(NULL) - mt);
 		path = chroot_tarball_path(c->cfg, d->name, arch);
-		if (c->json) {
-			json_array_append_new(arr, json_pack(
-			    "{s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:I,s:I,s:b}",
-			    "dist", d->name, "suite", src.suite, "arch", arch,
-			    "mirror", src.mirror, "keyring", src.keyring,
-			    "path", path, "present", have,
-			    "size", (json_int_t)(have ? size : 0),
-			    "age", (json_int_t)agesec,
-			    "stale", have && agesec > c->cfg->chroot_max_age));
-		} else {
-			if (have) {
-				human_size(size, sz, sizeof(sz));
-				human_age(agesec, age, sizeof(age));
-			}
-			printf("%-16s %-16s %-8s %-9s %-8s %s\n", d->name,
-			    src.suite, arch, have ? sz : "-", have ? age : "-",
-			    !have ? "missing (debpipe chroot create)" :
-			    agesec > c->cfg->chroot_max_age ?
-			    "stale (older than Chroot-Max-Age)" : "ok");
+		/* A create or refresh in progress holds the lock beside. */
+		tmp = xasprintf("%s/chroots/.%s-%s.lock", c->cfg->state_dir,
+		    d->name, arch);
+		making = 0;
+		if (stat(tmp, &sb) == 0) {
+			int fd = fs_lock(tmp, 0, &err);
+
+			if (fd != -1)
+				close(fd);
+			else
+				making = err.code == DP_ERR_BUSY;
 		}
+		json_array_append_new(arr, json_pack(
+		    "{s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:I,s:I,s:b,s:b}",
+		    "dist", d->name, "suite", src.suite, "arch", arch,
+		    "mirror", src.mirror, "keyring", src.keyring,
+		    "path", path, "present", have,
+		    "size", (json_int_t)(have ? size : 0),
+		    "age", (json_int_t)agesec,
+		    "stale", have && agesec > c->cfg->chroot_max_age,
+		    "making", making));
+		free(tmp);
 		free(path);
 		chroot_source_done(&src);
 	}
+	return arr;
+}
+
+void
+cli_chroots_print(json_t *arr, const char *indent)
+{
+	json_t	*o;
+	size_t	 i;
+	char	 sz[32], age[32];
+
+	printf("%s%-16s %-16s %-8s %-9s %-8s %s\n", indent, "DISTRIBUTION",
+	    "SUITE", "ARCH", "SIZE", "AGE", "STATE");
+	json_array_foreach(arr, i, o) {
+		int have = json_is_true(json_object_get(o, "present"));
+		int making = json_is_true(json_object_get(o, "making"));
+
+		if (have) {
+			human_size((long long)json_integer_value(
+			    json_object_get(o, "size")), sz, sizeof(sz));
+			human_age((long)json_integer_value(
+			    json_object_get(o, "age")), age, sizeof(age));
+		}
+		printf("%s%-16s %-16s %-8s %-9s %-8s %s\n", indent,
+		    json_string_value(json_object_get(o, "dist")),
+		    json_string_value(json_object_get(o, "suite")),
+		    json_string_value(json_object_get(o, "arch")),
+		    have ? sz : "-", have ? age : "-",
+		    making ? (have ? "ok, being refreshed" : "being made") :
+		    !have ? "missing (debpipe chroot create, or the first "
+		    "build makes it)" :
+		    json_is_true(json_object_get(o, "stale")) ?
+		    "stale (older than Chroot-Max-Age; the builder refreshes "
+		    "it)" : "ok");
+	}
+}
+
+static int
+do_list(struct cli *c, const struct conf_dist *only, const char *arch)
+{
+	json_t	*arr = cli_chroots_json(c, only, arch);
+	char	*s;
+
 	if (c->json) {
 		s = json_dumps(arr, JSON_INDENT(2));
 		printf("%s\n", s);
 		free(s);
-	}
+	} else
+		cli_chroots_print(arr, "");
 	json_decref(arr);
 	return EXIT_OK;
 }

@@ -10,6 +10,8 @@
 #ifndef DEBPIPE_CLI_H
 #define DEBPIPE_CLI_H
 
+#include <jansson.h>
+
 #include "config.h"
 #include "db.h"
 
@@ -51,6 +53,10 @@ int	cmd_build(struct cli *, int, char **);		/* cli/watch.c */
 int	cmd_builds(struct cli *, int, char **);		/* cli/watch.c */
 int	cmd_log(struct cli *, int, char **);		/* cli/watch.c */
 int	cmd_chroot(struct cli *, int, char **);		/* cli/chroot.c */
+/* Each Distribution's chroot (only: one), for chroot list and status. */
+json_t	*cli_chroots_json(struct cli *, const struct conf_dist *only,
+	    const char *arch);
+void	 cli_chroots_print(json_t *, const char *indent);
 int	cmd_check(struct cli *, int, char **);		/* cli/check.c */
 
 #endif

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "chroot.h"
 #include "cli.h"
 #include "xmalloc.h"
 
@@ -106,9 +107,17 @@ print_text(struct cli *c, json_t *st)
 		    json_is_string(json_object_get(v, "last_error")) ?
 		    js(v, "last_error") : "");
 
-	printf("\nQueue: %lld queued, %lld running\n",
+	printf("\nChroots (Builder: sbuild; Chroot-Max-Age %lds):\n",
+	    c->cfg->chroot_max_age);
+	cli_chroots_print(json_object_get(st, "chroots"), "  ");
+
+	printf("\nQueue: %lld queued, %lld running, %lld waiting for build "
+	    "dependencies%s\n",
 	    (long long)json_integer_value(json_object_get(st, "queued")),
-	    (long long)json_integer_value(json_object_get(st, "running")));
+	    (long long)json_integer_value(json_object_get(st, "running")),
+	    (long long)json_integer_value(json_object_get(st, "waiting")),
+	    json_integer_value(json_object_get(st, "waiting")) > 0 ?
+	    " (debpipe builds --waiting)" : "");
 
 	a = json_object_get(st, "snapshots");
 	printf("\nSnapshots: %zu", json_array_size(a));
@@ -227,6 +236,13 @@ cmd_status(struct cli *c, int argc, char **argv)
 		db_query_int(db, "SELECT count(*) FROM builds WHERE state = "
 		    "'running'", &n, NULL);
 	json_object_set_new(st, "running", json_integer(n));
+	n = 0;
+	if (db != NULL)
+		db_query_int(db, "SELECT count(*) FROM builds WHERE state = "
+		    "'waiting'", &n, NULL);
+	json_object_set_new(st, "waiting", json_integer(n));
+	json_object_set_new(st, "chroots", cli_chroots_json(c, NULL,
+	    chroot_host_arch()));
 	json_object_set_new(st, "last_builds", rows(db, "SELECT id, watch, "
 	    "state, version, finished, message FROM builds ORDER BY id DESC "
 	    "LIMIT 10"));

@@ -527,6 +527,7 @@ cmd_builds(struct cli *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "failed", no_argument, NULL, 'f' },
+		{ "waiting", no_argument, NULL, 'W' },
 		{ "watch", required_argument, NULL, 'w' },
 		{ "limit", required_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
@@ -544,11 +545,14 @@ cmd_builds(struct cli *c, int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+:fw:n:jh", longopts, NULL))
+	while ((ch = getopt_long(argc, argv, "+:fWw:n:jh", longopts, NULL))
 	    != -1) {
 		switch (ch) {
 		case 'f':
 			failed = 1;
+			break;
+		case 'W':
+			failed = 2;
 			break;
 		case 'w':
 			watch = optarg;
@@ -566,9 +570,15 @@ cmd_builds(struct cli *c, int argc, char **argv)
 			break;
 		case 'h':
 			printf("usage: debpipe [--config FILE] builds "
-			    "[--failed] [--watch NAME] [--limit N] [--json]\n"
+			    "[--failed | --waiting] [--watch NAME] [--limit N] "
+			    "[--json]\n"
 			    "\nThe most recent builds, newest first (default "
-			    "20); --failed: only\nthe failed ones.\n");
+			    "20); --failed: only\nthe failed ones; --waiting: "
+			    "only those waiting for build dependencies\n(the "
+			    "message says which; retried when the packages or "
+			    "the chroot change,\nor by debpipe build NAME).  "
+			    "--json also names each build's log_path and\n"
+			    "buildinfo.\n");
 			return EXIT_OK;
 		case ':':
 			cli_err("builds: option '%s' needs a value",
@@ -587,8 +597,9 @@ cmd_builds(struct cli *c, int argc, char **argv)
 	if (cli_open_db(c) == -1)
 		return EXIT_FAIL;
 	if (db_prepare(c->db, "SELECT id, watch, state, version, inputs, "
-	    "queued, started, finished, attempts, message, log_path FROM "
-	    "builds WHERE (?1 = 0 OR state = 'failed') AND (?2 IS NULL OR "
+	    "queued, started, finished, attempts, message, log_path, "
+	    "buildinfo FROM builds WHERE (?1 = 0 OR (?1 = 1 AND state = "
+	    "'failed') OR (?1 = 2 AND state = 'waiting')) AND (?2 IS NULL OR "
 	    "watch = ?2) ORDER BY id DESC LIMIT ?3", &st, &err) == -1) {
 		cli_err("%s", dp_error_str(&err));
 		return EXIT_FAIL;
@@ -615,7 +626,8 @@ cmd_builds(struct cli *c, int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (json_array_size(arr) == 0)
-		printf(failed ? "no failed builds\n" : "no builds yet\n");
+		printf(failed == 1 ? "no failed builds\n" : failed == 2 ?
+		    "no waiting builds\n" : "no builds yet\n");
 	for (k = 0; k < json_array_size(arr); k++) {
 		json_t		*o = json_array_get(arr, k);
 		const char	*v = json_string_value(json_object_get(o,
@@ -649,17 +661,21 @@ cmd_log(struct cli *c, int argc, char **argv)
 	char		*end, *path = NULL, *data = NULL;
 	size_t		 len;
 	long long	 id;
-	int		 rv = EXIT_FAIL, i;
+	int		 rv = EXIT_FAIL, i, want_bi = 0;
 	const char	*arg = NULL;
 
 	if (want_help(argc, argv)) {
-		printf("usage: debpipe [--config FILE] log BUILD-ID [--json]\n"
-		    "\nPrint the log of a build (see debpipe builds).\n");
+		printf("usage: debpipe [--config FILE] log BUILD-ID "
+		    "[--buildinfo] [--json]\n"
+		    "\nPrint the log of a build (see debpipe builds); "
+		    "--buildinfo: its .buildinfo.\n");
 		return EXIT_OK;
 	}
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0)
 			c->json = 1;
+		else if (strcmp(argv[i], "--buildinfo") == 0)
+			want_bi = 1;
 		else if (arg == NULL)
 			arg = argv[i];
 		else
@@ -677,8 +693,8 @@ cmd_log(struct cli *c, int argc, char **argv)
 	}
 	if (cli_open_db(c) == -1)
 		return EXIT_FAIL;
-	if (db_prepare(c->db, "SELECT log_path FROM builds WHERE id = ?", &st,
-	    &err) == -1) {
+	if (db_prepare(c->db, "SELECT log_path, buildinfo FROM builds WHERE "
+	    "id = ?", &st, &err) == -1) {
 		cli_err("%s", dp_error_str(&err));
 		return EXIT_FAIL;
 	}
@@ -687,13 +703,22 @@ cmd_log(struct cli *c, int argc, char **argv)
 		cli_err("no build %lld", id);
 		goto out;
 	}
-	if (sqlite3_column_type(st, 0) == SQLITE_NULL)
+	if (want_bi) {
+		if (sqlite3_column_type(st, 1) == SQLITE_NULL) {
+			cli_err("build %lld kept no .buildinfo (it did not "
+			    "succeed, or it predates debpipe keeping them)",
+			    id);
+			goto out;
+		}
+		path = xstrdup(col(st, 1));
+	} else if (sqlite3_column_type(st, 0) == SQLITE_NULL)
 		path = build_log_path(c->cfg, id);
 	else
 		path = xstrdup(col(st, 0));
 	if (fs_read_file(path, 256 * 1024 * 1024, &data, &len, &err) == -1) {
 		if (err.code == DP_ERR_SYSTEM && err.errnum == ENOENT)
-			cli_err("build %lld has no log yet (%s)", id, path);
+			cli_err("build %lld has no %s yet (%s)", id, want_bi ?
+			    ".buildinfo" : "log", path);
 		else
 			cli_err("%s", dp_error_str(&err));
 		goto out;
@@ -703,7 +728,8 @@ cmd_log(struct cli *c, int argc, char **argv)
 
 		json_object_set_new(o, "build", json_integer(id));
 		json_object_set_new(o, "path", json_string(path));
-		json_object_set_new(o, "log", json_stringn(data, len));
+		json_object_set_new(o, want_bi ? "buildinfo" : "log",
+		    json_stringn(data, len));
 		json_print(o);
 		json_decref(o);
 	} else if (fwrite(data, 1, len, stdout) != len) {

@@ -258,7 +258,11 @@ chroot_create(const struct config *cfg, const struct conf_dist *d,
 	    (long)getpid());
 	archarg = xasprintf("--architectures=%s", arch);
 	keyarg = xasprintf("--keyring=%s", src.keyring);
-	argv[n++] = "mmdebstrap";
+	/* DEBPIPE_MMDEBSTRAP: another program with mmdebstrap's arguments
+	 * (the tests use one that copies a cached tarball). */
+	argv[n++] = getenv("DEBPIPE_MMDEBSTRAP") != NULL &&
+	    *getenv("DEBPIPE_MMDEBSTRAP") != '\0' ?
+	    getenv("DEBPIPE_MMDEBSTRAP") : "mmdebstrap";
 	argv[n++] = "--variant=buildd";
 	/* Unshare mode needs no root; as root, root mode does the same
 	 * without needing subuid ranges for root. */

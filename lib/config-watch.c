@@ -377,6 +377,18 @@ load_watch(struct load *ld, const struct deb822_para *para,
 			w->builder = xstrdup(cfg->builder);
 		if (w->build_timeout == 0)
 			w->build_timeout = cfg->build_timeout;
+		/* sbuild 0.85 runs dpkg-buildpackage without network,
+		 * whatever it is asked (Sbuild/Build.pm DISABLE_NETWORK). */
+		if (w->build_network && strcmp(w->builder, "sbuild") == 0) {
+			f = deb822_find(para, "Build-Network");
+			dp_error_set(err, DP_ERR_INVALID, "%s:%d: watch '%s': "
+			    "Build-Network: yes needs Builder: host (sbuild "
+			    "always builds without network; only its build-"
+			    "dependency install has one): set Builder: host in "
+			    "this watch, or remove Build-Network", ld->file,
+			    f != NULL ? f->line : w->line, name);
+			goto out;
+		}
 	}
 	rv = 0;
 out:

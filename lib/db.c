@@ -197,6 +197,36 @@ static const char *const MIGRATIONS[] = {
 	"  last_error TEXT,"
 	"  pending INTEGER NOT NULL DEFAULT 0,"
 	"  uploaded INTEGER NOT NULL DEFAULT 0);",
+	/* 5: clean-room builds (builder/build.c): a build whose build
+	 * dependencies cannot be satisfied yet is 'waiting' (message: the
+	 * unmet dependency; wait_key: the package set and chroot it saw),
+	 * and each build names its .buildinfo. */
+	"DROP TABLE IF EXISTS builds_new;"
+	"CREATE TABLE builds_new ("
+	"  id INTEGER PRIMARY KEY,"
+	"  watch TEXT NOT NULL,"
+	"  state TEXT NOT NULL DEFAULT 'queued'"
+	"    CHECK (state IN ('queued', 'running', 'success', 'failed',"
+	"    'waiting')),"
+	"  inputs TEXT,"
+	"  version TEXT,"
+	"  queued TEXT NOT NULL,"
+	"  started TEXT,"
+	"  finished TEXT,"
+	"  message TEXT,"
+	"  log_path TEXT,"
+	"  pid INTEGER,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  buildinfo TEXT,"
+	"  wait_key TEXT);"
+	"INSERT INTO builds_new(id, watch, state, inputs, version, queued, "
+	"started, finished, message, log_path, pid, attempts) SELECT id, "
+	"watch, state, inputs, version, queued, started, finished, message, "
+	"log_path, pid, attempts FROM builds;"
+	"DROP TABLE builds;"
+	"ALTER TABLE builds_new RENAME TO builds;"
+	"CREATE INDEX builds_by_state ON builds(state, id);"
+	"CREATE INDEX builds_by_watch ON builds(watch, id);",
 };
 #define NMIGRATIONS	(sizeof(MIGRATIONS) / sizeof(MIGRATIONS[0]))
 

@@ -76,7 +76,12 @@ for u in debpipe-builder debpipe-snapshotter debpipe-promoter; do
 done
 ok "units run as debpipe, hardened, reloadable" sh -c '
 	for u in "$@"; do
-		for want in "User=debpipe" "NoNewPrivileges=yes" "ProtectSystem=strict" \
+		# The builder: newuidmap/newgidmap for the clean room, nothing more.
+		case $u in
+		debpipe-builder) nnp="NoNewPrivileges=no" caps="CapabilityBoundingSet=CAP_SETUID CAP_SETGID" ;;
+		*) nnp="NoNewPrivileges=yes" caps="CapabilityBoundingSet=" ;;
+		esac
+		for want in "User=debpipe" "$nnp" "$caps" "ProtectSystem=strict" \
 		    "ReadWritePaths=/var/lib/debpipe /srv/debpipe" "PrivateTmp=yes" \
 		    "ProtectHome=yes" "Restart=on-failure" \
 		    "ExecStart=/usr/sbin/$u --foreground" \
@@ -113,8 +118,10 @@ ok "admin guide" grep -qE "^/usr/share/doc/debpipe/admin-guide.md(.gz)?$" "$work
 ok "nginx example" has /usr/share/doc/debpipe/examples/nginx/debpipe.conf
 ok "copyright file" has /usr/share/doc/debpipe/copyright
 
-ok "postinst creates the debpipe system user" \
-	grep -q 'adduser --system --group --home /var/lib/debpipe' "$work/DEBIAN/postinst"
+ok "postinst creates the debpipe system user, with subuid/subgid ranges" sh -c \
+	"grep -q 'adduser --system --group --home /var/lib/debpipe' '$work/DEBIAN/postinst' &&
+	 grep -q 'usermod --add-subuids \"\$range\" debpipe' '$work/DEBIAN/postinst' &&
+	 grep -q 'usermod --add-subgids \"\$range\" debpipe' '$work/DEBIAN/postinst'"
 ok "postinst has the dh_installsystemd snippets" sh -c \
 	'grep -q "deb-systemd-helper update-state .debpipe-builder.service" "$1"' \
 	sh "$work/DEBIAN/postinst"
