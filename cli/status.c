@@ -131,8 +131,14 @@ print_text(struct cli *c, json_t *st)
 	if (json_array_size(a) > 0) {
 		printf("\nNotifications failing:\n");
 		json_array_foreach(a, i, v)
-			printf("  %s %s: %s\n", js(v, "env"), js(v, "url"),
-			    js(v, "last_error"));
+			printf("  %s %s: %s\n      %s after %lld attempts%s%s\n",
+			    js(v, "env"), js(v, "url"), js(v, "last_error"),
+			    strcmp(js(v, "state"), "failed") == 0 ?
+			    "given up" : "retrying",
+			    (long long)json_integer_value(json_object_get(v,
+			    "attempts")), strcmp(js(v, "state"), "failed") ==
+			    0 ? "" : ", next at ", strcmp(js(v, "state"),
+			    "failed") == 0 ? "" : js(v, "next_try"));
 	}
 }
 
@@ -249,7 +255,7 @@ cmd_status(struct cli *c, int argc, char **argv)
 	}
 	json_object_set_new(st, "environments", envs);
 	json_object_set_new(st, "notify_failures", rows(db, "SELECT env, url, "
-	    "last_error, attempts FROM notifications WHERE last_error IS NOT "
+	    "last_error, attempts, state, next_try FROM notifications WHERE last_error IS NOT "
 	    "NULL AND state != 'sent' ORDER BY id DESC LIMIT 10"));
 
 	if (c->json) {

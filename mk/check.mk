@@ -34,8 +34,3 @@ TESTS += \
 	tests/unit/t-dose
 endif
 tests_unit_t_dose_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
-
-# libFuzzer target for the dose report parser (built by hand, see the file).
-EXTRA_DIST += \
-	tests/fuzz/fuzz-dose.c \
-	tests/fuzz/corpus-dose/missing-conflict.yaml

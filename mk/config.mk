@@ -27,7 +27,3 @@ EXTRA_DIST += \
 	etc/watch.d/hello.watch \
 	etc/watch.d/nginx.watch \
 	etc/watch.d/openssl.watch
-
-# libFuzzer target (built by hand, see the file).
-EXTRA_DIST += \
-	tests/fuzz/fuzz-deb822.c

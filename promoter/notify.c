@@ -2,9 +2,12 @@
  * notify.c - announcing moves to the Notify URLs of an environment.
  *
  * env_move() queues one row per URL in the notifications table inside its
- * transaction; a sender thread POSTs each as a JSON event, retrying with
- * exponential backoff.  Failures are logged and kept in last_error; they
- * never hold up a promotion.
+ * transaction; a sender thread POSTs each, retrying with exponential
+ * backoff.  Failures are logged and kept in last_error (debpipe status
+ * shows them); they never hold up a promotion.  The body is in the
+ * environment's Notify-Format: json (the default: an event object with
+ * snapshot, environment, from, to, reason, ...) or slack (an incoming
+ * webhook message of Slack or Mattermost, {"text": ...}).
  */
 #include "autoconfig.h"
 
@@ -65,6 +68,64 @@ notify_backoff(int attempts)
 	return 2L << (attempts - 1);
 }
 
+/* Slack's mrkdwn escaping of text (&, <, > only). */
+static void
+notify_slack_text(struct buf *b, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '&')
+			buf_adds(b, "&amp;");
+		else if (*s == '<')
+			buf_adds(b, "&lt;");
+		else if (*s == '>')
+			buf_adds(b, "&gt;");
+		else
+			buf_addc(b, *s);
+	}
+}
+
+/*
+ * The one-line message of a move for a chat: "*staging* is now on
+ * <URL|ID> (was ID): forced by alice: the reason".  Caller frees.
+ */
+char *
+notify_slack_message(const char *env, const char *from, const char *to,
+    const char *url, const char *kind, const char *actor,
+    const char *reason)
+{
+	struct buf	 b;
+
+	buf_init(&b);
+	buf_adds(&b, "debpipe: *");
+	notify_slack_text(&b, env);
+	buf_adds(&b, "* is now on ");
+	/* A link only when the URL cannot break out of <...|...>. */
+	if (url != NULL && (strncmp(url, "http://", 7) == 0 ||
+	    strncmp(url, "https://", 8) == 0) &&
+	    strpbrk(url, "<>| \t\r\n") == NULL) {
+		buf_printf(&b, "<%s|", url);
+		notify_slack_text(&b, to);
+		buf_addc(&b, '>');
+	} else
+		notify_slack_text(&b, to);
+	buf_adds(&b, " (was ");
+	notify_slack_text(&b, from != NULL ? from : "nothing");
+	buf_adds(&b, "): ");
+	if (strcmp(kind, "auto") == 0)
+		buf_adds(&b, "promoted by the rules");
+	else {
+		notify_slack_text(&b, strcmp(kind, "force") == 0 ? "forced" :
+		    strcmp(kind, "rollback") == 0 ? "rolled back" : kind);
+		buf_adds(&b, " by ");
+		notify_slack_text(&b, actor != NULL ? actor : "?");
+	}
+	if (reason != NULL && reason[0] != '\0') {
+		buf_adds(&b, ": ");
+		notify_slack_text(&b, reason);
+	}
+	return buf_steal(&b);
+}
+
 int
 notify_enqueue(struct db *db, const struct conf_env *env,
     const struct config *cfg, const char *from, const char *to,
@@ -74,7 +135,7 @@ notify_enqueue(struct db *db, const struct conf_env *env,
 	sqlite3_stmt	*s = NULL;
 	json_t		*j = NULL;
 	char		*payload = NULL, *snapurl = NULL, *envurl = NULL;
-	char		*url = NULL, *base;
+	char		*url = NULL, *base, *text = NULL;
 	char		**n;
 	int		 rv = -1;
 
@@ -86,11 +147,19 @@ notify_enqueue(struct db *db, const struct conf_env *env,
 	envurl = xasprintf("%s%s/%s", base,
 	    base[0] != '\0' && base[strlen(base) - 1] == '/' ? "." : "",
 	    env->name);
-	j = json_pack("{s:s, s:s, s:o, s:o, s:s, s:o, s:o, s:s, s:o, s:o}",
+	if (env->notify_format != NULL &&
+	    strcmp(env->notify_format, "slack") == 0) {
+		text = notify_slack_message(env->name, from, to, snapurl,
+		    kind, actor, reason);
+		j = json_pack("{s:s}", "text", text);
+	} else
+		j = json_pack("{s:s, s:s, s:o, s:o, s:o, s:s, s:o, s:o, s:s, "
+	    "s:o, s:o}",
 	    "event", "promotion",
 	    "environment", env->name,
 	    "snapshot", util_jstr(to),
 	    "from", util_jstr(from),
+	    "to", util_jstr(to),
 	    "kind", kind,
 	    "actor", util_jstr(actor),
 	    "reason", util_jstr(reason),
@@ -128,6 +197,7 @@ out:
 	free(snapurl);
 	free(envurl);
 	free(url);
+	free(text);
 	return rv;
 }
 

@@ -230,6 +230,11 @@ int	 notify_enqueue(struct db *db, const struct conf_env *env,
  * frees. */
 char	*notify_expand(const char *tmpl, const char *snapshot,
 	    const char *env, const char *url);
+/* The Notify-Format: slack message of a move (Slack/Mattermost
+ * mrkdwn, text escaped).  Caller frees. */
+char	*notify_slack_message(const char *env, const char *from,
+	    const char *to, const char *url, const char *kind,
+	    const char *actor, const char *reason);
 /* Retry delay in seconds after the given number of failed attempts. */
 long	 notify_backoff(int attempts);
 #define NOTIFY_MAX_ATTEMPTS	10

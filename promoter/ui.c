@@ -78,10 +78,19 @@ static const char ui_css[] =
     "code{font-size:.88rem}.err{color:var(--bad)}\n"
     "nav.pages{margin:.6rem 0}nav.pages a{margin-right:1rem}\n";
 
+/* The tab icon: a small pipe in the header's colours (a page without
+ * one makes the browser ask for /favicon.ico, a 404 in its console). */
+static const char ui_icon[] =
+    "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 16 16\">"
+    "<rect width=\"16\" height=\"16\" rx=\"3\" fill=\"#22303c\"/>"
+    "<path d=\"M3 6h10v4H3z\" fill=\"#1a7f37\"/>"
+    "<path d=\"M2 5h2v6H2zM12 5h2v6h-2z\" fill=\"#dbe7f3\"/></svg>\n";
+
 struct ui_page {
 	struct buf	 b;
 	int		 status;
 	int		 refresh;	/* seconds, 0 = none */
+	time_t		 mtime;		/* the database's last write */
 };
 
 /* GET path (and q) through the API; the answer (caller decrefs) with
@@ -106,7 +115,9 @@ ui_str(json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key));
 }
 
-/* "3m ago" for an RFC 3339 time; "" when t is NULL or malformed. */
+/* "3m ago" for an RFC 3339 time; "" when t is NULL or malformed.  No
+ * seconds: a page must stay byte for byte the same (its ETag) while the
+ * data it shows does not change. */
 static void
 ui_age(struct buf *b, const char *t)
 {
@@ -117,8 +128,8 @@ ui_age(struct buf *b, const char *t)
 	d = time(NULL) - then;
 	if (d < 0)
 		d = 0;
-	if (d < 120)
-		buf_printf(b, "%llds ago", (long long)d);
+	if (d < 60)
+		buf_adds(b, "just now");
 	else if (d < 7200)
 		buf_printf(b, "%lldm ago", (long long)(d / 60));
 	else if (d < 2 * 86400)
@@ -145,7 +156,9 @@ ui_begin(struct ui_page *pg, const char *title)
 		html_printf(&pg->b, "<meta http-equiv=\"refresh\" "
 		    "content=\"%d\">", pg->refresh);
 	html_printf(&pg->b, "<title>%s - debpipe</title>"
-	    "<link rel=\"stylesheet\" href=\"/ui/style.css\"></head>\n"
+	    "<link rel=\"stylesheet\" href=\"/ui/style.css\">"
+	    "<link rel=\"icon\" href=\"/ui/icon.svg\" type=\"image/svg+xml\">"
+	    "</head>\n"
 	    "<body><header><b>debpipe</b><a href=\"/ui/\">Overview</a>"
 	    "<a href=\"/ui/builds\">Builds</a>"
 	    "<a href=\"/ui/watches\">Watches</a>"
@@ -156,11 +169,12 @@ ui_begin(struct ui_page *pg, const char *title)
 static void
 ui_end(struct ui_page *pg)
 {
-	char	now[32];
+	char	when[32];
 
-	html_printf(&pg->b, "<p class=\"mute\">%s at %s</p></main></body>"
-	    "</html>\n", PROMOTER_NAME " " VERSION,
-	    util_time_fmt(time(NULL), now));
+	/* The data's time, not the clock's: the same data, the same page. */
+	html_printf(&pg->b, "<p class=\"mute\">%s, data as of %s</p></main>"
+	    "</body></html>\n", PROMOTER_NAME " " VERSION,
+	    util_time_fmt(pg->mtime, when));
 }
 
 static void
@@ -974,10 +988,15 @@ ui_handle(struct promoter *p, struct MHD_Connection *c, const char *method,
 		return ui_send(c, 200, "text/css; charset=utf-8", ui_css,
 		    sizeof(ui_css) - 1, util_snapshot_id_time("20261201T000000Z"),
 		    1);
+	if (strcmp(url, "/ui/icon.svg") == 0)
+		return ui_send(c, 200, "image/svg+xml", ui_icon,
+		    sizeof(ui_icon) - 1, util_snapshot_id_time("20261201T000000Z"),
+		    1);
 
 	memset(&pg, 0, sizeof(pg));
 	buf_init(&pg.b);
 	pg.status = 200;
+	pg.mtime = ui_db_mtime(p);
 	rest = url + 4;		/* after "/ui/" */
 	if (*rest == '\0')
 		ui_overview(p, &pg);
@@ -1008,7 +1027,7 @@ ui_handle(struct promoter *p, struct MHD_Connection *c, const char *method,
 	if (pg.b.len == 0)
 		ui_error(&pg, 500, "nothing to show");
 	ret = ui_send(c, pg.status, "text/html; charset=utf-8", pg.b.data,
-	    pg.b.len, ui_db_mtime(p), 0);
+	    pg.b.len, pg.mtime, 0);
 	buf_done(&pg.b);
 	return ret;
 }

@@ -1,23 +1,17 @@
 /*
  * fuzz-dose.c - libFuzzer target for the dose-distcheck report parser
- * (lib/dose.c, libyaml underneath).  Not built by make yet (until the
- * fuzz framework is on main); build and run it with:
- *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
- *       -I BUILDDIR -I lib tests/fuzz/fuzz-dose.c lib/dose.c \
- *       lib/error.c lib/xmalloc.c -lyaml -o fuzz-dose
- *   ./fuzz-dose -max_total_time=60 tests/fuzz/corpus-dose
- *
- * Every input is parsed; a parse that succeeds must give entries with a
- * package name, and a broken entry a reason.
+ * (lib/dose.c, libyaml underneath).  Every input is parsed; a parse that
+ * succeeds must give entries with a package name, and a broken entry a
+ * reason.
  */
+#include "autoconfig.h"
+
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 
 #include "dose.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
