@@ -18,7 +18,8 @@ EXTRA_PROGRAMS = \
 	tests/fuzz/fuzz-apt \
 	tests/fuzz/fuzz-hooks \
 	tests/fuzz/fuzz-objstore \
-	tests/fuzz/fuzz-api
+	tests/fuzz/fuzz-api \
+	tests/fuzz/fuzz-changelog
 
 check_PROGRAMS += \
 	tests/fuzz/replay-deb822 \
@@ -30,7 +31,8 @@ check_PROGRAMS += \
 	tests/fuzz/replay-apt \
 	tests/fuzz/replay-hooks \
 	tests/fuzz/replay-objstore \
-	tests/fuzz/replay-api
+	tests/fuzz/replay-api \
+	tests/fuzz/replay-changelog
 
 TESTS += \
 	tests/fuzz/replay-deb822 \
@@ -42,7 +44,8 @@ TESTS += \
 	tests/fuzz/replay-apt \
 	tests/fuzz/replay-hooks \
 	tests/fuzz/replay-objstore \
-	tests/fuzz/replay-api
+	tests/fuzz/replay-api \
+	tests/fuzz/replay-changelog
 
 tests_fuzz_fuzz_deb822_SOURCES = tests/fuzz/fuzz-deb822.c $(FUZZ_COMMON)
 tests_fuzz_fuzz_deb822_LDFLAGS = $(FUZZ_LDFLAGS)
@@ -80,6 +83,9 @@ tests_fuzz_replay_objstore_SOURCES = tests/fuzz/fuzz-objstore.c $(FUZZ_COMMON) t
 tests_fuzz_fuzz_api_SOURCES = tests/fuzz/fuzz-api.c $(FUZZ_COMMON) $(FUZZ_PROMOTER)
 tests_fuzz_fuzz_api_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_replay_api_SOURCES = tests/fuzz/fuzz-api.c $(FUZZ_COMMON) $(FUZZ_PROMOTER) tests/fuzz/replay.c
+tests_fuzz_fuzz_changelog_SOURCES = tests/fuzz/fuzz-changelog.c $(FUZZ_COMMON) builder/stamp.c
+tests_fuzz_fuzz_changelog_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_replay_changelog_SOURCES = tests/fuzz/fuzz-changelog.c $(FUZZ_COMMON) builder/stamp.c tests/fuzz/replay.c
 
 EXTRA_DIST += \
 	tests/fuzz/corpus \
@@ -95,7 +101,8 @@ EXTRA_DIST += \
 	tests/fuzz/apt.dict \
 	tests/fuzz/hooks.dict \
 	tests/fuzz/objstore.dict \
-	tests/fuzz/api.dict
+	tests/fuzz/api.dict \
+	tests/fuzz/changelog.dict
 
 
 if ENABLE_FUZZ
