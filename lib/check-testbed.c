@@ -31,6 +31,7 @@
 
 #include "check.h"
 #include "check-int.h"
+#include "chroot.h"
 #include "deb822.h"
 #include "fsutil.h"
 #include "spawn.h"
@@ -216,12 +217,26 @@ tb_init(struct check_ctx *c, const struct conf_dist *d, const char *arch,
 	char	*ov[4];
 
 	memset(t, 0, sizeof(*t));
-	t->tarball = check_chroot_path(c->cfg, d->name, arch);
-	if (access(t->tarball, R_OK) != 0) {
-		dp_error_set(err, DP_ERR_NOTFOUND, "no chroot tarball %s for "
-		    "%s/%s (make it with `debpipe chroot create %s`)",
-		    t->tarball, d->name, arch, d->name);
+	if (geteuid() == 0) {
+		/* The testbed's root must be a mapped user, never real root. */
+		dp_error_set(err, DP_ERR_PERM, "refusing to run %s testbeds as "
+		    "root: set User: in %s (e.g. debpipe, with /etc/subuid and "
+		    "/etc/subgid ranges) or run debpipe-snapshotter as that "
+		    "user", c->job, c->cfg->path);
 		return -1;
+	}
+	/* The chroot of `debpipe chroot create`, made here when missing
+	 * (as the builder does); one being made elsewhere: error, retried. */
+	t->tarball = chroot_tarball_path(c->cfg, d->name, arch);
+	if (access(t->tarball, R_OK) != 0) {
+		check_log(c, "no chroot %s-%s yet: making it with mmdebstrap "
+		    "(takes minutes)\n", d->name, arch);
+		if (chroot_create(c->cfg, d, arch, c->log_path, 0, err) == -1) {
+			dp_error_prefix(err, "no chroot tarball %s for %s/%s "
+			    "(make it with `debpipe chroot create %s`)",
+			    t->tarball, d->name, arch, d->name);
+			return -1;
+		}
 	}
 	t->keyring = xasprintf("%s/debpipe-archive-keyring.gpg",
 	    c->cfg->public_dir);

@@ -159,15 +159,6 @@ check_index_path(const struct check_ctx *c, const char *id, const char *dist,
 	    id != NULL ? id : c->id, dist, index);
 }
 
-/* XXX replace by lib/chroot.c's own function once it is on main. */
-char *
-check_chroot_path(const struct config *cfg, const char *dist,
-    const char *arch)
-{
-	return xasprintf("%s/chroots/%s-%s.tar.zst", cfg->state_dir, dist,
-	    arch);
-}
-
 void
 check_log(struct check_ctx *c, const char *fmt, ...)
 {

@@ -123,9 +123,6 @@ int	 check_spawn(struct check_ctx *c, char *const argv[],
  * (caller frees); id NULL: ctx->id. */
 char	*check_index_path(const struct check_ctx *c, const char *id,
 	    const char *dist, const char *index);
-/* State-Dir/chroots/<dist>-<arch>.tar.zst (caller frees). */
-char	*check_chroot_path(const struct config *cfg, const char *dist,
-	    const char *arch);
 /* printf to the log (and nowhere else). */
 void	 check_log(struct check_ctx *c, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));

@@ -46,24 +46,23 @@ ck_has_result() { [ -n "$(ck_result "$@")" ]; }
 
 ck_wait_result() { wait_for "$4" ck_has_result "$1" "$2" "$3"; }
 
-# ck_user: the unprivileged user the testbed checks run as (User: when
-# the test runs as root), with subordinate ids for
-# autopkgtest-virt-unshare: "debpipe" as the package makes it (created
-# here when missing), or the current user.  Prints the name, or fails.
+# ck_user: the unprivileged user the testbed checks run as: as root the
+# debpipe user with its /etc/subuid and /etc/subgid ranges, as
+# `sudo ./bootstrap` makes them (also for the clean-room builds), given
+# to the daemons as User:; otherwise the current user with its ranges.
+# Prints the name, or fails saying what is missing.
 ck_user() {
 	if [ "$(id -u)" = 0 ]; then
-		id debpipe >/dev/null 2>&1 ||
-			useradd --system --user-group --home-dir /nonexistent \
-				--no-create-home --shell /usr/sbin/nologin debpipe ||
-			return 1
-		grep -q '^debpipe:' /etc/subuid ||
-			usermod --add-subuids 300000-365535 \
-				--add-subgids 300000-365535 debpipe || return 1
-		echo debpipe
+		cu=debpipe
 	else
-		grep -q "^$(id -un):" /etc/subuid || return 1
-		id -un
+		cu=$(id -un)
 	fi
+	if ! id "$cu" >/dev/null 2>&1 || ! grep -q "^$cu:" /etc/subuid ||
+	    ! grep -q "^$cu:" /etc/subgid; then
+		echo "no user $cu with /etc/subuid and /etc/subgid ranges (run sudo ./bootstrap)" >&2
+		return 1
+	fi
+	echo "$cu"
 }
 
 # ck_deb OUT NAME VERSION ARCH [POSTINST-TEXT] [EXTRA-CONTROL]: a .deb

@@ -22,7 +22,7 @@ if ! user=$(ck_user); then
 fi
 tb=$(test_chroot_tarball) || bail "cannot make the test chroot"
 
-plan 22
+plan 24
 
 if [ "$(id -u)" = 0 ]; then
 	inst=$(make_instance "Serve-Public: yes" "User: $user" "Check-Jobs: 2" "Check-Timeout: 15m")
@@ -43,13 +43,15 @@ Requires: autopkgtest upgrade
 Environment: prod
 Promote-From: staging
 EOC
-mkdir -p "$inst/state/chroots" "$pub"
-ln "$tb" "$inst/state/chroots/bookworm-amd64.tar.zst" 2>/dev/null ||
-	cp "$tb" "$inst/state/chroots/bookworm-amd64.tar.zst"
+# The checks use the chroot of `debpipe chroot create` (State-Dir/chroots):
+# the cached test tarball is put where that command makes it.
+dp() { debpipe --config "$conf" "$@"; }
+chroot=$(dp --json chroot list bookworm | sed -n 's/^ *"path": *"\(.*\)",*$/\1/p')
+mkdir -p "$(dirname "$chroot")" "$pub"
+ln "$tb" "$chroot" 2>/dev/null || cp "$tb" "$chroot"
 chmod 755 "$T_TMP" "$inst"
 [ "$(id -u)" = 0 ] && chown -R "$user" "$inst/state" "$pub" "$inst/tokens"
 url=$(sed -n 's/^Listen: /http:\/\//p' "$conf")
-dp() { debpipe --config "$conf" "$@"; }
 on() { [ "$(readlink "$pub/$1")" = "snapshots/$2" ]; }
 snap() { dp snapshot now >/dev/null && ck_latest "$inst"; }
 debs=$T_TMP/debs
@@ -61,6 +63,8 @@ if [ "$1" = configure ] && [ -n "${2:-}" ]; then
 	exit 1
 fi'
 
+like "$(dp chroot list bookworm)" 'bookworm +bookworm +amd64 .* ok$' \
+	"debpipe chroot list sees the chroot the checks use"
 ok "key init" dp key init
 ok "add S1: dp-pass (source and binary) and dp-up 1.0" dp add \
 	"$(ck_dsc "$debs" dp-pass 1.0 '#!/bin/sh
@@ -85,6 +89,7 @@ is "$(ck_result "$inst" "$s1" upgrade)" success "S1 upgrade (fresh installs) pas
 echo "# S1 checks took $(( $(date +%s) - t0 )) s"
 alog=$pub/checks/$s1/autopkgtest.log
 like "$(cat "$alog")" 'smoke +PASS' "the log has autopkgtest's summary"
+like "$(cat "$alog")" "$chroot" "in a testbed from the chroot of debpipe chroot create"
 like "$(sqlite3 "$inst/state/state.db" "SELECT message FROM checks WHERE snapshot = '$s1' AND job = 'autopkgtest'")" \
 	'^1 passed$' "one source was tested (dp-up has no source: nothing to test)"
 ok "staging takes S1" wait_for 30 on staging "$s1"
