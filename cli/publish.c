@@ -17,7 +17,7 @@
 static void
 publish_usage(FILE *f)
 {
-	fprintf(f, "usage: debpipe publish sync [TARGET]\n"
+	fprintf(f, "usage: debpipe publish sync [--if-needed] [TARGET]\n"
 	    "\n"
 	    "Uploads every published snapshot and environment to each\n"
 	    "Publish-To: target (or only TARGET: its Publish-To: value or\n"
@@ -34,7 +34,7 @@ now_s(void)
 }
 
 static int
-publish_sync(struct cli *c, const char *which)
+publish_sync(struct cli *c, const char *which, int flags)
 {
 	const struct conf_target *t;
 	struct remote_stats	 st;
@@ -61,7 +61,7 @@ publish_sync(struct cli *c, const char *which)
 		if (which != NULL && t != config_target_find(c->cfg, which))
 			continue;
 		t0 = now_s();
-		ok = remote_sync(c->db, c->cfg, t, &st, &err) == 0;
+		ok = remote_sync(c->db, c->cfg, t, flags, &st, &err) == 0;
 		o = json_pack("{s:s,s:b,s:i,s:I,s:i,s:i,s:i,s:f}", "target",
 		    t->name, "ok", ok, "uploaded", (int)st.uploaded, "bytes",
 		    (json_int_t)st.bytes, "skipped", (int)st.skipped,
@@ -95,15 +95,28 @@ publish_sync(struct cli *c, const char *which)
 int
 cmd_publish(struct cli *c, int argc, char **argv)
 {
+	int	flags = 0;
+
 	if (argc < 2 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "--help") == 0) {
 		publish_usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? EXIT_USAGE : EXIT_OK;
 	}
-	if (strcmp(argv[1], "sync") == 0 && argc <= 3) {
+	if (strcmp(argv[1], "sync") == 0) {
+		/* --if-needed (the daemons' workers): no request at all when
+		 * the target is up to date. */
+		if (argc > 2 && strcmp(argv[2], "--if-needed") == 0) {
+			flags |= REMOTE_IF_NEEDED;
+			argc--;
+			argv++;
+		}
+		if (argc > 3) {
+			publish_usage(stderr);
+			return EXIT_USAGE;
+		}
 		if (cli_open_db(c) == -1)
 			return EXIT_FAIL;
-		return publish_sync(c, argc == 3 ? argv[2] : NULL);
+		return publish_sync(c, argc == 3 ? argv[2] : NULL, flags);
 	}
 	publish_usage(stderr);
 	return EXIT_USAGE;

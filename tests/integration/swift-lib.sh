@@ -78,7 +78,8 @@ user = $SWIFT_USER
 swift_dir = $SWIFT_DIR
 devices = $SWIFT_DIR/node
 mount_check = false
-workers = 1
+# One process (no forked worker): killed, nothing survives the test.
+workers = 0
 log_udp_host = 127.0.0.1
 log_udp_port = $SWIFT_LOG_PORT
 log_level = INFO
