@@ -61,3 +61,6 @@ tests_unit_t_notify_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/promoter
 EXTRA_DIST += \
 	bench/ui-latency \
 	bench/README-ui.md
+
+# The admin guide's screenshot of the overview (made by ui-browser.sh).
+dist_doc_DATA += doc/ui-overview.png
