@@ -457,13 +457,20 @@ todo_free(struct todo *td)
 	free(td->pool);
 }
 
+/* Suite paths on the target whose snapshot local GC removed. */
+#define GONE_SQL \
+	"SELECT 1 FROM remote_dists WHERE target = ?1 AND name NOT IN " \
+	"(SELECT id FROM snapshots WHERE state = 'published') AND name " \
+	"NOT IN (SELECT name FROM environments)"
+
 int
 remote_needs_sync(struct db *db, const struct conf_target *t)
 {
 	sqlite3_stmt	*st = NULL;
 	int		 r;
 
-	if (db_prepare(db, "SELECT EXISTS (" TODO_SQL ")", &st, NULL) == -1)
+	if (db_prepare(db, "SELECT EXISTS (" TODO_SQL ") OR EXISTS (" GONE_SQL
+	    ")", &st, NULL) == -1)
 		return 1;
 	sqlite3_bind_text(st, 1, t->name, -1, SQLITE_STATIC);
 	r = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 1;
@@ -532,6 +539,12 @@ remote_sync(struct db *db, const struct config *cfg,
 			    dp_error_str(err), st->pending, st->uploaded);
 			goto out;
 		}
+	}
+	if (remote_gc(db, cfg, t, s.os, st, err) == -1) {
+		dp_error_prefix(err, "garbage collection");
+		target_record(db, t, objstore_public_url(s.os), 0,
+		    dp_error_str(err), st->pending, st->uploaded);
+		goto out;
 	}
 	target_record(db, t, objstore_public_url(s.os), 1, NULL, 0,
 	    st->uploaded);

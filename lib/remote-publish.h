@@ -48,8 +48,36 @@ int	 remote_sync(struct db *db, const struct config *cfg,
 int	 remote_sync_all(struct db *db, const struct config *cfg,
 	    struct dp_error *err);
 
+/* Retention on t (remote-gc.c): suite paths of snapshots no longer
+ * published, then pool objects no published snapshot uses, and an
+ * environment's by-hash objects no snapshot it was on lately refers to.
+ * Part of remote_sync, after the uploads. */
+struct objstore;
+int	 remote_gc(struct db *db, const struct config *cfg,
+	    const struct conf_target *t, struct objstore *os,
+	    struct remote_stats *st, struct dp_error *err);
+
+/* Compare t's listing with what state.db says it holds: objects missing,
+ * of the wrong size or ETag, and unknown ones (reported, never deleted).
+ * With repair, the missing and wrong ones are uploaded again (a sync).
+ * cb (may be NULL) gets each difference: kind is "missing",
+ * "wrong-size", "wrong-etag" or "unknown". */
+struct remote_verify_stats {
+	size_t			recorded, listed;
+	size_t			missing, wrong, unknown;
+	size_t			repaired;	/* objects uploaded again */
+	size_t			requests;	/* of the listing */
+	struct remote_stats	sync;		/* of the repair */
+};
+typedef void (*remote_verify_cb)(const char *kind, const char *key,
+    void *arg);
+int	 remote_verify(struct db *db, const struct config *cfg,
+	    const struct conf_target *t, int repair, remote_verify_cb cb,
+	    void *arg, struct remote_verify_stats *vs, struct dp_error *err);
+
 /* 1 if t lacks a published snapshot or an environment's current
- * snapshot (cheap: state.db only; 1 on a database error). */
+ * snapshot, or holds a snapshot no longer published (cheap: state.db
+ * only; 1 on a database error). */
 int	 remote_needs_sync(struct db *db, const struct conf_target *t);
 
 /* State-Dir/remote-<hash>.lock: held by whoever syncs t. */

@@ -10,6 +10,7 @@ lib_libdebpipe_a_SOURCES += \
 	lib/objstore-int.h \
 	lib/objstore-s3.c \
 	lib/objstore-swift.c \
+	lib/remote-gc.c \
 	lib/remote-publish.c \
 	lib/remote-publish.h \
 	lib/remote-sched.c \
