@@ -297,8 +297,8 @@ chroot_create(const struct config *cfg, const struct conf_dist *d,
 		goto out;
 	}
 	if (stat(tmp, &sb) == -1 || sb.st_size == 0) {
-		dp_error_set(err, DP_ERR_SYSTEM, "mmdebstrap made no tarball "
-		    "%s", tmp);
+		dp_error_set(err, DP_ERR_SYSTEM, "mmdebstrap made no "
+		    "tarball for %s", final);
 		unlink(tmp);
 		goto out;
 	}

@@ -54,7 +54,7 @@
 
 #include "error.h"
 
-#define DB_SCHEMA_VERSION	5
+#define DB_SCHEMA_VERSION	6
 
 struct db;
 

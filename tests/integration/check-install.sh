@@ -7,14 +7,15 @@
 # stays where it is; a package broken before is reported, not blamed; a
 # fix lets staging move; a mirror that is down gives `error`, retried; a
 # hanging dose is stopped by Check-Timeout (a failure); unparsable dose
-# output is an error; a runner killed with -9 (and the snapshotter with it) leaves
+# output and a crashing dose are errors; the web interface links the log;
+# a runner killed with -9 (and the snapshotter with it) leaves
 # state.db and Public-Dir consistent and the check is run again.
 . "$top_srcdir/tests/integration/lib.sh" || exit 99
 . "$top_srcdir/tests/integration/apt-lib.sh" || exit 99
 . "$top_srcdir/tests/integration/check-lib.sh" || exit 99
 need dose-distcheck dpkg-deb apt-ftparchive gpg python3 curl sqlite3
 
-plan 47
+plan 55
 
 up_key
 ck_mirror "$T_TMP/mirror"
@@ -36,6 +37,7 @@ cat >"$bin/dose-distcheck" <<EOS
 mode=\$(cat "$T_TMP/dose-mode" 2>/dev/null)
 case \$mode in
 hang) exec sleep 600 ;;
+crash) kill -SEGV \$\$ ;;
 garbage)
 	while [ \$# -gt 0 ]; do [ "\$1" = -o ] && out=\$2; shift; done
 	printf 'report:\n - package: [unclosed\n   status: {\n' >"\$out"
@@ -83,6 +85,8 @@ like "$(dp snapshot show "$s2")" 'installability +success .*checks/'"$s2"'/insta
 	"snapshot show lists the result with its log URL"
 like "$(curl -fsS "$url/api/v1/snapshots/$s2")" '"job": *"installability", *"result": *"success"' \
 	"the API shows it"
+like "$(curl -fsS "$url/ui/snapshots/$s2")" '<td>installability</td><td><span class="st success">success</span></td><td><a href="[^"]*/checks/'"$s2"'/installability\.log"' \
+	"the web interface shows the job linking its log"
 like "$(curl -fsS "$url/metrics")" 'debpipe_check_results_total\{job="installability",result="success"\} [1-9]' \
 	"metrics count it"
 
@@ -129,6 +133,16 @@ ok "installability of S6 recorded" ck_wait_result "$inst" "$s6" installability 6
 like "$(cat "$inst/public/checks/$s6/installability.log")" 'could not run: dose output line [0-9]+' \
 	"unparsable output: error naming the line"
 
+# A dose that crashes (SIGSEGV): error with the reason; staging stays.
+echo crash >"$T_TMP/dose-mode"
+ok "add theta (S6c)" dp add "$(make_deb "$debs" theta 1.0 amd64)" --dist bookworm
+s6c=$(snap)
+ok "installability of S6c recorded" ck_wait_result "$inst" "$s6c" installability 60
+is "$(ck_result "$inst" "$s6c" installability)" error "a crashing dose: error"
+like "$(cat "$inst/public/checks/$s6c/installability.log")" 'could not run: .*dose-distcheck.*(signal|status)' \
+	"the log says dose-distcheck crashed"
+ok "staging stays on S5" on staging "$s5"
+
 # A hanging dose: stopped at Check-Timeout (20s), a failure with the reason.
 echo hang >"$T_TMP/dose-mode"
 ok "add eta (S6b)" dp add "$(make_deb "$debs" eta 1.0 amd64)" --dist bookworm
@@ -151,5 +165,8 @@ debpipe-snapshotter --config "$conf" --foreground -v >"$T_TMP/snapshotter2.log" 
 t_bg $!
 ok "after a restart the check of S7 is run again" wait_for 60 sh -c \
 	"[ \"\$(sqlite3 '$inst/state/state.db' \"SELECT result FROM results WHERE snapshot = '$s7' AND job = 'installability' ORDER BY id DESC LIMIT 1\")\" = success ]"
+ok "after all that the next snapshot is checked normally: staging takes S7" \
+	wait_for 30 on staging "$s7"
+is "$(sqlite3 "$inst/state/state.db" 'PRAGMA integrity_check')" ok "state.db is still intact"
 
 done_testing

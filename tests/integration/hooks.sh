@@ -9,7 +9,7 @@
 . "$top_srcdir/tests/integration/builder-lib.sh"
 need git dpkg-buildpackage dh fakeroot dpkg-deb sqlite3 jq curl openssl
 
-plan 40
+plan 41
 
 repo=$T_TMP/git/hello
 bl_make_repo "$repo" dp-hello 1.0 "2026-11-01T10:00:00Z"
@@ -105,6 +105,7 @@ is "$(post generic "$T_TMP/push.json" -H 'Authorization: Bearer ci-token-0123456
 is "$(post bitbucket "$T_TMP/push.json")" 404 "unknown forge: 404"
 is "$(curl -s -o /dev/null -w '%{http_code}' "$url/api/v1/hooks/github")" 405 "GET a hook: 405"
 is "$(nreq)" "$req0" "no poll was requested by any of these"
+is "$(sqlite3 "$db" "SELECT count(*) FROM builds")" "$builds0" "and nothing was built"
 like "$(cat "$T_TMP/promoter.log")" 'hook github refused \(401\): signature does not match' "refusals are logged"
 
 # --- a signed push polls and builds at once --------------------------------
