@@ -91,7 +91,7 @@ ok "autopkgtest of S1 recorded" ck_wait_result "$inst" "$s1" autopkgtest 900
 echo "# S1 (Check-Timeout 60 s) took $(( $(date +%s) - t0 )) s"
 is "$(ck_result "$inst" "$s1" autopkgtest)" failure "the hanging test: failure"
 like "$(msg "$s1" autopkgtest)" '^stopped after Check-Timeout \(60 s\)' "saying Check-Timeout stopped it"
-no_procs() { ! pgrep -f "$inst/state" >/dev/null && ! pgrep -fx 'sleep 3600' >/dev/null; }
+no_procs() { ! pgrep -f "$inst/state/checks" >/dev/null && ! pgrep -fx 'sleep 3600' >/dev/null; }
 no_work() { ! ls -d "$inst"/state/checks/*/*.work 2>/dev/null | grep -q .; }
 ok "soon no autopkgtest, testbed or test process is left" wait_for 60 no_procs
 ok "nor a testbed work directory" wait_for 60 no_work
