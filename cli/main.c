@@ -30,7 +30,7 @@ static const struct command {
 	{ "snapshot",	cmd_snapshot,	"now | list | show ID | diff ID1 ID2" },
 	{ "key",	cmd_key,	"init | export: the archive signing key" },
 	{ "chroot",	cmd_chroot,	"create|update|list|remove [DIST] [--arch A]: build chroots" },
-	{ "publish",	cmd_publish,	"sync [TARGET]: upload to object storage (Publish-To:)" },
+	{ "publish",	cmd_publish,	"sync|verify [TARGET]: object storage (Publish-To:)" },
 	{ "gc",		cmd_gc,		"[--dry-run]: remove old snapshots and pool files" },
 	{ "check",	cmd_check,	"run ID [JOB] | list [ID] | retry ID: built-in checks" },
 	{ NULL, NULL, NULL },

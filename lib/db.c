@@ -197,6 +197,17 @@ static const char *const MIGRATIONS[] = {
 	"  last_error TEXT,"
 	"  pending INTEGER NOT NULL DEFAULT 0,"
 	"  uploaded INTEGER NOT NULL DEFAULT 0);",
+	/* 5: the audit log looked up by environment and snapshot (the
+	 * promoter's rules each second, the web interface's snapshot
+	 * pages) without scanning it whole. */
+	"CREATE INDEX IF NOT EXISTS env_history_by_env_to ON "
+	"env_history(env, to_snapshot);"
+	"CREATE INDEX IF NOT EXISTS env_history_by_env_from ON "
+	"env_history(env, from_snapshot);"
+	"CREATE INDEX IF NOT EXISTS env_history_by_to ON "
+	"env_history(to_snapshot);"
+	"CREATE INDEX IF NOT EXISTS env_history_by_from ON "
+	"env_history(from_snapshot);",
 };
 #define NMIGRATIONS	(sizeof(MIGRATIONS) / sizeof(MIGRATIONS[0]))
 

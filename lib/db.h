@@ -54,7 +54,7 @@
 
 #include "error.h"
 
-#define DB_SCHEMA_VERSION	4
+#define DB_SCHEMA_VERSION	5
 
 struct db;
 

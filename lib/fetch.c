@@ -206,8 +206,8 @@ fetch_write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 }
 
 /* Header value without surrounding white space, printable ASCII only. */
-static char *
-header_value(const char *p, size_t len)
+char *
+fetch_header_value(const char *p, size_t len)
 {
 	size_t	i;
 
@@ -227,14 +227,14 @@ header_value(const char *p, size_t len)
 
 /* Retry-After: delay-seconds or an HTTP date; seconds from now, -1 when
  * unreadable, capped at FETCH_RETRY_AFTER_MAX. */
-static long
-retry_after_parse(const char *p, size_t len)
+long
+fetch_retry_after(const char *p, size_t len)
 {
 	char	*v, *end;
 	long	 secs;
 	time_t	 t;
 
-	if ((v = header_value(p, len)) == NULL)
+	if ((v = fetch_header_value(p, len)) == NULL)
 		return -1;
 	errno = 0;
 	secs = strtol(v, &end, 10);
@@ -264,12 +264,12 @@ fetch_header_cb(char *ptr, size_t size, size_t nitems, void *arg)
 		s->retry_after = -1;
 	} else if (n > 5 && strncasecmp(ptr, "ETag:", 5) == 0) {
 		free(s->etag);
-		s->etag = header_value(ptr + 5, n - 5);
+		s->etag = fetch_header_value(ptr + 5, n - 5);
 	} else if (n > 14 && strncasecmp(ptr, "Last-Modified:", 14) == 0) {
 		free(s->last_modified);
-		s->last_modified = header_value(ptr + 14, n - 14);
+		s->last_modified = fetch_header_value(ptr + 14, n - 14);
 	} else if (n > 12 && strncasecmp(ptr, "Retry-After:", 12) == 0)
-		s->retry_after = retry_after_parse(ptr + 12, n - 12);
+		s->retry_after = fetch_retry_after(ptr + 12, n - 12);
 	return n;
 }
 

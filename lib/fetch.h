@@ -83,6 +83,12 @@ int	 fetch_get_many(struct fetch *f, const struct fetch_req *reqs,
 	    size_t n, int parallel, struct fetch_result *res,
 	    struct dp_error *err);
 
+/* The response-header parsers of fetch.c (also for tests/fuzz): a value
+ * trimmed, printable ASCII only (caller frees; NULL when empty, too long
+ * or not printable); Retry-After as seconds from now (-1 unreadable). */
+char	*fetch_header_value(const char *p, size_t len);
+long	 fetch_retry_after(const char *p, size_t len);
+
 /* Lower-case hex of a SHA-256 digest into out[65]. */
 void	 fetch_hex(const unsigned char sha256[32], char out[65]);
 

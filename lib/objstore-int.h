@@ -56,6 +56,11 @@ void	 objstore_s3_sign(struct objstore *os, CURL *h);
 int	 objstore_s3_list(struct objstore *os, objstore_list_cb cb, void *arg,
 	    struct dp_error *err);
 
+/* The public object-store URL of region ("us-east-1": any) in a Keystone
+ * v3 token reply (*storage, caller frees; NULL when none); -1 when the
+ * reply has no service catalog.  Also for tests/fuzz. */
+int	 objstore_swift_catalog(const char *body, size_t len,
+	    const char *region, char **storage);
 int	 objstore_swift_init(struct objstore *os, struct dp_error *err);
 int	 objstore_swift_auth(struct objstore *os, struct dp_error *err);
 struct curl_slist *objstore_swift_prepare(struct objstore *os, CURL *h,

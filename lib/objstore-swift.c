@@ -60,18 +60,61 @@ out:
 	return rv;
 }
 
+int
+objstore_swift_catalog(const char *body, size_t len, const char *region,
+    char **storage)
+{
+	json_t		*reply, *cat, *svc, *ep;
+	json_error_t	 jerr;
+	size_t		 i, j;
+
+	*storage = NULL;
+	if ((reply = json_loadb(body, len, 0, &jerr)) == NULL ||
+	    !json_is_array(cat = json_object_get(json_object_get(reply,
+	    "token"), "catalog"))) {
+		json_decref(reply);
+		return -1;
+	}
+	json_array_foreach(cat, i, svc) {
+		if (!json_is_string(json_object_get(svc, "type")) ||
+		    strcmp(json_string_value(json_object_get(svc, "type")),
+		    "object-store") != 0)
+			continue;
+		json_array_foreach(json_object_get(svc, "endpoints"), j, ep) {
+			const char *itf = json_string_value(json_object_get(ep,
+			    "interface"));
+			const char *reg = json_string_value(json_object_get(ep,
+			    "region"));
+			const char *u = json_string_value(json_object_get(ep,
+			    "url"));
+
+			if (itf == NULL || u == NULL ||
+			    strcmp(itf, "public") != 0)
+				continue;
+			if (reg != NULL && strcmp(region, "us-east-1") != 0 &&
+			    strcmp(reg, region) != 0)
+				continue;
+			*storage = xstrdup(u);
+			break;
+		}
+		if (*storage != NULL)
+			break;
+	}
+	json_decref(reply);
+	return 0;
+}
+
 static int
 swift_keystone(struct objstore *os, char **storage, char **token,
     struct dp_error *err)
 {
 	struct objstore_resp	 r;
 	struct curl_slist	*hdrs = NULL;
-	json_t			*req, *reply = NULL, *cat, *svc, *ep;
-	json_error_t		 jerr;
+	json_t			*req;
 	const char		*domain = os->domain != NULL ? os->domain :
 				    "Default";
 	char			*body = NULL, *url;
-	size_t			 i, j, n;
+	size_t			 n;
 	int			 rv = -1;
 
 	memset(&r, 0, sizeof(r));
@@ -106,38 +149,11 @@ swift_keystone(struct objstore *os, char **storage, char **token,
 		    "without X-Subject-Token", os->t->name, r.status);
 		goto out;
 	}
-	if ((reply = json_loadb(r.body.data, r.body.len, 0, &jerr)) == NULL ||
-	    !json_is_array(cat = json_object_get(json_object_get(reply,
-	    "token"), "catalog"))) {
+	if (objstore_swift_catalog(r.body.data, r.body.len, os->t->region,
+	    storage) == -1) {
 		dp_error_set(err, DP_ERR_PARSE, "%s: Keystone reply without a "
 		    "service catalog", os->t->name);
 		goto fail;
-	}
-	*storage = NULL;
-	json_array_foreach(cat, i, svc) {
-		if (!json_is_string(json_object_get(svc, "type")) ||
-		    strcmp(json_string_value(json_object_get(svc, "type")),
-		    "object-store") != 0)
-			continue;
-		json_array_foreach(json_object_get(svc, "endpoints"), j, ep) {
-			const char *itf = json_string_value(json_object_get(ep,
-			    "interface"));
-			const char *reg = json_string_value(json_object_get(ep,
-			    "region"));
-			const char *u = json_string_value(json_object_get(ep,
-			    "url"));
-
-			if (itf == NULL || u == NULL ||
-			    strcmp(itf, "public") != 0)
-				continue;
-			if (reg != NULL && strcmp(os->t->region, "us-east-1") !=
-			    0 && strcmp(reg, os->t->region) != 0)
-				continue;
-			*storage = xstrdup(u);
-			break;
-		}
-		if (*storage != NULL)
-			break;
 	}
 	if (*storage == NULL) {
 		dp_error_set(err, DP_ERR_NOTFOUND, "%s: no public object-store "
@@ -153,7 +169,6 @@ fail:
 	free(*token);
 	*token = NULL;
 out:
-	json_decref(reply);
 	curl_slist_free_all(hdrs);
 	objstore_resp_done(&r);
 	return rv;

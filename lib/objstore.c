@@ -519,8 +519,9 @@ objstore_run(struct objstore *os, struct objstore_job *jobs, size_t n,
 			if (m->data.result != CURLE_OK) {
 				again = 1;
 				dp_error_curl(err, m->data.result, NULL,
-				    "%s: %s %s", os->t->name, job->op ==
-				    OBJ_PUT ? "PUT" : "DELETE", job->key);
+				    "%s: %s %s (Publish-Endpoint: %s)",
+				    os->t->name, job->op == OBJ_PUT ? "PUT" :
+				    "DELETE", job->key, os->t->endpoint);
 			} else if ((status >= 200 && status < 300) ||
 			    (job->op == OBJ_DELETE && status == 404)) {
 				job->ok = 1;

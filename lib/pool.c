@@ -696,6 +696,27 @@ deb_pre_read(struct deb_pre *p, const char *path,
 	return 0;
 }
 
+int
+pool_deb_check(const char *path, const struct conf_dist *dist, int flags,
+    char **control, struct dp_error *err)
+{
+	struct deb_pre	 pre;
+	struct hash_ctx	*h = hash_new();
+	int		 rv;
+
+	*control = NULL;
+	rv = deb_pre_read(&pre, path, dist, flags, h);
+	if (rv == -1 && err != NULL)
+		*err = pre.err;
+	else {
+		*control = pre.item.control;
+		pre.item.control = NULL;
+	}
+	deb_pre_done(&pre);
+	hash_free(h);
+	return rv;
+}
+
 /*
  * The reader thread: deb_pre_read of every .deb in order, at most
  * PRE_WINDOW files ahead of the main thread (each holds an open fd).

@@ -51,6 +51,11 @@ struct pool_added {
  * *added (may be NULL) receives an array of *nadded entries that the
  * caller frees with pool_added_free().
  */
+/* What an add checks of one .deb without touching the pool (also for
+ * tests/fuzz): read, hash, parse and validate the control paragraph for
+ * dist; *control gets the paragraph as stored (caller frees). */
+int	 pool_deb_check(const char *path, const struct conf_dist *dist,
+	    int flags, char **control, struct dp_error *err);
 int	 pool_add(struct db *db, const struct config *cfg,
 	    char *const paths[], const struct pool_add_opts *opts,
 	    struct pool_added **added, size_t *nadded, struct dp_error *err);

@@ -396,7 +396,17 @@ target_record(struct db *db, const struct conf_target *t, const char *url,
 	sqlite3_finalize(st);
 }
 
-/* Names (snapshot or environment) and their snapshots still to publish. */
+/* Names (snapshot or environment) and their snapshots still to publish:
+ * (name, snapshot, with pool files). */
+#define TODO_SQL \
+	"SELECT s.id, s.id, 1 FROM snapshots s WHERE " \
+	"s.state = 'published' AND NOT EXISTS (SELECT 1 FROM remote_dists" \
+	" r WHERE r.target = ?1 AND r.name = s.id AND r.snapshot = s.id) " \
+	"UNION ALL SELECT e.name, e.snapshot, 0 FROM environments e JOIN " \
+	"snapshots s ON s.id = e.snapshot AND s.state = 'published' " \
+	"WHERE NOT EXISTS (SELECT 1 FROM remote_dists r WHERE r.target = " \
+	"?1 AND r.name = e.name AND r.snapshot = e.snapshot)"
+
 struct todo {
 	char	**name;
 	char	**snap;
@@ -414,14 +424,7 @@ todo_load(struct sync *s, struct todo *td, struct dp_error *err)
 	/* Snapshots first (with their pool files), oldest first, then the
 	 * environments (their dists/ only; their snapshot is among the
 	 * former). */
-	if (db_prepare(s->db, "SELECT s.id, s.id, 1 FROM snapshots s WHERE "
-	    "s.state = 'published' AND NOT EXISTS (SELECT 1 FROM remote_dists"
-	    " r WHERE r.target = ?1 AND r.name = s.id AND r.snapshot = s.id) "
-	    "UNION ALL SELECT e.name, e.snapshot, 0 FROM environments e JOIN "
-	    "snapshots s ON s.id = e.snapshot AND s.state = 'published' "
-	    "WHERE NOT EXISTS (SELECT 1 FROM remote_dists r WHERE r.target = "
-	    "?1 AND r.name = e.name AND r.snapshot = e.snapshot) "
-	    "ORDER BY 3 DESC, 1", &st, err) == -1)
+	if (db_prepare(s->db, TODO_SQL " ORDER BY 3 DESC, 1", &st, err) == -1)
 		return -1;
 	sqlite3_bind_text(st, 1, s->t->name, -1, SQLITE_STATIC);
 	while (sqlite3_step(st) == SQLITE_ROW) {
@@ -454,8 +457,29 @@ todo_free(struct todo *td)
 	free(td->pool);
 }
 
-static char *
-lock_path(const struct config *cfg, const struct conf_target *t)
+/* Suite paths on the target whose snapshot local GC removed. */
+#define GONE_SQL \
+	"SELECT 1 FROM remote_dists WHERE target = ?1 AND name NOT IN " \
+	"(SELECT id FROM snapshots WHERE state = 'published') AND name " \
+	"NOT IN (SELECT name FROM environments)"
+
+int
+remote_needs_sync(struct db *db, const struct conf_target *t)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 r;
+
+	if (db_prepare(db, "SELECT EXISTS (" TODO_SQL ") OR EXISTS (" GONE_SQL
+	    ")", &st, NULL) == -1)
+		return 1;
+	sqlite3_bind_text(st, 1, t->name, -1, SQLITE_STATIC);
+	r = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 1;
+	sqlite3_finalize(st);
+	return r;
+}
+
+char *
+remote_lock_path(const struct config *cfg, const struct conf_target *t)
 {
 	struct hash_sums sums;
 
@@ -465,7 +489,7 @@ lock_path(const struct config *cfg, const struct conf_target *t)
 
 int
 remote_sync(struct db *db, const struct config *cfg,
-    const struct conf_target *t, struct remote_stats *st,
+    const struct conf_target *t, int flags, struct remote_stats *st,
     struct dp_error *err)
 {
 	struct sync		 s;
@@ -484,11 +508,16 @@ remote_sync(struct db *db, const struct config *cfg,
 	s.cfg = cfg;
 	s.t = t;
 	s.st = st;
-	lp = lock_path(cfg, t);
+	lp = remote_lock_path(cfg, t);
 	lockfd = fs_lock(lp, 1, err);
 	free(lp);
 	if (lockfd == -1)
 		return -1;
+	/* Another worker did it while we waited for the lock. */
+	if ((flags & REMOTE_IF_NEEDED) && !remote_needs_sync(db, t)) {
+		close(lockfd);
+		return 0;
+	}
 	s.pool_dir = config_pool_dir(cfg);
 	if (objstore_open(t, &s.os, err) == -1) {
 		target_record(db, t, NULL, 0, dp_error_str(err), 0, 0);
@@ -510,6 +539,12 @@ remote_sync(struct db *db, const struct config *cfg,
 			    dp_error_str(err), st->pending, st->uploaded);
 			goto out;
 		}
+	}
+	if (remote_gc(db, cfg, t, s.os, st, err) == -1) {
+		dp_error_prefix(err, "garbage collection");
+		target_record(db, t, objstore_public_url(s.os), 0,
+		    dp_error_str(err), st->pending, st->uploaded);
+		goto out;
 	}
 	target_record(db, t, objstore_public_url(s.os), 1, NULL, 0,
 	    st->uploaded);
@@ -539,7 +574,7 @@ remote_sync_all(struct db *db, const struct config *cfg,
 	int			rv = 0;
 
 	for (i = 0; i < cfg->ntargets; i++) {
-		if (remote_sync(db, cfg, &cfg->targets[i], &st, &e) == -1) {
+		if (remote_sync(db, cfg, &cfg->targets[i], 0, &st, &e) == -1) {
 			log_warnx("publish to %s: %s (%zu uploads pending; "
 			    "retried at the next change)", cfg->targets[i].name,
 			    dp_error_str(&e), st.pending);
@@ -552,38 +587,6 @@ remote_sync_all(struct db *db, const struct config *cfg,
 			    (unsigned long long)st.bytes, st.requests);
 	}
 	return rv;
-}
-
-void
-remote_sync_spawn(const struct config *cfg)
-{
-	struct db	*db;
-	struct dp_error	 err;
-	pid_t		 pid;
-	int		 status;
-
-	if (cfg->ntargets == 0)
-		return;
-	if ((pid = fork()) == -1) {
-		log_warn("fork for the remote publish");
-		return;
-	}
-	if (pid > 0) {
-		while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
-			;
-		return;
-	}
-	/* The middle child: detach the worker and go. */
-	if ((pid = fork()) != 0)
-		_exit(pid == -1 ? 1 : 0);
-	closefrom(3);
-	if (db_open(config_db_path(cfg), &db, &err) == -1) {
-		log_warnx("remote publish: %s", dp_error_str(&err));
-		_exit(1);
-	}
-	remote_sync_all(db, cfg, NULL);
-	db_close(db);
-	_exit(0);
 }
 
 char *

@@ -38,8 +38,9 @@ struct remote_stats {
 /* Bring target t up to date with every published snapshot and every
  * environment.  Holds State-Dir/remote-<n>.lock (waiting) so one sync per
  * target runs at a time.  The outcome is recorded in remote_targets. */
+#define REMOTE_IF_NEEDED	0x1	/* no request at all when up to date */
 int	 remote_sync(struct db *db, const struct config *cfg,
-	    const struct conf_target *t, struct remote_stats *st,
+	    const struct conf_target *t, int flags, struct remote_stats *st,
 	    struct dp_error *err);
 
 /* Every target, each on its own (one that fails does not stop the
@@ -47,10 +48,41 @@ int	 remote_sync(struct db *db, const struct config *cfg,
 int	 remote_sync_all(struct db *db, const struct config *cfg,
 	    struct dp_error *err);
 
-/* For the daemons: run remote_sync_all in a detached process (double
- * fork, own database handle) so a slow or unreachable target never
- * blocks the caller.  No-op without targets. */
-void	 remote_sync_spawn(const struct config *cfg);
+/* Retention on t (remote-gc.c): suite paths of snapshots no longer
+ * published, then pool objects no published snapshot uses, and an
+ * environment's by-hash objects no snapshot it was on lately refers to.
+ * Part of remote_sync, after the uploads. */
+struct objstore;
+int	 remote_gc(struct db *db, const struct config *cfg,
+	    const struct conf_target *t, struct objstore *os,
+	    struct remote_stats *st, struct dp_error *err);
+
+/* Compare t's listing with what state.db says it holds: objects missing,
+ * of the wrong size or ETag, and unknown ones (reported, never deleted).
+ * With repair, the missing and wrong ones are uploaded again (a sync).
+ * cb (may be NULL) gets each difference: kind is "missing",
+ * "wrong-size", "wrong-etag" or "unknown". */
+struct remote_verify_stats {
+	size_t			recorded, listed;
+	size_t			missing, wrong, unknown;
+	size_t			repaired;	/* objects uploaded again */
+	size_t			requests;	/* of the listing */
+	struct remote_stats	sync;		/* of the repair */
+};
+typedef void (*remote_verify_cb)(const char *kind, const char *key,
+    void *arg);
+int	 remote_verify(struct db *db, const struct config *cfg,
+	    const struct conf_target *t, int repair, remote_verify_cb cb,
+	    void *arg, struct remote_verify_stats *vs, struct dp_error *err);
+
+/* 1 if t lacks a published snapshot or an environment's current
+ * snapshot, or holds a snapshot no longer published (cheap: state.db
+ * only; 1 on a database error). */
+int	 remote_needs_sync(struct db *db, const struct conf_target *t);
+
+/* State-Dir/remote-<hash>.lock: held by whoever syncs t. */
+char	*remote_lock_path(const struct config *cfg,
+	    const struct conf_target *t);
 
 /* The apt source line of name (a snapshot ID or environment) on t, for
  * the dist d (caller frees).  The URL comes from Publish-URL:, else from

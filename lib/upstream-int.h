@@ -83,6 +83,22 @@ void	 upstream_sums_free(struct sumfile *f, size_t n);
 const struct sumfile *upstream_sums_find(const struct sumfile *v, size_t n,
 	    const char *name);
 
+/* The parsers of upstream metadata on their own (also for tests/fuzz):
+ * the first paragraph of a verified Release into *r (free with
+ * upstream_release_done); the packages of a Packages index that watch w
+ * selects for archs, counted (newest per name/arch) into *nsel; the
+ * newest entry of source in a Sources index (*version, caller frees,
+ * NULL when absent).  0 or -1 with err, as when polling. */
+int	 upstream_release_parse(const char *buf, size_t len,
+	    const char *what, struct release *r, struct dp_error *err);
+void	 upstream_release_done(struct release *r);
+int	 upstream_packages_parse(const struct conf_watch *w,
+	    char *const *archs, const char *buf, size_t len,
+	    const char *what, size_t *nsel, struct dp_error *err);
+int	 upstream_sources_parse(const char *source, const char *buf,
+	    size_t len, const char *what, char **version,
+	    struct dp_error *err);
+
 /* Set up / tear down one poll of watch w (loads watches.state). */
 int	 upstream_ctx_init(struct up *u, struct db *db,
 	    const struct config *cfg, const struct conf_watch *w,

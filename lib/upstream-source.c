@@ -139,6 +139,24 @@ bad:
 	return -1;
 }
 
+int
+upstream_sources_parse(const char *source, const char *buf, size_t len,
+    const char *what, char **version, struct dp_error *err)
+{
+	struct srcpkg	 best;
+	struct srcs_arg	 sa;
+	int		 rv;
+
+	memset(&best, 0, sizeof(best));
+	sa.source = source;
+	sa.what = what;
+	sa.best = &best;
+	rv = deb822_parse(buf, len, what, 0, sources_para_cb, &sa, err);
+	*version = best.version != NULL ? xstrdup(best.version) : NULL;
+	srcpkg_done(&best);
+	return rv;
+}
+
 /* The .dsc must list exactly files that Sources vouched for. */
 static int
 dsc_check(const char *path, const struct srcpkg *s, struct dp_error *err)

@@ -398,6 +398,19 @@ release_para_cb(const struct deb822_para *para, void *arg,
 	return upstream_sums_parse(v, "SHA256", &r->files, &r->nfiles, err);
 }
 
+int
+upstream_release_parse(const char *buf, size_t len, const char *what,
+    struct release *r, struct dp_error *err)
+{
+	return deb822_parse(buf, len, what, 0, release_para_cb, r, err);
+}
+
+void
+upstream_release_done(struct release *r)
+{
+	release_done(r);
+}
+
 static int
 release_check(struct up *u, const char *url, struct dp_error *err)
 {
@@ -546,8 +559,8 @@ upstream_release_fetch(struct up *u, int conditional, struct dp_error *err)
 
 	hash_buf(plain.data, plain.len, &sums);
 	memcpy(u->digest, sums.sha256, sizeof(u->digest));
-	if (deb822_parse(plain.data, plain.len, url, 0, release_para_cb,
-	    &u->rel, err) == -1)
+	if (upstream_release_parse(plain.data, plain.len, url, &u->rel,
+	    err) == -1)
 		goto out;
 	if (release_check(u, url, err) == -1)
 		goto out;
@@ -778,6 +791,32 @@ bad:
 	dp_error_prefix(err, "%s:%d: package %.100s", a->what, para->line,
 	    name);
 	return -1;
+}
+
+static void	upkg_newest(struct upkg_list *);
+
+int
+upstream_packages_parse(const struct conf_watch *w, char *const *archs,
+    const char *buf, size_t len, const char *what, size_t *nsel,
+    struct dp_error *err)
+{
+	struct up		 u;
+	struct upkg_list	 sel;
+	struct pkgs_arg		 pa;
+	int			 rv;
+
+	memset(&u, 0, sizeof(u));
+	memset(&sel, 0, sizeof(sel));
+	u.w = w;
+	pa.u = &u;
+	pa.what = what;
+	pa.archs = archs;
+	pa.list = &sel;
+	rv = deb822_parse(buf, len, what, 0, packages_para_cb, &pa, err);
+	upkg_newest(&sel);
+	*nsel = sel.n;
+	upkg_list_done(&sel);
+	return rv;
 }
 
 static int

@@ -14,7 +14,12 @@ EXTRA_PROGRAMS = \
 	tests/fuzz/fuzz-version \
 	tests/fuzz/fuzz-dsc \
 	tests/fuzz/fuzz-debfile \
-	tests/fuzz/fuzz-dose
+	tests/fuzz/fuzz-dose \
+	tests/fuzz/fuzz-apt \
+	tests/fuzz/fuzz-hooks \
+	tests/fuzz/fuzz-objstore \
+	tests/fuzz/fuzz-api \
+	tests/fuzz/fuzz-changelog
 
 check_PROGRAMS += \
 	tests/fuzz/replay-deb822 \
@@ -22,7 +27,12 @@ check_PROGRAMS += \
 	tests/fuzz/replay-version \
 	tests/fuzz/replay-dsc \
 	tests/fuzz/replay-debfile \
-	tests/fuzz/replay-dose
+	tests/fuzz/replay-dose \
+	tests/fuzz/replay-apt \
+	tests/fuzz/replay-hooks \
+	tests/fuzz/replay-objstore \
+	tests/fuzz/replay-api \
+	tests/fuzz/replay-changelog
 
 TESTS += \
 	tests/fuzz/replay-deb822 \
@@ -30,7 +40,12 @@ TESTS += \
 	tests/fuzz/replay-version \
 	tests/fuzz/replay-dsc \
 	tests/fuzz/replay-debfile \
-	tests/fuzz/replay-dose
+	tests/fuzz/replay-dose \
+	tests/fuzz/replay-apt \
+	tests/fuzz/replay-hooks \
+	tests/fuzz/replay-objstore \
+	tests/fuzz/replay-api \
+	tests/fuzz/replay-changelog
 
 tests_fuzz_fuzz_deb822_SOURCES = tests/fuzz/fuzz-deb822.c $(FUZZ_COMMON)
 tests_fuzz_fuzz_deb822_LDFLAGS = $(FUZZ_LDFLAGS)
@@ -50,17 +65,44 @@ tests_fuzz_replay_debfile_SOURCES = tests/fuzz/fuzz-debfile.c $(FUZZ_COMMON) tes
 tests_fuzz_fuzz_dose_SOURCES = tests/fuzz/fuzz-dose.c $(FUZZ_COMMON)
 tests_fuzz_fuzz_dose_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_replay_dose_SOURCES = tests/fuzz/fuzz-dose.c $(FUZZ_COMMON) tests/fuzz/replay.c
+# The promoter's parts (not in libdebpipe.a).
+FUZZ_HOOKS = promoter/hook-event.c promoter/tokens.c promoter/util.c
+FUZZ_PROMOTER = promoter/api.c promoter/api-pipeline.c promoter/env.c \
+	promoter/rules.c promoter/notify.c promoter/tokens.c promoter/util.c \
+	promoter/http.c promoter/serve.c promoter/ui.c promoter/html.c \
+	promoter/hooks.c promoter/hook-event.c
+tests_fuzz_fuzz_apt_SOURCES = tests/fuzz/fuzz-apt.c $(FUZZ_COMMON)
+tests_fuzz_fuzz_apt_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_replay_apt_SOURCES = tests/fuzz/fuzz-apt.c $(FUZZ_COMMON) tests/fuzz/replay.c
+tests_fuzz_fuzz_hooks_SOURCES = tests/fuzz/fuzz-hooks.c $(FUZZ_COMMON) $(FUZZ_HOOKS)
+tests_fuzz_fuzz_hooks_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_replay_hooks_SOURCES = tests/fuzz/fuzz-hooks.c $(FUZZ_COMMON) $(FUZZ_HOOKS) tests/fuzz/replay.c
+tests_fuzz_fuzz_objstore_SOURCES = tests/fuzz/fuzz-objstore.c $(FUZZ_COMMON)
+tests_fuzz_fuzz_objstore_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_replay_objstore_SOURCES = tests/fuzz/fuzz-objstore.c $(FUZZ_COMMON) tests/fuzz/replay.c
+tests_fuzz_fuzz_api_SOURCES = tests/fuzz/fuzz-api.c $(FUZZ_COMMON) $(FUZZ_PROMOTER)
+tests_fuzz_fuzz_api_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_replay_api_SOURCES = tests/fuzz/fuzz-api.c $(FUZZ_COMMON) $(FUZZ_PROMOTER) tests/fuzz/replay.c
+tests_fuzz_fuzz_changelog_SOURCES = tests/fuzz/fuzz-changelog.c $(FUZZ_COMMON) builder/stamp.c
+tests_fuzz_fuzz_changelog_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_replay_changelog_SOURCES = tests/fuzz/fuzz-changelog.c $(FUZZ_COMMON) builder/stamp.c tests/fuzz/replay.c
 
 EXTRA_DIST += \
 	tests/fuzz/corpus \
 	tests/fuzz/run \
 	tests/fuzz/make-corpus \
+	tests/fuzz/swift-seeds \
 	tests/fuzz/deb822.dict \
 	tests/fuzz/config.dict \
 	tests/fuzz/version.dict \
 	tests/fuzz/dsc.dict \
 	tests/fuzz/debfile.dict \
-	tests/fuzz/dose.dict
+	tests/fuzz/dose.dict \
+	tests/fuzz/apt.dict \
+	tests/fuzz/hooks.dict \
+	tests/fuzz/objstore.dict \
+	tests/fuzz/api.dict \
+	tests/fuzz/changelog.dict
 
 
 if ENABLE_FUZZ

@@ -10,17 +10,22 @@ lib_libdebpipe_a_SOURCES += \
 	lib/objstore-int.h \
 	lib/objstore-s3.c \
 	lib/objstore-swift.c \
+	lib/remote-gc.c \
 	lib/remote-publish.c \
-	lib/remote-publish.h
+	lib/remote-publish.h \
+	lib/remote-sched.c \
+	lib/remote-sched.h
 
 cli_debpipe_SOURCES += \
 	cli/publish.c
 
 TESTS += \
-	tests/integration/publish-swift.sh
+	tests/integration/publish-swift.sh \
+	tests/integration/publish-swift-bg.sh
 EXTRA_DIST += \
 	tests/integration/swift-lib.sh \
-	tests/integration/publish-swift.sh
+	tests/integration/publish-swift.sh \
+	tests/integration/publish-swift-bg.sh
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/t-objstore

@@ -56,3 +56,11 @@ tests_unit_t_notify_SOURCES = \
 	promoter/util.c
 tests_unit_t_notify_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
 tests_unit_t_notify_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/promoter
+
+# bench/ui-latency: the pages and the hook over a big state.db (by hand).
+EXTRA_DIST += \
+	bench/ui-latency \
+	bench/README-ui.md
+
+# The admin guide's screenshot of the overview (made by ui-browser.sh).
+dist_doc_DATA += doc/ui-overview.png

@@ -506,13 +506,17 @@ out:
 	return arr;
 }
 
+/* The newest API_HISTORY_MAX moves, oldest first (the whole log is
+ * /api/v1/audit, paged). */
+#define API_HISTORY_MAX	"500"
 #define SQL_HISTORY_COLS \
-	"SELECT env, from_snapshot, to_snapshot, time, actor, reason, kind " \
-	"FROM env_history "
+	"SELECT * FROM (SELECT id, env, from_snapshot, to_snapshot, time, " \
+	"actor, reason, kind FROM env_history "
 static const char sql_history_env[] = SQL_HISTORY_COLS
-    "WHERE env = ?1 ORDER BY id";
+    "WHERE env = ?1 ORDER BY id DESC LIMIT " API_HISTORY_MAX ") ORDER BY id";
 static const char sql_history_snapshot[] = SQL_HISTORY_COLS
-    "WHERE to_snapshot = ?1 OR from_snapshot = ?1 ORDER BY id";
+    "WHERE to_snapshot = ?1 OR from_snapshot = ?1 ORDER BY id DESC LIMIT "
+    API_HISTORY_MAX ") ORDER BY id";
 
 /* The audit log of an environment or a snapshot (sql is one of the two
  * above). */
@@ -530,15 +534,15 @@ api_history(struct api_ctx *a, const char *sql, const char *val)
 		json_array_append_new(arr, json_pack(
 		    "{s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 		    "environment", util_jstr((const char *)
-		    sqlite3_column_text(s, 0)),
-		    "from", util_jstr((const char *)sqlite3_column_text(s, 1)),
-		    "to", util_jstr((const char *)sqlite3_column_text(s, 2)),
-		    "time", util_jstr((const char *)sqlite3_column_text(s, 3)),
-		    "actor", util_jstr((const char *)sqlite3_column_text(s, 4)),
+		    sqlite3_column_text(s, 1)),
+		    "from", util_jstr((const char *)sqlite3_column_text(s, 2)),
+		    "to", util_jstr((const char *)sqlite3_column_text(s, 3)),
+		    "time", util_jstr((const char *)sqlite3_column_text(s, 4)),
+		    "actor", util_jstr((const char *)sqlite3_column_text(s, 5)),
 		    "reason", util_jstr((const char *)
-		    sqlite3_column_text(s, 5)),
+		    sqlite3_column_text(s, 6)),
 		    "kind", util_jstr((const char *)
-		    sqlite3_column_text(s, 6))));
+		    sqlite3_column_text(s, 7))));
 out:
 	util_finalize(s);
 	return arr;

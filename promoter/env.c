@@ -129,9 +129,11 @@ int
 env_high_water(struct db *db, const char *env, char **out,
     struct dp_error *err)
 {
+	/* Each max() one index lookup (env_history_by_env_to, _from). */
 	return env_query_text(db, "SELECT max(s) FROM ("
-	    "SELECT to_snapshot AS s FROM env_history WHERE env = ?1 "
-	    "UNION ALL SELECT from_snapshot FROM env_history WHERE env = ?1 "
+	    "SELECT max(to_snapshot) AS s FROM env_history WHERE env = ?1 "
+	    "UNION ALL SELECT max(from_snapshot) FROM env_history "
+	    "WHERE env = ?1 "
 	    "UNION ALL SELECT snapshot FROM environments WHERE name = ?1)",
 	    env, out, err);
 }

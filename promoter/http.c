@@ -107,23 +107,18 @@ http_send(struct MHD_Connection *c, struct http_reply *r)
 }
 
 static int
-http_arg_bool(struct MHD_Connection *c, const char *key)
+http_arg_bool(const char *v)
 {
-	const char	*v;
-
-	v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, key);
 	return v != NULL && (strcmp(v, "1") == 0 || strcmp(v, "yes") == 0 ||
 	    strcmp(v, "true") == 0);
 }
 
 static long long
-http_arg_num(struct MHD_Connection *c, const char *key)
+http_arg_num(const char *v)
 {
-	const char	*v;
 	char		*end;
 	long long	 n;
 
-	v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, key);
 	if (v == NULL || *v < '0' || *v > '9')
 		return 0;
 	n = strtoll(v, &end, 10);
@@ -131,16 +126,27 @@ http_arg_num(struct MHD_Connection *c, const char *key)
 }
 
 void
-http_query(struct MHD_Connection *c, struct api_query *q)
+http_query_parse(struct api_query *q,
+    const char *(*get)(void *arg, const char *key), void *arg)
 {
 	memset(q, 0, sizeof(*q));
-	q->history = http_arg_bool(c, "history");
-	q->limit = (long)http_arg_num(c, "limit");
-	q->before = http_arg_num(c, "before");
-	q->state = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
-	    "state");
-	q->watch = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
-	    "watch");
+	q->history = http_arg_bool(get(arg, "history"));
+	q->limit = (long)http_arg_num(get(arg, "limit"));
+	q->before = http_arg_num(get(arg, "before"));
+	q->state = get(arg, "state");
+	q->watch = get(arg, "watch");
+}
+
+static const char *
+http_arg(void *arg, const char *key)
+{
+	return MHD_lookup_connection_value(arg, MHD_GET_ARGUMENT_KIND, key);
+}
+
+void
+http_query(struct MHD_Connection *c, struct api_query *q)
+{
+	http_query_parse(q, http_arg, c);
 }
 
 static enum MHD_Result

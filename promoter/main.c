@@ -27,6 +27,7 @@
 #include "fsutil.h"
 #include "log.h"
 #include "promoter.h"
+#include "remote-sched.h"
 #include "xmalloc.h"
 
 #define HEARTBEAT_EVERY	10	/* ticks */
@@ -162,6 +163,7 @@ main(int argc, char **argv)
 	enum daemon_event	 ev;
 	pthread_rwlockattr_t	 rwattr;
 	unsigned long		 ticks = 0;
+	struct remote_sched	*remote;
 	size_t			 i;
 	char			*lockpath;
 	int			 lockfd;
@@ -229,9 +231,13 @@ main(int argc, char **argv)
 	else if (!d.once)
 		log_warnx("checkpoint connection: %s", dp_error_str(&err));
 	promoter_tick(&p, 0);
+	/* Environment moves to object storage (Publish-To:), in the
+	 * background; ckdb is the main thread's own connection. */
+	remote = remote_sched_new(d.config_path);
 
 	if (d.once) {
 		notify_run_once(&p);
+		remote_sched_tick(remote, p.db, p.cfg);
 		goto stop;
 	}
 
@@ -253,6 +259,8 @@ main(int argc, char **argv)
 			promoter_reload(&p, d.config_path);
 		promoter_tick(&p, ++ticks % HEARTBEAT_EVERY == 0);
 		if (ckdb != NULL)
+			remote_sched_tick(remote, ckdb, p.cfg);
+		if (ckdb != NULL)
 			sqlite3_wal_checkpoint_v2(db_handle(ckdb), NULL,
 			    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 	}
@@ -264,6 +272,7 @@ main(int argc, char **argv)
 	pthread_mutex_unlock(&p.lock);
 	pthread_join(notifier, NULL);
 stop:
+	remote_sched_free(remote);
 	if (ckdb != NULL) {
 		sqlite3_wal_autocheckpoint(db_handle(p.db), 1000);
 		db_close(ckdb);

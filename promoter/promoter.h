@@ -24,6 +24,7 @@
 
 #include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -321,6 +322,10 @@ char	*api_build_log_path(struct db *db, long long id);
 struct db *api_read_db(struct promoter *p);
 /* Fill q from the connection's query string. */
 void	 http_query(struct MHD_Connection *c, struct api_query *q);
+/* The same from any lookup of decoded arguments (NULL when absent): what
+ * http_query does with libmicrohttpd's, and tests/fuzz with its own. */
+void	 http_query_parse(struct api_query *q,
+	    const char *(*get)(void *arg, const char *key), void *arg);
 
 /* hooks.c: answer POST /api/v1/hooks/<forge> (forge is the rest of the
  * URL) with the raw body into r. */
@@ -354,6 +359,13 @@ int	 serve_handle(struct promoter *p, struct MHD_Connection *c,
 	    const char *method, const char *url);
 /* Is url inside the served prefix?  1/0. */
 int	 serve_match(struct promoter *p, const char *url);
+/* The request-header checks of the file server (exposed for tests/fuzz):
+ * a relative path without "..", hidden or empty components or control
+ * characters (1/0); a Range header for a file of size bytes (1 with *off
+ * and *len, 0 to ignore it, -1 unsatisfiable). */
+int	 serve_path_ok(const char *rel);
+int	 serve_range(const char *h, uint64_t size, uint64_t *off,
+	    uint64_t *len);
 
 /* client.c: what snapshot-promote uses to talk to the promoter. */
 struct client {

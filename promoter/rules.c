@@ -25,7 +25,7 @@
 #define SQL_CANDIDATES \
 	"SELECT h.to_snapshot, min(h.time) FROM env_history h " \
 	"JOIN snapshots s ON s.id = h.to_snapshot AND s.state = 'published' " \
-	"WHERE h.env = ?1 AND (?2 IS NULL OR h.to_snapshot > ?2) " \
+	"WHERE h.env = ?1 AND h.to_snapshot > coalesce(?2, '') " \
 	"AND (h.to_snapshot IS (SELECT snapshot FROM environments " \
 	"     WHERE name = ?1) " \
 	"  OR NOT EXISTS (SELECT 1 FROM env_history r WHERE r.env = ?1 " \

@@ -92,7 +92,7 @@ serve_status(struct MHD_Connection *c, unsigned int status, const char *msg)
 }
 
 /* Refuse "..", ".", empty and hidden components and control characters. */
-static int
+int
 serve_path_ok(const char *rel)
 {
 	const char	*p, *comp = rel;
@@ -115,7 +115,7 @@ serve_path_ok(const char *rel)
  * 1 with *off and *len set, 0 when the header is to be ignored (absent,
  * several ranges, not bytes), -1 when unsatisfiable.
  */
-static int
+int
 serve_range(const char *h, uint64_t size, uint64_t *off, uint64_t *len)
 {
 	char		*end;

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "snapshotter.h"
 #include "publish.h"
+#include "remote-sched.h"
 #include "xmalloc.h"
 
 #define NAME		"debpipe-snapshotter"
@@ -49,8 +50,9 @@ run_gc(struct daemon *d)
 		    "removed", nsnap, nfiles);
 }
 
-/* One snapshot; force publishes even an unchanged set. */
-static void
+/* One snapshot; force publishes even an unchanged set.  1 if one was
+ * published. */
+static int
 cycle(struct daemon *d, int force)
 {
 	struct dp_error	 err;
@@ -68,7 +70,7 @@ cycle(struct daemon *d, int force)
 		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 		free(id);
 		run_gc(d);
-		break;
+		return 1;
 	case PUBLISH_NOTHING:
 		log_debug("package set unchanged: nothing to publish");
 		/* What a killed run or a promotion left to collect. */
@@ -78,6 +80,7 @@ cycle(struct daemon *d, int force)
 		log_warnx("snapshot failed: %s", dp_error_str(&err));
 		break;
 	}
+	return 0;
 }
 
 /* Pending `snapshot` requests: mark them done; 1 if there were any. */
@@ -128,6 +131,7 @@ main(int argc, char **argv)
 	enum daemon_event	ev;
 	long			due, wait, now;
 	struct check_sched	*checks;
+	struct remote_sched	*remote;
 	char			 exe[PATH_MAX];
 	ssize_t			 n;
 	int			 i;
@@ -142,8 +146,13 @@ main(int argc, char **argv)
 	heartbeat(&d);
 	if (publish_recover(d.db, d.cfg, &err) == -1)
 		log_warnx("recovery: %s", dp_error_str(&err));
+	/* Object storage (Publish-To:): in the background, never waited
+	 * for; --once leaves its workers to finish. */
+	remote = remote_sched_new(d.config_path);
 	if (d.once) {
 		cycle(&d, take_requests(&d));
+		remote_sched_tick(remote, d.db, d.cfg);
+		remote_sched_free(remote);
 		daemon_stop(&d);
 		return 0;
 	}
@@ -157,14 +166,17 @@ main(int argc, char **argv)
 	due = now_ms() + daemon_ms_until_aligned(d.cfg->snapshot_interval);
 	for (;;) {
 		now = now_ms();
-		if (take_requests(&d))
-			cycle(&d, 1);
-		else if (now >= due) {
-			cycle(&d, 0);
+		if (take_requests(&d)) {
+			if (cycle(&d, 1))
+				remote_sched_kick(remote);
+		} else if (now >= due) {
+			if (cycle(&d, 0))
+				remote_sched_kick(remote);
 			due = now_ms() + daemon_ms_until_aligned(
 			    d.cfg->snapshot_interval);
 		}
 		check_sched_tick(checks, d.db, d.cfg);
+		remote_sched_tick(remote, d.db, d.cfg);
 		heartbeat(&d);
 		wait = due - now_ms();
 		if (wait > POLL_MS)
@@ -183,6 +195,7 @@ main(int argc, char **argv)
 	}
 	check_sched_stop(checks, d.db);
 	check_sched_free(checks);
+	remote_sched_free(remote);
 	daemon_stop(&d);
 	return 0;
 }

@@ -1,8 +1,10 @@
 /*
  * fuzz-debfile.c - libFuzzer target for the .deb reader (lib/debfile.c:
  * the ar archive, control.tar.*, data.tar.* listed for Contents, through
- * libarchive), then the control paragraph as ingest parses it and the
- * file list as Contents-<arch> takes it (lib/index.c).
+ * libarchive) with the file list as Contents-<arch> takes it
+ * (lib/index.c), and what `debpipe add` checks of it before touching the
+ * pool (pool_deb_check: control paragraph, names, version, architecture,
+ * Source field).
  */
 #include "autoconfig.h"
 
@@ -15,13 +17,17 @@
 #include "debfile.h"
 #include "fuzz.h"
 #include "index.h"
+#include "pool.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static char		*archs[] = { "amd64", "all", NULL };
+	struct conf_dist	 dist;
 	struct dp_error		 err;
 	struct debfile		 deb;
 	struct deb822_para	*para = NULL;
+	char			*control;
 	struct index_contents	*ic;
 	struct buf		 out;
 	const char		*path;
@@ -49,5 +55,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	debfile_done(&deb);
 	close(fd);
+
+	memset(&dist, 0, sizeof(dist));
+	dist.name = "bookworm";
+	dist.archs = archs;
+	if (pool_deb_check(path, &dist, 0, &control, &err) == 0) {
+		if (control == NULL || deb822_parse_one(control,
+		    strlen(control), "stored", 0, &para, &err) == -1)
+			abort();	/* what is stored parses again */
+		deb822_para_free(para);
+		free(control);
+	}
 	return 0;
 }

@@ -35,8 +35,10 @@ fuzz_dir(void)
 	const char	*tmp;
 
 	if (dir[0] == '\0') {
+		/* Memory, when there is some: inputs are files here. */
 		if ((tmp = getenv("TMPDIR")) == NULL || strlen(tmp) > 40)
-			tmp = "/tmp";
+			tmp = access("/dev/shm", W_OK) == 0 ? "/dev/shm" :
+			    "/tmp";
 		snprintf(dir, sizeof(dir), "%s/fuzz.XXXXXX", tmp);
 		if (mkdtemp(dir) == NULL)
 			abort();

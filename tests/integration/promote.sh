@@ -290,7 +290,7 @@ like "$n" '"last_error": *"[^"]*(onnect|refused)' "its last_error is visible"
 python3 "$T_TMP/hook.py" "$dport" "$hooks" &
 t_bg $!
 ok "delivered once the endpoint is up (retry with backoff)" \
-	wait_for 20 grep -q "POST /late " "$hooks"
+	wait_for 90 grep -q "POST /late " "$hooks"
 
 # -- concurrent promote requests for one environment are serialized
 racers=

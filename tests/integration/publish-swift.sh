@@ -10,7 +10,7 @@
 need dpkg-deb apt-get gpg python3 curl sqlite3
 swift_need
 
-plan 39
+plan 71
 
 swift_start
 ok "swift container pub (public read)" swift_container pub
@@ -47,6 +47,10 @@ cache_control() {
 		sed -n 's/^[Cc]ache-[Cc]ontrol: //p'
 }
 export DEBPIPE_PUBLISH_RETRIES=2
+# The promoter here only moves environment test; this test counts what
+# `debpipe publish sync` sends by hand (publish-swift-bg.sh tests the
+# daemons' background publishing).
+export DEBPIPE_REMOTE_SCHED=off
 
 ok "key init" dp key init
 ok "add hello 1.0 and common" dp add "$(make_deb "$debs" hello 1.0-1 amd64)" \
@@ -125,6 +129,51 @@ ok "under 40 requests for a one-package change ($n)" test "$n" -lt 40
 ok "apt-get update after the move" apt_get "$envar" update
 unlike "$(last_output)" "(^(W|E|Err):|changed its)" "no warning after the move"
 like "$(apt_cache "$envar" policy hello)" 'Candidate: 2.0-1' "the environment offers hello 2.0-1"
+
+# Verify: the listing against state.db; --repair uploads again.
+ok "verify pub: all there" dp publish verify pub
+like "$(last_output)" ' 0 missing, 0 wrong, 0 unknown' "and says so"
+h2=deb/pool/main/h/hello/hello_2.0-1_amd64.deb
+ok "delete a pool object behind debpipe's back" swift_cmd delete pub "$h2"
+echo junk >"$T_TMP/junk"
+ok "and put an unknown one" swift_cmd upload pub "$T_TMP/junk" --object-name deb/junk
+fails "verify pub finds the difference" dp publish verify pub
+like "$(last_output)" "missing pool/main/h/hello/hello_2.0-1_amd64.deb" "names the missing object"
+like "$(last_output)" "unknown junk" "and the unknown one"
+mark=$(swift_log_mark)
+ok "verify --repair pub" dp publish verify --repair pub
+is "$(swift_requests_since "$mark" PUT)" 1 "uploads only the missing object again"
+ok "the object is back, equal to the local file" sh -c "curl -fsS '$SWIFT_PUBLIC/pub/$h2' | cmp - '$pub/pool/main/h/hello/hello_2.0-1_amd64.deb'"
+ok "the unknown object is left alone" curl -fsS -o /dev/null "$SWIFT_PUBLIC/pub/deb/junk"
+ok "verify pub: all there again" dp publish verify pub
+
+# Retention: local GC removes a snapshot (s3: not the newest, not an
+# environment's, not in one's history); the next sync removes it
+# remotely, and the pool objects nothing else uses, and nothing else.
+http() { curl -s -o /dev/null -w '%{http_code}' "$1"; }
+sleep 1
+ok "add hello 3.0, snapshot" sh -c "debpipe --config '$conf' add '$(make_deb "$debs" hello 3.0-1 amd64)' --dist bookworm && debpipe --config '$conf' snapshot now"
+s3=$(latest)
+sleep 1
+ok "add hello 4.0, snapshot" sh -c "debpipe --config '$conf' add '$(make_deb "$debs" hello 4.0-1 amd64)' --dist bookworm && debpipe --config '$conf' snapshot now"
+s4=$(latest)
+ok "publish sync both" dp publish sync
+sed -i 's/^Keep-Snapshots: .*/Keep-Snapshots: 1/' "$conf"
+ok "local gc" dp gc
+ok "snapshot $s3 is gone locally" test ! -e "$pub/snapshots/$s3"
+ok "publish sync (GC on both targets)" dp publish sync
+for b in pub/deb bkt/apt/debian; do
+	is "$(http "$SWIFT_PUBLIC/$b/dists/bookworm/$s3/InRelease")" 404 "$b: the removed snapshot's InRelease is gone"
+	is "$(http "$SWIFT_PUBLIC/$b/pool/main/h/hello/hello_3.0-1_amd64.deb")" 404 "$b: hello 3.0, used by no snapshot left, is gone"
+	is "$(http "$SWIFT_PUBLIC/$b/pool/main/c/common/common_1.0_all.deb")" 200 "$b: common 1.0, used by the kept ones, stays"
+	is "$(http "$SWIFT_PUBLIC/$b/dists/bookworm/$s4/InRelease")" 200 "$b: the newest snapshot stays"
+	is "$(http "$SWIFT_PUBLIC/$b/pool/main/h/hello/hello_2.0-1_amd64.deb")" 200 "$b: the environment's hello 2.0 stays"
+done
+is "$(sqlite3 "$inst/state/state.db" "SELECT count(*) FROM remote_objects WHERE key LIKE 'dists/bookworm/$s3/%' OR key LIKE '%hello_3.0-1%'")" 0 \
+	"state.db forgets what was removed"
+ok "apt-get update of the environment after GC" apt_get "$envar" update
+unlike "$(last_output)" '^(W|E|Err):' "no warnings or errors"
+ok "verify: all there after GC" dp publish verify
 
 # Errors.
 cp "$conf" "$inst/bad.conf"

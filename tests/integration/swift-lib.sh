@@ -78,7 +78,8 @@ user = $SWIFT_USER
 swift_dir = $SWIFT_DIR
 devices = $SWIFT_DIR/node
 mount_check = false
-workers = 1
+# One process (no forked worker): killed, nothing survives the test.
+workers = 0
 log_udp_host = 127.0.0.1
 log_udp_port = $SWIFT_LOG_PORT
 log_level = INFO
@@ -175,9 +176,9 @@ swift_start() {
 		SWIFT_SERVER_PIDS="$SWIFT_SERVER_PIDS $!"
 		[ $r = proxy ] && SWIFT_PROXY_PID=$!
 	done
-	wait_for 30 curl -fsS -o /dev/null "$SWIFT_URL/healthcheck" ||
+	wait_for 90 curl -fsS -o /dev/null "$SWIFT_URL/healthcheck" ||
 		bail "swift proxy did not start (see $SWIFT_DIR/servers.log)"
-	wait_for 30 swift_cmd stat ||
+	wait_for 90 swift_cmd stat ||
 		bail "swift does not answer authenticated requests (see $SWIFT_DIR/servers.log)"
 }
 
