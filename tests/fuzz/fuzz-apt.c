@@ -5,13 +5,16 @@
  * decompresses to as .xz and .gz (Packages.xz ...), is parsed as a
  * verified Release (Date, Valid-Until, SHA256 list), as a Packages index
  * (selection by name pattern and architecture, newest version) and as a
- * Sources index (the newest "hello" and its file list).
+ * Sources index (the newest "hello" and its file list).  The input as it
+ * is is also read as a Build-Mirror Packages file by the checks
+ * (lib/check-pkgs.c: dependency names, Provides, the dose stanzas).
  */
 #include "autoconfig.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "check-int.h"
 #include "compress.h"
 #include "config.h"
 #include "fuzz.h"
@@ -56,9 +59,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct dp_error	 err;
 	struct buf	 out;
+	struct cpkgs	 l;
+	size_t		 lo, hi;
 	int		 kind;
 
 	parse_all((const char *)data, size);
+	memset(&l, 0, sizeof(l));
+	if (cpkgs_load(&l, fuzz_file("Packages", data, size), 0, &err) == 0) {
+		cpkgs_index(&l);
+		cpkgs_find(l.prov, l.nprov, "hello", &lo, &hi);
+		if (lo > hi || hi > l.nprov)
+			abort();
+	}
+	cpkgs_done(&l);
 	for (kind = COMPRESS_GZIP; kind <= COMPRESS_XZ; kind++) {
 		buf_init(&out);
 		if (decompress_buf(kind, data, size, 1 << 20, &out, &err) == 0)

@@ -45,7 +45,8 @@ slog=$T_TMP/slack.log
 receiver() {	# receiver PORT LOG FAILURES
 	python3 "$top_srcdir/tests/integration/notify-receiver.py" "$@" &
 	t_bg $!
-	wait_for 10 python3 -c "import socket; socket.create_connection(('127.0.0.1', $1))"
+	# Any answer will do (a GET is 501 and is not logged).
+	wait_for 30 curl -s -o /dev/null "http://127.0.0.1:$1/"
 }
 
 # A bad Notify-Format is refused with file:line.
@@ -78,11 +79,11 @@ ok "staging moves with its receiver down" wait_for 10 sh -c "[ \"\$(curl -fsS '$
 ok "... at once ($(($(date +%s) - t0))s)" test $(($(date +%s) - t0)) -lt 5
 ok "debpipe status shows the failing notification" wait_for 10 sh -c "debpipe --config '$conf' status | grep -A1 '^  staging http://127.0.0.1:$sport/slack: .*onnect' | grep -q 'retrying after [0-9]* attempts, next at 20'"
 
-# It comes back answering 500 twice, then 204.
-ok "receiver for slack up (500, 500, then 204)" receiver "$sport" "$slog" 2
+# It comes back answering 500 once, then 204.
+ok "receiver for slack up (500, then 204)" receiver "$sport" "$slog" 1
 ok "status shows the HTTP 500" wait_for 20 sh -c "debpipe --config '$conf' status | grep -q 'staging http://127.0.0.1:$sport/slack: HTTP status 500'"
 ok "delivered once it recovers (retried with backoff)" wait_for 60 sh -c "grep -q '\"status\": 204' '$slog'"
-is "$(jq -r .status "$slog" | tr '\n' ' ')" "500 500 204 " "two failures, then one delivery, no more"
+is "$(jq -r .status "$slog" | tr '\n' ' ')" "500 204 " "a failure, then one delivery, no more"
 text=$(grep '"status": 204' "$slog" | jq -r '.body | fromjson | .text')
 is "$text" "debpipe: *staging* is now on <$purl/snapshots/$s1|$s1> (was nothing): promoted by the rules" \
 	"slack: {\"text\": ...} with a link to the snapshot"
