@@ -13,6 +13,7 @@
 
 #include "chroot.h"
 #include "cli.h"
+#include "remote-status.h"
 #include "xmalloc.h"
 
 static const char *
@@ -135,6 +136,36 @@ print_text(struct cli *c, json_t *st)
 	json_array_foreach(a, i, v)
 		printf("  %-10s %-18s since %s\n", js(v, "name"),
 		    js(v, "snapshot"), js(v, "since"));
+
+	a = json_object_get(st, "targets");
+	if (json_array_size(a) > 0)
+		printf("\nObject storage (Publish-To:):\n");
+	json_array_foreach(a, i, v) {
+		json_t	*l;
+		size_t	 j;
+
+		printf("  %s  %s\n      last success %s, last attempt %s\n"
+		    "      %lld object%s (%lld bytes); %lld change%s to "
+		    "upload, lag %llds, %lld uploads pending\n",
+		    js(v, "target"), json_is_string(json_object_get(v, "url")) ?
+		    js(v, "url") : "(never synced)", js(v, "last_success"),
+		    js(v, "last_attempt"),
+		    (long long)json_integer_value(json_object_get(v, "objects")),
+		    json_integer_value(json_object_get(v, "objects")) == 1 ?
+		    "" : "s",
+		    (long long)json_integer_value(json_object_get(v, "bytes")),
+		    (long long)json_integer_value(json_object_get(v, "behind")),
+		    json_integer_value(json_object_get(v, "behind")) == 1 ?
+		    "" : "s",
+		    (long long)json_integer_value(json_object_get(v,
+		    "lag_seconds")),
+		    (long long)json_integer_value(json_object_get(v,
+		    "pending")));
+		if (json_is_string(json_object_get(v, "last_error")))
+			printf("      error: %s\n", js(v, "last_error"));
+		json_array_foreach(json_object_get(v, "sources"), j, l)
+			printf("      %s\n", json_string_value(l));
+	}
 
 	a = json_object_get(st, "notify_failures");
 	if (json_array_size(a) > 0) {
@@ -273,6 +304,8 @@ cmd_status(struct cli *c, int argc, char **argv)
 	json_object_set_new(st, "notify_failures", rows(db, "SELECT env, url, "
 	    "last_error, attempts, state, next_try FROM notifications WHERE last_error IS NOT "
 	    "NULL AND state != 'sent' ORDER BY id DESC LIMIT 10"));
+
+	json_object_set_new(st, "targets", remote_status(db, c->cfg));
 
 	if (c->json) {
 		char *s = json_dumps(st, JSON_INDENT(2));

@@ -396,17 +396,7 @@ target_record(struct db *db, const struct conf_target *t, const char *url,
 	sqlite3_finalize(st);
 }
 
-/* Names (snapshot or environment) and their snapshots still to publish:
- * (name, snapshot, with pool files). */
-#define TODO_SQL \
-	"SELECT s.id, s.id, 1 FROM snapshots s WHERE " \
-	"s.state = 'published' AND NOT EXISTS (SELECT 1 FROM remote_dists" \
-	" r WHERE r.target = ?1 AND r.name = s.id AND r.snapshot = s.id) " \
-	"UNION ALL SELECT e.name, e.snapshot, 0 FROM environments e JOIN " \
-	"snapshots s ON s.id = e.snapshot AND s.state = 'published' " \
-	"WHERE NOT EXISTS (SELECT 1 FROM remote_dists r WHERE r.target = " \
-	"?1 AND r.name = e.name AND r.snapshot = e.snapshot)"
-
+/* Names (snapshot or environment) still to publish: TODO_SQL. */
 struct todo {
 	char	**name;
 	char	**snap;
@@ -456,12 +446,6 @@ todo_free(struct todo *td)
 	free(td->snap);
 	free(td->pool);
 }
-
-/* Suite paths on the target whose snapshot local GC removed. */
-#define GONE_SQL \
-	"SELECT 1 FROM remote_dists WHERE target = ?1 AND name NOT IN " \
-	"(SELECT id FROM snapshots WHERE state = 'published') AND name " \
-	"NOT IN (SELECT name FROM environments)"
 
 int
 remote_needs_sync(struct db *db, const struct conf_target *t)

@@ -14,6 +14,8 @@ lib_libdebpipe_a_SOURCES += \
 	lib/remote-publish.c \
 	lib/remote-publish.h \
 	lib/remote-sched.c \
+	lib/remote-status.c \
+	lib/remote-status.h \
 	lib/remote-sched.h
 
 cli_debpipe_SOURCES += \

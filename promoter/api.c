@@ -18,6 +18,7 @@
 #include "check.h"
 #include "log.h"
 #include "promoter.h"
+#include "remote-status.h"
 #include "result.h"
 #include "xmalloc.h"
 
@@ -1060,6 +1061,7 @@ api_metrics(struct api_ctx *a)
 	    "SELECT 'running' UNION ALL SELECT 'success' UNION ALL "
 	    "SELECT 'failed') s");
 	check_metrics(a->db, &b);
+	remote_metrics(a->db, a->cfg, &b);
 
 	if (util_prepare(a->db, "SELECT id, created FROM snapshots WHERE "
 	    "state = 'published' ORDER BY id DESC LIMIT 1", &s, &err) == 0) {
@@ -1183,6 +1185,11 @@ api_route(struct api_ctx *a, const char *method, const char *url)
 			api_builds_list(a);
 		else
 			api_build_show(a, seg[1]);
+	} else if (strcmp(seg[0], "targets") == 0 && n == 1) {
+		/* Object storage targets (Publish-To:). */
+		if (!get)
+			goto badmethod_get;
+		http_reply_json(a->r, 200, remote_status(a->db, a->cfg));
 	} else if (strcmp(seg[0], "watches") == 0 && n == 1) {
 		if (!get)
 			goto badmethod_get;

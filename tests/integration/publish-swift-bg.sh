@@ -11,7 +11,7 @@
 need dpkg-deb apt-get gpg python3 curl sqlite3
 swift_need
 
-plan 27
+plan 37
 
 swift_start
 ok "swift container pub (public read)" swift_container pub
@@ -99,4 +99,21 @@ ok "the dead target's failures are logged with the next retry" \
 	wait_for 20 grep -q "publish to s3://dead/x failed (2 in a row): .*retrying in 2 s" "$T_TMP/promoter.log" "$T_TMP/snapshotter.log"
 like "$(sqlite3 "$db" "SELECT last_error FROM remote_targets WHERE target = 's3://dead/x'")" "127.0.0.1:$dead" \
 	"its last error is recorded, naming the endpoint"
+
+# Each target's state: debpipe status, the API, /metrics.
+ok "debpipe status" dp status
+st=$(last_output)
+like "$st" "swift://pub/deb  $SWIFT_PUBLIC/pub/deb/" "status lists the Swift target with its URL"
+like "$st" "0 changes to upload, lag 0s" "which is up to date"
+like "$st" "deb \\[signed-by=/usr/share/keyrings/debpipe-archive-keyring.gpg\\] $SWIFT_PUBLIC/pub/deb bookworm/prod main" \
+	"and prints the apt source line of each environment"
+like "$st" "error: .*s3://dead/x: PUT pool/main/h/hello/hello_1.0-1_amd64.deb" "the dead target's error is shown"
+like "$st" "[1-9][0-9]* changes to upload, lag [1-9]" "with what it lacks and its lag"
+curl -fsS "$url/api/v1/targets" >"$T_TMP/targets.json"
+is "$(python3 -c 'import json,sys; t = json.load(open(sys.argv[1])); print(" ".join("%s:%s:%s" % (x["target"], x["behind"], x["last_error"] is None) for x in t))' "$T_TMP/targets.json")" \
+	"swift://pub/deb:0:True s3://dead/x:4:False" "GET /api/v1/targets: what each lacks (2 snapshots, 2 environments) and whether it fails"
+m=$(curl -fsS "$url/metrics")
+like "$m" 'debpipe_publish_up\{target="swift://pub/deb"\} 1' "/metrics: the Swift target is up"
+like "$m" 'debpipe_publish_up\{target="s3://dead/x"\} 0' "/metrics: the dead one is not"
+like "$m" 'debpipe_publish_lag_seconds\{target="s3://dead/x"\} [1-9]' "/metrics: the dead one's lag"
 done_testing
