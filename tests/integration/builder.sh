@@ -168,14 +168,29 @@ db=$inst/state/state.db
 debpipe-builder --config "$conf" --foreground >"$T_TMP/daemon.log" 2>&1 &
 bpid=$!
 t_bg $bpid
-# Processes working in this instance's build directories.
+# Processes working in this instance's build directories, or in the
+# /var/tmp/debpipe-build-<FNV-1a of the build directory>.* copies a root
+# builder makes for its build user (builder/cleanroom.c); other tests'
+# builds running at the same time (make -j2) are not ours.
+work_prefixes() {
+	sqlite3 "$db" "SELECT id FROM builds" 2>/dev/null | python3 -c '
+import sys
+for line in sys.stdin:
+    h = 14695981039346656037
+    for c in (sys.argv[1] + "/" + line.strip()).encode():
+        h = ((h ^ c) * 1099511628211) % 2**64
+    print("/var/tmp/debpipe-build-%016x." % h)' "$inst/state/build"
+}
 build_procs() {
+	pre=$(work_prefixes)
 	for p in /proc/[0-9]*; do
-		case $(readlink "$p/cwd" 2>/dev/null) in
-		"$inst/state/build/"*) echo "${p#/proc/}" ;;
-		# a root builder's builds run as the build user in a copy
-		/var/tmp/debpipe-build-*) echo "${p#/proc/}" ;;
+		cwd=$(readlink "$p/cwd" 2>/dev/null) || continue
+		case $cwd in
+		"$inst/state/build/"*) echo "${p#/proc/}"; continue ;;
 		esac
+		for w in $pre; do
+			case $cwd in "$w"*) echo "${p#/proc/}"; break ;; esac
+		done
 	done
 }
 running() {
