@@ -15,11 +15,10 @@ TESTS += \
 # Written, not yet run to the end on a quiet machine: not in TESTS yet.
 EXTRA_DIST += \
 	tests/integration/cleanroom-timeout.sh \
-	tests/integration/cleanroom-chroot.sh
+	tests/integration/cleanroom-chroot.sh \
+	bench/cleanroom-bench
 EXTRA_DIST += \
 	tests/integration/chroot.sh \
 	tests/integration/cleanroom.sh \
 	tests/integration/cleanroom-deps.sh \
-	tests/integration/cleanroom-timeout.sh \
-	tests/integration/cleanroom-chroot.sh \
 	tests/integration/cleanroom-bad.sh

@@ -66,7 +66,7 @@ like "$(dpkg-deb --fsys-tarfile "$inst"/public/pool/main/d/dp-hostnet/*.deb | ta
 like "$(dpkg-deb --fsys-tarfile "$inst"/public/pool/main/d/dp-hostnonet/*.deb | tar -xO --wildcards '*hello.txt')" \
 	TCP-FAILED "without it, it does not"
 is "$(grep -c connected "$T_TMP/connections")" 1 "the listener saw exactly one connection"
-ok "host: the background process the builds left is gone" sh -c "sleep 1; ! pgrep -f 'sleep 9$m'"
+ok "host: the background process the builds left is gone" sh -c "sleep 1; ! pgrep -f 'sleep [9]$m'"
 rm "$inst/watch.d/hostnet.watch" "$inst/watch.d/hostnonet.watch"
 
 # --- sbuild: a hang with a process in the background --------------------------
