@@ -109,10 +109,11 @@ kill "$BUILDER"; wait "$BUILDER" 2>/dev/null
 echo "# a builder cycle: $span ms (+20%)"
 
 # Every file the database knows is in the pool with its size, and the
-# pool holds nothing else.
+# pool holds nothing else (but the builds' .buildinfo files, which the
+# builder publishes beside the .debs without a files row).
 pool_agrees() {
 	sqlite3 -separator ' ' "$db" "SELECT path, size FROM files" | sort >"$T_TMP/db.files"
-	find "$pub/pool" -path "$pub/pool/.staging" -prune -o -type f -printf '%P %s\n' |
+	find "$pub/pool" -path "$pub/pool/.staging" -prune -o -type f ! -name '*.buildinfo' -printf '%P %s\n' |
 		sort >"$T_TMP/pool.files"
 	cmp -s "$T_TMP/db.files" "$T_TMP/pool.files" ||
 		{ diff "$T_TMP/db.files" "$T_TMP/pool.files" | head -n 5; return 1; }
