@@ -196,13 +196,25 @@ stamp_version_above(const char *candidate, const char *hash,
 			return v;
 		free(v);
 	}
-	/* 2. Append to the highest. */
+	/* 2. Append to the highest (the candidate's epoch left out). */
 	if (split_git_version(candidate, &base, &ct) == 0) {
 		v = stamp_git_version(max, ct, hash);
 		free(base);
-	} else
-		v = xasprintf("%s+%s", max, candidate);
-	return v;
+	} else {
+		const char *tail = strchr(candidate, ':');
+
+		v = xasprintf("%s+%s", max, tail != NULL ? tail + 1 :
+		    candidate);
+	}
+	if (version_validate(v, NULL) == 0 && version_compare(v, max) > 0)
+		return v;
+	/*
+	 * 3. The candidate's own text would not do (a colon left in it
+	 * reads as an epoch): a git suffix on the highest always sorts
+	 * above it.
+	 */
+	free(v);
+	return stamp_git_version(max, 0, hash);
 }
 
 void

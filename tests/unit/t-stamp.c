@@ -137,6 +137,25 @@ test_version_above(void **state)
 	assert_true(version_compare(v, "3.0-1") > 0);
 	assert_true(stamp_version_valid(v));
 	free(v);
+
+	/*
+	 * Found by fuzz-changelog: a candidate with an epoch below a
+	 * highest not in our form.  Appending it whole would leave a colon
+	 * that reads as an epoch, so the result sorted below the highest.
+	 */
+	{
+		char *prev5[] = { "3.13+git2026115337892unstabldi", NULL };
+
+		v = stamp_version_above("0:3+git20261102030+05.abcdef0",
+		    "abcdef0", prev5);
+		assert_true(version_compare(v, prev5[0]) > 0);
+		assert_int_equal(version_validate(v, NULL), 0);
+		free(v);
+		v = stamp_version_above("1:2:3", "abcdef0", prev5);
+		assert_true(version_compare(v, prev5[0]) > 0);
+		assert_int_equal(version_validate(v, NULL), 0);
+		free(v);
+	}
 }
 
 static void
