@@ -609,6 +609,152 @@ out:
 	return rv;
 }
 
+/*
+ * Does dir still hold one of the files the .buildinfo at path describes
+ * (its Checksums-Sha256 names, else any .deb, .udeb or .dsc of the
+ * version in its own name "SOURCE_VERSION_ARCH.buildinfo"), not counting
+ * the pool files gc removes (gone, sorted, relative to the pool as
+ * "reldir/NAME")?  When unsure, yes: nothing published is lost.
+ */
+static int
+buildinfo_in_use(const char *dir, const char *reldir, const char *path,
+    const char *name, const struct strlist *gone)
+{
+	struct deb822_para	*para = NULL;
+	struct dp_error		 err;
+	struct stat		 sb;
+	DIR			*d;
+	struct dirent		*de;
+	const char		*v, *line, *nl, *sp;
+	char			*data = NULL, *f, *rel, *full, *ver = NULL;
+	char			*pat;
+	size_t			 len, named = 0, vlen;
+	int			 used = 0;
+
+	if (fs_read_file(path, 1 << 20, &data, &len, &err) == 0 &&
+	    deb822_parse_one(data, len, path, DEB822_PGP, &para, &err) == 0 &&
+	    (v = deb822_get(para, "Checksums-Sha256")) != NULL) {
+		/* "hash size name" lines; the first line is empty. */
+		for (line = v; line != NULL && *line != '\0' && !used;
+		    line = nl != NULL ? nl + 1 : NULL) {
+			nl = strchr(line, '\n');
+			len = nl != NULL ? (size_t)(nl - line) : strlen(line);
+			if ((sp = memrchr(line, ' ', len)) == NULL)
+				continue;
+			f = xstrndup(sp + 1, len - (size_t)(sp + 1 - line));
+			if (fs_name_is_safe(f)) {
+				named++;
+				rel = fs_join(reldir, f);
+				full = fs_join(dir, f);
+				used = !sl_has(gone, rel) &&
+				    lstat(full, &sb) == 0;
+				free(rel);
+				free(full);
+			}
+			free(f);
+		}
+		if (named > 0)
+			goto out;
+	} else if (data != NULL && para == NULL) {
+		used = 1;	/* not one we can read: keep it */
+		goto out;
+	}
+	/* By the version in its name. */
+	if ((v = strchr(name, '_')) == NULL || (sp = strrchr(name, '_')) == v) {
+		used = 1;
+		goto out;
+	}
+	vlen = (size_t)(sp - v - 1);
+	ver = xstrndup(v + 1, vlen);
+	pat = xasprintf("_%s_", ver);
+	if ((d = opendir(dir)) == NULL) {
+		free(pat);
+		used = 1;
+		goto out;
+	}
+	while (!used && (de = readdir(d)) != NULL) {
+		len = strlen(de->d_name);
+		if (de->d_name[0] == '.' || (len > 10 &&
+		    strcmp(de->d_name + len - 10, ".buildinfo") == 0))
+			continue;
+		if (strstr(de->d_name, pat) == NULL && !(len > vlen + 5 &&
+		    strcmp(de->d_name + len - 4, ".dsc") == 0 &&
+		    strncmp(de->d_name + len - 4 - vlen, ver, vlen) == 0 &&
+		    de->d_name[len - 5 - vlen] == '_'))
+			continue;
+		rel = fs_join(reldir, de->d_name);
+		used = !sl_has(gone, rel);
+		free(rel);
+	}
+	closedir(d);
+	free(pat);
+out:
+	deb822_para_free(para);
+	free(data);
+	free(ver);
+	return used;
+}
+
+/*
+ * The .buildinfo files the builder publishes beside its packages have no
+ * files row: the ones in the directories gc empties of what they
+ * describe go too (added to gone's end, after their packages, so the
+ * directory can then be removed).
+ */
+static void
+gc_buildinfos(const char *pooldir, struct strlist *gone)
+{
+	struct strlist	 sorted = { 0 }, dirs = { 0 }, found = { 0 };
+	DIR		*d;
+	struct dirent	*de;
+	char		*dir, *slash, *path, *rel;
+	size_t		 i, len;
+
+	for (i = 0; i < gone->n; i++) {
+		sl_add(&sorted, gone->v[i]);
+		if ((slash = strrchr(gone->v[i], '/')) == NULL)
+			continue;
+		dir = xstrndup(gone->v[i], (size_t)(slash - gone->v[i]));
+		if (!sl_find(&dirs, dir))
+			sl_add(&dirs, dir);
+		free(dir);
+	}
+	sl_sort(&sorted);
+	for (i = 0; i < dirs.n; i++) {
+		if (!fs_relpath_is_safe(dirs.v[i]))
+			continue;
+		dir = fs_join(pooldir, dirs.v[i]);
+		if ((d = opendir(dir)) == NULL) {
+			free(dir);
+			continue;
+		}
+		while ((de = readdir(d)) != NULL) {
+			len = strlen(de->d_name);
+			if (de->d_name[0] == '.' || len <= 10 ||
+			    strcmp(de->d_name + len - 10, ".buildinfo") != 0)
+				continue;
+			sl_add(&found, de->d_name);
+		}
+		closedir(d);
+		while (found.n > 0) {
+			found.n--;
+			path = fs_join(dir, found.v[found.n]);
+			if (!buildinfo_in_use(dir, dirs.v[i], path,
+			    found.v[found.n], &sorted)) {
+				rel = fs_join(dirs.v[i], found.v[found.n]);
+				sl_add(gone, rel);
+				free(rel);
+			}
+			free(path);
+			free(found.v[found.n]);
+		}
+		free(dir);
+	}
+	sl_free(&found);
+	sl_free(&dirs);
+	sl_free(&sorted);
+}
+
 int
 publish_gc_report(struct db *db, const struct config *cfg, int dry_run,
     publish_gc_cb cb, void *arg, int *nsnap, int *nfiles,
@@ -710,6 +856,7 @@ publish_gc_report(struct db *db, const struct config *cfg, int dry_run,
 	    "id NOT IN (SELECT file_id FROM source_files)",
 	    &poolfiles, err) == -1)
 		goto out;
+	gc_buildinfos(pooldir, &poolfiles);
 	if (db_exec(db, "DELETE FROM files WHERE "
 	    "id NOT IN (SELECT file_id FROM packages) AND "
 	    "id NOT IN (SELECT dsc_file_id FROM sources) AND "
