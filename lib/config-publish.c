@@ -162,6 +162,8 @@ config_target_load(struct load *ld, const struct deb822_para *para,
 	}
 	if (target_parse(ld, para->line, t, err) == -1)
 		return -1;
+	if ((f = deb822_find(para, "Publish-Credentials")) != NULL)
+		t->credentials_line = f->line;
 	for (i = 0; i + 1 < cfg->ntargets; i++) {
 		if (strcmp(cfg->targets[i].name, t->name) == 0) {
 			dp_error_set(err, DP_ERR_INVALID, "%s:%d: duplicate "

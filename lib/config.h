@@ -109,6 +109,7 @@ struct conf_target {
 	char	*region;		/* Publish-Region: default us-east-1 */
 	char	*credentials;		/* Publish-Credentials: file (read at
 				   publish time: mode 0600, our owner) */
+	int	 credentials_line;	/* its line in file */
 	int	 jobs;			/* Publish-Jobs: default 8 */
 	int	 virtual_host;		/* Publish-Addressing: virtual (S3) */
 	char	*public_url;		/* Publish-URL: what apt clients use

@@ -91,10 +91,12 @@ creds_load(struct objstore *os, struct dp_error *err)
 	}
 	if (!S_ISREG(sb.st_mode) || (sb.st_mode & 077) != 0 ||
 	    sb.st_uid != geteuid()) {
-		dp_error_set(err, DP_ERR_PERM, "%s: refused: the credentials "
-		    "file must be a regular file of mode 0600 owned by the "
-		    "user debpipe runs as (uid %u; it is mode %04o, uid %u): "
-		    "chmod 600 and chown it", t->credentials,
+		dp_error_set(err, DP_ERR_PERM, "%s:%d: Publish-Credentials: "
+		    "%s: refused: the credentials file must be a regular file "
+		    "of mode 0600 owned by the user debpipe runs as (uid %u; "
+		    "it is mode %04o, uid %u): chmod 600 and chown it",
+		    t->file != NULL ? t->file : "?", t->credentials_line > 0 ?
+		    t->credentials_line : t->line, t->credentials,
 		    (unsigned)geteuid(), (unsigned)(sb.st_mode & 07777),
 		    (unsigned)sb.st_uid);
 		return -1;
@@ -244,6 +246,21 @@ objstore_describe(const struct objstore *os, long status, const char *body,
 	what = xasprintf("HTTP %ld%s%s%s", status, s3 != NULL ? " (" : "",
 	    s3 != NULL ? s3 : "", s3 != NULL ? ")" : "");
 	free(s3);
+	if (status == 401 || status == 403) {
+		/* Name what to check: the keys, in which file, set where. */
+		char *hint = xasprintf("%s: refused: check %s in %s "
+		    "(Publish-Credentials: at %s:%d) and the %s's "
+		    "permissions", what, os->t->proto == TARGET_S3 ?
+		    "Access-Key: and Secret-Key:" : "User: and Key:",
+		    os->t->credentials != NULL ? os->t->credentials :
+		    "the credentials file", os->t->file != NULL ?
+		    os->t->file : "?", os->t->credentials_line > 0 ?
+		    os->t->credentials_line : os->t->line, os->t->proto ==
+		    TARGET_S3 ? "bucket" : "container");
+
+		free(what);
+		what = hint;
+	}
 	return what;
 }
 
@@ -559,9 +576,7 @@ objstore_run(struct objstore *os, struct objstore_job *jobs, size_t n,
 				    status == 403 ? DP_ERR_PERM : DP_ERR_NET,
 				    "%s: %s %s: %s%s", os->t->name,
 				    job->op == OBJ_PUT ? "PUT" : "DELETE",
-				    job->key, d, status == 401 || status ==
-				    403 ? " (check Publish-Credentials: and "
-				    "the bucket's permissions)" : status ==
+				    job->key, d, status ==
 				    404 ? " (does the bucket or container "
 				    "exist?)" : status == 413 || status == 507 ?
 				    " (quota or storage full)" : "");

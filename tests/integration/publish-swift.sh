@@ -10,7 +10,7 @@
 need dpkg-deb apt-get gpg python3 curl sqlite3
 swift_need
 
-plan 71
+plan 74
 
 swift_start
 ok "swift container pub (public read)" swift_container pub
@@ -185,7 +185,16 @@ like "$(last_output)" 'authentication refused' "and say so"
 chmod 644 "$inst/s3.cred"
 fails "a credentials file others can read is refused" dp publish sync bkt
 like "$(last_output)" 'mode 0600' "naming the required mode"
+like "$(last_output)" "$conf:$(grep -n "Publish-Credentials: $inst/s3.cred" "$conf" | cut -d: -f1): Publish-Credentials: " \
+	"and the config line that names the file"
 chmod 600 "$inst/s3.cred"
+cp "$conf" "$inst/bad-s3.conf"
+printf 'Access-Key: test:tester\nSecret-Key: wrong\n' >"$inst/wrong-s3.cred"
+chmod 600 "$inst/wrong-s3.cred"
+sed -i "s|Publish-Credentials: $inst/s3.cred|Publish-Credentials: $inst/wrong-s3.cred|" "$inst/bad-s3.conf"
+fails "a wrong S3 secret key fails (verify lists the bucket)" debpipe --config "$inst/bad-s3.conf" publish verify
+like "$(last_output)" "HTTP 403.*check Access-Key: and Secret-Key: in $inst/wrong-s3.cred \\(Publish-Credentials: at $inst/bad-s3.conf:$(grep -n "Publish-Credentials: $inst/wrong-s3.cred" "$inst/bad-s3.conf" | cut -d: -f1)\\)" \
+	"the 403 names the keys, the credentials file and the config line"
 sed -i "s|s3://bkt/apt/debian|s3://nobucket/x|" "$inst/bad.conf"
 fails "a missing bucket fails" debpipe --config "$inst/bad.conf" publish sync nobucket
 like "$(last_output)" 'NoSuchBucket' "with a clear error"

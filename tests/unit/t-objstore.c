@@ -169,6 +169,7 @@ test_credentials_mode(void **state)
 	assert_int_equal(chmod(path, 0644), 0);
 	assert_int_equal(objstore_open(&t, &os, &err), -1);
 	assert_non_null(strstr(err.msg, "mode 0600"));
+	assert_non_null(strstr(err.msg, "debpipe.conf:1: Publish-Credentials: "));
 	assert_int_equal(chmod(path, 0600), 0);
 	assert_int_equal(objstore_open(&t, &os, &err), 0);
 	assert_string_equal(objstore_public_url(os), "http://127.0.0.1:1/b/p/");
