@@ -13,6 +13,7 @@
 
 #include "check.h"
 #include "cli.h"
+#include "result.h"
 
 static void
 check_usage(FILE *f)
@@ -23,7 +24,7 @@ check_usage(FILE *f)
 	    "\n"
 	    "JOB is installability, autopkgtest or upgrade (default: the ones "
 	    "an\nenvironment Requires).  run exits 0 when every check "
-	    "passed, 1 otherwise.\n");
+	    "passed (success or\nneutral), 1 otherwise.\n");
 }
 
 /* "latest" -> the newest published snapshot (caller frees). */
@@ -86,7 +87,7 @@ check_cmd_run(struct cli *c, int argc, char **argv)
 			continue;
 		}
 		printf("%s %s %s\n", id, all[i], res);
-		if (strcmp(res, "success") != 0)
+		if (!result_passes(res))
 			rc = EXIT_FAIL;
 	}
 	if (n == 0)

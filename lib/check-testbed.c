@@ -357,7 +357,8 @@ check_autopkgtest(struct check_ctx *c, struct dp_error *err)
 	const struct csrc	*s, *ps;
 	const char		*arch;
 	char			*list = NULL, *out = NULL, **changedbin = NULL;
-	size_t			 i, j, k, nrun = 0, nfail = 0, nrev, nchb;
+	size_t			 i, j, k, nrun = 0, nfail = 0, npass = 0;
+	size_t			 nrev, nchb;
 	int			*pick = NULL;
 	enum check_outcome	 o = CHECK_ERROR;
 	enum run_result		 r;
@@ -466,6 +467,8 @@ check_autopkgtest(struct check_ctx *c, struct dp_error *err)
 			    "neutral (no tests ran)" : "FAIL",
 			    names.len ? ": " : "", names.len ? names.data :
 			    "");
+			if (r == RUN_PASS)
+				npass++;
 			if (r == RUN_FAIL) {
 				if (nfail++ < 5)
 					buf_printf(&failed, "%s%s (%s)",
@@ -490,10 +493,14 @@ check_autopkgtest(struct check_ctx *c, struct dp_error *err)
 		    failed.data);
 		o = CHECK_FAILURE;
 	} else if (nrun == 0) {
+		/* Nothing to test is no reason to stall promotion. */
 		check_summary(c, "neutral: no changed source has tests");
-		o = CHECK_SUCCESS;
+		o = CHECK_NEUTRAL;
+	} else if (npass == 0) {
+		check_summary(c, "neutral: no test ran (%zu sources)", nrun);
+		o = CHECK_NEUTRAL;
 	} else {
-		check_summary(c, "%zu passed", nrun);
+		check_summary(c, "%zu passed", npass);
 		o = CHECK_SUCCESS;
 	}
 out:
@@ -828,10 +835,12 @@ check_upgrade(struct check_ctx *c, struct dp_error *err)
 	if (nfail > 0) {
 		check_summary(c, "%s", fails.data);
 		o = CHECK_FAILURE;
+	} else if (ntotal == 0) {
+		check_summary(c, "neutral: no binary package changed");
+		o = CHECK_NEUTRAL;
 	} else {
-		check_summary(c, ntotal > 0 ? "%zu packages upgraded, removed "
-		    "and purged cleanly" : "nothing changed (%zu packages)",
-		    ntotal);
+		check_summary(c, "%zu packages upgraded, removed and purged "
+		    "cleanly", ntotal);
 		o = CHECK_SUCCESS;
 	}
 out:

@@ -436,8 +436,8 @@ check_run(struct db *db, const struct config *cfg, const char *id,
 		    cfg->check_timeout, dp_error_str(&cerr));
 		check_log(&c, "\nfailure: %s\n", c.summary);
 	}
-	res = o == CHECK_SUCCESS ? "success" : o == CHECK_FAILURE ?
-	    "failure" : "error";
+	res = o == CHECK_SUCCESS ? "success" : o == CHECK_NEUTRAL ?
+	    "neutral" : o == CHECK_FAILURE ? "failure" : "error";
 	if (o == CHECK_ERROR) {
 		check_log(&c, "\nerror: the check could not run: %s\n(it is "
 		    "tried again in %ld s)\n", dp_error_str(&cerr),

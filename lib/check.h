@@ -52,7 +52,8 @@ int	 check_requeue(struct db *db, const struct config *cfg, const char *id,
 /*
  * Run one check now in this process and record its result (results and
  * checks rows, one transaction).  *result (may be NULL) gets "success",
- * "failure" or "error".  0 when a result was recorded, -1 with err when
+ * "neutral" (nothing to check; gates like success), "failure" or
+ * "error".  0 when a result was recorded, -1 with err when
  * not even that was possible (bad snapshot or job, database trouble, the
  * check is running elsewhere: DP_ERR_BUSY).
  */
@@ -87,6 +88,7 @@ enum check_outcome {
 	CHECK_ERROR = -1,	/* could not run; err says why */
 	CHECK_SUCCESS = 0,
 	CHECK_FAILURE = 1,
+	CHECK_NEUTRAL = 2,	/* nothing to check (no tests): passes */
 };
 
 struct check_ctx {

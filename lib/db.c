@@ -238,6 +238,23 @@ static const char *const MIGRATIONS[] = {
 	"ALTER TABLE builds_new RENAME TO builds;"
 	"CREATE INDEX builds_by_state ON builds(state, id);"
 	"CREATE INDEX builds_by_watch ON builds(watch, id);",
+	/* 7: a built-in check with nothing to check (no changed source has
+	 * tests) records 'neutral', which gates like a success. */
+	"DROP TABLE IF EXISTS results_new;"
+	"CREATE TABLE results_new ("
+	"  id INTEGER PRIMARY KEY,"
+	"  snapshot TEXT NOT NULL,"
+	"  job TEXT NOT NULL,"
+	"  result TEXT NOT NULL"
+	"    CHECK (result IN ('success', 'failure', 'error', 'neutral')),"
+	"  url TEXT,"
+	"  time TEXT NOT NULL,"
+	"  actor TEXT);"
+	"INSERT INTO results_new SELECT id, snapshot, job, result, url, time, "
+	"actor FROM results;"
+	"DROP TABLE results;"
+	"ALTER TABLE results_new RENAME TO results;"
+	"CREATE INDEX results_by_snapshot ON results(snapshot, job, id);",
 };
 #define NMIGRATIONS	(sizeof(MIGRATIONS) / sizeof(MIGRATIONS[0]))
 

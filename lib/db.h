@@ -28,7 +28,8 @@
  *   environments(name, snapshot, since); env_history(id, env, from_snapshot,
  *       to_snapshot, time, actor, reason, kind) -- the audit log.
  *   results(id, snapshot, job, result, url, time, actor): result
- *       'success', 'failure' or 'error' (version 3).
+ *       'success', 'failure' or 'error' (version 3), or 'neutral'
+ *       (version 7: a built-in check with nothing to check).
  *   checks(snapshot, job, state, attempts, next_try, pid, started,
  *       finished, result, message): the built-in checks queue (check.h).
  *   watches(name, last_poll, last_change, last_inputs, last_error, state).
@@ -54,7 +55,7 @@
 
 #include "error.h"
 
-#define DB_SCHEMA_VERSION	6
+#define DB_SCHEMA_VERSION	7
 
 struct db;
 

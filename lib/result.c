@@ -13,6 +13,20 @@ result_valid(const char *result)
 }
 
 int
+result_known(const char *result)
+{
+	return result_valid(result) || (result != NULL &&
+	    strcmp(result, "neutral") == 0);
+}
+
+int
+result_passes(const char *result)
+{
+	return result != NULL && (strcmp(result, "success") == 0 ||
+	    strcmp(result, "neutral") == 0);
+}
+
+int
 result_record(struct db *db, const char *id, const char *job,
     const char *result, const char *url, const char *actor,
     struct dp_error *err)
@@ -21,9 +35,9 @@ result_record(struct db *db, const char *id, const char *job,
 	char		 now[32];
 	int		 rv = -1;
 
-	if (!result_valid(result)) {
+	if (!result_known(result)) {
 		dp_error_set(err, DP_ERR_INVALID, "bad result \"%s\" (success, "
-		    "failure or error)", result != NULL ? result : "");
+		    "neutral, failure or error)", result != NULL ? result : "");
 		goto out;
 	}
 	/* db_now() uses a static buffer: copy it before anything else. */

@@ -9,11 +9,25 @@
 #include "db.h"
 #include "error.h"
 
-/* "success", "failure" or "error" (could not run; gates like failure). */
+/*
+ * What a CI job may report (POST .../results, snapshot-promote report):
+ * "success", "failure" or "error" (could not run; gates like failure).
+ */
 int	 result_valid(const char *result);
 
 /*
- * Append one report: snapshot id, job, result (result_valid), url (may be
+ * What can be recorded: result_valid() or "neutral", which only the
+ * built-in checks record (nothing to check, e.g. no changed source has
+ * tests).
+ */
+int	 result_known(const char *result);
+
+/* Whether a recorded result satisfies a Requires: gate: "success" or
+ * "neutral" (like a neutral GitHub check conclusion). */
+int	 result_passes(const char *result);
+
+/*
+ * Append one report: snapshot id, job, result (result_known), url (may be
  * NULL), actor (who reported: a token's name, or "check"), at the current
  * time.  The latest report of a job counts (promotion rules).  0, or -1
  * with err filled.

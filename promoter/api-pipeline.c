@@ -15,6 +15,7 @@
 
 #include "api.h"
 #include "log.h"
+#include "result.h"
 #include "xmalloc.h"
 
 #define API_LIMIT_DEFAULT	50
@@ -307,8 +308,9 @@ api_env_gates(struct api_ctx *a, const struct conf_env *ce,
 			json_array_append_new(jobs, json_pack(
 			    "{s:o, s:s, s:o, s:o}",
 			    "job", util_jstr(*r),
-			    "state", res != NULL && strcmp(res, "success") ==
-			    0 ? "passed" : "failed",
+			    "state", res != NULL && strcmp(res, "neutral") ==
+			    0 ? "neutral" : result_passes(res) ? "passed" :
+			    "failed",
 			    "url", COL(s, 1),
 			    "time", COL(s, 2)));
 		} else

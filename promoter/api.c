@@ -206,7 +206,7 @@ api_snapshot_results(struct api_ctx *a, const char *id)
 static struct {
 	pthread_mutex_t	 lock;
 	int64_t		 maxid;		/* /metrics counted up to here */
-	int64_t		 success, failure;
+	int64_t		 success, failure, neutral;
 	struct {
 		char	 id[32];
 		int64_t	 maxid, n;
@@ -241,16 +241,16 @@ api_results_maxid(struct db *db, int64_t *maxid, struct dp_error *err)
 }
 
 /* Count the rows (lo, hi] of snapshot id (all snapshots when NULL) by
- * result: n[0] successes, n[1] failures. */
+ * result: n[0] successes, n[1] failures (and errors), n[2] neutral. */
 static int
 api_results_count(struct db *db, const char *id, int64_t lo, int64_t hi,
-    int64_t n[2], struct dp_error *err)
+    int64_t n[3], struct dp_error *err)
 {
 	sqlite3_stmt	*s = NULL;
 	const char	*res;
 	int		 rc;
 
-	n[0] = n[1] = 0;
+	n[0] = n[1] = n[2] = 0;
 	if (lo >= hi)
 		return 0;
 	/* A range of ids: walk the table by rowid, not an index, unless
@@ -269,6 +269,8 @@ api_results_count(struct db *db, const char *id, int64_t lo, int64_t hi,
 		res = (const char *)sqlite3_column_text(s, 0);
 		if (res != NULL && strcmp(res, "success") == 0)
 			n[0] += sqlite3_column_int64(s, 1);
+		else if (res != NULL && strcmp(res, "neutral") == 0)
+			n[2] += sqlite3_column_int64(s, 1);
 		else
 			n[1] += sqlite3_column_int64(s, 1);
 	}
@@ -283,9 +285,9 @@ api_results_count(struct db *db, const char *id, int64_t lo, int64_t hi,
 /* Every result so far by value: -1 on error. */
 static int
 api_results_totals(struct db *db, int64_t *success, int64_t *failure,
-    struct dp_error *err)
+    int64_t *neutral, struct dp_error *err)
 {
-	int64_t	maxid, n[2];
+	int64_t	maxid, n[3];
 	int	rv = -1;
 
 	pthread_mutex_lock(&api_counts.lock);
@@ -296,10 +298,12 @@ api_results_totals(struct db *db, int64_t *success, int64_t *failure,
 	if (maxid > api_counts.maxid) {
 		api_counts.success += n[0];
 		api_counts.failure += n[1];
+		api_counts.neutral += n[2];
 		api_counts.maxid = maxid;
 	}
 	*success = api_counts.success;
 	*failure = api_counts.failure;
+	*neutral = api_counts.neutral;
 	rv = 0;
 out:
 	pthread_mutex_unlock(&api_counts.lock);
@@ -311,7 +315,7 @@ static json_int_t
 api_snapshot_nresults(struct api_ctx *a, const char *id)
 {
 	struct dp_error	 err;
-	int64_t		 maxid, n[2], total = 0;
+	int64_t		 maxid, n[3], total = 0;
 	size_t		 i;
 
 	pthread_mutex_lock(&api_counts.lock);
@@ -325,7 +329,7 @@ api_snapshot_nresults(struct api_ctx *a, const char *id)
 			if (api_results_count(a->db, id, 0, maxid, n,
 			    &err) == -1)
 				goto fail;
-			total = n[0] + n[1];
+			total = n[0] + n[1] + n[2];
 			goto out;
 		}
 		i = api_counts.next++ % API_NCOUNTS;
@@ -339,7 +343,7 @@ api_snapshot_nresults(struct api_ctx *a, const char *id)
 		goto fail;
 	}
 	if (maxid > api_counts.snap[i].maxid) {
-		api_counts.snap[i].n += n[0] + n[1];
+		api_counts.snap[i].n += n[0] + n[1] + n[2];
 		api_counts.snap[i].maxid = maxid;
 	}
 	total = api_counts.snap[i].n;
@@ -742,7 +746,8 @@ api_report(struct api_ctx *a, const char *id)
 	}
 	if (!result_valid(result)) {
 		http_reply_error(a->r, 400, "\"result\" must be \"success\", "
-		    "\"failure\" or \"error\", not \"%s\"", result);
+		    "\"failure\" or \"error\", not \"%s\" (\"neutral\" is "
+		    "recorded by the built-in checks only)", result);
 		goto out;
 	}
 	if ((found = api_snapshot_find(a, id, &created)) <= 0) {
@@ -766,7 +771,7 @@ api_report(struct api_ctx *a, const char *id)
 	 * candidate away and never makes another one ready (the tick
 	 * evaluates every second all the same).
 	 */
-	if (strcmp(result, "success") == 0 && api_may_move(a, id, job))
+	if (result_passes(result) && api_may_move(a, id, job))
 		api_evaluate(a);
 	/* Recorded: api_handle() answers once promoter.lock is released. */
 	a->show_id = xstrdup(id);
@@ -1011,7 +1016,7 @@ api_metrics(struct api_ctx *a)
 	struct buf	 b;
 	struct dp_error	 err;
 	sqlite3_stmt	*s = NULL;
-	int64_t		 n, ns, nf;
+	int64_t		 n, ns, nf, nn;
 	time_t		 t;
 	size_t		 i;
 	struct env_state st;
@@ -1046,10 +1051,11 @@ api_metrics(struct api_ctx *a)
 
 	buf_adds(&b, "# HELP debpipe_results_total CI results reported.\n"
 	    "# TYPE debpipe_results_total counter\n");
-	if (api_results_totals(a->db, &ns, &nf, &err) == 0)
+	if (api_results_totals(a->db, &ns, &nf, &nn, &err) == 0)
 		buf_printf(&b, "debpipe_results_total{result=\"success\"} "
-		    "%lld\ndebpipe_results_total{result=\"failure\"} %lld\n",
-		    (long long)ns, (long long)nf);
+		    "%lld\ndebpipe_results_total{result=\"failure\"} %lld\n"
+		    "debpipe_results_total{result=\"neutral\"} %lld\n",
+		    (long long)ns, (long long)nf, (long long)nn);
 	else
 		log_warnx("api: %s", dp_error_str(&err));
 

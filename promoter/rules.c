@@ -18,6 +18,7 @@
 
 #include "log.h"
 #include "promoter.h"
+#include "result.h"
 #include "xmalloc.h"
 
 /* Snapshots of env F that E may take, newest first, with the time each
@@ -103,7 +104,7 @@ rules_jobs(struct db *db, const struct conf_env *env, const char *id,
 		rc = sqlite3_step(s);
 		if (rc == SQLITE_ROW) {
 			res = (const char *)sqlite3_column_text(s, 0);
-			if (res != NULL && strcmp(res, "success") == 0)
+			if (result_passes(res))
 				continue;
 			buf_printf(&failed, "%s%s", failed.len ? " " : "", *r);
 		} else if (rc == SQLITE_DONE)

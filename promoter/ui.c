@@ -68,6 +68,7 @@ static const char ui_css[] =
     "color:#fff;background:var(--mute)}\n"
     ".passed,.success,.sent{background:var(--ok)}"
     ".failed,.failure,.blocked{background:var(--bad)}\n"
+    ".neutral{background:#4f7d9c}\n"
     ".waiting,.running,.queued,.pending,.soaking,.ready{"
     "background:var(--wait)}\n"
     ".added{color:var(--ok)}.removed{color:var(--bad)}"

@@ -10,18 +10,27 @@
 # output and a crashing dose are errors; the web interface links the log;
 # a runner killed with -9 (and the snapshotter with it) leaves
 # state.db and Public-Dir consistent and the check is run again.
+# qa (Requires: autopkgtest) shows that a check with nothing to check
+# (binary packages only: no changed source has tests) records neutral,
+# shown as such everywhere, and that neutral satisfies the gate.
 . "$top_srcdir/tests/integration/lib.sh" || exit 99
 . "$top_srcdir/tests/integration/apt-lib.sh" || exit 99
 . "$top_srcdir/tests/integration/check-lib.sh" || exit 99
 need dose-distcheck dpkg-deb apt-ftparchive gpg python3 curl sqlite3
 
-plan 55
+plan 65
 
 up_key
 ck_mirror "$T_TMP/mirror"
 mport=$(http_serve "$T_TMP/mirror")
 inst=$(ck_instance "http://127.0.0.1:$mport" "Check-Retry: 2s" "Check-Timeout: 20s")
 conf=$inst/debpipe.conf
+cat >>"$conf" <<'EOC'
+
+Environment: qa
+Promote-From: test
+Requires: autopkgtest
+EOC
 pub=$inst/public
 debs=$T_TMP/debs
 url=$(sed -n 's/^Listen: /http:\/\//p' "$conf")
@@ -90,6 +99,28 @@ like "$(curl -fsS "$url/ui/snapshots/$s2")" '<td>installability</td><td><span cl
 like "$(curl -fsS "$url/metrics")" 'debpipe_check_results_total\{job="installability",result="success"\} [1-9]' \
 	"metrics count it"
 
+# No changed source has tests (only binaries were added): autopkgtest is
+# neutral, which lets qa (Requires: autopkgtest) take S1 although S1
+# failed installability.
+ok "autopkgtest of S2 recorded" ck_wait_result "$inst" "$s2" autopkgtest 60
+is "$(ck_result "$inst" "$s1" autopkgtest) $(ck_result "$inst" "$s2" autopkgtest)" "neutral neutral" \
+	"autopkgtest of S1 and S2 is neutral (no source with tests)"
+like "$(sqlite3 "$inst/state/state.db" "SELECT message FROM checks WHERE snapshot = '$s2' AND job = 'autopkgtest'")" \
+	'^neutral: no changed source has tests$' "check list's summary says why"
+ok "qa takes S2 (neutral satisfies Requires: autopkgtest)" wait_for 20 on qa "$s2"
+like "$(dp snapshot show "$s2")" 'autopkgtest +neutral .*checks/'"$s2"'/autopkgtest.log' \
+	"snapshot show lists it as neutral"
+like "$(curl -fsS "$url/api/v1/snapshots/$s2")" '"job": *"autopkgtest", *"result": *"neutral"' \
+	"the API shows neutral"
+like "$(curl -fsS "$url/ui/snapshots/$s2")" '<td>autopkgtest</td><td><span class="st neutral">neutral</span></td>' \
+	"the web interface shows it as neutral"
+like "$(curl -fsS "$url/metrics")" 'debpipe_check_results_total\{job="autopkgtest",result="neutral"\} [2-9]' \
+	"check metrics count neutral"
+like "$(curl -fsS "$url/metrics")" 'debpipe_results_total\{result="neutral"\} [2-9]' \
+	"result metrics count neutral apart from success"
+is "$(dp check run "$s2" autopkgtest; echo "exit $?")" "$s2 autopkgtest neutral
+exit 0" "check run reports neutral as a pass (exit 0)"
+
 # A new version of alpha drops the virtual package beta depends on.
 ok "add alpha 2.0 without Provides: alpha-virt (S3)" dp add "$(make_deb "$debs" alpha 2.0 amd64)" --dist bookworm
 s3=$(snap)
@@ -99,7 +130,7 @@ log3=$inst/public/checks/$s3/installability.log
 like "$(sed -n '/NEWLY/,/already/p' "$log3")" '  beta 1.0 \(all\)' "naming beta"
 like "$(cat "$log3")" 'missing alpha-virt:amd64, needed by beta 1.0' "and the missing dependency alpha-virt"
 unlike "$(sed -n '/NEWLY/,/already/p' "$log3")" 'oldbroken' "oldbroken is not blamed"
-like "$(sqlite3 "$inst/state/state.db" "SELECT message FROM checks WHERE snapshot = '$s3'")" \
+like "$(sqlite3 "$inst/state/state.db" "SELECT message FROM checks WHERE snapshot = '$s3' AND job = 'installability'")" \
 	'1 newly uninstallable: beta' "check list's summary names beta"
 sleep 3
 ok "staging stays on S2" on staging "$s2"
@@ -148,7 +179,7 @@ echo hang >"$T_TMP/dose-mode"
 ok "add eta (S6b)" dp add "$(make_deb "$debs" eta 1.0 amd64)" --dist bookworm
 s6b=$(snap)
 ok "installability of S6b recorded" ck_wait_result "$inst" "$s6b" installability 90
-like "$(ck_result "$inst" "$s6b" installability) $(sqlite3 "$inst/state/state.db" "SELECT message FROM checks WHERE snapshot = '$s6b'")" \
+like "$(ck_result "$inst" "$s6b" installability) $(sqlite3 "$inst/state/state.db" "SELECT message FROM checks WHERE snapshot = '$s6b' AND job = 'installability'")" \
 	'^failure stopped after Check-Timeout \(20 s\)' "a hanging check fails, saying why"
 
 # A runner killed with -9, and the snapshotter with it.

@@ -10,7 +10,7 @@
 
 need curl python3 sqlite3
 
-plan 105
+plan 106
 
 inst=$(make_instance "Serve-Public: yes")
 conf=$inst/debpipe.conf
@@ -213,6 +213,7 @@ is "$(code POST /api/v1/snapshots/$S3/results -H "Authorization: Bearer $REP" -d
 like "$(cat "$T_TMP/body")" '"error"' "400 carries an error message"
 is "$(code POST /api/v1/snapshots/$S3/results -H "Authorization: Bearer $REP" -d '[1,2]')" 400 "JSON that is not an object: 400"
 is "$(code POST /api/v1/snapshots/$S3/results -H "Authorization: Bearer $REP" -d '{"job":"acceptance","result":"maybe"}')" 400 "bad result value: 400"
+is "$(code POST /api/v1/snapshots/$S3/results -H "Authorization: Bearer $REP" -d '{"job":"acceptance","result":"neutral"}')" 400 "neutral is for the built-in checks only: 400"
 is "$(code POST /api/v1/snapshots/$S3/results -H "Authorization: Bearer $REP" -d '{"job":"acceptance","job":"x","result":"success"}')" 400 "duplicate keys: 400"
 head -c 100000 /dev/zero | tr '\0' ' ' >"$T_TMP/big"
 is "$(code POST /api/v1/snapshots/$S3/results -H "Authorization: Bearer $REP" --data-binary @"$T_TMP/big")" 413 "oversized body: 413"

@@ -107,6 +107,11 @@ test_migrate_from_1(void **state)
 	query_is(db, "SELECT count(*) FROM "
 	    "pragma_index_info('packages_by_name') WHERE name = 'version'", 1);
 	query_is(db, "SELECT count(*) FROM packages", 1);
+	/* Version 7: results may be neutral, still nothing unknown. */
+	assert_int_equal(db_exec(db, "INSERT INTO results(snapshot, job, "
+	    "result, time) VALUES ('S', 'j', 'neutral', 'now')", &err), 0);
+	assert_int_equal(db_exec(db, "INSERT INTO results(snapshot, job, "
+	    "result, time) VALUES ('S', 'j', 'maybe', 'now')", &err), -1);
 	db_close(db);
 	fs_remove_tree(dir, NULL);
 	free(path);

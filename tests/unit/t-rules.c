@@ -18,6 +18,7 @@
 #include "db.h"
 #include "fsutil.h"
 #include "promoter.h"
+#include "result.h"
 #include "xmalloc.h"
 
 struct fix {
@@ -268,6 +269,50 @@ test_requires_and_failures(void **state)
 	assert_string_equal(on(f, "staging"), S3);
 }
 
+/* A built-in check with nothing to check records neutral: it satisfies
+ * Requires: like a success (promotion does not stall), an error does
+ * not, and CI reporters cannot send it. */
+static void
+test_neutral(void **state)
+{
+	struct fix	*f = *state;
+	struct dp_error	 err;
+	time_t		 now = time(NULL);
+
+	assert_true(result_valid("success"));
+	assert_true(result_valid("error"));
+	assert_false(result_valid("neutral"));
+	assert_false(result_valid("maybe"));
+	assert_false(result_valid(NULL));
+	assert_true(result_known("neutral"));
+	assert_false(result_known("Neutral"));
+	assert_true(result_passes("success"));
+	assert_true(result_passes("neutral"));
+	assert_false(result_passes("failure"));
+	assert_false(result_passes("error"));
+	assert_false(result_passes(NULL));
+
+	snap(f, S1);
+	eval(f, now);
+	assert_string_equal(on(f, "test"), S1);
+	assert_int_equal(result_record(f->db, S1, "acceptance", "neutral",
+	    NULL, "check", &err), 0);
+	assert_int_equal(result_record(f->db, S1, "upgrade", "error", NULL,
+	    "check", &err), 0);
+	assert_int_equal(state_of(f, "staging", S1, now), RULES_BLOCKED);
+	assert_int_equal(result_record(f->db, S1, "upgrade", "maybe", NULL,
+	    "check", &err), -1);
+	assert_int_equal(err.code, DP_ERR_INVALID);
+	assert_int_equal(state_of(f, "staging", S1, now), RULES_BLOCKED);
+	assert_int_equal(result_record(f->db, S1, "upgrade", "neutral", NULL,
+	    "check", &err), 0);
+	assert_int_equal(state_of(f, "staging", S1, now), RULES_READY);
+	assert_int_equal(eval(f, now), 1);
+	assert_string_equal(on(f, "staging"), S1);
+	assert_int_equal(count(f, "SELECT count(*) FROM results WHERE "
+	    "result = 'neutral'"), 2);
+}
+
 static void
 test_min_soak(void **state)
 {
@@ -433,6 +478,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_requires_and_failures,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_neutral, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_min_soak, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_force_rollback, setup,
