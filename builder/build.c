@@ -1094,6 +1094,41 @@ remove_old_dirs(struct build *b)
 	sqlite3_finalize(st);
 }
 
+/*
+ * A build that failed while a file system it writes to was full (or said
+ * so in its log) waits for space rather than failing for good: its build
+ * directory goes, and the builder queues it again once there is room
+ * (builder/space.c).
+ */
+static void
+wait_for_space(struct build *b, struct dp_error *berr)
+{
+	char		*where = NULL, *line = NULL, *msg;
+	uint64_t	 at, need;
+
+	at = space_free_min(b->cfg, NULL);
+	if (berr->code != DP_ERR_NOSPACE && !space_low(b->cfg, &where) &&
+	    (line = log_find_last(b->log, 0, "No space left on device")) ==
+	    NULL)
+		return;
+	if (where == NULL)
+		space_free_min(b->cfg, &where);
+	cleanroom_remove_leftovers(b->dir);
+	fs_remove_tree(b->dir, NULL);
+	free(b->wait_key);
+	b->wait_key = space_wait_key(b->cfg, at);
+	b->waiting = 1;
+	space_wait_over(b->cfg, b->wait_key, &need);
+	msg = xasprintf("waiting for space: %s (%s is on a full file system; "
+	    "the build is tried again once %llu MiB are free there, in "
+	    "State-Dir and in the pool)", berr->msg, where,
+	    (unsigned long long)((need + (1 << 20) - 1) >> 20));
+	snprintf(berr->msg, sizeof(berr->msg), "%s", msg);
+	free(msg);
+	free(where);
+	free(line);
+}
+
 int
 build_run(struct db *db, const struct config *cfg, int64_t id,
     struct dp_error *err)
@@ -1157,6 +1192,8 @@ build_run(struct db *db, const struct config *cfg, int64_t id,
 	 * that still wait are replaced by it. */
 	if (queue_supersede(db, id, b.row.watch, err) == -1)
 		goto out;
+	if (ok != 0 && !b.waiting)
+		wait_for_space(&b, &berr);
 	if (ok == 0) {
 		blog(&b, "success: %s", b.message != NULL ? b.message : "");
 		if (queue_finish(db, id, 1, b.version, b.message, err) == -1 ||

@@ -190,6 +190,20 @@ int	 queue_set_buildinfo(struct db *db, int64_t id, const char *path,
 int	 queue_ingested(struct db *db, const char *watch,
 	    const char *version, int64_t *n, struct dp_error *err);
 
+/* space.c: builds that failed on a full file system wait for space.
+ * The least free bytes among State-Dir, the pool, /var/tmp and the
+ * temporary directory (*where, when not NULL: the fullest; caller frees). */
+uint64_t space_free_min(const struct config *cfg, char **where);
+/* 1 (and *where) when one of them has less than 1 MiB free, else 0. */
+int	 space_low(const struct config *cfg, char **where);
+/* The wait key of a build that failed with at_failure bytes free (after
+ * its clean-up: what it used more, at least 4 MiB); caller frees. */
+char	*space_wait_key(const struct config *cfg, uint64_t at_failure);
+/* For a space wait key: 1 when there is enough free now (*need: how
+ * much), 0 when not; -1 when key is not one. */
+int	 space_wait_over(const struct config *cfg, const char *key,
+	    uint64_t *need);
+
 /* watches table. */
 int	 watchdb_get_inputs(struct db *db, const char *watch, char **inputs,
 	    struct dp_error *err);

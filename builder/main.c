@@ -180,8 +180,9 @@ retry_watch(struct builder *bl, const char *watch)
 /*
  * Waiting builds (build dependencies not satisfiable) go back to the
  * queue when what they wait on changed: the packages debpipe holds for
- * their Distribution or its chroot (queue_dep_key).  Not a loop: one that
- * waits again with nothing changed stays.
+ * their Distribution or its chroot (queue_dep_key); builds that failed
+ * on a full file system once there is room (space.c).  Not a loop: one
+ * that waits again with nothing changed stays.
  */
 static void
 retry_waiting(struct builder *bl)
@@ -194,6 +195,7 @@ retry_waiting(struct builder *bl)
 	const char		*wk;
 	size_t			 n = 0, i;
 	time_t			 now = time(NULL);
+	int			 over;
 
 	if (!bl->d.once && now - bl->wait_checked < WAIT_CHECK_SECS)
 		return;
@@ -209,7 +211,11 @@ retry_waiting(struct builder *bl)
 		    (const char *)sqlite3_column_text(st, 1));
 		if (w == NULL)
 			continue;
-		key = queue_dep_key(bl->d.db, bl->d.cfg, w->dist);
+		/* Waiting for space: retried once there is enough. */
+		if ((over = space_wait_over(bl->d.cfg, wk, NULL)) >= 0)
+			key = xstrdup(over ? "" : wk);
+		else
+			key = queue_dep_key(bl->d.db, bl->d.cfg, w->dist);
 		if (wk == NULL || strcmp(key, wk) != 0) {
 			ids = xreallocarray(ids, n + 1, sizeof(*ids));
 			watches = xreallocarray(watches, n + 2,
@@ -225,8 +231,9 @@ retry_waiting(struct builder *bl)
 		if (queue_unwait(bl->d.db, ids[i], &err) == -1)
 			log_warnx("%s", dp_error_str(&err));
 		else
-			log_info("build %lld of %s: its Distribution's packages "
-			    "or chroot changed; trying it again",
+			log_info("build %lld of %s: its Distribution's packages, "
+			    "its chroot or the free space changed; trying it "
+			    "again",
 			    (long long)ids[i], watches[i]);
 	}
 	free(ids);

@@ -7,6 +7,7 @@ builder_libbuilder_a_SOURCES = \
 	builder/cleanroom.c \
 	builder/poll.c \
 	builder/queue.c \
+	builder/space.c \
 	builder/stamp.c \
 	builder/watch-git.c
 

@@ -7,7 +7,9 @@
 # the same work succeeds once space is freed.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/apt-lib.sh"
-need dpkg-deb apt-get gpg gpgv python3 sqlite3 apt-ftparchive mount umount
+. "$top_srcdir/tests/integration/builder-lib.sh"
+need dpkg-deb apt-get gpg gpgv python3 sqlite3 apt-ftparchive mount umount \
+	git dpkg-buildpackage dh fakeroot
 
 if [ "$(id -u)" != 0 ]; then
 	echo "1..0 # SKIP needs root to mount the small tmpfs file systems"
@@ -32,7 +34,7 @@ trap umount_all EXIT
 mount -t tmpfs -o size=16m,mode=0755 debpipe-test-public "$mnt/public" ||
 	bail "mount of the second tmpfs failed"
 
-plan 40
+plan 47
 
 inst=$(make_instance)
 conf=$inst/debpipe.conf
@@ -65,7 +67,8 @@ no_partial() {
 	find "$PUB/by-hash" -name '.tmp-*' 2>/dev/null | grep . && { echo "by-hash tmp left"; return 1; }
 	sqlite3 "$db" "SELECT path FROM files" | while read -r f; do
 		[ -f "$PUB/pool/$f" ] || { echo "pool file $f missing"; exit 1; }; done || return 1
-	n=$(find "$PUB/pool" -path '*/.staging' -prune -o -type f -print | wc -l)
+	# (the builds' .buildinfo files have no files row)
+	n=$(find "$PUB/pool" -path '*/.staging' -prune -o -type f ! -name '*.buildinfo' -print | wc -l)
 	[ "$n" = "$(sqlite3 "$db" "SELECT count(*) FROM files")" ] || { echo "pool holds $n files the database does not know"; return 1; }
 	return 0
 }
@@ -156,6 +159,28 @@ ok "no half download left" sh -c "! find '$ST/incoming' -type f ! -name '*.lock'
 unfill "$ST"
 ok "once space is freed, the import succeeds" "$top_builddir/tests/apt-driver" "$conf" sync upstream
 is "$(sqlite3 "$db" "SELECT count(*) FROM packages WHERE name LIKE 'up-%'")" 30 "every upstream package is in"
+# 6. A build whose packages cannot go into a full Public-Dir: it waits
+# for space instead of failing, is not retried while the disk stays
+# full, and is built by itself once space is freed.
+repo=$T_TMP/git/big
+bl_make_repo "$repo" dp-big 1.0 "2026-11-01T10:00:00Z"
+printf 'Watch: big\nType: git\nURL: file://%s\nBranch: main\nDistribution: bookworm\nInterval: 1h\n' \
+	"$repo" >"$inst/watch.d/big.watch"
+bstate() { sqlite3 "$db" "SELECT $1 FROM builds WHERE watch = 'big' ORDER BY id DESC LIMIT 1"; }
+fill "$PUB" 0
+debpipe-builder --config "$conf" --once >"$T_TMP/build1.out" 2>&1
+is "$(bstate state)" waiting "Public-Dir full: the build waits for space, it has not failed"
+like "$(bstate message)" "^waiting for space: .* MiB are free there" "and says what it waits for ($(bstate message | cut -c1-160))"
+ok "its build directory is removed" sh -c "! ls -A '$ST/build' 2>/dev/null | grep ."
+ok "nothing partial in the pool" no_partial
+n=$(sqlite3 "$db" "SELECT count(*) FROM builds WHERE watch = 'big'")
+debpipe-builder --config "$conf" --once >"$T_TMP/build2.out" 2>&1
+is "$(bstate state) $(sqlite3 "$db" "SELECT count(*) FROM builds WHERE watch = 'big'")" "waiting $n" \
+	"while the disk stays full it is not tried again"
+unfill "$PUB"
+debpipe-builder --config "$conf" --once >"$T_TMP/last.out" 2>&1
+is "$(bstate state)" success "once space is freed, the builder builds it by itself ($(tail -n 2 "$T_TMP/last.out" | tr '\n' ' ' | cut -c1-200))"
+is "$(sqlite3 "$db" "SELECT count(*) FROM packages WHERE name = 'dp-big'")" 1 "and its package is in the pool"
 ok "state.db is sound at the end" integrity
 ok "nothing partial at the end" no_partial
 done_testing
