@@ -19,7 +19,8 @@ EXTRA_PROGRAMS = \
 	tests/fuzz/fuzz-hooks \
 	tests/fuzz/fuzz-objstore \
 	tests/fuzz/fuzz-api \
-	tests/fuzz/fuzz-changelog
+	tests/fuzz/fuzz-changelog \
+	tests/fuzz/fuzz-hookreq
 
 check_PROGRAMS += \
 	tests/fuzz/replay-deb822 \
@@ -32,7 +33,8 @@ check_PROGRAMS += \
 	tests/fuzz/replay-hooks \
 	tests/fuzz/replay-objstore \
 	tests/fuzz/replay-api \
-	tests/fuzz/replay-changelog
+	tests/fuzz/replay-changelog \
+	tests/fuzz/replay-hookreq
 
 TESTS += \
 	tests/fuzz/replay-deb822 \
@@ -45,7 +47,8 @@ TESTS += \
 	tests/fuzz/replay-hooks \
 	tests/fuzz/replay-objstore \
 	tests/fuzz/replay-api \
-	tests/fuzz/replay-changelog
+	tests/fuzz/replay-changelog \
+	tests/fuzz/replay-hookreq
 
 tests_fuzz_fuzz_deb822_SOURCES = tests/fuzz/fuzz-deb822.c $(FUZZ_COMMON)
 tests_fuzz_fuzz_deb822_LDFLAGS = $(FUZZ_LDFLAGS)
@@ -70,7 +73,7 @@ FUZZ_HOOKS = promoter/hook-event.c promoter/tokens.c promoter/util.c
 FUZZ_PROMOTER = promoter/api.c promoter/api-pipeline.c promoter/env.c \
 	promoter/rules.c promoter/notify.c promoter/tokens.c promoter/util.c \
 	promoter/http.c promoter/serve.c promoter/ui.c promoter/html.c \
-	promoter/hooks.c promoter/hook-event.c
+	promoter/hooks.c promoter/hook-event.c tests/fuzz/fuzz-promoter.c
 tests_fuzz_fuzz_apt_SOURCES = tests/fuzz/fuzz-apt.c $(FUZZ_COMMON)
 tests_fuzz_fuzz_apt_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_replay_apt_SOURCES = tests/fuzz/fuzz-apt.c $(FUZZ_COMMON) tests/fuzz/replay.c
@@ -86,6 +89,9 @@ tests_fuzz_replay_api_SOURCES = tests/fuzz/fuzz-api.c $(FUZZ_COMMON) $(FUZZ_PROM
 tests_fuzz_fuzz_changelog_SOURCES = tests/fuzz/fuzz-changelog.c $(FUZZ_COMMON) builder/stamp.c
 tests_fuzz_fuzz_changelog_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_replay_changelog_SOURCES = tests/fuzz/fuzz-changelog.c $(FUZZ_COMMON) builder/stamp.c tests/fuzz/replay.c
+tests_fuzz_fuzz_hookreq_SOURCES = tests/fuzz/fuzz-hookreq.c $(FUZZ_COMMON) $(FUZZ_PROMOTER)
+tests_fuzz_fuzz_hookreq_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_replay_hookreq_SOURCES = tests/fuzz/fuzz-hookreq.c $(FUZZ_COMMON) $(FUZZ_PROMOTER) tests/fuzz/replay.c
 
 EXTRA_DIST += \
 	tests/fuzz/corpus \
@@ -102,7 +108,8 @@ EXTRA_DIST += \
 	tests/fuzz/hooks.dict \
 	tests/fuzz/objstore.dict \
 	tests/fuzz/api.dict \
-	tests/fuzz/changelog.dict
+	tests/fuzz/changelog.dict \
+	tests/fuzz/hookreq.dict
 
 
 if ENABLE_FUZZ

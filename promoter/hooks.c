@@ -24,8 +24,6 @@
 #include <strings.h>
 #include <time.h>
 
-#include <microhttpd.h>
-
 #include "log.h"
 #include "promoter.h"
 #include "xmalloc.h"
@@ -77,15 +75,21 @@ hooks_refuse(struct http_reply *r, const char *forge, int status,
 	free(msg);
 }
 
+/* The request's headers, looked up by name (NULL when absent). */
+struct hooks_hdrs {
+	const char	*(*get)(void *arg, const char *name);
+	void		*arg;
+};
+
 static const char *
-hdr(struct MHD_Connection *c, const char *name)
+hdr(const struct hooks_hdrs *h, const char *name)
 {
-	return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
+	return h->get(h->arg, name);
 }
 
 /* Authenticate: 0, or -1 with the reply set.  Holds p->lock. */
 static int
-hooks_auth(struct promoter *p, struct MHD_Connection *c,
+hooks_auth(struct promoter *p, const struct hooks_hdrs *c,
     const struct hook_forge *f, const char *body, size_t len,
     struct http_reply *r, const char **who)
 {
@@ -93,7 +97,7 @@ hooks_auth(struct promoter *p, struct MHD_Connection *c,
 	size_t		 i, nsecrets = 0;
 
 	if (strcmp(f->name, "generic") == 0) {
-		sig = hdr(c, MHD_HTTP_HEADER_AUTHORIZATION);
+		sig = hdr(c, "Authorization");
 		if (sig == NULL || strncasecmp(sig, "Bearer ", 7) != 0) {
 			r->www_auth = 1;
 			hooks_refuse(r, f->name, 401, "this needs a token of "
@@ -218,10 +222,12 @@ hooks_watch_hit(const struct conf_watch *w, const struct hook_push *ev)
 }
 
 void
-hooks_handle(struct promoter *p, struct MHD_Connection *c,
+hooks_handle(struct promoter *p,
+    const char *(*get)(void *arg, const char *name), void *arg,
     const char *method, const char *forge, const char *body, size_t len,
     struct http_reply *r)
 {
+	const struct hooks_hdrs	 hh = { get, arg }, *c = &hh;
 	const struct hook_forge	*f;
 	struct hook_push	 ev;
 	struct dp_error		 err;

@@ -143,6 +143,12 @@ http_arg(void *arg, const char *key)
 	return MHD_lookup_connection_value(arg, MHD_GET_ARGUMENT_KIND, key);
 }
 
+static const char *
+http_header(void *arg, const char *name)
+{
+	return MHD_lookup_connection_value(arg, MHD_HEADER_KIND, name);
+}
+
 void
 http_query(struct MHD_Connection *c, struct api_query *q)
 {
@@ -220,7 +226,8 @@ http_access_cb(void *cls, struct MHD_Connection *c, const char *url,
 	auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_AUTHORIZATION);
 	if (strncmp(url, HOOKS_PREFIX, strlen(HOOKS_PREFIX)) == 0) {
-		hooks_handle(p, c, method, url + strlen(HOOKS_PREFIX),
+		hooks_handle(p, http_header, c, method,
+		    url + strlen(HOOKS_PREFIX),
 		    req->body.data, req->body.len, &r);
 		return http_send(c, &r);
 	}

@@ -328,8 +328,10 @@ void	 http_query_parse(struct api_query *q,
 	    const char *(*get)(void *arg, const char *key), void *arg);
 
 /* hooks.c: answer POST /api/v1/hooks/<forge> (forge is the rest of the
- * URL) with the raw body into r. */
-void	 hooks_handle(struct promoter *p, struct MHD_Connection *c,
+ * URL) with the raw body into r; get(arg, name) is the request's header
+ * name (NULL when absent): libmicrohttpd's in http.c, tests/fuzz's own. */
+void	 hooks_handle(struct promoter *p,
+	    const char *(*get)(void *arg, const char *name), void *arg,
 	    const char *method, const char *forge, const char *body,
 	    size_t len, struct http_reply *r);
 /* Make the table of delivery IDs (replay protection) if need be. */
