@@ -4,6 +4,7 @@
  * run them in child processes and add what they produce to the pool.
  *
  *	watch-git.c	bare mirrors, fetch, merge, export (libgit2)
+ *	git-creds.c	the Credentials file of a git watch
  *	poll.c		one poll of one watch: change, queueing
  *	queue.c		the builds table as a queue; watch state
  *	build.c		one build, run in a child process
@@ -26,6 +27,24 @@
 #include "error.h"
 
 #define BUILDER_DAEMON_NAME	"debpipe-builder"
+
+/* ---- git-creds.c ------------------------------------------------------ */
+
+/* The Credentials file of a git watch (set file, zero the rest). */
+struct gitw_creds {
+	const char	*file;		/* Credentials: or NULL */
+	int		 tries;		/* of the credential callback */
+	int		 nparas;	/* paragraphs read */
+	char		*username;
+	char		*password;	/* Password: or Token: */
+	char		*ssh_key;	/* relative: to the file's directory */
+	char		*ssh_pubkey;
+	char		*passphrase;
+};
+/* Read cs->file (nothing when NULL); -1 when it cannot be read, is not
+ * deb822 or others may read it. */
+int	 gitw_creds_load(struct gitw_creds *cs, struct dp_error *err);
+void	 gitw_creds_done(struct gitw_creds *cs);	/* wipes the secrets */
 
 /* ---- watch-git.c ------------------------------------------------------ */
 

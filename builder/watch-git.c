@@ -134,93 +134,13 @@ gitw_mirror_path(const struct config *cfg, const char *url)
 	return full;
 }
 
-/* ---- credentials ------------------------------------------------------ */
-
-struct cred_state {
-	const char	*file;		/* Credentials: or NULL */
-	int		 tries;
-	char		*username;
-	char		*password;
-	char		*ssh_key;
-	char		*ssh_pubkey;
-	char		*passphrase;
-};
-
-/* A key file named in the Credentials file: relative to its directory. */
-static char *
-cred_path(const struct cred_state *cs, const char *v)
-{
-	const char	*slash;
-	char		*dir, *p;
-
-	if (v[0] == '/' || (slash = strrchr(cs->file, '/')) == NULL)
-		return xstrdup(v);
-	dir = xstrndup(cs->file, (size_t)(slash - cs->file));
-	p = fs_join(dir, v);
-	free(dir);
-	return p;
-}
-
-static int
-cred_para_cb(const struct deb822_para *para, void *arg, struct dp_error *err)
-{
-	struct cred_state	*cs = arg;
-	const char		*v;
-
-	(void)err;
-	if ((v = deb822_get(para, "Username")) != NULL)
-		cs->username = xstrdup(v);
-	if ((v = deb822_get(para, "Password")) != NULL ||
-	    (v = deb822_get(para, "Token")) != NULL)
-		cs->password = xstrdup(v);
-	if ((v = deb822_get(para, "SSH-Key")) != NULL)
-		cs->ssh_key = cred_path(cs, v);
-	if ((v = deb822_get(para, "SSH-Public-Key")) != NULL)
-		cs->ssh_pubkey = cred_path(cs, v);
-	if ((v = deb822_get(para, "SSH-Passphrase")) != NULL)
-		cs->passphrase = xstrdup(v);
-	return 0;
-}
-
-static int
-cred_load(struct cred_state *cs, struct dp_error *err)
-{
-	struct stat sb;
-
-	if (cs->file == NULL)
-		return 0;
-	if (stat(cs->file, &sb) == -1) {
-		dp_error_errno(err, "Credentials file %s", cs->file);
-		return -1;
-	}
-	if (sb.st_mode & 007) {
-		dp_error_set(err, DP_ERR_PERM, "Credentials file %s is "
-		    "accessible by others (chmod 600 it)", cs->file);
-		return -1;
-	}
-	return deb822_parse_file(cs->file, DEB822_COMMENTS, cred_para_cb, cs,
-	    err);
-}
-
-static void
-cred_done(struct cred_state *cs)
-{
-	if (cs->password != NULL)
-		explicit_bzero(cs->password, strlen(cs->password));
-	if (cs->passphrase != NULL)
-		explicit_bzero(cs->passphrase, strlen(cs->passphrase));
-	free(cs->username);
-	free(cs->password);
-	free(cs->ssh_key);
-	free(cs->ssh_pubkey);
-	free(cs->passphrase);
-}
+/* ---- credentials (the file: git-creds.c) ------------------------------- */
 
 static int
 cred_cb(git_credential **out, const char *url, const char *user_from_url,
     unsigned int allowed, void *payload)
 {
-	struct cred_state	*cs = payload;
+	struct gitw_creds	*cs = payload;
 	const char		*user;
 
 	(void)url;
@@ -272,7 +192,7 @@ fetch_run(git_repository *repo, const char *url, const char *credfile,
 	git_remote		*remote = NULL;
 	git_remote_create_options ro;
 	git_fetch_options	 fo;
-	struct cred_state	 cs;
+	struct gitw_creds	 cs;
 	char			*spec = "+refs/heads/*:refs/heads/*";
 	git_strarray		 specs = { &spec, 1 };
 	int			 rv = -1;
@@ -280,7 +200,7 @@ fetch_run(git_repository *repo, const char *url, const char *credfile,
 	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
 	memset(&cs, 0, sizeof(cs));
 	cs.file = credfile;
-	if (cred_load(&cs, err) == -1)
+	if (gitw_creds_load(&cs, err) == -1)
 		goto out;
 	/*
 	 * Anonymous remote, without url.<base>.insteadOf rewriting: the
@@ -308,7 +228,7 @@ fetch_run(git_repository *repo, const char *url, const char *credfile,
 	rv = 0;
 out:
 	git_remote_free(remote);
-	cred_done(&cs);
+	gitw_creds_done(&cs);
 	return rv;
 }
 

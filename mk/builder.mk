@@ -5,6 +5,7 @@ builder_libbuilder_a_SOURCES = \
 	builder/builder.h \
 	builder/build.c \
 	builder/cleanroom.c \
+	builder/git-creds.c \
 	builder/poll.c \
 	builder/queue.c \
 	builder/space.c \

@@ -20,7 +20,10 @@ EXTRA_PROGRAMS = \
 	tests/fuzz/fuzz-objstore \
 	tests/fuzz/fuzz-api \
 	tests/fuzz/fuzz-changelog \
-	tests/fuzz/fuzz-hookreq
+	tests/fuzz/fuzz-hookreq \
+	tests/fuzz/fuzz-ui \
+	tests/fuzz/fuzz-creds \
+	tests/fuzz/fuzz-spreply
 
 check_PROGRAMS += \
 	tests/fuzz/replay-deb822 \
@@ -34,7 +37,10 @@ check_PROGRAMS += \
 	tests/fuzz/replay-objstore \
 	tests/fuzz/replay-api \
 	tests/fuzz/replay-changelog \
-	tests/fuzz/replay-hookreq
+	tests/fuzz/replay-hookreq \
+	tests/fuzz/replay-ui \
+	tests/fuzz/replay-creds \
+	tests/fuzz/replay-spreply
 
 TESTS += \
 	tests/fuzz/replay-deb822 \
@@ -48,7 +54,10 @@ TESTS += \
 	tests/fuzz/replay-objstore \
 	tests/fuzz/replay-api \
 	tests/fuzz/replay-changelog \
-	tests/fuzz/replay-hookreq
+	tests/fuzz/replay-hookreq \
+	tests/fuzz/replay-ui \
+	tests/fuzz/replay-creds \
+	tests/fuzz/replay-spreply
 
 tests_fuzz_fuzz_deb822_SOURCES = tests/fuzz/fuzz-deb822.c $(FUZZ_COMMON)
 tests_fuzz_fuzz_deb822_LDFLAGS = $(FUZZ_LDFLAGS)
@@ -92,6 +101,16 @@ tests_fuzz_replay_changelog_SOURCES = tests/fuzz/fuzz-changelog.c $(FUZZ_COMMON)
 tests_fuzz_fuzz_hookreq_SOURCES = tests/fuzz/fuzz-hookreq.c $(FUZZ_COMMON) $(FUZZ_PROMOTER)
 tests_fuzz_fuzz_hookreq_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_replay_hookreq_SOURCES = tests/fuzz/fuzz-hookreq.c $(FUZZ_COMMON) $(FUZZ_PROMOTER) tests/fuzz/replay.c
+tests_fuzz_fuzz_ui_SOURCES = tests/fuzz/fuzz-ui.c $(FUZZ_COMMON) $(FUZZ_PROMOTER)
+tests_fuzz_fuzz_ui_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_replay_ui_SOURCES = tests/fuzz/fuzz-ui.c $(FUZZ_COMMON) $(FUZZ_PROMOTER) tests/fuzz/replay.c
+tests_fuzz_fuzz_creds_SOURCES = tests/fuzz/fuzz-creds.c $(FUZZ_COMMON) builder/git-creds.c
+tests_fuzz_fuzz_creds_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_replay_creds_SOURCES = tests/fuzz/fuzz-creds.c $(FUZZ_COMMON) builder/git-creds.c tests/fuzz/replay.c
+FUZZ_SPREPLY = promoter/sp-reply.c promoter/client.c promoter/util.c
+tests_fuzz_fuzz_spreply_SOURCES = tests/fuzz/fuzz-spreply.c $(FUZZ_COMMON) $(FUZZ_SPREPLY)
+tests_fuzz_fuzz_spreply_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_replay_spreply_SOURCES = tests/fuzz/fuzz-spreply.c $(FUZZ_COMMON) $(FUZZ_SPREPLY) tests/fuzz/replay.c
 
 EXTRA_DIST += \
 	tests/fuzz/corpus \
@@ -109,7 +128,10 @@ EXTRA_DIST += \
 	tests/fuzz/objstore.dict \
 	tests/fuzz/api.dict \
 	tests/fuzz/changelog.dict \
-	tests/fuzz/hookreq.dict
+	tests/fuzz/hookreq.dict \
+	tests/fuzz/ui.dict \
+	tests/fuzz/creds.dict \
+	tests/fuzz/spreply.dict
 
 
 if ENABLE_FUZZ

@@ -17,6 +17,7 @@ bin_PROGRAMS += promoter/snapshot-promote
 promoter_snapshot_promote_SOURCES = \
 	promoter/promoter.h \
 	promoter/snapshot-promote.c \
+	promoter/sp-reply.c \
 	promoter/client.c \
 	promoter/util.c
 

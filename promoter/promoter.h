@@ -32,6 +32,7 @@
 #include "config.h"
 #include "db.h"
 #include "error.h"
+#include "xmalloc.h"
 
 #define PROMOTER_NAME		"debpipe-promoter"
 #define SNAPSHOT_ID_LEN		16	/* YYYYMMDDTHHMMSSZ */
@@ -352,6 +353,35 @@ int	 html_url_ok(const char *url);
  * is not http(s). */
 void	 html_link(struct buf *b, const char *url, const char *text);
 
+/* ui.c: a request of the web interface without libmicrohttpd: arg(ctx,
+ * key) a decoded query argument, header(ctx, name) a header, NULL when
+ * absent. */
+struct ui_req {
+	const char	*method;
+	const char	*url;
+	const char	*(*arg)(void *ctx, const char *key);
+	const char	*(*header)(void *ctx, const char *name);
+	void		*ctx;
+};
+/* Its answer: status, headers, the body, or fd (not -1) to stream. */
+#define UI_ANSWER_HDRS	16
+struct ui_answer {
+	int		 status;
+	struct {
+		const char	*name, *value;
+	}		 hdrs[UI_ANSWER_HDRS];
+	size_t		 nhdrs;
+	struct buf	 body;
+	int		 fd;
+	uint64_t	 fd_size;
+	char		 etag[48];	/* storage of the header values */
+	char		 date[64];
+};
+/* Answer a request under /ui/ (and / or /ui: a redirection to /ui/);
+ * ui_answer_done frees the answer (and closes fd). */
+void	 ui_answer(struct promoter *p, const struct ui_req *rq,
+	    struct ui_answer *a);
+void	 ui_answer_done(struct ui_answer *a);
 /* ui.c: answer a request under /ui/ (GET and HEAD); the MHD result. */
 int	 ui_handle(struct promoter *p, struct MHD_Connection *c,
 	    const char *method, const char *url);
@@ -389,5 +419,26 @@ const char *client_error(json_t *reply, long status);
  * Caller frees. */
 int	 client_token_file(const char *path, char **out,
 	    struct dp_error *err);
+
+/* sp-reply.c: snapshot-promote's reading of the replies (any shape). */
+#include <stdio.h>
+const char *sp_jstr(json_t *v);			/* "-" unless a string */
+const char *sp_jget(json_t *o, const char *key);	/* the same of o.key */
+void	 sp_print_json(FILE *out, json_t *j);	/* NULL: nothing */
+void	 sp_print_promotion(FILE *out, json_t *snap);
+void	 sp_print_promote(FILE *out, const char *env, int force, json_t *r);
+void	 sp_print_rollback(FILE *out, const char *env, json_t *r);
+void	 sp_print_snapshot(FILE *out, json_t *snap);
+void	 sp_print_status(FILE *out, json_t *envs, json_t *snaps,
+	    int as_json);
+/* Where snapshot snap stands for environment env (*found: its entry of
+ * "promotion", NULL for SP_WAIT_NOENV). */
+enum sp_wait {
+	SP_WAIT_NOENV,		/* no such environment in the reply */
+	SP_WAIT_REACHED,	/* current or was */
+	SP_WAIT_BLOCKED,	/* blocked or superseded: never will */
+	SP_WAIT_PENDING,	/* anything else: not yet */
+};
+enum sp_wait sp_wait_state(json_t *snap, const char *env, json_t **found);
 
 #endif

@@ -121,30 +121,8 @@ usage(FILE *f, const struct cmd *only)
 	    "unreachable\n");
 }
 
-/* Print a JSON value (pretty) on stdout. */
-static void
-print_json(json_t *j)
-{
-	char	*s;
-
-	if (j == NULL)
-		return;
-	if ((s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) !=
-	    NULL) {
-		printf("%s\n", s);
-		free(s);
-	}
-}
-
-static const char *
-jget(json_t *o, const char *key)
-{
-	json_t	*v = json_object_get(o, key);
-
-	if (v == NULL || !json_is_string(v))
-		return "-";
-	return json_string_value(v);
-}
+#define print_json(j)	sp_print_json(stdout, (j))
+#define jget		sp_jget
 
 /* Do a request; map the outcome to an exit status (*reply kept on 2xx). */
 static int
@@ -170,18 +148,6 @@ request(struct opts *o, const char *method, const char *path, json_t *body,
 	}
 	*reply = r;
 	return EXIT_OK;
-}
-
-static void
-print_promotion(json_t *snap)
-{
-	json_t	*arr, *v;
-	size_t	 i;
-
-	arr = json_object_get(snap, "promotion");
-	json_array_foreach(arr, i, v)
-		printf("  %-12s %-10s %s\n", jget(v, "environment"),
-		    jget(v, "state"), jget(v, "detail"));
 }
 
 static int
@@ -217,7 +183,7 @@ cmd_report(struct opts *o, char **args)
 		else {
 			printf("%s: %s=%s recorded\n", args[0], o->job,
 			    o->result);
-			print_promotion(r);
+			sp_print_promotion(stdout, r);
 		}
 	}
 	json_decref(r);
@@ -256,12 +222,8 @@ cmd_promote(struct opts *o, char **args)
 	if (rv == EXIT_OK) {
 		if (o->json)
 			print_json(r);
-		else if (json_is_true(json_object_get(r, "moved")))
-			printf("%s: %s -> %s%s\n", o->to, jget(r, "from"),
-			    jget(r, "snapshot"), o->force ? " (forced)" : "");
 		else
-			printf("%s: already on %s\n", o->to,
-			    jget(r, "snapshot"));
+			sp_print_promote(stdout, o->to, o->force, r);
 	}
 	json_decref(r);
 	json_decref(body);
@@ -293,8 +255,7 @@ cmd_rollback(struct opts *o, char **args)
 		if (o->json)
 			print_json(r);
 		else
-			printf("%s: %s -> %s (rollback)\n", args[0],
-			    jget(r, "from"), jget(r, "snapshot"));
+			sp_print_rollback(stdout, args[0], r);
 	}
 	json_decref(r);
 	json_decref(body);
@@ -306,9 +267,8 @@ cmd_rollback(struct opts *o, char **args)
 static int
 cmd_status(struct opts *o, char **args)
 {
-	json_t	*envs = NULL, *snaps = NULL, *arr, *v, *w;
+	json_t	*envs = NULL, *snaps = NULL;
 	char	*path;
-	size_t	 i, j;
 	int	 rv;
 
 	if (args[0] != NULL) {
@@ -322,34 +282,7 @@ cmd_status(struct opts *o, char **args)
 			json_decref(snaps);
 			return EXIT_OK;
 		}
-		printf("snapshot %s (created %s)\n", jget(snaps, "id"),
-		    jget(snaps, "created"));
-		printf("environments:");
-		json_array_foreach(json_object_get(snaps, "environments"), i,
-		    v)
-			printf(" %s", json_string_value(v));
-		printf("\nresults:\n");
-		json_array_foreach(json_object_get(snaps, "results"), i, v)
-			printf("  %s %-20s %-8s %s%s%s\n", jget(v, "time"),
-			    jget(v, "job"), jget(v, "result"),
-			    jget(v, "actor"),
-			    json_is_string(json_object_get(v, "url")) ? " " :
-			    "", json_is_string(json_object_get(v, "url")) ?
-			    jget(v, "url") : "");
-		printf("promotion:\n");
-		print_promotion(snaps);
-		printf("history:\n");
-		json_array_foreach(json_object_get(snaps, "history"), i, v)
-			printf("  %s %-10s %s -> %s %s by %s%s%s\n",
-			    jget(v, "time"), jget(v, "environment"),
-			    jget(v, "from"), jget(v, "to"), jget(v, "kind"),
-			    jget(v, "actor"),
-			    json_is_string(json_object_get(v, "reason")) ?
-			    ": " : "",
-			    json_is_string(json_object_get(v, "reason")) ?
-			    jget(v, "reason") : "");
-		printf("packages: %zu\n", json_array_size(json_object_get(snaps,
-		    "packages")));
+		sp_print_snapshot(stdout, snaps);
 		json_decref(snaps);
 		return EXIT_OK;
 	}
@@ -361,43 +294,7 @@ cmd_status(struct opts *o, char **args)
 		json_decref(envs);
 		return rv;
 	}
-	if (o->json) {
-		v = json_pack("{s:O, s:O}", "environments",
-		    json_object_get(envs, "environments"), "snapshots",
-		    json_object_get(snaps, "snapshots"));
-		print_json(v);
-		json_decref(v);
-	} else {
-		printf("%-12s %-17s %s\n", "ENVIRONMENT", "SNAPSHOT", "SINCE");
-		json_array_foreach(json_object_get(envs, "environments"), i,
-		    v)
-			printf("%-12s %-17s %s\n", jget(v, "name"),
-			    jget(v, "snapshot"), jget(v, "since"));
-		printf("\n%-17s %-24s %s\n", "SNAPSHOT", "ENVIRONMENTS",
-		    "RESULTS");
-		arr = json_object_get(snaps, "snapshots");
-		json_array_foreach(arr, i, v) {
-			struct buf	b;
-
-			if (i == 20) {
-				printf("... %zu more\n",
-				    json_array_size(arr) - 20);
-				break;
-			}
-			buf_init(&b);
-			json_array_foreach(json_object_get(v, "environments"),
-			    j, w)
-				buf_printf(&b, "%s%s", b.len ? "," : "",
-				    json_string_value(w));
-			printf("%-17s %-24s", jget(v, "id"),
-			    b.len ? b.data : "-");
-			json_array_foreach(json_object_get(v, "results"), j, w)
-				printf(" %s=%s", jget(w, "job"),
-				    jget(w, "result"));
-			printf("\n");
-			buf_done(&b);
-		}
-	}
+	sp_print_status(stdout, envs, snaps, o->json);
 	json_decref(envs);
 	json_decref(snaps);
 	return EXIT_OK;
@@ -407,12 +304,12 @@ static int
 cmd_wait(struct opts *o, char **args)
 {
 	struct dp_error	 err;
-	json_t		*r = NULL, *v, *found;
+	json_t		*r = NULL, *found;
 	const char	*state;
 	char		*path;
 	long		 status;
 	time_t		 end;
-	size_t		 i;
+	enum sp_wait	 ws;
 	int		 rv = EXIT_TIMEOUT, unreachable = 0;
 
 	if (o->env == NULL) {
@@ -442,17 +339,14 @@ cmd_wait(struct opts *o, char **args)
 			rv = EXIT_FAIL;
 			break;
 		}
-		found = NULL;
-		json_array_foreach(json_object_get(r, "promotion"), i, v)
-			if (strcmp(jget(v, "environment"), o->env) == 0)
-				found = v;
-		if (found == NULL) {
+		ws = sp_wait_state(r, o->env, &found);
+		if (ws == SP_WAIT_NOENV) {
 			err_print("no environment %s", o->env);
 			rv = EXIT_FAIL;
 			break;
 		}
 		state = jget(found, "state");
-		if (strcmp(state, "current") == 0 || strcmp(state, "was") == 0) {
+		if (ws == SP_WAIT_REACHED) {
 			if (o->json)
 				print_json(found);
 			else
@@ -460,8 +354,7 @@ cmd_wait(struct opts *o, char **args)
 			rv = EXIT_OK;
 			break;
 		}
-		if (strcmp(state, "blocked") == 0 ||
-		    strcmp(state, "superseded") == 0) {
+		if (ws == SP_WAIT_BLOCKED) {
 			if (o->json)
 				print_json(found);
 			err_print("%s will not reach %s: %s", args[0], o->env,

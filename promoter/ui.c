@@ -580,7 +580,7 @@ out:
 }
 
 static void
-ui_builds(struct promoter *p, struct ui_page *pg, struct MHD_Connection *c)
+ui_builds(struct promoter *p, struct ui_page *pg, const struct ui_req *rq)
 {
 	struct api_query q;
 	json_t		*j;
@@ -588,7 +588,7 @@ ui_builds(struct promoter *p, struct ui_page *pg, struct MHD_Connection *c)
 	int		 st;
 
 	pg->refresh = UI_REFRESH;
-	http_query(c, &q);
+	http_query_parse(&q, rq->arg, rq->ctx);
 	q.history = 0;
 	if (q.state != NULL && strcmp(q.state, "queued") != 0 &&
 	    strcmp(q.state, "running") != 0 &&
@@ -636,7 +636,7 @@ ui_log_chunk(struct buf *b, int fd, off_t off, size_t len)
 }
 
 static void
-ui_build(struct promoter *p, struct ui_page *pg, struct MHD_Connection *c,
+ui_build(struct promoter *p, struct ui_page *pg, const struct ui_req *rq,
     const char *id)
 {
 	json_t		*j = NULL;
@@ -687,7 +687,7 @@ ui_build(struct promoter *p, struct ui_page *pg, struct MHD_Connection *c,
 	size = (long long)sb.st_size;
 	npages = size == 0 ? 1 : (size + UI_LOG_PAGE - 1) / UI_LOG_PAGE;
 	page = npages;		/* the tail */
-	pgarg = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "page");
+	pgarg = rq->arg(rq->ctx, "page");
 	if (pgarg != NULL) {
 		page = strtoll(pgarg, &end, 10);
 		if (*pgarg < '0' || *pgarg > '9' || *end != '\0' || page < 1)
@@ -763,7 +763,7 @@ out:
 }
 
 static void
-ui_audit(struct promoter *p, struct ui_page *pg, struct MHD_Connection *c)
+ui_audit(struct promoter *p, struct ui_page *pg, const struct ui_req *rq)
 {
 	struct api_query q;
 	json_t		*j, *o;
@@ -772,7 +772,7 @@ ui_audit(struct promoter *p, struct ui_page *pg, struct MHD_Connection *c)
 	int		 st;
 
 	pg->refresh = UI_REFRESH;
-	http_query(c, &q);
+	http_query_parse(&q, rq->arg, rq->ctx);
 	q.state = q.watch = NULL;
 	j = ui_api(p, "/api/v1/audit", &q, &st);
 	if (ui_api_failed(pg, j, st))
@@ -802,14 +802,13 @@ out:
 	json_decref(j);
 }
 
-/* Does the client take gzip?  (Accept-Encoding names gzip without q=0.) */
+/* Does the client take gzip?  (Accept-Encoding h names gzip without
+ * q=0.) */
 static int
-ui_accepts_gzip(struct MHD_Connection *c)
+ui_accepts_gzip(const char *h)
 {
-	const char	*h, *g;
+	const char	*g;
 
-	h = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-	    MHD_HTTP_HEADER_ACCEPT_ENCODING);
 	if (h == NULL || (g = strstr(h, "gzip")) == NULL)
 		return 0;
 	g += 4;
@@ -843,81 +842,77 @@ ui_db_mtime(struct promoter *p)
 	return t;
 }
 
-static enum MHD_Result
-ui_send(struct MHD_Connection *c, int status, const char *type,
-    const void *body, size_t len, time_t mtime, int cacheable)
+static void
+ui_hdr(struct ui_answer *a, const char *name, const char *value)
 {
-	struct MHD_Response	*resp;
+	if (a->nhdrs < UI_ANSWER_HDRS) {
+		a->hdrs[a->nhdrs].name = name;
+		a->hdrs[a->nhdrs].value = value;
+		a->nhdrs++;
+	}
+}
+
+/* Answer body with an ETag, Last-Modified mtime, gzip'd when the client
+ * takes it, 304 when If-None-Match has the ETag. */
+static void
+ui_send(const struct ui_req *rq, struct ui_answer *a, int status,
+    const char *type, const void *body, size_t len, time_t mtime,
+    int cacheable)
+{
 	struct dp_error		 err;
-	struct buf		 gz;
 	unsigned char		 md[EVP_MAX_MD_SIZE];
 	unsigned int		 mdlen = 0;
 	const char		*inm;
-	char			 etag[48], date[64];
 	struct tm		 tm;
-	enum MHD_Result		 ret;
 	int			 zip, i;
 
-	buf_init(&gz);
 	EVP_Digest(body, len, md, &mdlen, EVP_sha256(), NULL);
-	zip = len >= UI_GZIP_MIN && ui_accepts_gzip(c);
-	etag[0] = '"';
+	zip = len >= UI_GZIP_MIN && ui_accepts_gzip(rq->header(rq->ctx,
+	    "Accept-Encoding"));
+	a->etag[0] = '"';
 	for (i = 0; i < 16; i++)
-		snprintf(etag + 1 + 2 * i, 3, "%02x", md[i]);
-	snprintf(etag + 33, sizeof(etag) - 33, "%s\"", zip ? "-gz" : "");
+		snprintf(a->etag + 1 + 2 * i, 3, "%02x", md[i]);
+	snprintf(a->etag + 33, sizeof(a->etag) - 33, "%s\"", zip ? "-gz" : "");
 	gmtime_r(&mtime, &tm);
-	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	strftime(a->date, sizeof(a->date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
 
-	inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-	    MHD_HTTP_HEADER_IF_NONE_MATCH);
-	if (status == 200 && inm != NULL && strstr(inm, etag) != NULL) {
-		resp = MHD_create_response_from_buffer(0, NULL,
-		    MHD_RESPMEM_PERSISTENT);
-		status = MHD_HTTP_NOT_MODIFIED;
-	} else if (zip && compress_buf(COMPRESS_GZIP, body, len, &gz,
-	    &err) == 0) {
-		resp = MHD_create_response_from_buffer(gz.len, gz.data,
-		    MHD_RESPMEM_MUST_COPY);
-		if (resp != NULL)
-			MHD_add_response_header(resp,
-			    MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
-	} else
-		resp = MHD_create_response_from_buffer(len, (void *)body,
-		    MHD_RESPMEM_MUST_COPY);
-	buf_done(&gz);
-	if (resp == NULL)
-		return MHD_NO;
-	if (status != MHD_HTTP_NOT_MODIFIED)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-		    type);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_LAST_MODIFIED, date);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY,
-	    "Accept-Encoding");
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
-	    cacheable ? "public, max-age=300" : "no-cache");
-	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
-	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
-	MHD_add_response_header(resp, "Content-Security-Policy",
+	a->status = status;
+	buf_reset(&a->body);
+	inm = rq->header(rq->ctx, "If-None-Match");
+	if (status == 200 && inm != NULL && strstr(inm, a->etag) != NULL)
+		a->status = 304;
+	else if (zip && compress_buf(COMPRESS_GZIP, body, len, &a->body,
+	    &err) == 0)
+		ui_hdr(a, "Content-Encoding", "gzip");
+	else {
+		buf_reset(&a->body);
+		buf_add(&a->body, body, len);
+	}
+	if (a->status != 304)
+		ui_hdr(a, "Content-Type", type);
+	ui_hdr(a, "ETag", a->etag);
+	ui_hdr(a, "Last-Modified", a->date);
+	ui_hdr(a, "Vary", "Accept-Encoding");
+	ui_hdr(a, "Cache-Control", cacheable ? "public, max-age=300" :
+	    "no-cache");
+	ui_hdr(a, "X-Content-Type-Options", "nosniff");
+	ui_hdr(a, "X-Frame-Options", "DENY");
+	ui_hdr(a, "Referrer-Policy", "no-referrer");
+	ui_hdr(a, "Content-Security-Policy",
 	    "default-src 'none'; style-src 'self'; img-src 'self'; "
 	    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
-	ret = MHD_queue_response(c, (unsigned int)status, resp);
-	MHD_destroy_response(resp);
-	return ret;
 }
 
-/* /ui/builds/{id}/log: the file itself, streamed by libmicrohttpd. */
-static enum MHD_Result
-ui_log_raw(struct promoter *p, struct MHD_Connection *c, const char *id)
+/* /ui/builds/{id}/log: the file itself, streamed. */
+static void
+ui_log_raw(struct promoter *p, const struct ui_req *rq, const char *id,
+    struct ui_answer *a)
 {
-	struct MHD_Response	*resp;
 	struct db		*db;
 	struct stat		 sb;
 	char			*log = NULL, *end;
 	long long		 bid;
 	int			 fd = -1;
-	enum MHD_Result		 ret;
 	static const char	 none[] = "no log\n";
 
 	bid = strtoll(id, &end, 10);
@@ -930,69 +925,56 @@ ui_log_raw(struct promoter *p, struct MHD_Connection *c, const char *id)
 	if (fd == -1 || fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
 		if (fd != -1)
 			close(fd);
-		return ui_send(c, 404, "text/plain; charset=utf-8", none,
+		ui_send(rq, a, 404, "text/plain; charset=utf-8", none,
 		    sizeof(none) - 1, time(NULL), 0);
+		return;
 	}
-	/* Takes ownership of fd. */
-	if ((resp = MHD_create_response_from_fd64((uint64_t)sb.st_size,
-	    fd)) == NULL) {
-		close(fd);
-		return MHD_NO;
-	}
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-	    "text/plain; charset=utf-8");
-	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(resp, "Content-Security-Policy",
-	    "default-src 'none'");
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
-	    "no-cache");
-	ret = MHD_queue_response(c, MHD_HTTP_OK, resp);
-	MHD_destroy_response(resp);
-	return ret;
+	a->status = 200;
+	a->fd = fd;
+	a->fd_size = (uint64_t)sb.st_size;
+	ui_hdr(a, "Content-Type", "text/plain; charset=utf-8");
+	ui_hdr(a, "X-Content-Type-Options", "nosniff");
+	ui_hdr(a, "Content-Security-Policy", "default-src 'none'");
+	ui_hdr(a, "Cache-Control", "no-cache");
 }
 
-int
-ui_handle(struct promoter *p, struct MHD_Connection *c, const char *method,
-    const char *url)
+void
+ui_answer(struct promoter *p, const struct ui_req *rq, struct ui_answer *a)
 {
-	struct MHD_Response	*resp;
 	struct ui_page		 pg;
-	const char		*rest, *slash;
+	const char		*rest, *slash, *url = rq->url;
 	char			*id = NULL;
-	enum MHD_Result		 ret;
 
-	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+	memset(a, 0, sizeof(*a));
+	buf_init(&a->body);
+	a->fd = -1;
+	if (strcmp(rq->method, "GET") != 0 && strcmp(rq->method, "HEAD") != 0) {
 		static const char msg[] = "the web interface is read-only: "
 		    "GET and HEAD only\n";
 
-		resp = MHD_create_response_from_buffer(sizeof(msg) - 1,
-		    (void *)msg, MHD_RESPMEM_PERSISTENT);
-		if (resp == NULL)
-			return MHD_NO;
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
-		    "GET, HEAD");
-		ret = MHD_queue_response(c, MHD_HTTP_METHOD_NOT_ALLOWED, resp);
-		MHD_destroy_response(resp);
-		return ret;
+		a->status = 405;
+		buf_add(&a->body, msg, sizeof(msg) - 1);
+		ui_hdr(a, "Allow", "GET, HEAD");
+		return;
 	}
-	if (strcmp(url, "/") == 0 || strcmp(url, "/ui") == 0) {
-		resp = MHD_create_response_from_buffer(0, NULL,
-		    MHD_RESPMEM_PERSISTENT);
-		if (resp == NULL)
-			return MHD_NO;
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, "/ui/");
-		ret = MHD_queue_response(c, MHD_HTTP_FOUND, resp);
-		MHD_destroy_response(resp);
-		return ret;
+	if (strcmp(url, "/") == 0 || strcmp(url, "/ui") == 0 ||
+	    strncmp(url, "/ui/", 4) != 0) {
+		a->status = 302;
+		ui_hdr(a, "Location", "/ui/");
+		return;
 	}
-	if (strcmp(url, "/ui/style.css") == 0)
-		return ui_send(c, 200, "text/css; charset=utf-8", ui_css,
+	if (strcmp(url, "/ui/style.css") == 0) {
+		ui_send(rq, a, 200, "text/css; charset=utf-8", ui_css,
 		    sizeof(ui_css) - 1, util_snapshot_id_time("20261201T000000Z"),
 		    1);
-	if (strcmp(url, "/ui/icon.svg") == 0)
-		return ui_send(c, 200, "image/svg+xml", ui_icon,
+		return;
+	}
+	if (strcmp(url, "/ui/icon.svg") == 0) {
+		ui_send(rq, a, 200, "image/svg+xml", ui_icon,
 		    sizeof(ui_icon) - 1, util_snapshot_id_time("20261201T000000Z"),
 		    1);
+		return;
+	}
 
 	memset(&pg, 0, sizeof(pg));
 	buf_init(&pg.b);
@@ -1004,31 +986,84 @@ ui_handle(struct promoter *p, struct MHD_Connection *c, const char *method,
 	else if (strncmp(rest, "snapshots/", 10) == 0)
 		ui_snapshot(p, &pg, rest + 10);
 	else if (strcmp(rest, "builds") == 0 || strcmp(rest, "builds/") == 0)
-		ui_builds(p, &pg, c);
+		ui_builds(p, &pg, rq);
 	else if (strncmp(rest, "builds/", 7) == 0) {
 		rest += 7;
 		if ((slash = strchr(rest, '/')) != NULL &&
 		    strcmp(slash, "/log") == 0) {
 			id = xstrndup(rest, (size_t)(slash - rest));
-			ret = ui_log_raw(p, c, id);
+			ui_log_raw(p, rq, id, a);
 			free(id);
 			buf_done(&pg.b);
-			return ret;
+			return;
 		}
 		if (slash != NULL)
 			ui_error(&pg, 404, "not found");
 		else
-			ui_build(p, &pg, c, rest);
+			ui_build(p, &pg, rq, rest);
 	} else if (strcmp(rest, "watches") == 0)
 		ui_watches(p, &pg);
 	else if (strcmp(rest, "audit") == 0)
-		ui_audit(p, &pg, c);
+		ui_audit(p, &pg, rq);
 	else
 		ui_error(&pg, 404, "not found");
 	if (pg.b.len == 0)
 		ui_error(&pg, 500, "nothing to show");
-	ret = ui_send(c, pg.status, "text/html; charset=utf-8", pg.b.data,
+	ui_send(rq, a, pg.status, "text/html; charset=utf-8", pg.b.data,
 	    pg.b.len, pg.mtime, 0);
 	buf_done(&pg.b);
+}
+
+void
+ui_answer_done(struct ui_answer *a)
+{
+	buf_done(&a->body);
+	if (a->fd != -1)
+		close(a->fd);
+	a->fd = -1;
+}
+
+/* libmicrohttpd's lookups for struct ui_req. */
+static const char *
+ui_mhd_arg(void *ctx, const char *key)
+{
+	return MHD_lookup_connection_value(ctx, MHD_GET_ARGUMENT_KIND, key);
+}
+
+static const char *
+ui_mhd_header(void *ctx, const char *name)
+{
+	return MHD_lookup_connection_value(ctx, MHD_HEADER_KIND, name);
+}
+
+int
+ui_handle(struct promoter *p, struct MHD_Connection *c, const char *method,
+    const char *url)
+{
+	struct ui_req		 rq = { method, url, ui_mhd_arg, ui_mhd_header,
+				    c };
+	struct ui_answer	 a;
+	struct MHD_Response	*resp;
+	enum MHD_Result		 ret;
+	size_t			 i;
+
+	ui_answer(p, &rq, &a);
+	if (a.fd != -1) {
+		/* Takes ownership of the fd. */
+		resp = MHD_create_response_from_fd64(a.fd_size, a.fd);
+		if (resp != NULL)
+			a.fd = -1;
+	} else
+		resp = MHD_create_response_from_buffer(a.body.len,
+		    a.body.data, MHD_RESPMEM_MUST_COPY);
+	if (resp == NULL) {
+		ui_answer_done(&a);
+		return MHD_NO;
+	}
+	for (i = 0; i < a.nhdrs; i++)
+		MHD_add_response_header(resp, a.hdrs[i].name, a.hdrs[i].value);
+	ret = MHD_queue_response(c, (unsigned int)a.status, resp);
+	MHD_destroy_response(resp);
+	ui_answer_done(&a);
 	return ret;
 }
