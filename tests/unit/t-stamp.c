@@ -1,5 +1,6 @@
 /* t-stamp.c - builder/stamp.c: changelog parsing, version stamping and
- * bumping, changelog entries; builder/watch-git.c: inputs strings. */
+ * bumping, changelog entries; builder/watch-git.c: inputs strings;
+ * builder/git-creds.c: the Credentials file. */
 #include "autoconfig.h"
 
 #include <stdarg.h>
@@ -10,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../../builder/builder.h"
 #include "version.h"
@@ -250,6 +253,63 @@ test_mirror_path(void **state)
 	free(c);
 }
 
+/* Write text to dir/name with mode; load it. */
+static int
+creds_load(const char *dir, const char *text, mode_t mode,
+    struct gitw_creds *cs, char *path, size_t size)
+{
+	struct dp_error	 err;
+	FILE		*fp;
+
+	snprintf(path, size, "%s/credentials", dir);
+	assert_non_null(fp = fopen(path, "w"));
+	fputs(text, fp);
+	fclose(fp);
+	chmod(path, mode);
+	memset(cs, 0, sizeof(*cs));
+	cs->file = path;
+	return gitw_creds_load(cs, &err);
+}
+
+static void
+test_git_creds(void **state)
+{
+	struct gitw_creds	 cs;
+	char			 dir[] = "/tmp/t-stamp.XXXXXX", path[256];
+	char			 want[300];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(creds_load(dir, "# bot\nUsername: builder\n"
+	    "Token: t0k\nSSH-Key: keys/id\nSSH-Public-Key: /etc/k.pub\n",
+	    0600, &cs, path, sizeof(path)), 0);
+	assert_string_equal(cs.username, "builder");
+	assert_string_equal(cs.password, "t0k");
+	snprintf(want, sizeof(want), "%s/keys/id", dir);
+	assert_string_equal(cs.ssh_key, want);	/* the file's directory */
+	assert_string_equal(cs.ssh_pubkey, "/etc/k.pub");
+	assert_null(cs.passphrase);
+	gitw_creds_done(&cs);
+	assert_null(cs.password);
+
+	/* The first paragraph only (found by reading fuzz-creds' target:
+	 * a second one overwrote, and leaked, the first's values). */
+	assert_int_equal(creds_load(dir, "Username: first\nPassword: one\n"
+	    "\nUsername: second\nPassword: two\nSSH-Key: k\n", 0600, &cs,
+	    path, sizeof(path)), 0);
+	assert_string_equal(cs.username, "first");
+	assert_string_equal(cs.password, "one");
+	assert_null(cs.ssh_key);
+	gitw_creds_done(&cs);
+
+	/* Readable by others: refused. */
+	assert_int_equal(creds_load(dir, "Password: x\n", 0604, &cs, path,
+	    sizeof(path)), -1);
+	gitw_creds_done(&cs);
+	unlink(path);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -261,6 +321,7 @@ main(void)
 		cmocka_unit_test(test_entry),
 		cmocka_unit_test(test_inputs),
 		cmocka_unit_test(test_mirror_path),
+		cmocka_unit_test(test_git_creds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
