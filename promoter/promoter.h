@@ -25,6 +25,7 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -421,7 +422,6 @@ int	 client_token_file(const char *path, char **out,
 	    struct dp_error *err);
 
 /* sp-reply.c: snapshot-promote's reading of the replies (any shape). */
-#include <stdio.h>
 const char *sp_jstr(json_t *v);			/* "-" unless a string */
 const char *sp_jget(json_t *o, const char *key);	/* the same of o.key */
 void	 sp_print_json(FILE *out, json_t *j);	/* NULL: nothing */
