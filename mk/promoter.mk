@@ -35,11 +35,19 @@ EXTRA_DIST += \
 if HAVE_CMOCKA
 check_PROGRAMS += \
 	tests/unit/t-tokens \
-	tests/unit/t-rules
+	tests/unit/t-rules \
+	tests/unit/t-sp-reply
 TESTS += \
 	tests/unit/t-tokens \
-	tests/unit/t-rules
+	tests/unit/t-rules \
+	tests/unit/t-sp-reply
 endif
+tests_unit_t_sp_reply_SOURCES = \
+	tests/unit/t-sp-reply.c \
+	promoter/sp-reply.c \
+	promoter/util.c
+tests_unit_t_sp_reply_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
+tests_unit_t_sp_reply_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/promoter
 tests_unit_t_tokens_SOURCES = \
 	tests/unit/t-tokens.c \
 	promoter/tokens.c \

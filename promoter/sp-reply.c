@@ -151,12 +151,13 @@ enum sp_wait
 sp_wait_state(json_t *snap, const char *env, json_t **found)
 {
 	json_t		*v;
-	const char	*state;
+	const char	*state, *e;
 	size_t		 i;
 
 	*found = NULL;
 	json_array_foreach(json_object_get(snap, "promotion"), i, v)
-		if (strcmp(sp_jget(v, "environment"), env) == 0)
+		if ((e = json_string_value(json_object_get(v,
+		    "environment"))) != NULL && strcmp(e, env) == 0)
 			*found = v;
 	if (*found == NULL)
 		return SP_WAIT_NOENV;

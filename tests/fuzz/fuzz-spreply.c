@@ -3,10 +3,11 @@
  * promoter's replies (promoter/sp-reply.c, client.c): the input is a reply
  * body, parsed as client_request() parses it, then printed as report,
  * promote, rollback, status (text and --json) and status ID print it,
- * looked through by wait for test, staging and prod, and read for its
- * error as a refusal is.  What must hold: nothing is assumed of the
- * reply's shape (a missing or mistyped member is "-"); wait finds an
- * entry exactly when the reply's promotion array names the environment.
+ * looked through by wait for test, staging, prod and "-" (what a
+ * non-string prints as), and read for its error as a refusal is.  What
+ * must hold: nothing is assumed of the reply's shape (a missing or
+ * mistyped member is "-"); wait finds an entry exactly when the reply's
+ * promotion array names the environment with a string.
  */
 #include "autoconfig.h"
 
@@ -21,7 +22,8 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static FILE		*out;
-	static const char *const envs[] = { "test", "staging", "prod", NULL };
+	static const char *const envs[] = { "test", "staging", "prod", "-",
+	    NULL };
 	json_t			*r, *found, *v;
 	enum sp_wait		 ws;
 	const char		*e;
