@@ -45,6 +45,7 @@ endif
 tests_unit_t_sp_reply_SOURCES = \
 	tests/unit/t-sp-reply.c \
 	promoter/sp-reply.c \
+	promoter/client.c \
 	promoter/util.c
 tests_unit_t_sp_reply_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
 tests_unit_t_sp_reply_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/promoter

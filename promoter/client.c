@@ -101,8 +101,10 @@ client_error(json_t *reply, long status)
 	static char	 buf[64];
 	json_t		*e;
 
+	/* An empty "error" says nothing: the status does (found by
+	 * fuzz-spreply). */
 	if (reply != NULL && (e = json_object_get(reply, "error")) != NULL &&
-	    json_is_string(e))
+	    json_is_string(e) && *json_string_value(e) != '\0')
 		return json_string_value(e);
 	snprintf(buf, sizeof(buf), "HTTP status %ld", status);
 	return buf;

@@ -414,7 +414,8 @@ struct client {
 int	 client_request(struct client *c, const char *method,
 	    const char *path, json_t *body, long *status, json_t **reply,
 	    struct dp_error *err);
-/* The "error" of a reply, or "HTTP status N". Static or in reply. */
+/* The "error" of a reply (a non-empty string), or "HTTP status N".
+ * Static or in reply. */
 const char *client_error(json_t *reply, long status);
 /* Read a token file: first non-empty, non-comment line, trimmed.
  * Caller frees. */

@@ -1,5 +1,5 @@
-/* t-sp-reply.c - promoter/sp-reply.c: snapshot-promote's reading of the
- * promoter's replies, of any shape. */
+/* t-sp-reply.c - promoter/sp-reply.c, client.c: snapshot-promote's
+ * reading of the promoter's replies, of any shape. */
 #include "autoconfig.h"
 
 #include <stdarg.h>
@@ -116,6 +116,25 @@ test_wait_state(void **state)
 	assert_int_equal(sp_wait_state(NULL, "test", &found), SP_WAIT_NOENV);
 }
 
+static void
+test_client_error(void **state)
+{
+	json_t	*j;
+
+	(void)state;
+	j = json_loads("{\"error\":\"no snapshot X\"}", 0, NULL);
+	assert_string_equal(client_error(j, 404), "no snapshot X");
+	json_decref(j);
+	/* Found by fuzz-spreply: an empty error printed as nothing. */
+	j = json_loads("{\"error\":\"\"}", 0, NULL);
+	assert_string_equal(client_error(j, 500), "HTTP status 500");
+	json_decref(j);
+	j = json_loads("{\"error\":3}", 0, NULL);
+	assert_string_equal(client_error(j, 502), "HTTP status 502");
+	json_decref(j);
+	assert_string_equal(client_error(NULL, 503), "HTTP status 503");
+}
+
 int
 main(void)
 {
@@ -123,6 +142,7 @@ main(void)
 		cmocka_unit_test(test_snapshot),
 		cmocka_unit_test(test_status),
 		cmocka_unit_test(test_wait_state),
+		cmocka_unit_test(test_client_error),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
