@@ -18,6 +18,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <glob.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -56,6 +57,8 @@ struct build {
 	int			 waiting; /* build-deps not satisfiable yet */
 	char			*wait_key; /* queue_dep_key() before sbuild */
 	char			*buildinfo; /* kept: logs/build-<id>.buildinfo */
+	char			*sbuild_conf; /* SBUILD_CONFIG of its sbuild */
+	char			*sbuild_tmp; /* where sbuild unpacks its chroot */
 };
 
 char *
@@ -212,7 +215,7 @@ build_env(const struct build *b)
 	char		**env;
 	int		 n = 0;
 
-	env = xcalloc(8, sizeof(*env));
+	env = xcalloc(10, sizeof(*env));
 	env[n++] = xasprintf("PATH=%s", path != NULL ? path :
 	    "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin");
 	env[n++] = xstrdup("LC_ALL=C.UTF-8");
@@ -225,6 +228,8 @@ build_env(const struct build *b)
 	if (b->w->build_options != NULL)
 		env[n++] = xasprintf("DEB_BUILD_OPTIONS=%s",
 		    b->w->build_options);
+	if (b->sbuild_conf != NULL)
+		env[n++] = xasprintf("SBUILD_CONFIG=%s", b->sbuild_conf);
 	env[n] = NULL;
 	return env;
 }
@@ -463,6 +468,82 @@ out:
 	return link;
 }
 
+/*
+ * sbuild unpacks its chroot into a directory of its own choosing (/tmp
+ * by default) and leaves it there, 600 MB, when it is killed before its
+ * clean-up ends (a Build-Timeout on a loaded machine).  Ours go into a
+ * directory of the build's own instead, <work prefix>chroot-XXXXXX in
+ * /var/tmp (sbuild's $unshare_tmpdir_template, through a configuration
+ * file of the build's own), so that what is left can be found and
+ * removed.  Mode 0711: tar runs as a subordinate id and must get
+ * through it.
+ */
+static int
+sbuild_config(struct build *b, struct dp_error *err)
+{
+	char	*text, *pre;
+	int	 rv;
+
+	pre = cleanroom_work_prefix(b->dir);
+	free(b->sbuild_tmp);
+	b->sbuild_tmp = xasprintf("%schroot-XXXXXX", pre);
+	free(pre);
+	if (mkdtemp(b->sbuild_tmp) == NULL) {
+		dp_error_errno(err, "mkdtemp %s", b->sbuild_tmp);
+		free(b->sbuild_tmp);
+		b->sbuild_tmp = NULL;
+		return -1;
+	}
+	if ((b->cr.drop && chown(b->sbuild_tmp, b->cr.uid, b->cr.gid) == -1) ||
+	    chmod(b->sbuild_tmp, 0711) == -1) {
+		dp_error_errno(err, "%s", b->sbuild_tmp);
+		return -1;
+	}
+	free(b->sbuild_conf);
+	b->sbuild_conf = xasprintf("%s/.sbuild.conf", b->cr.work);
+	text = xasprintf("# written by debpipe-builder for this build\n"
+	    "$unshare_tmpdir_template = '%s/chroot.XXXXXXXXXX';\n1;\n",
+	    b->sbuild_tmp);
+	rv = fs_write_atomic(b->sbuild_conf, text, strlen(text), 0644, err);
+	free(text);
+	return rv;
+}
+
+/* Remove the unpacked chroot sbuild left: its files belong to the build
+ * user's subordinate ids, so rm runs in a user namespace that maps them
+ * (as the build user); then the directory of the build's own. */
+static void
+sbuild_remove_chroots(struct build *b)
+{
+	char		*pat;
+	glob_t		 g;
+	size_t		 i;
+	struct dp_error	 e;
+
+	if (b->sbuild_tmp == NULL)
+		return;
+	pat = xasprintf("%s/chroot.*", b->sbuild_tmp);
+	if (glob(pat, GLOB_NOSORT, NULL, &g) == 0) {
+		for (i = 0; i < g.gl_pathc; i++) {
+			char *rm[] = { "unshare", "--user", "--map-auto",
+			    "--map-root-user", "rm", "-rf", "--",
+			    g.gl_pathv[i], NULL };
+
+			blog(b, "removing the chroot sbuild left: %s",
+			    g.gl_pathv[i]);
+			if (run_tool_as(b, rm, b->cr.work, 600, 1, &e) == -1 ||
+			    rmdir(g.gl_pathv[i]) == -1)
+				fs_remove_tree(g.gl_pathv[i], NULL);
+		}
+		globfree(&g);
+	}
+	free(pat);
+	if (rmdir(b->sbuild_tmp) == -1)
+		blog(b, "cannot remove %s: %s", b->sbuild_tmp, strerror(errno));
+	free(b->sbuild_tmp);
+	b->sbuild_tmp = NULL;
+}
+
 static int
 run_sbuild(struct build *b, const char *src, struct dp_error *err)
 {
@@ -470,7 +551,7 @@ run_sbuild(struct build *b, const char *src, struct dp_error *err)
 	char	*argv[20], *dsc = NULL, *distarg = NULL, *chrootarg = NULL;
 	char	*tb = NULL, *extra = NULL, *extraarg = NULL, *bdarg = NULL;
 	char	*line;
-	int	 n = 0, rv = -1, code;
+	int	 n = 0, rv = -1, code, rc, left;
 	long	 off;
 
 	(void)src;
@@ -516,7 +597,15 @@ run_sbuild(struct build *b, const char *src, struct dp_error *err)
 	/* What a retry waits on changing: as it is before this build. */
 	free(b->wait_key);
 	b->wait_key = queue_dep_key(b->db, b->cfg, b->w->dist);
-	if (run_tool_as(b, argv, b->cr.work, build_timeout(b), 1, err) == -1) {
+	if (sbuild_config(b, err) == -1)
+		goto out;
+	rc = run_tool_as(b, argv, b->cr.work, build_timeout(b), 1, err);
+	/* What it left running (it was killed at a timeout), and where. */
+	if ((left = build_reap_leftovers()) > 0)
+		blog(b, "killed %d process%s sbuild left behind", left,
+		    left == 1 ? "" : "es");
+	sbuild_remove_chroots(b);
+	if (rc == -1) {
 		code = WIFEXITED(b->status) ? WEXITSTATUS(b->status) : -1;
 		if (err->code != DP_ERR_TIMEOUT && code == 3 &&
 		    ((line = log_collect(b->log, off, "unsat-dependency:")) !=
@@ -1231,6 +1320,8 @@ out:
 	free(b.message);
 	free(b.wait_key);
 	free(b.buildinfo);
+	free(b.sbuild_conf);
+	free(b.sbuild_tmp);
 	cleanroom_done(&b.cr);
 	queue_build_done(&b.row);
 	return rv;
@@ -1284,6 +1375,58 @@ kill_session_pass(pid_t sid, const char *dir, const char *work)
 	}
 	closedir(d);
 	return count;
+}
+
+/*
+ * What a build started and left behind, once build_run() is over: the
+ * build child is a subreaper (PR_SET_CHILD_SUBREAPER), so processes that
+ * left their parents (setsid'd daemons, sbuild's namespace helper when
+ * sbuild itself was killed at a timeout) are its children now, not
+ * init's.  Kill them and their children, reap them all.
+ */
+int
+build_reap_leftovers(void)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		 path[64], buf[512], *p;
+	FILE		*f;
+	size_t		 n;
+	long		 ppid;
+	pid_t		 self = getpid(), pid;
+	int		 total = 0, found, pass;
+
+	for (pass = 0; pass < 100; pass++) {
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		found = 0;
+		if ((d = opendir("/proc")) == NULL)
+			break;
+		while ((de = readdir(d)) != NULL) {
+			if (!isdigit((unsigned char)de->d_name[0]))
+				continue;
+			pid = (pid_t)strtol(de->d_name, NULL, 10);
+			snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+			if ((f = fopen(path, "r")) == NULL)
+				continue;
+			n = fread(buf, 1, sizeof(buf) - 1, f);
+			fclose(f);
+			buf[n] = '\0';
+			/* pid (comm) state ppid; a zombie (Z) is only reaped */
+			if ((p = strrchr(buf, ')')) == NULL ||
+			    sscanf(p + 1, " %*c %ld", &ppid) != 1 ||
+			    ppid != (long)self)
+				continue;
+			found++;
+			if (p[2] != 'Z' && kill(pid, SIGKILL) == 0)
+				total++;
+		}
+		closedir(d);
+		if (found == 0)
+			break;
+		usleep(20000);
+	}
+	return total;
 }
 
 int

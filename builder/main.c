@@ -804,15 +804,20 @@ child_main(struct builder *bl, int64_t id, pid_t parent)
 {
 	struct db	*db;
 	struct dp_error	 err;
-	int		 rc;
+	int		 rc, n;
 
-	/* Own session, so that leftovers can be found. */
+	/* Own session, so that leftovers can be found; their subreaper, so
+	 * that none escapes to init by leaving its parent. */
 	setsid();
+	prctl(PR_SET_CHILD_SUBREAPER, 1L, 0L, 0L, 0L);
 	child_setup(bl, parent);
 	db = child_db(bl);
 	rc = build_run(db, bl->d.cfg, id, &err);
 	if (rc == -1)
 		log_debug("build %lld: %s", (long long)id, dp_error_str(&err));
+	if ((n = build_reap_leftovers()) > 0)
+		log_info("build %lld: killed %d process%s it left behind",
+		    (long long)id, n, n == 1 ? "" : "es");
 	db_close(db);
 	_exit(rc == 0 ? 0 : 1);
 }

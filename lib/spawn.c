@@ -179,6 +179,19 @@ spawn_run(char *const argv[], const struct spawn_opts *o, int *status,
 		if (outp[0] == -1)
 			poll(NULL, 0, 50);
 	}
+	/*
+	 * Killed at its timeout: what it started in its process group may
+	 * still be cleaning up (sbuild removing its unpacked chroot after
+	 * SIGTERM).  Give them time to finish, then kill what is left, so
+	 * nothing outlives the timeout by much.
+	 */
+	if (timed_out) {
+		long end = now_ms() + 30000;
+
+		while (kill(-pid, 0) == 0 && now_ms() < end)
+			poll(NULL, 0, 100);
+		kill(-pid, SIGKILL);
+	}
 	/* Drain what is left of the output. */
 	while (outp[0] != -1) {
 		char chunk[65536];

@@ -11,14 +11,14 @@ TESTS += \
 	tests/integration/chroot.sh \
 	tests/integration/cleanroom.sh \
 	tests/integration/cleanroom-deps.sh \
-	tests/integration/cleanroom-bad.sh
-# Written, not yet run to the end on a quiet machine: not in TESTS yet.
-EXTRA_DIST += \
+	tests/integration/cleanroom-bad.sh \
 	tests/integration/cleanroom-timeout.sh \
-	tests/integration/cleanroom-chroot.sh \
-	bench/cleanroom-bench
+	tests/integration/cleanroom-chroot.sh
 EXTRA_DIST += \
 	tests/integration/chroot.sh \
 	tests/integration/cleanroom.sh \
 	tests/integration/cleanroom-deps.sh \
-	tests/integration/cleanroom-bad.sh
+	tests/integration/cleanroom-bad.sh \
+	tests/integration/cleanroom-timeout.sh \
+	tests/integration/cleanroom-chroot.sh \
+	bench/cleanroom-bench

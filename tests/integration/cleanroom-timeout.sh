@@ -10,7 +10,7 @@
 . "$top_srcdir/tests/integration/chroot-lib.sh" || exit 99
 need git sbuild mmdebstrap bwrap newuidmap dpkg-source sqlite3 pgrep python3
 
-plan 17
+plan 19
 
 arch=$(dpkg --print-architecture)
 tb=$(test_chroot_tarball) || bail "no test chroot"
@@ -74,14 +74,20 @@ rm "$inst/watch.d/hostnet.watch" "$inst/watch.d/hostnonet.watch"
 watch sbhang $'override_dh_auto_build:\n\t(setsid sleep 7'$m$' &); echo HANGING-NOW; sleep 8'$m \
 	$'Build-Timeout: 120s\n'
 t0=$(date +%s)
+: >"$T_TMP/t0"
 fails "sbuild: a hanging build fails" debpipe-builder --config "$conf" --once
 echo "# sbuild build with a 120 s timeout took $(( $(date +%s) - t0 )) s"
 is "$(state sbhang)" failed "sbuild: state failed"
 like "$(msg sbhang)" "killed after the timeout of 120 s" "sbuild: the reason is the timeout"
 ok "sbuild: it was hanging in debian/rules" grep -q HANGING-NOW "$inst/state/logs/build-$(q "SELECT max(id) FROM builds").log"
 ok "sbuild: nothing it started is running (sbuild, its chroot, the sleeps)" sh -c \
-	"sleep 2; ! pgrep -f 'sleep (7$m|8$m)' && ! pgrep -f '[s]build.*dp-sbhang'"
+	"sleep 2; ! pgrep -af 'sleep (7$m|8$m)' && ! pgrep -af '[s]build.*dp-sbhang'"
 ok "sbuild: its work directory is gone" sh -c \
 	"! ls -d /var/tmp/debpipe-build-*/dp-sbhang* 2>/dev/null | grep -q ."
+unpacked=$(sed -n 's|^Unpacking .* to \(/var/tmp/debpipe-build-[^ ]*chroot-[^/]*/chroot\.[^ .]*\)\.\.\.$|\1|p' \
+	"$inst/state/logs/build-$(q "SELECT max(id) FROM builds").log" | head -n 1)
+ok "sbuild unpacked its chroot in a directory of the build's own, not in /tmp ($unpacked)" test -n "$unpacked"
+ok "sbuild: that unpacked chroot is removed, and no new one is left in /tmp" sh -c \
+	"[ -n '$unpacked' ] && [ ! -e '$unpacked' ] && [ ! -e '$(dirname "${unpacked:-/nonexistent/x}")' ] && ! find /tmp -maxdepth 1 -name 'tmp.sbuild.*' -newer '$T_TMP/t0' | grep ."
 
 done_testing
