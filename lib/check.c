@@ -197,6 +197,9 @@ check_spawn(struct check_ctx *c, char *const argv[], char *const env[],
 	o.env = env;
 	o.cwd = cwd;
 	o.timeout = left > 1 ? left : 1;
+	/* Nothing of it (autopkgtest-virt-unshare's testbed) may outlive
+	 * the check: not even when this runner is killed with SIGKILL. */
+	o.reap = 1;
 	if (c->log != NULL)
 		fflush(c->log);
 	*status = 0;

@@ -3,12 +3,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -56,14 +58,17 @@ now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
-/* In the child: set up and exec; never returns. */
+/* In the child: set up and exec; never returns.  Below a guard the
+ * program stays in the guard's process group. */
 static void __attribute__((noreturn))
-child(char *const argv[], const struct spawn_opts *o, int outfd, int errpipe)
+child(char *const argv[], const struct spawn_opts *o, int outfd, int errpipe,
+    int newpg)
 {
 	int	logfd = -1, devnull;
 	int	e;
 
-	setpgid(0, 0);
+	if (newpg)
+		setpgid(0, 0);
 	signal(SIGPIPE, SIG_DFL);
 	if ((devnull = open("/dev/null", O_RDWR)) != -1)
 		dup2(devnull, 0);
@@ -72,9 +77,12 @@ child(char *const argv[], const struct spawn_opts *o, int outfd, int errpipe)
 		if (logfd == -1)
 			goto fail;
 	}
-	if (outfd != -1)
+	if (outfd != -1) {
 		dup2(outfd, 1);
-	else if (logfd != -1)
+		/* Not left open in the program (and what it starts). */
+		if (outfd != 1)
+			close(outfd);
+	} else if (logfd != -1)
 		dup2(logfd, 1);
 	if (logfd != -1)
 		dup2(logfd, 2);
@@ -97,13 +105,185 @@ fail:
 	_exit(127);
 }
 
+/* -- the guard of spawn_opts.reap ---------------------------------- */
+
+static volatile sig_atomic_t guard_stop;
+
+static void
+guard_sig(int sig)
+{
+	(void)sig;
+	guard_stop = 1;
+}
+
+/*
+ * Send sig to every descendant of this process (found through the
+ * parent pids in /proc: sessions, process groups and PID namespaces do
+ * not hide them).  The number signalled.
+ */
+static size_t
+guard_kill_tree(int sig)
+{
+	DIR		*d;
+	struct dirent	*de;
+	pid_t		*pid = NULL, *ppid = NULL, self = getpid();
+	size_t		 n = 0, cap = 0, i, nkilled = 0;
+	char		 path[64], buf[512], *p;
+	int		 fd, changed;
+	ssize_t		 len;
+	unsigned char	*mine;
+
+	if ((d = opendir("/proc")) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		long	 v = strtol(de->d_name, &p, 10);
+		int	 pp;
+		char	 state;
+
+		if (*p != '\0' || v <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/stat", v);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+			continue;
+		len = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		buf[len] = '\0';
+		/* "pid (comm) state ppid ...": comm may hold anything. */
+		if ((p = strrchr(buf, ')')) == NULL ||
+		    sscanf(p + 1, " %c %d", &state, &pp) != 2)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			pid = xreallocarray(pid, cap, sizeof(*pid));
+			ppid = xreallocarray(ppid, cap, sizeof(*ppid));
+		}
+		/* A zombie keeps its place in the tree, is not signalled. */
+		pid[n] = state == 'Z' ? -(pid_t)v : (pid_t)v;
+		ppid[n++] = (pid_t)pp;
+	}
+	closedir(d);
+	mine = xcalloc(n + 1, 1);
+	do {
+		changed = 0;
+		for (i = 0; i < n; i++) {
+			if (mine[i])
+				continue;
+			if (ppid[i] == self) {
+				mine[i] = changed = 1;
+				continue;
+			}
+			for (size_t j = 0; j < n; j++)
+				if (mine[j] && (pid[j] == ppid[i] ||
+				    -pid[j] == ppid[i])) {
+					mine[i] = changed = 1;
+					break;
+				}
+		}
+	} while (changed);
+	for (i = 0; i < n; i++)
+		if (mine[i] && pid[i] > 0 && kill(pid[i], sig) == 0)
+			nkilled++;
+	free(mine);
+	free(pid);
+	free(ppid);
+	return nkilled;
+}
+
+/* The forked child with reap: run the program, clean up, exit like it. */
+static void __attribute__((noreturn))
+guard(char *const argv[], const struct spawn_opts *o, int outfd, int errpipe,
+    pid_t parent)
+{
+	struct sigaction sa;
+	pid_t		 tool, w;
+	long		 killat = 0, fdmax;
+	int		 st = 0, s, done = 0, termed = 0;
+
+	setpgid(0, 0);
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = guard_sig;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	/* The caller dying (even by SIGKILL) is a SIGTERM; re-check
+	 * afterwards in case it died before prctl(). */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != parent)
+		guard_stop = 1;
+	if ((tool = fork()) == -1) {
+		s = errno;
+		if (write(errpipe, &s, sizeof(s)) < 0) {
+			/* nothing more to do */
+		}
+		_exit(127);
+	}
+	if (tool == 0) {
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		child(argv, o, outfd, errpipe, 0);
+	}
+	/* Hold nothing of the caller's (its locks, its pipes' ends). */
+	fdmax = sysconf(_SC_OPEN_MAX);
+	for (long fd = 3; fd < (fdmax > 0 && fdmax < 65536 ? fdmax : 65536);
+	    fd++)
+		close((int)fd);
+	if (outfd != -1)
+		close(outfd);
+	for (;;) {
+		w = waitpid(-1, &s, WNOHANG);
+		if (w == tool) {
+			st = s;
+			done = 1;
+		} else if (w > 0)
+			continue;		/* an orphan we adopted */
+		if (done)
+			break;
+		if (w == -1 && errno == ECHILD)
+			break;
+		if (guard_stop && !termed) {
+			termed = 1;
+			kill(-getpid(), SIGTERM);
+			killat = now_ms() + SPAWN_REAP_GRACE * 1000L;
+		}
+		if (killat != 0 && now_ms() >= killat) {
+			guard_kill_tree(SIGKILL);
+			killat = 0;
+		}
+		poll(NULL, 0, 50);
+	}
+	/* Whatever the program left (daemons, testbeds) goes too; what
+	 * cannot be signalled (a set-uid helper) gets 10 s to end. */
+	killat = now_ms() + 10000;
+	for (;;) {
+		while (waitpid(-1, &s, WNOHANG) > 0)
+			;
+		if (guard_kill_tree(SIGKILL) == 0 &&
+		    (waitpid(-1, &s, WNOHANG) == -1 || now_ms() >= killat))
+			break;
+		poll(NULL, 0, 20);
+	}
+	if (WIFSIGNALED(st)) {
+		prctl(PR_SET_PDEATHSIG, 0);
+		signal(WTERMSIG(st), SIG_DFL);
+		raise(WTERMSIG(st));
+		_exit(128 + WTERMSIG(st));
+	}
+	_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 127);
+}
+
 int
 spawn_run(char *const argv[], const struct spawn_opts *o, int *status,
     char **out, struct dp_error *err)
 {
 	int		 errp[2] = { -1, -1 }, outp[2] = { -1, -1 };
 	int		 st = 0, childerr = 0, rv = -1, timed_out = 0;
-	pid_t		 pid, w;
+	pid_t		 pid, w, parent;
 	struct buf	 cap;
 	long		 deadline = 0, killat = 0;
 	ssize_t		 n;
@@ -116,17 +296,20 @@ spawn_run(char *const argv[], const struct spawn_opts *o, int *status,
 		dp_error_errno(err, "pipe");
 		goto done;
 	}
+	parent = getpid();
 	if ((pid = fork()) == -1) {
 		dp_error_errno(err, "fork");
 		goto done;
 	}
 	if (pid == 0) {
-		if (outp[1] != -1) {
-			/* dup2 clears O_CLOEXEC on the new descriptor */
-			int fd = dup(outp[1]);
-			child(argv, o, fd, errp[1]);
-		}
-		child(argv, o, -1, errp[1]);
+		int fd = -1;
+
+		/* dup2 clears O_CLOEXEC on the new descriptor */
+		if (outp[1] != -1)
+			fd = dup(outp[1]);
+		if (o != NULL && o->reap)
+			guard(argv, o, fd, errp[1], parent);
+		child(argv, o, fd, errp[1], 1);
 	}
 	close(errp[1]);
 	errp[1] = -1;

@@ -18,6 +18,8 @@ struct spawn_opts {
 	uid_t		 uid;		/* drop to uid/gid when gid/uid != -1 */
 	gid_t		 gid;
 	int		 drop;		/* use uid/gid above */
+	int		 reap;		/* run it below a guard process that
+					   kills its whole tree (see below) */
 };
 
 /*
@@ -30,6 +32,18 @@ struct spawn_opts {
  */
 int	 spawn_run(char *const argv[], const struct spawn_opts *opts,
 	    int *status, char **out, struct dp_error *err);
+
+/*
+ * With reap, the forked child is a guard (a child subreaper, with
+ * PR_SET_PDEATHSIG) that runs the program as its own child and exits
+ * with its status, after killing with SIGKILL every process the program
+ * left behind, whatever session, process group or namespaces they made
+ * (autopkgtest-virt-unshare's testbed).  When the caller dies, even by
+ * SIGKILL, or the guard gets SIGTERM (Check-Timeout), it sends SIGTERM
+ * to the program's process group and SIGKILL to the whole tree
+ * SPAWN_REAP_GRACE seconds later.
+ */
+#define SPAWN_REAP_GRACE	5
 
 /* Environment vector = current environment with NAME=VALUE overrides
  * (NULL-terminated list of "NAME=VALUE" strings).  Caller strv_free()s. */
