@@ -20,11 +20,13 @@ cli_debpipe_SOURCES += \
 TESTS += \
 	tests/integration/check-install.sh \
 	tests/integration/check-testbed.sh \
-	tests/integration/check-gates.sh
+	tests/integration/check-gates.sh \
+	tests/integration/check-kill.sh
 EXTRA_DIST += \
 	tests/integration/check-install.sh \
 	tests/integration/check-testbed.sh \
 	tests/integration/check-gates.sh \
+	tests/integration/check-kill.sh \
 	tests/integration/check-lib.sh \
 	bench/check-install \
 	bench/README-check.md
