@@ -219,7 +219,9 @@ is "$(grep -il 'database is locked\|SQLITE_BUSY\|database.*busy\|busy.*database'
 grep '^fail ' "$L/all" | grep -v -e 'rollback (exit 1):.*\(no earlier\|nothing to roll back\|no previous\|on no snapshot yet\)' \
 	-e 'report (exit 1):.*ci-other' -e 'promote (exit 1):.*already' >"$L/unexpected"
 is "$(head -n 20 "$L/unexpected")" "" "no operation failed (other than the expected refusals)"
-[ "$nops" -gt $((SECS * 5)) ]
+# Not a speed test (bench/ has those): the writers were not stuck.
+# Under ASan on two cores a CLI call takes 1-3 s, so 2 a second in all.
+[ "$nops" -gt $((SECS * 2)) ]
 t_result $? "the writers got work done ($nops operations in $SECS s)"
 
 grep '^ack add ' "$L/all" | awk '{ print $3 }' | sed 's/_.*//' | sort -u >"$L/acked-adds"
@@ -232,8 +234,8 @@ is "$(comm -23 "$L/acked-results" "$L/db-results" | head -n 5)" "" \
 	"no acknowledged result is lost ($(wc -l <"$L/acked-results") reported)"
 is "$(sqlite3 "$db" "SELECT count(*) FROM results") $(wc -l <"$L/acked-results")" \
 	"$(wc -l <"$L/acked-results") $(wc -l <"$L/acked-results")" "and none recorded twice or unasked"
-is "$(grep -c '^fail apt' "$L/w-apt.log") $([ "$(grep -c '^ok apt' "$L/w-apt.log")" -gt 5 ] && echo many)" \
-	"0 many" "apt-get update of latest (pinned) during the run: $(grep -c '^ok apt' "$L/w-apt.log") ok, none failed"
+is "$(grep -c '^fail apt' "$L/w-apt.log") $([ "$(grep -c '^ok apt' "$L/w-apt.log")" -gt 2 ] && echo several)" \
+	"0 several" "apt-get update of latest (pinned) during the run: $(grep -c '^ok apt' "$L/w-apt.log") ok, none failed"
 
 is "$(sqlite3 "$db" 'PRAGMA integrity_check')" ok "database integrity"
 is "$(sqlite3 "$db" 'PRAGMA foreign_key_check' | head -n 3)" "" "no dangling foreign keys"
