@@ -551,7 +551,8 @@ run_sbuild(struct build *b, const char *src, struct dp_error *err)
 	char	*argv[20], *dsc = NULL, *distarg = NULL, *chrootarg = NULL;
 	char	*tb = NULL, *extra = NULL, *extraarg = NULL, *bdarg = NULL;
 	char	*line;
-	int	 n = 0, rv = -1, code, rc, left;
+	int	 n = 0, rv = -1, code, rc;
+	size_t	 left;
 	long	 off;
 
 	(void)src;
@@ -601,8 +602,8 @@ run_sbuild(struct build *b, const char *src, struct dp_error *err)
 		goto out;
 	rc = run_tool_as(b, argv, b->cr.work, build_timeout(b), 1, err);
 	/* What it left running (it was killed at a timeout), and where. */
-	if ((left = build_reap_leftovers()) > 0)
-		blog(b, "killed %d process%s sbuild left behind", left,
+	if ((left = spawn_reap_descendants()) > 0)
+		blog(b, "killed %zu process%s sbuild left behind", left,
 		    left == 1 ? "" : "es");
 	sbuild_remove_chroots(b);
 	if (rc == -1) {
@@ -1375,58 +1376,6 @@ kill_session_pass(pid_t sid, const char *dir, const char *work)
 	}
 	closedir(d);
 	return count;
-}
-
-/*
- * What a build started and left behind, once build_run() is over: the
- * build child is a subreaper (PR_SET_CHILD_SUBREAPER), so processes that
- * left their parents (setsid'd daemons, sbuild's namespace helper when
- * sbuild itself was killed at a timeout) are its children now, not
- * init's.  Kill them and their children, reap them all.
- */
-int
-build_reap_leftovers(void)
-{
-	DIR		*d;
-	struct dirent	*de;
-	char		 path[64], buf[512], *p;
-	FILE		*f;
-	size_t		 n;
-	long		 ppid;
-	pid_t		 self = getpid(), pid;
-	int		 total = 0, found, pass;
-
-	for (pass = 0; pass < 100; pass++) {
-		while (waitpid(-1, NULL, WNOHANG) > 0)
-			;
-		found = 0;
-		if ((d = opendir("/proc")) == NULL)
-			break;
-		while ((de = readdir(d)) != NULL) {
-			if (!isdigit((unsigned char)de->d_name[0]))
-				continue;
-			pid = (pid_t)strtol(de->d_name, NULL, 10);
-			snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-			if ((f = fopen(path, "r")) == NULL)
-				continue;
-			n = fread(buf, 1, sizeof(buf) - 1, f);
-			fclose(f);
-			buf[n] = '\0';
-			/* pid (comm) state ppid; a zombie (Z) is only reaped */
-			if ((p = strrchr(buf, ')')) == NULL ||
-			    sscanf(p + 1, " %*c %ld", &ppid) != 1 ||
-			    ppid != (long)self)
-				continue;
-			found++;
-			if (p[2] != 'Z' && kill(pid, SIGKILL) == 0)
-				total++;
-		}
-		closedir(d);
-		if (found == 0)
-			break;
-		usleep(20000);
-	}
-	return total;
 }
 
 int

@@ -322,8 +322,5 @@ char	*build_printable(char *s);
 /* Kill every process of session sid whose working directory is under
  * dir (leftovers of a build child).  Number of processes signalled. */
 int	 build_kill_session(pid_t sid, const char *dir);
-/* In the build child, after build_run(): kill and reap every process the
- * build left behind (the child is their subreaper); how many. */
-int	 build_reap_leftovers(void);
 
 #endif

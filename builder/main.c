@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "builder.h"
+#include "spawn.h"
 #include "chroot.h"
 #include "daemon.h"
 #include "fsutil.h"
@@ -804,7 +805,8 @@ child_main(struct builder *bl, int64_t id, pid_t parent)
 {
 	struct db	*db;
 	struct dp_error	 err;
-	int		 rc, n;
+	int		 rc;
+	size_t		 n;
 
 	/* Own session, so that leftovers can be found; their subreaper, so
 	 * that none escapes to init by leaving its parent. */
@@ -815,8 +817,8 @@ child_main(struct builder *bl, int64_t id, pid_t parent)
 	rc = build_run(db, bl->d.cfg, id, &err);
 	if (rc == -1)
 		log_debug("build %lld: %s", (long long)id, dp_error_str(&err));
-	if ((n = build_reap_leftovers()) > 0)
-		log_info("build %lld: killed %d process%s it left behind",
+	if ((n = spawn_reap_descendants()) > 0)
+		log_info("build %lld: killed %zu process%s it left behind",
 		    (long long)id, n, n == 1 ? "" : "es");
 	db_close(db);
 	_exit(rc == 0 ? 0 : 1);

@@ -191,6 +191,26 @@ guard_kill_tree(int sig)
 	return nkilled;
 }
 
+size_t
+spawn_reap_descendants(void)
+{
+	size_t	total = 0, n;
+	long	end = now_ms() + 10000;
+	int	s;
+
+	/* What cannot be signalled (a set-uid helper) gets 10 s to end. */
+	for (;;) {
+		while (waitpid(-1, &s, WNOHANG) > 0)
+			;
+		total += (n = guard_kill_tree(SIGKILL));
+		if (n == 0 && (waitpid(-1, &s, WNOHANG) == -1 ||
+		    now_ms() >= end))
+			break;
+		poll(NULL, 0, 20);
+	}
+	return total;
+}
+
 /* The forked child with reap: run the program, clean up, exit like it. */
 static void __attribute__((noreturn))
 guard(char *const argv[], const struct spawn_opts *o, int outfd, int errpipe,
@@ -257,17 +277,8 @@ guard(char *const argv[], const struct spawn_opts *o, int outfd, int errpipe,
 		}
 		poll(NULL, 0, 50);
 	}
-	/* Whatever the program left (daemons, testbeds) goes too; what
-	 * cannot be signalled (a set-uid helper) gets 10 s to end. */
-	killat = now_ms() + 10000;
-	for (;;) {
-		while (waitpid(-1, &s, WNOHANG) > 0)
-			;
-		if (guard_kill_tree(SIGKILL) == 0 &&
-		    (waitpid(-1, &s, WNOHANG) == -1 || now_ms() >= killat))
-			break;
-		poll(NULL, 0, 20);
-	}
+	/* Whatever the program left (daemons, testbeds) goes too. */
+	spawn_reap_descendants();
 	if (WIFSIGNALED(st)) {
 		prctl(PR_SET_PDEATHSIG, 0);
 		signal(WTERMSIG(st), SIG_DFL);

@@ -45,6 +45,13 @@ int	 spawn_run(char *const argv[], const struct spawn_opts *opts,
  */
 #define SPAWN_REAP_GRACE	5
 
+/*
+ * In a child subreaper (the guard, a build child): SIGKILL every
+ * descendant, whatever session or namespace it made, and reap them all
+ * (up to 10 s for what cannot be signalled).  How many were killed.
+ */
+size_t	 spawn_reap_descendants(void);
+
 /* Environment vector = current environment with NAME=VALUE overrides
  * (NULL-terminated list of "NAME=VALUE" strings).  Caller strv_free()s. */
 char	**spawn_env(char *const overrides[]);
