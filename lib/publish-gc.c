@@ -710,16 +710,18 @@ gc_buildinfos(const char *pooldir, struct strlist *gone)
 	char		*dir, *slash, *path, *rel;
 	size_t		 i, len;
 
-	for (i = 0; i < gone->n; i++) {
+	for (i = 0; i < gone->n; i++)
 		sl_add(&sorted, gone->v[i]);
-		if ((slash = strrchr(gone->v[i], '/')) == NULL)
+	sl_sort(&sorted);
+	/* Sorted, a directory's files are together: each directory once. */
+	for (i = 0; i < sorted.n; i++) {
+		if ((slash = strrchr(sorted.v[i], '/')) == NULL)
 			continue;
-		dir = xstrndup(gone->v[i], (size_t)(slash - gone->v[i]));
-		if (!sl_find(&dirs, dir))
+		dir = xstrndup(sorted.v[i], (size_t)(slash - sorted.v[i]));
+		if (dirs.n == 0 || strcmp(dirs.v[dirs.n - 1], dir) != 0)
 			sl_add(&dirs, dir);
 		free(dir);
 	}
-	sl_sort(&sorted);
 	for (i = 0; i < dirs.n; i++) {
 		if (!fs_relpath_is_safe(dirs.v[i]))
 			continue;
