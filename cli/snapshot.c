@@ -25,13 +25,15 @@
 static void
 snapshot_usage(FILE *f)
 {
-	fprintf(f, "usage: debpipe snapshot now [--force]\n"
+	fprintf(f, "usage: debpipe snapshot now [--force] [--allow-empty]\n"
 	    "       debpipe snapshot list [--all]\n"
 	    "       debpipe snapshot show ID\n"
 	    "       debpipe snapshot diff ID1 ID2\n"
 	    "\n"
 	    "  now     publish a snapshot of the current package set now (when\n"
-	    "          it changed since the last one, or always with --force)\n"
+	    "          it changed since the last one, or always with --force;\n"
+	    "          not while a Distribution has no packages, unless\n"
+	    "          --allow-empty)\n"
 	    "  list    published snapshots, newest first (--all: deleted too)\n"
 	    "  show    one snapshot: environments and packages\n"
 	    "  diff    what changed from ID1 to ID2, per distribution\n"
@@ -53,19 +55,23 @@ static int
 snapshot_now(struct cli *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		{ "allow-empty", no_argument, NULL, 'e' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct dp_error	 err;
 	char		*id = NULL;
-	int		 ch, force = 0, r;
+	int		 ch, flags = 0, r;
 	json_t		*j;
 
-	while ((ch = getopt_long(argc, argv, "fh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "efh", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'e':
+			flags |= PUBLISH_ALLOW_EMPTY;
+			break;
 		case 'f':
-			force = 1;
+			flags |= PUBLISH_FORCE;
 			break;
 		case 'h':
 			snapshot_usage(stdout);
@@ -86,9 +92,20 @@ snapshot_now(struct cli *c, int argc, char **argv)
 		cli_err("recovery: %s", dp_error_str(&err));
 		return EXIT_FAIL;
 	}
-	r = publish_snapshot(c->db, c->cfg, force, &id, &err);
+	r = publish_snapshot(c->db, c->cfg, flags, &id, &err);
 	if (r == PUBLISH_ERROR) {
 		cli_err("%s", dp_error_str(&err));
+		return EXIT_FAIL;
+	}
+	if (r == PUBLISH_EMPTY) {
+		/* Refused, not failed: nothing was changed. */
+		cli_err("%s", dp_error_str(&err));
+		if (c->json) {
+			j = json_pack("{s:b,s:s}", "published", 0, "reason",
+			    dp_error_str(&err));
+			json_print(j);
+			json_decref(j);
+		}
 		return EXIT_FAIL;
 	}
 	/* Even when nothing was published: a run killed after recording its

@@ -1163,8 +1163,28 @@ build_tree(struct build *b, struct dp_error *err)
 	return 0;
 }
 
+/* The first configured Distribution without a single binary or source
+ * package in the set, or cfg->ndists. */
+static size_t
+empty_dist(const struct config *cfg, const struct pset *set)
+{
+	size_t	di, i;
+	int	any;
+
+	for (di = 0; di < cfg->ndists; di++) {
+		any = 0;
+		for (i = 0; i < set->nbin && !any; i++)
+			any = set->bin[i].dist == di && set->bin[i].n > 0;
+		for (i = 0; i < set->nsrc && !any; i++)
+			any = set->src[i].dist == di && set->src[i].n > 0;
+		if (!any)
+			return di;
+	}
+	return cfg->ndists;
+}
+
 int
-publish_snapshot(struct db *db, const struct config *cfg, int force,
+publish_snapshot(struct db *db, const struct config *cfg, int flags,
     char **idp, struct dp_error *err)
 {
 	struct build	 b;
@@ -1199,8 +1219,18 @@ publish_snapshot(struct db *db, const struct config *cfg, int force,
 		goto out;
 	if (newest_snapshot(db, &newest, &digest, err) == -1)
 		goto out;
-	if (!force && digest != NULL && strcmp(digest, set.digest) == 0) {
+	if (!(flags & PUBLISH_FORCE) && digest != NULL &&
+	    strcmp(digest, set.digest) == 0) {
 		rv = PUBLISH_NOTHING;
+		goto out;
+	}
+	if (!(flags & PUBLISH_ALLOW_EMPTY) && (i = empty_dist(cfg, &set)) <
+	    cfg->ndists) {
+		dp_error_set(err, DP_ERR_INVALID, "distribution %s has no "
+		    "packages yet (nothing built, imported or added): no "
+		    "snapshot taken; `debpipe snapshot now --allow-empty` "
+		    "publishes one anyway", cfg->dists[i].name);
+		rv = PUBLISH_EMPTY;
 		goto out;
 	}
 

@@ -24,12 +24,22 @@ enum publish_result {
 	PUBLISH_ERROR = -1,
 	PUBLISH_DONE = 0,	/* a new snapshot was published */
 	PUBLISH_NOTHING = 1,	/* package set unchanged: nothing to do */
+	PUBLISH_EMPTY = 2,	/* a Distribution has no packages: not taken */
 };
 
+/* publish_snapshot() flags. */
+#define PUBLISH_FORCE		0x1	/* even when the set is unchanged */
+#define PUBLISH_ALLOW_EMPTY	0x2	/* even with a Distribution empty */
+
 /* Take a snapshot of the current package set if it changed since the last
- * one (or always when force).  *id (may be NULL) receives the new ID
- * (caller frees).  Holds State-Dir/publish.lock while working. */
-int	 publish_snapshot(struct db *db, const struct config *cfg, int force,
+ * one (or always with PUBLISH_FORCE).  No snapshot is taken while a
+ * configured Distribution has no package at all (no binary, no source),
+ * unless PUBLISH_ALLOW_EMPTY: PUBLISH_EMPTY, and err says which
+ * (DESIGN.md "Snapshots are never empty or incomplete").  Every snapshot
+ * has the index files of every component and architecture, empty ones
+ * included.  *id (may be NULL) receives the new ID (caller frees).  Holds
+ * State-Dir/publish.lock while working. */
+int	 publish_snapshot(struct db *db, const struct config *cfg, int flags,
 	    char **id, struct dp_error *err);
 
 /* Clean up after a crash: .tmp-* directories, snapshots on disk but not in

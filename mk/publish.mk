@@ -35,9 +35,11 @@ tests_unit_t_compress_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
 
 TESTS += \
 	tests/integration/snapshot.sh \
+	tests/integration/snapshot-empty.sh \
 	tests/integration/gc-buildinfo.sh \
 	tests/integration/crash.sh
 EXTRA_DIST += \
 	tests/integration/snapshot.sh \
+	tests/integration/snapshot-empty.sh \
 	tests/integration/gc-buildinfo.sh \
 	tests/integration/crash.sh

@@ -50,6 +50,9 @@ run_gc(struct daemon *d)
 		    "removed", nsnap, nfiles);
 }
 
+/* The reason the last cycle took no snapshot of an empty set. */
+static char	*last_empty;
+
 /* One snapshot; force publishes even an unchanged set.  1 if one was
  * published. */
 static int
@@ -61,7 +64,8 @@ cycle(struct daemon *d, int force)
 	int		 r;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	r = publish_snapshot(d->db, d->cfg, force, &id, &err);
+	r = publish_snapshot(d->db, d->cfg, force ? PUBLISH_FORCE : 0, &id,
+	    &err);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	switch (r) {
 	case PUBLISH_DONE:
@@ -69,6 +73,8 @@ cycle(struct daemon *d, int force)
 		    (double)(t1.tv_sec - t0.tv_sec) +
 		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 		free(id);
+		free(last_empty);
+		last_empty = NULL;
 		run_gc(d);
 		return 1;
 	case PUBLISH_NOTHING:
@@ -76,6 +82,15 @@ cycle(struct daemon *d, int force)
 		/* What a killed run or a promotion left to collect. */
 		run_gc(d);
 		break;
+	case PUBLISH_EMPTY:
+		/* Said once, again when it changes. */
+		if (last_empty == NULL ||
+		    strcmp(last_empty, dp_error_str(&err)) != 0) {
+			log_info("%s", dp_error_str(&err));
+			free(last_empty);
+			last_empty = xstrdup(dp_error_str(&err));
+		}
+		return 0;
 	default:
 		log_warnx("snapshot failed: %s", dp_error_str(&err));
 		break;
