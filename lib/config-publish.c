@@ -9,6 +9,7 @@
  *   Publish-Jobs: 8
  *   Publish-Addressing: path | virtual   (S3)
  *   Publish-URL: URL            what apt clients use (a CDN), optional
+ *   Publish-Detached-Release: no  yes: Release and Release.gpg too
  */
 #include "autoconfig.h"
 
@@ -30,6 +31,7 @@ static const struct fspec target_fields[] = {
 	{ "Publish-Credentials", K_PATH, P(credentials), 0, 0, NULL },
 	{ "Publish-Jobs",	K_INT,	P(jobs),	1, 0, NULL },
 	{ "Publish-URL",	K_URL,	P(public_url),	0, 0, NULL },
+	{ "Publish-Detached-Release", K_BOOL, P(detached_release), 0, 0, NULL },
 	{ NULL, 0, 0, 0, 0, NULL }
 };
 #undef P

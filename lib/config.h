@@ -112,6 +112,9 @@ struct conf_target {
 	int	 credentials_line;	/* its line in file */
 	int	 jobs;			/* Publish-Jobs: default 8 */
 	int	 virtual_host;		/* Publish-Addressing: virtual (S3) */
+	int	 detached_release;	/* Publish-Detached-Release: also
+				   Release and Release.gpg (default no:
+				   InRelease only) */
 	char	*public_url;		/* Publish-URL: what apt clients use
 				   (CDN), or NULL: derived */
 	char	*file;

@@ -88,6 +88,20 @@ known(struct sync *s, const char *key, const char *sha256)
 	return r;
 }
 
+/* Does state.db say the target holds key (any content)? */
+static int
+held(struct sync *s, const char *key)
+{
+	int	r;
+
+	sqlite3_reset(s->get);
+	sqlite3_bind_text(s->get, 1, s->t->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s->get, 2, key, -1, SQLITE_STATIC);
+	r = sqlite3_step(s->get) == SQLITE_ROW;
+	sqlite3_reset(s->get);
+	return r;
+}
+
 static void
 job_add(struct sync *s, enum phase ph, const char *key, const char *path,
     uint64_t size, const char *sha256, const char *md5)
@@ -283,8 +297,13 @@ dists_walk(struct sync *s, const char *dir, const char *rel,
 			else
 				ph = PH_INDEX;
 			key = xasprintf("%s/%s", keybase, r);
-			job_add(s, ph, key, p, sums.size, sums.sha256,
-			    sums.md5);
+			/* apt reads InRelease alone: Release and Release.gpg
+			 * only with Publish-Detached-Release: yes, or where
+			 * the target holds them already (kept current). */
+			if ((ph != PH_RELEASE && ph != PH_RELEASE_GPG) ||
+			    s->t->detached_release || held(s, key))
+				job_add(s, ph, key, p, sums.size, sums.sha256,
+				    sums.md5);
 			free(key);
 			if (ph == PH_INDEX && byhash) {
 				key = xasprintf("%s/%s%sby-hash/SHA256/%s",

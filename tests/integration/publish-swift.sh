@@ -10,7 +10,7 @@
 need dpkg-deb apt-get gpg python3 curl sqlite3
 swift_need
 
-plan 74
+plan 77
 
 swift_start
 ok "swift container pub (public read)" swift_container pub
@@ -38,6 +38,7 @@ Publish-Endpoint: $S3_URL
 Publish-Region: us-east-1
 Publish-Credentials: $inst/s3.cred
 Publish-Jobs: 4
+Publish-Detached-Release: yes
 EOC
 dp() { debpipe --config "$conf" "$@"; }
 latest() { readlink "$pub/latest" | sed 's,^snapshots/,,'; }
@@ -102,6 +103,10 @@ unlike "$(last_output)" '^(W|E|Err):' "no warnings or errors from apt (S3 target
 like "$(apt_cache "$snapar" policy common)" 'Candidate: 1.0' "the snapshot offers common 1.0"
 is "$(cache_control "$SWIFT_PUBLIC/bkt/apt/debian/pool/main/h/hello/hello_1.0-1_amd64.deb")" \
 	"public, max-age=31536000, immutable" "pool objects are immutable for caches"
+is "$(curl -s -o /dev/null -w '%{http_code}' "$SWIFT_PUBLIC/pub/deb/dists/bookworm/test/Release")" 404 \
+	"Swift target (default): no detached Release"
+ok "S3 target (Publish-Detached-Release: yes): Release and Release.gpg" sh -c \
+	"curl -fsS '$SWIFT_PUBLIC/bkt/apt/debian/dists/bookworm/test/Release' | cmp - '$pub/snapshots/$s1/dists/bookworm/Release' && curl -fsS -o /dev/null '$SWIFT_PUBLIC/bkt/apt/debian/dists/bookworm/test/Release.gpg'"
 is "$(cache_control "$SWIFT_PUBLIC/bkt/apt/debian/dists/bookworm/test/InRelease")" \
 	"public, max-age=30" "InRelease is cached briefly"
 
@@ -125,7 +130,9 @@ sed 's/^/# /' "$T_TMP/last.out"
 n=$(swift_requests_since "$mark")
 npool=$(tail -n +$((mark + 1)) "$SWIFT_DIR/swift.log" | grep -c ' PUT /v1/AUTH_test/pub/deb/pool/')
 is "$npool" 1 "only the changed package goes to the pool"
-ok "under 40 requests for a one-package change ($n)" test "$n" -lt 40
+ok "under 30 requests for a one-package change ($n)" test "$n" -lt 30
+is "$(tail -n +$((mark + 1)) "$SWIFT_DIR/swift.log" | grep -c -E ' PUT [^ ]*/Release(\.gpg)? ')" 0 \
+	"no Release or Release.gpg by default (apt reads InRelease)"
 ok "apt-get update after the move" apt_get "$envar" update
 unlike "$(last_output)" "(^(W|E|Err):|changed its)" "no warning after the move"
 like "$(apt_cache "$envar" policy hello)" 'Candidate: 2.0-1' "the environment offers hello 2.0-1"
