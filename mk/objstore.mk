@@ -23,11 +23,13 @@ cli_debpipe_SOURCES += \
 
 TESTS += \
 	tests/integration/publish-swift.sh \
-	tests/integration/publish-swift-bg.sh
+	tests/integration/publish-swift-bg.sh \
+	tests/integration/publish-swift-faults.sh
 EXTRA_DIST += \
 	tests/integration/swift-lib.sh \
 	tests/integration/publish-swift.sh \
-	tests/integration/publish-swift-bg.sh
+	tests/integration/publish-swift-bg.sh \
+	tests/integration/publish-swift-faults.sh
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/t-objstore
