@@ -40,6 +40,7 @@ TESTS += \
 EXTRA_DIST += \
 	tests/integration/lib.sh \
 	tests/integration/cli.sh \
+	tests/integration/readme-user.sh \
 	.ci/run
 
 # The demo: the whole pipeline on a built-in example (README's first command).
