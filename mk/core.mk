@@ -36,7 +36,8 @@ tests_unit_t_fsutil_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
 tests_unit_t_spawn_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
 
 TESTS += \
-	tests/integration/cli.sh
+	tests/integration/cli.sh \
+	tests/integration/readme-user.sh
 EXTRA_DIST += \
 	tests/integration/lib.sh \
 	tests/integration/cli.sh \
