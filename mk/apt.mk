@@ -16,12 +16,10 @@ check_PROGRAMS += \
 tests_apt_driver_SOURCES = \
 	tests/apt-driver.c
 
-if HAVE_CMOCKA
 check_PROGRAMS += \
 	tests/unit/t-fetch
 TESTS += \
 	tests/unit/t-fetch
-endif
 tests_unit_t_fetch_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
 
 TESTS += \

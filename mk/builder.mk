@@ -21,14 +21,12 @@ cli_debpipe_SOURCES += \
 	cli/watch.c
 cli_debpipe_LDADD = builder/libbuilder.a $(DP_LIBS)
 
-if HAVE_CMOCKA
 check_PROGRAMS += \
 	tests/unit/t-stamp \
 	tests/unit/t-queue
 TESTS += \
 	tests/unit/t-stamp \
 	tests/unit/t-queue
-endif
 tests_unit_t_stamp_LDADD = builder/libbuilder.a $(DP_LIBS) $(CMOCKA_LIBS)
 tests_unit_t_queue_LDADD = builder/libbuilder.a $(DP_LIBS) $(CMOCKA_LIBS)
 

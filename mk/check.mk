@@ -31,10 +31,8 @@ EXTRA_DIST += \
 	bench/check-install \
 	bench/README-check.md
 
-if HAVE_CMOCKA
 check_PROGRAMS += \
 	tests/unit/t-dose
 TESTS += \
 	tests/unit/t-dose
-endif
 tests_unit_t_dose_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)

@@ -7,14 +7,12 @@ lib_libdebpipe_a_SOURCES += \
 	lib/config-watch.c \
 	lib/config-int.h
 
-if HAVE_CMOCKA
 check_PROGRAMS += \
 	tests/unit/t-deb822 \
 	tests/unit/t-config
 TESTS += \
 	tests/unit/t-deb822 \
 	tests/unit/t-config
-endif
 tests_unit_t_deb822_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
 tests_unit_t_config_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
 

@@ -21,7 +21,6 @@ cli_debpipe_SOURCES = \
 	cli/cli.h \
 	cli/status.c
 
-if HAVE_CMOCKA
 check_PROGRAMS += \
 	tests/unit/t-db \
 	tests/unit/t-fsutil \
@@ -30,7 +29,6 @@ TESTS += \
 	tests/unit/t-db \
 	tests/unit/t-fsutil \
 	tests/unit/t-spawn
-endif
 tests_unit_t_db_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
 tests_unit_t_fsutil_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
 tests_unit_t_spawn_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)

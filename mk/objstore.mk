@@ -31,8 +31,6 @@ EXTRA_DIST += \
 	tests/integration/publish-swift-bg.sh \
 	tests/integration/publish-swift-faults.sh
 
-if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/t-objstore
 TESTS += tests/unit/t-objstore
-endif
 tests_unit_t_objstore_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)

@@ -14,7 +14,6 @@ lib_libdebpipe_a_SOURCES += \
 cli_debpipe_SOURCES += \
 	cli/add.c
 
-if HAVE_CMOCKA
 check_PROGRAMS += \
 	tests/unit/t-version \
 	tests/unit/t-debfile \
@@ -23,7 +22,6 @@ TESTS += \
 	tests/unit/t-version \
 	tests/unit/t-debfile \
 	tests/unit/t-pool
-endif
 tests_unit_t_version_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
 tests_unit_t_debfile_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
 tests_unit_t_pool_SOURCES = tests/unit/t-pool.c tests/unit/mkdeb.h

@@ -32,7 +32,6 @@ EXTRA_DIST += \
 	tests/integration/promote-hostile.sh \
 	tests/integration/promote-apt.sh
 
-if HAVE_CMOCKA
 check_PROGRAMS += \
 	tests/unit/t-tokens \
 	tests/unit/t-rules \
@@ -41,7 +40,6 @@ TESTS += \
 	tests/unit/t-tokens \
 	tests/unit/t-rules \
 	tests/unit/t-sp-reply
-endif
 tests_unit_t_sp_reply_SOURCES = \
 	tests/unit/t-sp-reply.c \
 	promoter/sp-reply.c \

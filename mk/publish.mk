@@ -22,14 +22,12 @@ snapshotter_debpipe_snapshotter_SOURCES = \
 	snapshotter/check.c \
 	snapshotter/snapshotter.h
 
-if HAVE_CMOCKA
 check_PROGRAMS += \
 	tests/unit/t-index \
 	tests/unit/t-compress
 TESTS += \
 	tests/unit/t-index \
 	tests/unit/t-compress
-endif
 tests_unit_t_index_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
 tests_unit_t_compress_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
 

@@ -5,12 +5,10 @@ lib_libdebpipe_a_SOURCES += \
 	lib/sign.c \
 	lib/sign.h
 
-if HAVE_CMOCKA
 check_PROGRAMS += \
 	tests/unit/t-sign
 TESTS += \
 	tests/unit/t-sign
-endif
 tests_unit_t_sign_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
 
 TESTS += \

@@ -30,7 +30,6 @@ EXTRA_DIST += \
 
 # Unit tests: the escaping writer, the hook payloads and URLs, the
 # notification formats.
-if HAVE_CMOCKA
 check_PROGRAMS += \
 	tests/unit/t-html \
 	tests/unit/t-hook-event \
@@ -39,7 +38,6 @@ TESTS += \
 	tests/unit/t-html \
 	tests/unit/t-hook-event \
 	tests/unit/t-notify
-endif
 tests_unit_t_html_SOURCES = \
 	tests/unit/t-html.c \
 	promoter/html.c
