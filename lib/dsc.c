@@ -150,11 +150,38 @@ out:
 	return rv;
 }
 
+/* A Checksums-* field that is there lists every file of Files: else the
+ * file it leaves out would be checked by the weaker sums alone. */
+static int
+dsc_sums_complete(const char *fname, struct dsc *dsc,
+    struct dp_error *err)
+{
+	const struct deb822_field	*fld;
+	size_t				 i;
+	int				 kind;
+
+	for (kind = SUM_SHA1; kind <= SUM_SHA256; kind++) {
+		if ((fld = deb822_find(dsc->para, SUM_FIELDS[kind].field)) ==
+		    NULL)
+			continue;
+		for (i = 0; i < dsc->nfiles; i++)
+			if (dsc_sum_slot(&dsc->files[i], kind)[0] == '\0') {
+				dp_error_set(err, DP_ERR_INVALID, "%s:%d: %s "
+				    "does not list %s, which Files lists",
+				    fname, fld->line, SUM_FIELDS[kind].field,
+				    dsc->files[i].name);
+				return -1;
+			}
+	}
+	return 0;
+}
+
 int
 dsc_parse(const char *buf, size_t len, const char *fname, struct dsc *dsc,
     struct dp_error *err)
 {
 	const char	*fmt;
+	unsigned char	*m;
 	size_t		 i;
 
 	memset(dsc, 0, sizeof(*dsc));
@@ -177,13 +204,20 @@ dsc_parse(const char *buf, size_t len, const char *fname, struct dsc *dsc,
 	}
 	for (i = 0; i < sizeof(SUM_FIELDS) / sizeof(SUM_FIELDS[0]); i++)
 		if (dsc_parse_sums(fname, dsc, (int)i, err) == -1)
-			return -1;
+			goto fail;
 	if (dsc->nfiles == 0) {
 		dp_error_set(err, DP_ERR_INVALID, "%s: Files lists no file",
 		    fname);
 		return -1;
 	}
-	return 0;
+	return dsc_sums_complete(fname, dsc, err);
+fail:
+	/* File names are echoed in messages: no control characters. */
+	if (err != NULL)
+		for (m = (unsigned char *)err->msg; *m != '\0'; m++)
+			if (*m < 0x20 || *m == 0x7f)
+				*m = '?';
+	return -1;
 }
 
 int

@@ -5,7 +5,8 @@
  * armour; the signature is not checked here) and the files it lists from
  * Files, Checksums-Sha1 and Checksums-Sha256, merged by name.  Every
  * listed name must be a safe single file name (fs_name_is_safe), sizes
- * must agree between the fields and every file must be in Files.
+ * must agree between the fields, every file must be in Files, and a
+ * Checksums-* field that is there must list every file of Files.
  */
 #ifndef DEBPIPE_DSC_H
 #define DEBPIPE_DSC_H

@@ -18,17 +18,20 @@ check_PROGRAMS += \
 	tests/unit/t-version \
 	tests/unit/t-debfile \
 	tests/unit/t-pool \
-	tests/unit/t-hash
+	tests/unit/t-hash \
+	tests/unit/t-dsc
 TESTS += \
 	tests/unit/t-version \
 	tests/unit/t-debfile \
 	tests/unit/t-pool \
-	tests/unit/t-hash
+	tests/unit/t-hash \
+	tests/unit/t-dsc
 tests_unit_t_version_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
 tests_unit_t_debfile_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
 tests_unit_t_pool_SOURCES = tests/unit/t-pool.c tests/unit/mkdeb.h
 tests_unit_t_pool_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
 tests_unit_t_hash_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
+tests_unit_t_dsc_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
 
 TESTS += \
 	tests/integration/add.sh \
