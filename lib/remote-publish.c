@@ -268,8 +268,8 @@ dists_walk(struct sync *s, const char *dir, const char *rel,
 		if (de->d_name[0] == '.' || strcmp(de->d_name, "by-hash") == 0)
 			continue;
 		p = fs_join(dir, de->d_name);
-		r = rel[0] != '\0' ? xasprintf("%s/%s", rel, de->d_name) :
-		    xstrdup(de->d_name);
+		r = xasprintf("%s%s%s", rel, rel[0] != '\0' ? "/" : "",
+		    de->d_name);
 		if (lstat(p, &sb) == -1) {
 			dp_error_errno(err, "%s", p);
 			free(p);
@@ -296,7 +296,7 @@ dists_walk(struct sync *s, const char *dir, const char *rel,
 				ph = PH_INRELEASE;
 			else
 				ph = PH_INDEX;
-			key = xasprintf("%s/%s", keybase, r);
+			key = fs_join(keybase, r);
 			/* apt reads InRelease alone: Release and Release.gpg
 			 * only with Publish-Detached-Release: yes, or where
 			 * the target holds them already (kept current). */
