@@ -1,5 +1,5 @@
 /*
- * config-int.h - what config.c and config-watch.c share; not for other
+ * config-int.h - what config.c, config-value.c and config-watch.c share; not for other
  * modules (they use config.h).
  */
 #ifndef DEBPIPE_CONFIG_INT_H
@@ -55,19 +55,27 @@ struct load {
 	size_t		 distcap, envcap, watchcap, targetcap;
 };
 
-/* Values (config.c). */
+/* Values and field checks (config-value.c). */
 const char	*config_check_word(const char *);
 const char	*config_check_builder(const char *);
+const char	*config_check_listen(const char *);
+const char	*config_check_user(const char *);
+const char	*config_check_maintainer(const char *);
+const char	*config_check_suffix(const char *);
+/* A safe name: lower-case letters and digits first, then also ".", "-",
+ * "+" (and "_" when allowed); at most MAX_NAME. */
+int		 config_name_ok(const char *s, int allow_underscore);
 char		*config_value_clean(const char *raw);
 int		 config_single_line(const char *v, char **line);
 char		**config_split_words(const char *v);
 char		*config_path_resolve(const char *dir, const char *v);
+/* Stanzas (config.c). */
 int		 config_stanza_key(const char *name);
 char		*config_key_name(struct load *ld, const struct deb822_field *f,
 		    const char *what, int allow_underscore,
 		    struct dp_error *err);
 
-/* Field tables (config.c). */
+/* Field tables (config-value.c). */
 const struct fspec *config_spec_find(const struct fspec *tab,
 		    const char *name);
 void		 config_fields_known(const struct fspec *tab, unsigned types,

@@ -181,7 +181,6 @@ dsc_parse(const char *buf, size_t len, const char *fname, struct dsc *dsc,
     struct dp_error *err)
 {
 	const char	*fmt;
-	unsigned char	*m;
 	size_t		 i;
 
 	memset(dsc, 0, sizeof(*dsc));
@@ -214,9 +213,7 @@ dsc_parse(const char *buf, size_t len, const char *fname, struct dsc *dsc,
 fail:
 	/* File names are echoed in messages: no control characters. */
 	if (err != NULL)
-		for (m = (unsigned char *)err->msg; *m != '\0'; m++)
-			if (*m < 0x20 || *m == 0x7f)
-				*m = '?';
+		str_printable(err->msg);
 	return -1;
 }
 

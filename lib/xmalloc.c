@@ -72,6 +72,17 @@ xstrndup(const char *s, size_t n)
 }
 
 char *
+str_printable(char *s)
+{
+	unsigned char *p;
+
+	for (p = (unsigned char *)s; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return s;
+}
+
+char *
 xvasprintf(const char *fmt, va_list ap)
 {
 	char *p;

@@ -16,6 +16,11 @@ char	*xstrndup(const char *s, size_t n);
 char	*xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char	*xvasprintf(const char *fmt, va_list ap);
 
+/* Replace every control character of s (below 0x20, and DEL) by '?', in
+ * place, and return s: text from outside (file names, values, a build's
+ * output) echoed in a message, a log line or builds.message. */
+char	*str_printable(char *s);
+
 /* NULL-terminated string vectors. */
 void	 strv_free(char **v);			/* NULL is a no-op */
 size_t	 strv_len(char *const *v);

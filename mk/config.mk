@@ -4,6 +4,7 @@ lib_libdebpipe_a_SOURCES += \
 	lib/deb822.h \
 	lib/config.c \
 	lib/config.h \
+	lib/config-value.c \
 	lib/config-watch.c \
 	lib/config-int.h
 
