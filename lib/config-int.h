@@ -1,6 +1,6 @@
 /*
- * config-int.h - what config.c, config-value.c and config-watch.c share; not for other
- * modules (they use config.h).
+ * config-int.h - what config.c, config-value.c and config-watch.c share;
+ * not for other modules (they use config.h).
  */
 #ifndef DEBPIPE_CONFIG_INT_H
 #define DEBPIPE_CONFIG_INT_H
