@@ -6,6 +6,7 @@
 
 #include "check-int.h"
 #include "deb822.h"
+#include "strlist.h"
 
 /* Fields dose-distcheck reads; the rest of a stanza is left out. */
 static const char *const dose_fields[] = {
@@ -17,11 +18,9 @@ static const char *const dose_fields[] = {
 char **
 cpkgs_dep_names(const char *field)
 {
-	char		**v;
+	struct strlist	 l = STRLIST_INIT;
 	const char	*p, *s;
-	size_t		  n = 0, cap = 4, len;
 
-	v = xcalloc(cap, sizeof(char *));
 	for (p = field; p != NULL && *p != '\0'; ) {
 		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == ',' ||
 		    *p == '|')
@@ -29,22 +28,13 @@ cpkgs_dep_names(const char *field)
 		s = p;
 		while (*p != '\0' && strchr(" \t\n,|(:[<", *p) == NULL)
 			p++;
-		len = (size_t)(p - s);
-		if (len > 0) {
-			if (n + 2 > cap) {
-				cap *= 2;
-				v = xreallocarray(v, cap, sizeof(char *));
-			}
-			v[n] = xmalloc(len + 1);
-			memcpy(v[n], s, len);
-			v[n][len] = '\0';
-			v[++n] = NULL;
-		}
+		if (p > s)
+			strlist_addn(&l, s, (size_t)(p - s));
 		/* skip the rest of this alternative */
 		while (*p != '\0' && *p != ',' && *p != '|')
 			p++;
 	}
-	return v;
+	return strlist_steal(&l);
 }
 
 static char **

@@ -4,6 +4,8 @@ lib_libdebpipe_a_SOURCES += \
 	lib/error.h \
 	lib/xmalloc.c \
 	lib/xmalloc.h \
+	lib/strlist.c \
+	lib/strlist.h \
 	lib/log.c \
 	lib/log.h \
 	lib/db.c \
@@ -24,14 +26,17 @@ cli_debpipe_SOURCES = \
 check_PROGRAMS += \
 	tests/unit/t-db \
 	tests/unit/t-fsutil \
-	tests/unit/t-spawn
+	tests/unit/t-spawn \
+	tests/unit/t-strlist
 TESTS += \
 	tests/unit/t-db \
 	tests/unit/t-fsutil \
-	tests/unit/t-spawn
+	tests/unit/t-spawn \
+	tests/unit/t-strlist
 tests_unit_t_db_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
 tests_unit_t_fsutil_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
 tests_unit_t_spawn_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
+tests_unit_t_strlist_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
 
 TESTS += \
 	tests/integration/cli.sh \
