@@ -18,6 +18,7 @@
 #include "config.h"
 #include "config-int.h"
 #include "deb822.h"
+#include "strlist.h"
 #include "xmalloc.h"
 
 /* ------------------------------------------------------------------ */
@@ -266,11 +267,9 @@ config_single_line(const char *v, char **line)
 char **
 config_split_words(const char *v)
 {
-	char		**words = NULL;
-	size_t		  n = 0;
-	const char	 *p = v, *start;
+	struct strlist	 words = STRLIST_INIT;
+	const char	*p = v, *start;
 
-	words = xcalloc(1, sizeof(*words));
 	for (;;) {
 		while (*p != '\0' && isspace((unsigned char)*p))
 			p++;
@@ -279,11 +278,9 @@ config_split_words(const char *v)
 		start = p;
 		while (*p != '\0' && !isspace((unsigned char)*p))
 			p++;
-		words = xreallocarray(words, n + 2, sizeof(*words));
-		words[n++] = xstrndup(start, (size_t)(p - start));
-		words[n] = NULL;
+		strlist_addn(&words, start, (size_t)(p - start));
 	}
-	return words;
+	return strlist_steal(&words);
 }
 
 char *
