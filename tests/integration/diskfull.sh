@@ -1,7 +1,8 @@
 #!/bin/bash
 # diskfull.sh - State-Dir and Public-Dir each on a small tmpfs (mounted
 # here, so root only: skipped with the reason otherwise), filled up
-# during ingest, publish, GC, an upstream import and a build: every
+# during ingest, publish, GC, an upstream import, a build (its packages
+# into a full Public-Dir, its log into a full State-Dir): every
 # failure says "debpipe: no space left on <mount> while ...", leaves no
 # partial snapshot, pool or download file, never corrupts state.db, and
 # the same work succeeds once space is freed.
@@ -34,7 +35,7 @@ trap umount_all EXIT
 mount -t tmpfs -o size=16m,mode=0755 debpipe-test-public "$mnt/public" ||
 	bail "mount of the second tmpfs failed"
 
-plan 47
+plan 54
 
 inst=$(make_instance)
 conf=$inst/debpipe.conf
@@ -181,6 +182,27 @@ unfill "$PUB"
 debpipe-builder --config "$conf" --once >"$T_TMP/last.out" 2>&1
 is "$(bstate state)" success "once space is freed, the builder builds it by itself ($(tail -n 2 "$T_TMP/last.out" | tr '\n' ' ' | cut -c1-200))"
 is "$(sqlite3 "$db" "SELECT count(*) FROM packages WHERE name = 'dp-big'")" 1 "and its package is in the pool"
+# 7. State-Dir fills up while a build writes its log (a build that
+# prints 3 MB on a State-Dir with 1 MB free): the build waits for space,
+# its row and state.db stay sound, the builder says where the space ran
+# out, and the build is made by itself once space is freed.
+repo=$T_TMP/git/noisy
+bl_make_repo "$repo" dp-noisy 1.0 "2026-11-01T10:00:00Z" \
+	"$(printf 'override_dh_auto_build:\n\thead -c 2300000 /dev/zero | base64')"
+printf 'Watch: noisy\nType: git\nURL: file://%s\nBranch: main\nDistribution: bookworm\nInterval: 1h\n' \
+	"$repo" >"$inst/watch.d/noisy.watch"
+nstate() { sqlite3 "$db" "SELECT $1 FROM builds WHERE watch = 'noisy' ORDER BY id DESC LIMIT 1"; }
+fill "$ST" 1000
+debpipe-builder --config "$conf" --once >"$T_TMP/build3.out" 2>&1
+like "$(cat "$T_TMP/build3.out")" "build [0-9]* of noisy is waiting: waiting for space: .*$ST is on a full file system" "the builder says the build waits and which file system is full"
+is "$(nstate state)" waiting "State-Dir full while the build log is written: the build waits for space ($(nstate message | cut -c1-160))"
+like "$(nstate message)" "^waiting for space: .* MiB are free there" "and says what it waits for"
+ok "state.db is sound" integrity
+ok "its build directory is removed" sh -c "! ls -A '$ST/build' 2>/dev/null | grep ."
+unfill "$ST"
+debpipe-builder --config "$conf" --once >"$T_TMP/last.out" 2>&1
+is "$(nstate state)" success "once space is freed, the builder builds it by itself ($(tail -n 2 "$T_TMP/last.out" | tr '\n' ' ' | cut -c1-200))"
+is "$(sqlite3 "$db" "SELECT count(*) FROM packages WHERE name = 'dp-noisy'")" 1 "and its package is in the pool"
 ok "state.db is sound at the end" integrity
 ok "nothing partial at the end" no_partial
 done_testing
