@@ -10,6 +10,7 @@ promoter_debpipe_promoter_SOURCES = \
 	promoter/tokens.c \
 	promoter/http.c \
 	promoter/api.c \
+	promoter/metrics.c \
 	promoter/serve.c \
 	promoter/util.c
 

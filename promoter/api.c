@@ -1,6 +1,5 @@
 /*
- * api.c - the promoter's HTTP API (DESIGN.md "Promoter HTTP API") and
- * /metrics.  Writes (POST) run with promoter.lock held, serialized against
+ * api.c - the promoter's HTTP API (DESIGN.md "Promoter HTTP API").  Writes (POST) run with promoter.lock held, serialized against
  * each other and the evaluation tick; they check the token first and
  * change nothing unless every check passed.  Reads use the thread's own
  * read-only connection and never wait for a write.
@@ -15,7 +14,6 @@
 #include <strings.h>
 
 #include "api.h"
-#include "check.h"
 #include "log.h"
 #include "promoter.h"
 #include "remote-status.h"
@@ -215,7 +213,7 @@ static struct {
 } api_counts = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 /* A one-integer query without parameters (sql a string constant). */
-static int
+int
 api_query_int(struct db *db, const char *sql, int64_t *out,
     struct dp_error *err)
 {
@@ -283,7 +281,7 @@ api_results_count(struct db *db, const char *id, int64_t lo, int64_t hi,
 }
 
 /* Every result so far by value: -1 on error. */
-static int
+int
 api_results_totals(struct db *db, int64_t *success, int64_t *failure,
     int64_t *neutral, struct dp_error *err)
 {
@@ -977,137 +975,6 @@ api_notifications(struct api_ctx *a)
 	http_reply_json(a->r, 200, json_pack("{s:o}", "notifications", arr));
 }
 
-/* Prometheus label value escaping. */
-static void
-api_label(struct buf *b, const char *s)
-{
-	for (; s != NULL && *s != '\0'; s++) {
-		if (*s == '\\' || *s == '"')
-			buf_addc(b, '\\');
-		if (*s == '\n')
-			buf_adds(b, "\\n");
-		else
-			buf_addc(b, *s);
-	}
-}
-
-/* "name{label="value"} count" for each row of a two-column query. */
-static void
-api_metric_rows(struct api_ctx *a, struct buf *b, const char *metric,
-    const char *label, const char *sql)
-{
-	sqlite3_stmt	*s = NULL;
-	struct dp_error	 err;
-
-	if (util_prepare(a->db, sql, &s, &err) == -1)
-		return;
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		buf_printf(b, "%s{%s=\"", metric, label);
-		api_label(b, (const char *)sqlite3_column_text(s, 0));
-		buf_printf(b, "\"} %lld\n",
-		    (long long)sqlite3_column_int64(s, 1));
-	}
-	util_finalize(s);
-}
-
-static void
-api_metrics(struct api_ctx *a)
-{
-	struct buf	 b;
-	struct dp_error	 err;
-	sqlite3_stmt	*s = NULL;
-	int64_t		 n, ns, nf, nn;
-	time_t		 t;
-	size_t		 i;
-	struct env_state st;
-
-	buf_init(&b);
-	if (api_query_int(a->db, "SELECT count(*) FROM snapshots WHERE "
-	    "state = 'published'", &n, &err) == -1) {
-		buf_done(&b);
-		api_dberr(a, &err);
-		return;
-	}
-	buf_printf(&b, "# HELP debpipe_snapshots_total Published snapshots.\n"
-	    "# TYPE debpipe_snapshots_total gauge\n"
-	    "debpipe_snapshots_total %lld\n", (long long)n);
-
-	buf_adds(&b, "# HELP debpipe_promotions_total Moves of each "
-	    "environment (audit log rows).\n"
-	    "# TYPE debpipe_promotions_total counter\n");
-	for (i = 0; i < a->cfg->nenvs; i++) {
-		if (util_prepare(a->db, "SELECT count(*) FROM env_history "
-		    "WHERE env = ?", &s, &err) == -1)
-			break;
-		sqlite3_bind_text(s, 1, a->cfg->envs[i].name, -1,
-		    SQLITE_STATIC);
-		n = sqlite3_step(s) == SQLITE_ROW ?
-		    sqlite3_column_int64(s, 0) : 0;
-		util_finalize(s);
-		buf_adds(&b, "debpipe_promotions_total{env=\"");
-		api_label(&b, a->cfg->envs[i].name);
-		buf_printf(&b, "\"} %lld\n", (long long)n);
-	}
-
-	buf_adds(&b, "# HELP debpipe_results_total CI results reported.\n"
-	    "# TYPE debpipe_results_total counter\n");
-	if (api_results_totals(a->db, &ns, &nf, &nn, &err) == 0)
-		buf_printf(&b, "debpipe_results_total{result=\"success\"} "
-		    "%lld\ndebpipe_results_total{result=\"failure\"} %lld\n"
-		    "debpipe_results_total{result=\"neutral\"} %lld\n",
-		    (long long)ns, (long long)nf, (long long)nn);
-	else
-		log_warnx("api: %s", dp_error_str(&err));
-
-	buf_adds(&b, "# HELP debpipe_builds_total Builds by state.\n"
-	    "# TYPE debpipe_builds_total gauge\n");
-	api_metric_rows(a, &b, "debpipe_builds_total", "state",
-	    "SELECT s.state, (SELECT count(*) FROM builds b WHERE "
-	    "b.state = s.state) FROM (SELECT 'queued' AS state UNION ALL "
-	    "SELECT 'running' UNION ALL SELECT 'success' UNION ALL "
-	    "SELECT 'failed') s");
-	check_metrics(a->db, &b);
-	remote_metrics(a->db, a->cfg, &b);
-
-	if (util_prepare(a->db, "SELECT id, created FROM snapshots WHERE "
-	    "state = 'published' ORDER BY id DESC LIMIT 1", &s, &err) == 0) {
-		if (sqlite3_step(s) == SQLITE_ROW) {
-			t = util_time_parse((const char *)
-			    sqlite3_column_text(s, 1));
-			if (t == -1)
-				t = util_snapshot_id_time((const char *)
-				    sqlite3_column_text(s, 0));
-			if (t != -1)
-				buf_printf(&b, "# HELP debpipe_last_snapshot_"
-				    "age_seconds Age of the newest snapshot.\n"
-				    "# TYPE debpipe_last_snapshot_age_seconds "
-				    "gauge\ndebpipe_last_snapshot_age_seconds "
-				    "%lld\n", (long long)(time(NULL) - t));
-		}
-		util_finalize(s);
-	}
-
-	buf_adds(&b, "# HELP debpipe_environment_info The snapshot each "
-	    "environment is on.\n"
-	    "# TYPE debpipe_environment_info gauge\n");
-	for (i = 0; i < a->cfg->nenvs; i++) {
-		if (env_get(a->db, a->cfg->envs[i].name, &st, &err) == -1)
-			continue;
-		if (st.snapshot != NULL) {
-			buf_adds(&b, "debpipe_environment_info{env=\"");
-			api_label(&b, a->cfg->envs[i].name);
-			buf_adds(&b, "\",snapshot=\"");
-			api_label(&b, st.snapshot);
-			buf_adds(&b, "\"} 1\n");
-		}
-		env_state_done(&st);
-	}
-	a->r->status = 200;
-	a->r->content_type = "text/plain; version=0.0.4; charset=utf-8";
-	a->r->len = b.len;
-	a->r->body = buf_steal(&b);
-}
-
 static void
 api_route(struct api_ctx *a, const char *method, const char *url)
 {
@@ -1118,15 +985,6 @@ api_route(struct api_ctx *a, const char *method, const char *url)
 
 	get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
 	post = strcmp(method, "POST") == 0;
-	if (strcmp(url, "/metrics") == 0) {
-		if (!get) {
-			a->r->allow = "GET, HEAD";
-			http_reply_error(a->r, 405, "method %s not allowed",
-			    method);
-		} else
-			api_metrics(a);
-		return;
-	}
 	if (strncmp(url, API_PREFIX, strlen(API_PREFIX)) != 0) {
 		http_reply_error(a->r, 404, "not found (the API is under "
 		    API_PREFIX ")");
@@ -1273,6 +1131,28 @@ api_handle(struct promoter *p, const char *method, const char *url,
     const char *auth, const char *body, size_t len,
     const struct api_query *q, struct http_reply *r)
 {
+	api_run(p, method, url, auth, body, len, q, r, api_route);
+}
+
+int
+api_http(struct promoter *p, const struct http_request *rq)
+{
+	struct http_reply	r;
+	struct api_query	q;
+
+	memset(&r, 0, sizeof(r));
+	http_query(rq, &q);
+	api_handle(p, rq->method, rq->url, http_header(rq, "Authorization"),
+	    rq->body, rq->len, &q, &r);
+	return http_reply_send(rq, &r);
+}
+
+void
+api_run(struct promoter *p, const char *method, const char *url,
+    const char *auth, const char *body, size_t len,
+    const struct api_query *q, struct http_reply *r,
+    void (*route)(struct api_ctx *, const char *, const char *))
+{
 	struct api_ctx	a;
 
 	memset(&a, 0, sizeof(a));
@@ -1287,11 +1167,11 @@ api_handle(struct promoter *p, const char *method, const char *url,
 	a.cfg = p->cfg;
 	if ((strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) &&
 	    (a.db = api_read_db(p)) != NULL)
-		api_route(&a, method, url);
+		route(&a, method, url);
 	else {
 		pthread_mutex_lock(&p->lock);
 		a.db = p->db;
-		api_route(&a, method, url);
+		route(&a, method, url);
 		pthread_mutex_unlock(&p->lock);
 	}
 	/*

@@ -1,11 +1,13 @@
 /*
  * api.h - what the API's files share (api.c: snapshots, environments,
- * results, promotions, /metrics; api-pipeline.c: builds, watches, the
+ * results, promotions; metrics.c: /metrics; api-pipeline.c: builds, watches, the
  * audit log, gates).  Not for the rest of the promoter, which goes
  * through api_handle().
  */
 #ifndef DEBPIPE_PROMOTER_API_H
 #define DEBPIPE_PROMOTER_API_H
+
+#include <stdint.h>
 
 #include "promoter.h"
 
@@ -25,7 +27,21 @@ struct api_ctx {
 };
 
 /* api.c */
+/* Run route (a->p, a->db, a->cfg set) with the locks a request needs: a
+ * GET or HEAD on the thread's read-only connection, anything else with
+ * promoter.lock on the read-write one; the configuration read-locked. */
+void	 api_run(struct promoter *p, const char *method, const char *url,
+	    const char *auth, const char *body, size_t len,
+	    const struct api_query *q, struct http_reply *r,
+	    void (*route)(struct api_ctx *a, const char *method,
+	    const char *url));
 void	 api_dberr(struct api_ctx *a, struct dp_error *err);
+/* A one-integer query without parameters (sql a string constant). */
+int	 api_query_int(struct db *db, const char *sql, int64_t *out,
+	    struct dp_error *err);
+/* Every result so far by value (counted incrementally): -1 on error. */
+int	 api_results_totals(struct db *db, int64_t *success,
+	    int64_t *failure, int64_t *neutral, struct dp_error *err);
 json_t	*api_snapshot_obj(struct api_ctx *a, const char *id,
 	    const char *created);
 json_t	*api_env_obj(struct api_ctx *a, const struct conf_env *ce);

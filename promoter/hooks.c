@@ -329,3 +329,20 @@ out:
 	json_decref(triggered);
 	hooks_push_done(&ev);
 }
+
+static const char *
+hooks_header_cb(void *arg, const char *name)
+{
+	return http_header(arg, name);
+}
+
+int
+hooks_http(struct promoter *p, const struct http_request *rq)
+{
+	struct http_reply	r;
+
+	memset(&r, 0, sizeof(r));
+	hooks_handle(p, hooks_header_cb, (void *)rq, rq->method, rq->rest,
+	    rq->body, rq->len, &r);
+	return http_reply_send(rq, &r);
+}

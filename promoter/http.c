@@ -3,7 +3,9 @@
  * CPU (at least HTTP_MIN_THREADS) serving every connection, with limits
  * on connections (overall, as many as the file limit allows, and per
  * address), an idle timeout against slow clients, bodies capped at BODY_MAX (413 beyond), then
- * dispatch to api.c (/api/, /metrics) or serve.c (the public tree).
+ * dispatch through the route table (http_routes) to the file of each
+ * area: api.c (/api/), metrics.c (/metrics), hooks.c (the forges' push
+ * events), ui.c (/ui/) and serve.c (the public tree).
  */
 #include "autoconfig.h"
 
@@ -31,10 +33,12 @@
 #define HTTP_MIN_THREADS	4
 #define HTTP_MAX_THREADS	16
 
+struct http_route;
+
 struct http_req {
-	struct buf	 body;
-	int		 too_big;
-	int		 started;
+	const struct http_route	*route;
+	struct buf		 body;
+	int			 too_big;
 };
 
 static unsigned int	http_conn_limit(void);
@@ -79,6 +83,105 @@ http_reply_error(struct http_reply *r, int status, const char *fmt, ...)
 	free(msg);
 }
 
+/*
+ * The route table: the first row whose methods and path match a request
+ * takes it, from its headers on.  Each area answers in its own file;
+ * http.c only reads the body (for the rows that take one) and sends.
+ */
+#define HTTP_M_GET	0x01
+#define HTTP_M_HEAD	0x02
+#define HTTP_M_POST	0x04
+#define HTTP_M_OTHER	0x08
+#define HTTP_M_READ	(HTTP_M_GET | HTTP_M_HEAD)
+#define HTTP_M_ANY	(HTTP_M_READ | HTTP_M_POST | HTTP_M_OTHER)
+
+enum http_match {
+	HTTP_EXACT,		/* the path itself */
+	HTTP_TREE,		/* the path, or anything under path/ */
+	HTTP_PREFIX,		/* anything starting with path (rq->rest) */
+	HTTP_PUBLIC,		/* the public tree, when served */
+	HTTP_ALL,		/* anything */
+};
+
+#define HTTP_BODY	0x01	/* keeps the body (413 beyond body_max) */
+#define HTTP_AT_ONCE	0x02	/* answered at the headers, no body read */
+#define HTTP_LOG_BIG	0x04	/* a refused body is logged */
+
+struct http_route {
+	unsigned int	 methods;
+	const char	*path;
+	enum http_match	 match;
+	size_t		 body_max;	/* Content-Length beyond: 413 */
+	int		 flags;
+	http_handler	 handle;
+};
+
+static int	http_notfound(struct promoter *, const struct http_request *);
+
+static const struct http_route http_routes[] = {
+	{ HTTP_M_ANY, "/metrics", HTTP_EXACT, BODY_MAX, HTTP_BODY,
+	    metrics_http },
+	/* Push events can be large (a push of many commits). */
+	{ HTTP_M_ANY, HOOKS_PREFIX, HTTP_PREFIX, HOOK_BODY_MAX,
+	    HTTP_BODY | HTTP_LOG_BIG, hooks_http },
+	{ HTTP_M_ANY, "/api", HTTP_TREE, BODY_MAX, HTTP_BODY, api_http },
+	/* The file server takes no body: a write is refused at once. */
+	{ HTTP_M_ANY & ~HTTP_M_READ, NULL, HTTP_PUBLIC, 0, HTTP_AT_ONCE,
+	    serve_http },
+	{ HTTP_M_ANY, "/ui", HTTP_TREE, BODY_MAX, 0, ui_http },
+	{ HTTP_M_READ, NULL, HTTP_PUBLIC, BODY_MAX, 0, serve_http },
+	/* "/" is the web interface's unless the public tree is there. */
+	{ HTTP_M_ANY, "/", HTTP_EXACT, BODY_MAX, 0, ui_http },
+	{ HTTP_M_ANY, NULL, HTTP_ALL, BODY_MAX, 0, http_notfound },
+};
+
+static unsigned int
+http_method_bit(const char *method)
+{
+	if (strcmp(method, "GET") == 0)
+		return HTTP_M_GET;
+	if (strcmp(method, "HEAD") == 0)
+		return HTTP_M_HEAD;
+	if (strcmp(method, "POST") == 0)
+		return HTTP_M_POST;
+	return HTTP_M_OTHER;
+}
+
+static int
+http_route_matches(struct promoter *p, const struct http_route *rt,
+    const char *url)
+{
+	size_t	len;
+
+	switch (rt->match) {
+	case HTTP_EXACT:
+		return strcmp(url, rt->path) == 0;
+	case HTTP_TREE:
+		len = strlen(rt->path);
+		return strncmp(url, rt->path, len) == 0 &&
+		    (url[len] == '\0' || url[len] == '/');
+	case HTTP_PREFIX:
+		return strncmp(url, rt->path, strlen(rt->path)) == 0;
+	case HTTP_PUBLIC:
+		return p->serve_public && serve_match(p, url);
+	case HTTP_ALL:
+		return 1;
+	}
+	return 0;
+}
+
+/* The route of a request (the table ends with a row taking anything). */
+static const struct http_route *
+http_route_find(struct promoter *p, const char *method, const char *url)
+{
+	const struct http_route	*rt;
+	unsigned int		 m = http_method_bit(method);
+
+	for (rt = http_routes; ; rt++)
+		if ((rt->methods & m) != 0 && http_route_matches(p, rt, url))
+			return rt;
+}
+
 static enum MHD_Result
 http_send(struct MHD_Connection *c, struct http_reply *r)
 {
@@ -104,6 +207,22 @@ http_send(struct MHD_Connection *c, struct http_reply *r)
 	ret = MHD_queue_response(c, (unsigned int)r->status, resp);
 	MHD_destroy_response(resp);
 	return ret;
+}
+
+int
+http_reply_send(const struct http_request *rq, struct http_reply *r)
+{
+	return (int)http_send(rq->conn, r);
+}
+
+static int
+http_notfound(struct promoter *p, const struct http_request *rq)
+{
+	struct http_reply	r;
+
+	memset(&r, 0, sizeof(r));
+	http_reply_error(&r, 404, "not found");
+	return http_reply_send(rq, &r);
 }
 
 static int
@@ -138,21 +257,47 @@ http_query_parse(struct api_query *q,
 }
 
 static const char *
-http_arg(void *arg, const char *key)
+http_arg_cb(void *arg, const char *key)
 {
 	return MHD_lookup_connection_value(arg, MHD_GET_ARGUMENT_KIND, key);
 }
 
-static const char *
-http_header(void *arg, const char *name)
+const char *
+http_arg(const struct http_request *rq, const char *key)
 {
-	return MHD_lookup_connection_value(arg, MHD_HEADER_KIND, name);
+	return http_arg_cb(rq->conn, key);
+}
+
+const char *
+http_header(const struct http_request *rq, const char *name)
+{
+	return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
 }
 
 void
-http_query(struct MHD_Connection *c, struct api_query *q)
+http_query(const struct http_request *rq, struct api_query *q)
 {
-	http_query_parse(q, http_arg, c);
+	http_query_parse(q, http_arg_cb, rq->conn);
+}
+
+static enum MHD_Result
+http_refuse_big(struct MHD_Connection *c, const struct http_route *rt,
+    const char *url, const char *clen)
+{
+	struct http_reply	r;
+
+	if (rt->flags & HTTP_LOG_BIG) {
+		if (clen != NULL)
+			log_warnx("hook %s refused: body of %s bytes", url,
+			    clen);
+		else
+			log_warnx("hook %s refused: body larger than %zu "
+			    "bytes", url, rt->body_max);
+	}
+	memset(&r, 0, sizeof(r));
+	http_reply_error(&r, 413, "request body larger than %zu bytes",
+	    rt->body_max);
+	return http_send(c, &r);
 }
 
 static enum MHD_Result
@@ -160,82 +305,47 @@ http_access_cb(void *cls, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const char *upload_data,
     size_t *upload_data_size, void **con_cls)
 {
-	struct promoter	*p = cls;
-	struct http_req	*req = *con_cls;
-	struct http_reply r;
-	struct api_query q;
-	const char	*clen, *auth;
-	enum MHD_Result	 ret;
-	size_t		 max;
-	int		 is_api, is_ui;
+	struct promoter		*p = cls;
+	struct http_req		*req = *con_cls;
+	const struct http_route	*rt;
+	struct http_request	 rq;
+	const char		*clen;
 
-	memset(&r, 0, sizeof(r));
-	is_api = strncmp(url, "/api/", 5) == 0 || strcmp(url, "/api") == 0 ||
-	    strcmp(url, "/metrics") == 0;
-	is_ui = strncmp(url, "/ui/", 4) == 0 || strcmp(url, "/ui") == 0 ||
-	    (strcmp(url, "/") == 0 && (!p->serve_public ||
-	    p->serve_prefix[0] != '\0'));
-	/* Push events can be large (a push of many commits). */
-	max = strncmp(url, HOOKS_PREFIX, strlen(HOOKS_PREFIX)) == 0 ?
-	    HOOK_BODY_MAX : BODY_MAX;
+	memset(&rq, 0, sizeof(rq));
+	rq.conn = c;
+	rq.method = method;
+	rq.url = url;
 	if (req == NULL) {
 		req = xcalloc(1, sizeof(*req));
 		buf_init(&req->body);
 		*con_cls = req;
-		if (!is_api && p->serve_public && serve_match(p, url) &&
-		    strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-			return (enum MHD_Result)serve_handle(p, c, method, url);
+		req->route = rt = http_route_find(p, method, url);
+		if (rt->flags & HTTP_AT_ONCE)
+			return (enum MHD_Result)rt->handle(p, &rq);
 		clen = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (clen != NULL && strtoull(clen, NULL, 10) > max) {
-			if (max == HOOK_BODY_MAX)
-				log_warnx("hook %s refused: body of %s bytes",
-				    url, clen);
-			http_reply_error(&r, 413, "request body larger than "
-			    "%zu bytes", max);
-			return http_send(c, &r);
-		}
+		if (clen != NULL && strtoull(clen, NULL, 10) > rt->body_max)
+			return http_refuse_big(c, rt, url, clen);
 		return MHD_YES;
 	}
+	rt = req->route;
 	if (*upload_data_size > 0) {
-		/* The file server takes no body: discard it. */
-		if (is_api && !req->too_big &&
-		    req->body.len + *upload_data_size <= max)
+		/* A route without a body: discard it. */
+		if ((rt->flags & HTTP_BODY) && !req->too_big &&
+		    req->body.len + *upload_data_size <= rt->body_max)
 			buf_add(&req->body, upload_data, *upload_data_size);
 		else
 			req->too_big = 1;
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	if (is_ui)
-		return (enum MHD_Result)ui_handle(p, c, method, url);
-	if (!is_api) {
-		if (p->serve_public && serve_match(p, url))
-			return (enum MHD_Result)serve_handle(p, c, method, url);
-		http_reply_error(&r, 404, "not found");
-		return http_send(c, &r);
-	}
-	if (req->too_big) {
-		if (max == HOOK_BODY_MAX)
-			log_warnx("hook %s refused: body larger than %zu bytes",
-			    url, max);
-		http_reply_error(&r, 413, "request body larger than %zu bytes",
-		    max);
-		return http_send(c, &r);
-	}
-	auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-	    MHD_HTTP_HEADER_AUTHORIZATION);
-	if (strncmp(url, HOOKS_PREFIX, strlen(HOOKS_PREFIX)) == 0) {
-		hooks_handle(p, http_header, c, method,
-		    url + strlen(HOOKS_PREFIX),
-		    req->body.data, req->body.len, &r);
-		return http_send(c, &r);
-	}
-	http_query(c, &q);
-	api_handle(p, method, url, auth, req->body.data, req->body.len,
-	    &q, &r);
-	ret = http_send(c, &r);
-	return ret;
+	if ((rt->flags & HTTP_BODY) && req->too_big)
+		return http_refuse_big(c, rt, url, NULL);
+	if (rt->match == HTTP_PREFIX)
+		rq.rest = url + strlen(rt->path);
+	rq.body = req->body.data;
+	rq.len = req->body.len;
+	return (enum MHD_Result)rt->handle(p, &rq);
 }
 
 static void

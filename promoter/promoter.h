@@ -7,8 +7,13 @@
  *   rules.c	the promotion rules (DESIGN.md "Promotion rules")
  *   notify.c	queueing notifications and the sender thread
  *   tokens.c	Tokens-File: load, check (constant time)
- *   http.c	the HTTP server (libmicrohttpd): routing, bodies, replies
- *   api.c	/api/v1 handlers and /metrics
+ *   http.c	the HTTP server (libmicrohttpd): the route table, bodies,
+ *		replies
+ *   api.c	/api/v1: tokens, bodies, its routes (api.h: the files of
+ *		each resource)
+ *   metrics.c	/metrics
+ *   hooks.c	/api/v1/hooks: the forges' push events
+ *   ui.c	the web interface under /ui/
  *   serve.c	the read-only public file server (Serve-Public: yes)
  *   util.c	time, JSON and prepared-statement helpers shared by the above
  *
@@ -282,6 +287,23 @@ struct MHD_Daemon *http_start(struct promoter *p, const char *listen,
 	    struct dp_error *err);
 void	 http_stop(struct MHD_Daemon *d);
 
+/* A request as the route table (http.c) hands it to an area. */
+struct http_request {
+	struct MHD_Connection	*conn;
+	const char		*method;
+	const char		*url;
+	const char		*rest;	/* url after the route's prefix, or
+					   NULL */
+	const char		*body;	/* NULL unless the route takes one */
+	size_t			 len;
+};
+/* An area's answer to a request: the MHD result (MHD_YES, MHD_NO). */
+typedef int (*http_handler)(struct promoter *p,
+	    const struct http_request *rq);
+/* A header or a decoded query argument of rq, NULL when absent. */
+const char *http_header(const struct http_request *rq, const char *name);
+const char *http_arg(const struct http_request *rq, const char *key);
+
 /* A reply: status, JSON or text body. */
 struct http_reply {
 	int		 status;
@@ -299,6 +321,8 @@ struct http_reply {
 void	 http_reply_json(struct http_reply *r, int status, json_t *j);
 void	 http_reply_error(struct http_reply *r, int status,
 	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Send r (its body is freed) as the answer to rq; the MHD result. */
+int	 http_reply_send(const struct http_request *rq, struct http_reply *r);
 
 /* The query arguments the API understands (0 / NULL when absent). */
 struct api_query {
@@ -309,7 +333,9 @@ struct api_query {
 	const char	*watch;		/* ?watch=W (builds) */
 };
 
-/* api.c: handle a request under /api/ or /metrics.  auth is the
+/* api.c: the route of /api/ (http.c's table). */
+int	 api_http(struct promoter *p, const struct http_request *rq);
+/* Handle a request under /api/.  auth is the
  * Authorization header or NULL; body may be NULL; q may be NULL.  The web
  * interface (ui.c) renders the answers of GET requests made through here
  * with r->keep_json set: one code path for the JSON and the HTML. */
@@ -322,14 +348,22 @@ char	*api_build_log_path(struct db *db, long long id);
 /* The calling thread's read-only connection (api.c), NULL if it cannot
  * be opened. */
 struct db *api_read_db(struct promoter *p);
-/* Fill q from the connection's query string. */
-void	 http_query(struct MHD_Connection *c, struct api_query *q);
+/* Fill q from the request's query string. */
+void	 http_query(const struct http_request *rq, struct api_query *q);
 /* The same from any lookup of decoded arguments (NULL when absent): what
  * http_query does with libmicrohttpd's, and tests/fuzz with its own. */
 void	 http_query_parse(struct api_query *q,
 	    const char *(*get)(void *arg, const char *key), void *arg);
 
-/* hooks.c: answer POST /api/v1/hooks/<forge> (forge is the rest of the
+/* metrics.c: GET /metrics, Prometheus text format (http.c's table);
+ * metrics_answer is the same without libmicrohttpd (tests/fuzz). */
+int	 metrics_http(struct promoter *p, const struct http_request *rq);
+void	 metrics_answer(struct promoter *p, const char *method,
+	    struct http_reply *r);
+
+/* hooks.c: the route of /api/v1/hooks/ (http.c's table). */
+int	 hooks_http(struct promoter *p, const struct http_request *rq);
+/* Answer POST /api/v1/hooks/<forge> (forge is the rest of the
  * URL) with the raw body into r; get(arg, name) is the request's header
  * name (NULL when absent): libmicrohttpd's in http.c, tests/fuzz's own. */
 void	 hooks_handle(struct promoter *p,
@@ -383,13 +417,12 @@ struct ui_answer {
 void	 ui_answer(struct promoter *p, const struct ui_req *rq,
 	    struct ui_answer *a);
 void	 ui_answer_done(struct ui_answer *a);
-/* ui.c: answer a request under /ui/ (GET and HEAD); the MHD result. */
-int	 ui_handle(struct promoter *p, struct MHD_Connection *c,
-	    const char *method, const char *url);
+/* ui.c: the route of /ui/ and / (http.c's table). */
+int	 ui_http(struct promoter *p, const struct http_request *rq);
 
-/* serve.c: answer a GET/HEAD for the public tree; returns the MHD result. */
-int	 serve_handle(struct promoter *p, struct MHD_Connection *c,
-	    const char *method, const char *url);
+/* serve.c: the route of the public tree (http.c's table): GET and HEAD,
+ * anything else refused (405). */
+int	 serve_http(struct promoter *p, const struct http_request *rq);
 /* Is url inside the served prefix?  1/0. */
 int	 serve_match(struct promoter *p, const char *url);
 /* The request-header checks of the file server (exposed for tests/fuzz):

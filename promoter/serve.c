@@ -171,9 +171,10 @@ serve_httpdate(time_t t, char buf[64])
 }
 
 int
-serve_handle(struct promoter *p, struct MHD_Connection *c,
-    const char *method, const char *url)
+serve_http(struct promoter *p, const struct http_request *rq)
 {
+	struct MHD_Connection	*c = rq->conn;
+	const char		*method = rq->method, *url = rq->url;
 	struct MHD_Response	*resp;
 	struct stat		 sb;
 	struct tm		 tm;

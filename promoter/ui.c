@@ -1037,11 +1037,11 @@ ui_mhd_header(void *ctx, const char *name)
 }
 
 int
-ui_handle(struct promoter *p, struct MHD_Connection *c, const char *method,
-    const char *url)
+ui_http(struct promoter *p, const struct http_request *hr)
 {
-	struct ui_req		 rq = { method, url, ui_mhd_arg, ui_mhd_header,
-				    c };
+	struct MHD_Connection	*c = hr->conn;
+	struct ui_req		 rq = { hr->method, hr->url, ui_mhd_arg,
+				    ui_mhd_header, c };
 	struct ui_answer	 a;
 	struct MHD_Response	*resp;
 	enum MHD_Result		 ret;

@@ -1,7 +1,8 @@
 /*
  * fuzz-api.c - libFuzzer target for the promoter's HTTP API without a
  * socket: api_handle() (promoter/api.c, api-pipeline.c: routing of the
- * path, authorisation, the JSON bodies of results, promote, rollback ...),
+ * path, authorisation, the JSON bodies of results, promote, rollback ...)
+ * and metrics_answer() (promoter/metrics.c) as http.c's route table would,
  * http_query_parse() for the query string, and the file server's path
  * and Range checks (promoter/serve.c), against a real database with
  * three snapshots and the environments test -> staging -> prod
@@ -46,9 +47,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (strncmp(rq.url, HOOKS_PREFIX, strlen(HOOKS_PREFIX)) == 0)
 		goto out;	/* hooks.c: fuzz-hookreq */
 	memset(&r, 0, sizeof(r));
-	api_handle(p, rq.method, rq.url, fuzz_header_get(&rq, "Authorization"),
-	    rq.body, rq.body != NULL ? size - (size_t)(rq.body - s) : 0, &q,
-	    &r);
+	if (strcmp(rq.url, "/metrics") == 0)
+		metrics_answer(p, rq.method, &r);
+	else
+		api_handle(p, rq.method, rq.url, fuzz_header_get(&rq,
+		    "Authorization"), rq.body, rq.body != NULL ?
+		    size - (size_t)(rq.body - s) : 0, &q, &r);
 	if (r.status < 100 || r.status > 599 || r.body == NULL)
 		abort();
 	free(r.body);
