@@ -7,7 +7,7 @@
  * dpkg-buildpackage (or sbuild) with the build timeout, check the names
  * of what it produced and add the packages to the pool with origin
  * "build:<watch>".  Apt-source watch: the same from the directory that
- * upstream_source_prepare() unpacked.  Apt watch: an import.
+ * aptsrc_prepare() unpacked.  Apt watch: an import.
  *
  * Everything the build prints goes to State-Dir/logs/build-<id>.log, with
  * "debpipe:" lines saying what the builder did.  A failure is recorded in
@@ -1069,15 +1069,15 @@ out:
 static int
 build_apt(struct build *b, struct dp_error *err)
 {
-	struct upstream_report rep;
+	struct aptw_report rep;
 
 	memset(&rep, 0, sizeof(rep));
-	if (upstream_apt_sync(b->db, b->cfg, b->w, 0, &rep, err) == -1)
+	if (aptw_sync(b->db, b->cfg, b->w, 0, &rep, err) == -1)
 		return -1;
 	b->message = xasprintf("imported %zu package(s) (%zu change(s)%s)",
 	    rep.imported, rep.nchanges, rep.unchanged ?
 	    ", unchanged upstream" : "");
-	upstream_report_done(&rep);
+	aptw_report_done(&rep);
 	return 0;
 }
 
@@ -1100,7 +1100,7 @@ build_apt_source(struct build *b, struct dp_error *err)
 	}
 	blog(b, "fetching source %s from %s %s", b->w->source, b->w->url,
 	    b->w->suite != NULL ? b->w->suite : "");
-	rc = upstream_source_prepare(b->db, b->cfg, b->w, last, b->dir,
+	rc = aptsrc_prepare(b->db, b->cfg, b->w, last, b->dir,
 	    &srcdir, &upver, err);
 	if (rc == -1)
 		goto out;
@@ -1123,7 +1123,7 @@ build_apt_source(struct build *b, struct dp_error *err)
 		rv = done == 1 ? 0 : -1;
 		goto out;
 	}
-	/* upstream_source_prepare stamped <version>+<suffix><n> and wrote
+	/* aptsrc_prepare stamped <version>+<suffix><n> and wrote
 	 * the changelog entry. */
 	b->version = xstrdup(top.version);
 	blog(b, "version %s", b->version);

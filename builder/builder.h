@@ -1,10 +1,12 @@
 /*
- * builder.h - debpipe-builder: watch git repositories (and, through
- * lib/upstream.c, apt repositories), queue builds in the builds table,
+ * builder.h - debpipe-builder: watch git repositories and apt
+ * repositories (through lib/upstream.c), queue builds in the builds table,
  * run them in child processes and add what they produce to the pool.
  *
  *	watch-git.c	bare mirrors, fetch, merge, export (libgit2)
  *	git-creds.c	the Credentials file of a git watch
+ *	watch-apt.c	Type: apt: select, download, import binaries
+ *	watch-apt-source.c Type: apt-source: fetch, unpack, patch a source
  *	poll.c		one poll of one watch: change, queueing
  *	queue.c		the builds table as a queue; watch state
  *	build.c		one build, run in a child process
@@ -250,12 +252,69 @@ void	 poll_result_done(struct poll_result *);
 /*
  * Poll watch w now.  Git: fetch, compare the heads with the last inputs,
  * queue a build when they differ (not with dry_run).  Apt: import through
- * upstream_apt_sync.  Apt-source: queue a source check.  The outcome is
+ * aptw_sync.  Apt-source: queue a source check.  The outcome is
  * recorded in the watches table (last_error on failure).
  */
 int	 poll_watch(struct db *db, const struct config *cfg,
 	    const struct conf_watch *w, int dry_run, char ***fetched,
 	    struct poll_result *res, struct dp_error *err);
+
+/* ---- watch-apt.c ------------------------------------------------------ */
+
+/* One line of what changed upstream. */
+struct aptw_change {
+	char	*name;
+	char	*arch;
+	char	*old_version;	/* NULL = new package */
+	char	*new_version;	/* NULL = removed upstream */
+};
+
+struct aptw_report {
+	struct aptw_change	*changes;
+	size_t			 nchanges;
+	int			 unchanged;	/* conditional request: 304 */
+	size_t			 imported;	/* packages ingested */
+	size_t			 requests;	/* HTTP requests made */
+};
+void	 aptw_report_done(struct aptw_report *rep);
+
+/*
+ * Type: apt.  Poll the watch's upstream, and unless dry_run download and
+ * ingest (pool_add, origin "apt:<watch>") every selected package whose
+ * version is newer than what the pool has.  State for conditional requests
+ * (ETag, Last-Modified, Release digest) is kept in watches.state.
+ */
+int	 aptw_sync(struct db *db, const struct config *cfg,
+	    const struct conf_watch *w, int dry_run,
+	    struct aptw_report *rep, struct dp_error *err);
+
+/* The packages of a Packages index that watch w selects for archs,
+ * counted (newest per name/arch) into *nsel (also for tests and
+ * fuzzing).  0 or -1 with err, as when polling. */
+int	 aptw_packages_parse(const struct conf_watch *w,
+	    char *const *archs, const char *buf, size_t len,
+	    const char *what, size_t *nsel, struct dp_error *err);
+
+/* ---- watch-apt-source.c ----------------------------------------------- */
+
+/*
+ * Type: apt-source.  Find the newest version of w->source upstream; if it
+ * differs from *last_version (may be NULL) fetch the .dsc and its files
+ * into workdir (verified), unpack with dpkg-source -x into
+ * workdir/<source>-<upstream version>/, apply w->patches (quilt series) as
+ * new debian/patches, and set *srcdir (caller frees) and *upstream_version.
+ * Returns 1 (not 0) when nothing changed upstream.
+ */
+int	 aptsrc_prepare(struct db *db, const struct config *cfg,
+	    const struct conf_watch *w, const char *last_version,
+	    const char *workdir, char **srcdir, char **upstream_version,
+	    struct dp_error *err);
+
+/* The newest entry of source in a Sources index (*version, caller frees,
+ * NULL when absent; also for tests and fuzzing).  0 or -1 with err. */
+int	 aptsrc_sources_parse(const char *source, const char *buf,
+	    size_t len, const char *what, char **version,
+	    struct dp_error *err);
 
 /* ---- cleanroom.c ------------------------------------------------------ */
 

@@ -7,9 +7,9 @@
  * in the same transaction, so that a build that fails is not retried on
  * the same inputs (`debpipe build NAME` forces one).
  *
- * Apt watches import in the poll itself (lib/upstream.c).  Apt-source
+ * Apt watches import in the poll itself (watch-apt.c).  Apt-source
  * watches queue a build with inputs "poll": the build child asks
- * upstream_source_prepare whether there is a new source version and drops
+ * aptsrc_prepare whether there is a new source version and drops
  * the row when there is not.
  */
 #include "autoconfig.h"
@@ -106,7 +106,7 @@ static int
 poll_apt(struct db *db, const struct config *cfg, const struct conf_watch *w,
     int dry_run, struct poll_result *res, struct dp_error *err)
 {
-	struct upstream_report	 rep;
+	struct aptw_report	 rep;
 	struct buf		 msg;
 	size_t			 i;
 	int64_t			 id;
@@ -114,7 +114,7 @@ poll_apt(struct db *db, const struct config *cfg, const struct conf_watch *w,
 
 	memset(&rep, 0, sizeof(rep));
 	buf_init(&msg);
-	if (upstream_apt_sync(db, cfg, w, dry_run, &rep, err) == -1) {
+	if (aptw_sync(db, cfg, w, dry_run, &rep, err) == -1) {
 		if (!dry_run)
 			record_error(db, w, err);
 		goto out;
@@ -128,7 +128,7 @@ poll_apt(struct db *db, const struct config *cfg, const struct conf_watch *w,
 		buf_printf(&msg, "%zu change(s), %zu package(s) imported",
 		    rep.nchanges, rep.imported);
 	for (i = 0; i < rep.nchanges && i < 50; i++) {
-		const struct upstream_change *c = &rep.changes[i];
+		const struct aptw_change *c = &rep.changes[i];
 
 		buf_printf(&msg, "%s %s/%s %s -> %s", i == 0 ? ":" : ",",
 		    c->name, c->arch != NULL ? c->arch : "?",
@@ -157,7 +157,7 @@ poll_apt(struct db *db, const struct config *cfg, const struct conf_watch *w,
 fail:
 	db_rollback(db);
 out:
-	upstream_report_done(&rep);
+	aptw_report_done(&rep);
 	buf_done(&msg);
 	return rv;
 }

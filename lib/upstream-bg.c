@@ -1,7 +1,7 @@
 /*
  * upstream-bg.c - the Build-Mirror suite as background for the built-in
  * checks (see upstream_background in upstream.h), through the Release
- * and index code of Type: apt watches (upstream.c).
+ * and index client of the apt watches (upstream.c).
  */
 #include "autoconfig.h"
 
@@ -11,7 +11,6 @@
 
 #include "fsutil.h"
 #include "upstream.h"
-#include "upstream-int.h"
 
 /* Does the Release list path (in any compression)? */
 static int

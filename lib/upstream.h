@@ -1,54 +1,127 @@
 /*
- * upstream.h - upstream apt repositories (Type: apt and Type: apt-source
- * watches): fetch with libcurl, verify with sign_verify, select, download,
- * verify checksums.  The builder calls these from its poll/build cycle.
+ * upstream.h - the client of upstream apt repositories (upstream.c):
+ * fetch with libcurl, verify the Release with sign_verify, fetch its
+ * indexes and files checked against their sums, keep the per-watch state
+ * for conditional requests.  Its users: the builder's Type: apt and
+ * Type: apt-source watches (builder/watch-apt*.c) and the checks'
+ * Build-Mirror background (upstream-bg.c, upstream_background below).
  */
 #ifndef DEBPIPE_UPSTREAM_H
 #define DEBPIPE_UPSTREAM_H
 
+#include <stdint.h>
+#include <time.h>
+
+#include <jansson.h>
+
 #include "config.h"
 #include "db.h"
 #include "error.h"
+#include "fetch.h"
+#include "xmalloc.h"
 
-/* One line of what changed upstream. */
-struct upstream_change {
-	char	*name;
-	char	*arch;
-	char	*old_version;	/* NULL = new package */
-	char	*new_version;	/* NULL = removed upstream */
+#define RELEASE_MAX		(16ULL << 20)	/* InRelease, Release */
+#define SIG_MAX			(1ULL << 20)	/* Release.gpg */
+#define INDEX_MAX		(256ULL << 20)	/* compressed index */
+#define INDEX_PLAIN_MAX		(512ULL << 20)	/* decompressed */
+#define FILE_MAX		(2ULL << 30)	/* one .deb / source file */
+#define DSC_MAX			(1ULL << 20)
+
+/* One "sha256 size name" line of a Release or Sources file. */
+struct sumfile {
+	char		*name;
+	uint64_t	 size;
+	char		 sha256[65];
 };
 
-struct upstream_report {
-	struct upstream_change	*changes;
-	size_t			 nchanges;
-	int			 unchanged;	/* conditional request: 304 */
-	size_t			 imported;	/* packages ingested */
-	size_t			 requests;	/* HTTP requests made */
+struct release {
+	char		*suite;
+	char		*codename;
+	char		**components;
+	char		**archs;
+	struct sumfile	*files;
+	size_t		 nfiles;
+	time_t		 valid_until;	/* 0 = none */
+	char		*valid_until_str;
+	time_t		 date;		/* Date:, 0 = none or unparsable */
+	char		*date_str;
+	int		 seen;
 };
-void	 upstream_report_done(struct upstream_report *rep);
 
-/*
- * Type: apt.  Poll the watch's upstream, and unless dry_run download and
- * ingest (pool_add, origin "apt:<watch>") every selected package whose
- * version is newer than what the pool has.  State for conditional requests
- * (ETag, Last-Modified, Release digest) is kept in watches.state.
- */
-int	 upstream_apt_sync(struct db *db, const struct config *cfg,
-	    const struct conf_watch *w, int dry_run,
-	    struct upstream_report *rep, struct dp_error *err);
+/* One poll's context. */
+struct up {
+	struct db			*db;
+	const struct config		*cfg;
+	const struct conf_watch		*w;
+	struct fetch			*fetch;
+	char				*base;	/* URL without '/' */
+	json_t				*state;	/* watches.state */
+	char				*cfgdigest;
+	/* what the Release fetch returned */
+	int				 unchanged;
+	char				*etag;
+	char				*last_modified;
+	char				 digest[65]; /* signed text */
+	struct release			 rel;
+};
 
-/*
- * Type: apt-source.  Find the newest version of w->source upstream; if it
- * differs from *last_version (may be NULL) fetch the .dsc and its files
- * into workdir (verified), unpack with dpkg-source -x into
- * workdir/<source>-<upstream version>/, apply w->patches (quilt series) as
- * new debian/patches, and set *srcdir (caller frees) and *upstream_version.
- * Returns 1 (not 0) when nothing changed upstream.
- */
-int	 upstream_source_prepare(struct db *db, const struct config *cfg,
-	    const struct conf_watch *w, const char *last_version,
-	    const char *workdir, char **srcdir, char **upstream_version,
+/* One file to download (a .deb, or a file of a source package). */
+struct dl {
+	const char	*relurl;	/* below the repository URL */
+	const char	*name;		/* file name in the directory */
+	uint64_t	 size;
+	const char	*sha256;
+	const char	*label;		/* "foo 1.0", for messages */
+	char		*path;		/* result: final path
+					   (caller frees) */
+};
+
+/* Split on white space; caller strv_free()s. */
+char	**upstream_words(const char *s);
+/* A decimal size (digits only, no sign, fits 64 bits). 0 or -1. */
+int	 upstream_parse_u64(const char *s, uint64_t *out);
+
+/* Parse the lines of a checksum field ("sha256 size name"). */
+int	 upstream_sums_parse(const char *value, const char *what,
+	    struct sumfile **out, size_t *nout, struct dp_error *err);
+void	 upstream_sums_free(struct sumfile *f, size_t n);
+const struct sumfile *upstream_sums_find(const struct sumfile *v, size_t n,
+	    const char *name);
+
+/* The first paragraph of a verified Release into *r (free with
+ * upstream_release_done): also for tests and fuzzing.  0 or -1 with err,
+ * as when polling. */
+int	 upstream_release_parse(const char *buf, size_t len,
+	    const char *what, struct release *r, struct dp_error *err);
+void	 upstream_release_done(struct release *r);
+
+/* Set up / tear down one poll of watch w (loads watches.state). */
+int	 upstream_ctx_init(struct up *u, struct db *db,
+	    const struct config *cfg, const struct conf_watch *w,
 	    struct dp_error *err);
+void	 upstream_ctx_done(struct up *u);
+
+/* watches.state, a JSON object of strings. */
+const char *upstream_state_get(struct up *u, const char *key);
+void	 upstream_state_set(struct up *u, const char *key,
+	    const char *value);
+/* Remember the validators and digest of the Release just verified. */
+void	 upstream_state_set_release(struct up *u);
+int	 upstream_state_save(struct up *u, struct dp_error *err);
+
+/* Fetch and verify dists/<Suite>/InRelease (or Release + Release.gpg)
+ * into u->rel; with conditional, a 304 sets u->unchanged instead. */
+int	 upstream_release_fetch(struct up *u, int conditional,
+	    struct dp_error *err);
+
+/* Fetch "<comp>/.../Packages" or ".../Sources" in the best compression
+ * the Release lists, verified and decompressed into out. */
+int	 upstream_index_fetch(struct up *u, const char *path,
+	    struct buf *out, struct dp_error *err);
+
+/* Download files into dir in parallel, bounded and verified. */
+int	 upstream_files_download(struct up *u, const char *dir, struct dl *v,
+	    size_t n, struct dp_error *err);
 
 /*
  * The Build-Mirror suite of Distribution d as background for the checks:

@@ -1,20 +1,21 @@
-# apt fragment (owned by the apt work): upstream apt repositories
-# (Type: apt, Type: apt-source), the libcurl wrapper, their tests and the
+# apt fragment (owned by the apt work): the client of upstream apt
+# repositories and the libcurl wrapper (the watches, Type: apt and
+# Type: apt-source, are the builder's: mk/builder.mk), their tests and the
 # import benchmark.
 lib_libdebpipe_a_SOURCES += \
 	lib/fetch.c \
 	lib/fetch.h \
 	lib/upstream.c \
-	lib/upstream-source.c \
-	lib/upstream-int.h \
 	lib/upstream.h
 
-# A small driver that calls upstream_apt_sync / upstream_source_prepare
-# directly (used by the apt integration tests and the benchmark).
+# A small driver that calls aptw_sync / aptsrc_prepare (the builder's
+# builder/watch-apt*.c) directly (used by the apt integration tests and
+# the benchmark).
 check_PROGRAMS += \
 	tests/apt-driver
 tests_apt_driver_SOURCES = \
 	tests/apt-driver.c
+tests_apt_driver_LDADD = builder/libbuilder.a $(DP_LIBS)
 
 check_PROGRAMS += \
 	tests/unit/t-fetch

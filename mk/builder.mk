@@ -10,6 +10,8 @@ builder_libbuilder_a_SOURCES = \
 	builder/queue.c \
 	builder/space.c \
 	builder/stamp.c \
+	builder/watch-apt.c \
+	builder/watch-apt-source.c \
 	builder/watch-git.c
 
 sbin_PROGRAMS += builder/debpipe-builder

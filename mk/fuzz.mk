@@ -86,6 +86,9 @@ FUZZ_PROMOTER = promoter/api.c promoter/api-pipeline.c promoter/metrics.c \
 tests_fuzz_fuzz_apt_SOURCES = tests/fuzz/fuzz-apt.c $(FUZZ_COMMON)
 tests_fuzz_fuzz_apt_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_replay_apt_SOURCES = tests/fuzz/fuzz-apt.c $(FUZZ_COMMON) tests/fuzz/replay.c
+# The Packages and Sources parsers are the builder's (builder/watch-apt*.c).
+tests_fuzz_fuzz_apt_LDADD = builder/libbuilder.a $(DP_LIBS)
+tests_fuzz_replay_apt_LDADD = builder/libbuilder.a $(DP_LIBS)
 tests_fuzz_fuzz_hooks_SOURCES = tests/fuzz/fuzz-hooks.c $(FUZZ_COMMON) $(FUZZ_HOOKS)
 tests_fuzz_fuzz_hooks_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_replay_hooks_SOURCES = tests/fuzz/fuzz-hooks.c $(FUZZ_COMMON) $(FUZZ_HOOKS) tests/fuzz/replay.c

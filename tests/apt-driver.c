@@ -1,6 +1,6 @@
 /*
- * apt-driver - call the upstream module directly, for the apt integration
- * tests and the import benchmark.
+ * apt-driver - call the apt watches (builder/watch-apt*.c) directly, for
+ * the apt integration tests and the import benchmark.
  *
  *   apt-driver CONFIG sync WATCH [--dry-run]
  *   apt-driver CONFIG source WATCH WORKDIR [LAST-VERSION]
@@ -20,8 +20,9 @@
 #include "db.h"
 #include "error.h"
 #include "fsutil.h"
-#include "upstream.h"
 #include "xmalloc.h"
+
+#include "../builder/builder.h"
 
 static void
 usage(void)
@@ -37,7 +38,7 @@ main(int argc, char **argv)
 	struct config			*cfg = NULL;
 	struct db			*db = NULL;
 	const struct conf_watch		*w;
-	struct upstream_report		 rep;
+	struct aptw_report		 rep;
 	struct dp_error			 err;
 	char				*dbpath = NULL, *srcdir = NULL;
 	char				*ver = NULL;
@@ -63,7 +64,7 @@ main(int argc, char **argv)
 			dry = 1;
 		else if (argc != 4)
 			usage();
-		if (upstream_apt_sync(db, cfg, w, dry, &rep, &err) == -1)
+		if (aptw_sync(db, cfg, w, dry, &rep, &err) == -1)
 			goto fail;
 		for (i = 0; i < rep.nchanges; i++)
 			printf("change %s %s %s %s\n", rep.changes[i].name,
@@ -74,11 +75,11 @@ main(int argc, char **argv)
 			    rep.changes[i].new_version : "-");
 		printf("unchanged %d\nimported %zu\nrequests %zu\n",
 		    rep.unchanged, rep.imported, rep.requests);
-		upstream_report_done(&rep);
+		aptw_report_done(&rep);
 	} else if (strcmp(argv[2], "source") == 0) {
 		if (argc != 5 && argc != 6)
 			usage();
-		r = upstream_source_prepare(db, cfg, w,
+		r = aptsrc_prepare(db, cfg, w,
 		    argc == 6 ? argv[5] : NULL, argv[4], &srcdir, &ver, &err);
 		if (r == -1)
 			goto fail;

@@ -1,7 +1,7 @@
 /*
  * fuzz-apt.c - libFuzzer target for what a Type: apt / apt-source watch
- * reads from an upstream repository (lib/upstream.c,
- * lib/upstream-source.c, lib/compress.c): the input, and what it
+ * reads from an upstream repository (lib/upstream.c, builder/watch-apt.c,
+ * builder/watch-apt-source.c, lib/compress.c): the input, and what it
  * decompresses to as .xz and .gz (Packages.xz ...), is parsed as a
  * verified Release (Date, Valid-Until, SHA256 list), as a Packages index
  * (selection by name pattern and architecture, newest version) and as a
@@ -18,7 +18,9 @@
 #include "compress.h"
 #include "config.h"
 #include "fuzz.h"
-#include "upstream-int.h"
+#include "upstream.h"
+
+#include "../../builder/builder.h"
 
 static void
 parse_all(const char *buf, size_t len)
@@ -43,11 +45,11 @@ parse_all(const char *buf, size_t len)
 
 	memset(&w, 0, sizeof(w));
 	w.name = "fuzz";
-	upstream_packages_parse(&w, archs, buf, len, "Packages", &n, &err);
+	aptw_packages_parse(&w, archs, buf, len, "Packages", &n, &err);
 	w.packages = pats;
-	upstream_packages_parse(&w, archs, buf, len, "Packages", &n, &err);
+	aptw_packages_parse(&w, archs, buf, len, "Packages", &n, &err);
 
-	if (upstream_sources_parse("hello", buf, len, "Sources", &ver,
+	if (aptsrc_sources_parse("hello", buf, len, "Sources", &ver,
 	    &err) == 0)
 		free(ver);
 	else if (ver != NULL)

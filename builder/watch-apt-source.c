@@ -1,8 +1,8 @@
 /*
- * upstream-source.c - Type: apt-source: find the newest version of a
- * source package in a verified upstream Sources index, fetch and verify
- * its files, unpack it, add the org's quilt patches and stamp a rebuild
- * version (see upstream.h).
+ * watch-apt-source.c - Type: apt-source watches: find the newest version
+ * of a source package in a verified upstream Sources index (through the
+ * apt client, lib/upstream.c), fetch and verify its files, unpack it, add
+ * the org's quilt patches and stamp a rebuild version (see builder.h).
  */
 #include "autoconfig.h"
 
@@ -23,9 +23,10 @@
 #include "fsutil.h"
 #include "spawn.h"
 #include "upstream.h"
-#include "upstream-int.h"
 #include "version.h"
 #include "xmalloc.h"
+
+#include "builder.h"
 
 /* "Sun, 22 Nov 2026 02:55:50 +0000", independent of the locale. */
 static void
@@ -140,7 +141,7 @@ bad:
 }
 
 int
-upstream_sources_parse(const char *source, const char *buf, size_t len,
+aptsrc_sources_parse(const char *source, const char *buf, size_t len,
     const char *what, char **version, struct dp_error *err)
 {
 	struct srcpkg	 best;
@@ -531,7 +532,7 @@ out:
 }
 
 int
-upstream_source_prepare(struct db *db, const struct config *cfg,
+aptsrc_prepare(struct db *db, const struct config *cfg,
     const struct conf_watch *w, const char *last_version,
     const char *workdir, char **srcdir, char **upstream_version,
     struct dp_error *err)
