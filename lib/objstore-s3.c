@@ -288,7 +288,7 @@ objstore_s3_list(struct objstore *os, objstore_list_cb cb, void *arg,
 			d = objstore_describe(os, r.status, r.body.data,
 			    r.body.len);
 			dp_error_set(err, r.status == 403 ? DP_ERR_PERM :
-			    DP_ERR_NET, "%s: listing: %s", os->t->name, d);
+			    DP_ERR_NET, "listing: %s", d);
 			free(d);
 			goto out;
 		}

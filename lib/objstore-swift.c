@@ -36,18 +36,18 @@ swift_tempauth(struct objstore *os, char **storage, char **token,
 	    err) == -1)
 		goto out;
 	if (r.status == 401 || r.status == 403) {
-		dp_error_set(err, DP_ERR_PERM, "%s: authentication refused "
+		dp_error_set(err, DP_ERR_PERM, "authentication refused "
 		    "by %s (HTTP %ld): check User: and Key: in %s",
-		    os->t->name, os->t->endpoint, r.status,
+		    os->t->endpoint, r.status,
 		    os->t->credentials);
 		goto out;
 	}
 	*storage = objstore_resp_header(&r, "X-Storage-Url");
 	*token = objstore_resp_header(&r, "X-Auth-Token");
 	if (r.status / 100 != 2 || *storage == NULL || *token == NULL) {
-		dp_error_set(err, DP_ERR_NET, "%s: %s answered HTTP %ld "
+		dp_error_set(err, DP_ERR_NET, "%s answered HTTP %ld "
 		    "without X-Storage-Url and X-Auth-Token (is it a tempauth "
-		    "v1.0 URL?)", os->t->name, os->t->endpoint, r.status);
+		    "v1.0 URL?)", os->t->endpoint, r.status);
 		free(*storage);
 		free(*token);
 		*storage = *token = NULL;
@@ -138,26 +138,26 @@ swift_keystone(struct objstore *os, char **storage, char **token,
 		goto out;
 	rv = -1;
 	if (r.status == 401 || r.status == 403) {
-		dp_error_set(err, DP_ERR_PERM, "%s: Keystone refused the "
-		    "credentials in %s (HTTP %ld)", os->t->name,
+		dp_error_set(err, DP_ERR_PERM, "Keystone refused the "
+		    "credentials in %s (HTTP %ld)",
 		    os->t->credentials, r.status);
 		goto out;
 	}
 	if (r.status != 201 || (*token = objstore_resp_header(&r,
 	    "X-Subject-Token")) == NULL) {
-		dp_error_set(err, DP_ERR_NET, "%s: Keystone answered HTTP %ld "
-		    "without X-Subject-Token", os->t->name, r.status);
+		dp_error_set(err, DP_ERR_NET, "Keystone answered HTTP %ld "
+		    "without X-Subject-Token", r.status);
 		goto out;
 	}
 	if (objstore_swift_catalog(r.body.data, r.body.len, os->t->region,
 	    storage) == -1) {
-		dp_error_set(err, DP_ERR_PARSE, "%s: Keystone reply without a "
-		    "service catalog", os->t->name);
+		dp_error_set(err, DP_ERR_PARSE, "Keystone reply without a "
+		    "service catalog");
 		goto fail;
 	}
 	if (*storage == NULL) {
-		dp_error_set(err, DP_ERR_NOTFOUND, "%s: no public object-store "
-		    "endpoint%s%s in the Keystone catalog", os->t->name,
+		dp_error_set(err, DP_ERR_NOTFOUND, "no public object-store "
+		    "endpoint%s%s in the Keystone catalog",
 		    strcmp(os->t->region, "us-east-1") != 0 ?
 		    " for region " : "", strcmp(os->t->region, "us-east-1") !=
 		    0 ? os->t->region : "");
@@ -359,8 +359,7 @@ objstore_swift_list(struct objstore *os, objstore_list_cb cb, void *arg,
 		if (r.status != 200) {
 			d = objstore_describe(os, r.status, NULL, 0);
 			dp_error_set(err, r.status == 401 || r.status == 403 ?
-			    DP_ERR_PERM : DP_ERR_NET, "%s: listing: %s%s",
-			    os->t->name, d, r.status == 404 ?
+			    DP_ERR_PERM : DP_ERR_NET, "listing: %s%s", d, r.status == 404 ?
 			    " (does the container exist?)" : "");
 			free(d);
 			goto out;

@@ -301,7 +301,9 @@ objstore_simple(struct objstore *os, const char *method, const char *url,
 		resp->status = 0;
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
 		if (rc != CURLE_OK) {
-			dp_error_curl(err, rc, NULL, "%s", os->t->name);
+			dp_error_curl(err, rc, NULL, "%s %s",
+			    method != NULL ? method : (body != NULL ? "POST" :
+			    "GET"), url);
 			continue;
 		}
 		if (resp->status >= 500 || resp->status == 429 ||
@@ -309,7 +311,7 @@ objstore_simple(struct objstore *os, const char *method, const char *url,
 			char *d = objstore_describe(os, resp->status,
 			    resp->body.data, resp->body.len);
 
-			dp_error_set(err, DP_ERR_NET, "%s: %s", os->t->name, d);
+			dp_error_set(err, DP_ERR_NET, "%s", d);
 			free(d);
 			continue;
 		}
@@ -536,8 +538,8 @@ objstore_run(struct objstore *os, struct objstore_job *jobs, size_t n,
 			if (m->data.result != CURLE_OK) {
 				again = 1;
 				dp_error_curl(err, m->data.result, NULL,
-				    "%s: %s %s (Publish-Endpoint: %s)",
-				    os->t->name, job->op == OBJ_PUT ? "PUT" :
+				    "%s %s (Publish-Endpoint: %s)",
+				    job->op == OBJ_PUT ? "PUT" :
 				    "DELETE", job->key, os->t->endpoint);
 			} else if ((status >= 200 && status < 300) ||
 			    (job->op == OBJ_DELETE && status == 404)) {
@@ -574,7 +576,7 @@ objstore_run(struct objstore *os, struct objstore_job *jobs, size_t n,
 				    s->body.len);
 				dp_error_set(err, status == 401 ||
 				    status == 403 ? DP_ERR_PERM : DP_ERR_NET,
-				    "%s: %s %s: %s%s", os->t->name,
+				    "%s %s: %s%s",
 				    job->op == OBJ_PUT ? "PUT" : "DELETE",
 				    job->key, d, status ==
 				    404 ? " (does the bucket or container "

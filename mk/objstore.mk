@@ -24,12 +24,14 @@ cli_debpipe_SOURCES += \
 TESTS += \
 	tests/integration/publish-swift.sh \
 	tests/integration/publish-swift-bg.sh \
-	tests/integration/publish-swift-faults.sh
+	tests/integration/publish-swift-faults.sh \
+	tests/integration/publish-swift-down.sh
 EXTRA_DIST += \
 	tests/integration/swift-lib.sh \
 	tests/integration/publish-swift.sh \
 	tests/integration/publish-swift-bg.sh \
-	tests/integration/publish-swift-faults.sh
+	tests/integration/publish-swift-faults.sh \
+	tests/integration/publish-swift-down.sh
 
 check_PROGRAMS += tests/unit/t-objstore
 TESTS += tests/unit/t-objstore
