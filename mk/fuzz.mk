@@ -79,9 +79,11 @@ tests_fuzz_fuzz_dose_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_replay_dose_SOURCES = tests/fuzz/fuzz-dose.c $(FUZZ_COMMON) tests/fuzz/replay.c
 # The promoter's parts (not in libdebpipe.a).
 FUZZ_HOOKS = promoter/hook-event.c promoter/tokens.c promoter/util.c
-FUZZ_PROMOTER = promoter/api.c promoter/api-pipeline.c promoter/metrics.c \
+FUZZ_PROMOTER = promoter/api.c promoter/api-env.c promoter/api-pipeline.c \
+	promoter/api-results.c promoter/api-snapshots.c promoter/metrics.c \
 	promoter/env.c promoter/rules.c promoter/notify.c promoter/tokens.c promoter/util.c \
-	promoter/http.c promoter/serve.c promoter/ui.c promoter/html.c \
+	promoter/http.c promoter/serve.c promoter/ui.c promoter/ui-builds.c \
+	promoter/ui-overview.c promoter/ui-snapshot.c promoter/html.c \
 	promoter/hooks.c promoter/hook-event.c tests/fuzz/fuzz-promoter.c
 tests_fuzz_fuzz_apt_SOURCES = tests/fuzz/fuzz-apt.c $(FUZZ_COMMON)
 tests_fuzz_fuzz_apt_LDFLAGS = $(FUZZ_LDFLAGS)

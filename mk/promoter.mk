@@ -10,6 +10,9 @@ promoter_debpipe_promoter_SOURCES = \
 	promoter/tokens.c \
 	promoter/http.c \
 	promoter/api.c \
+	promoter/api-env.c \
+	promoter/api-results.c \
+	promoter/api-snapshots.c \
 	promoter/metrics.c \
 	promoter/serve.c \
 	promoter/util.c

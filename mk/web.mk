@@ -4,7 +4,11 @@ promoter_debpipe_promoter_SOURCES += \
 	promoter/api.h \
 	promoter/api-pipeline.c \
 	promoter/html.c \
+	promoter/ui.h \
 	promoter/ui.c \
+	promoter/ui-builds.c \
+	promoter/ui-overview.c \
+	promoter/ui-snapshot.c \
 	promoter/hooks.c \
 	promoter/hook-event.c
 

@@ -62,7 +62,7 @@ api_build_obj(sqlite3_stmt *s, int with_log)
 }
 
 void
-api_builds_list(struct api_ctx *a)
+api_builds_list(struct api_ctx *a, const char *arg)
 {
 	sqlite3_stmt	*s = NULL;
 	struct dp_error	 err;
@@ -158,7 +158,7 @@ api_build_log_path(struct db *db, long long id)
 }
 
 void
-api_watches_list(struct api_ctx *a)
+api_watches_list(struct api_ctx *a, const char *arg)
 {
 	const struct conf_watch	*w;
 	sqlite3_stmt		*s = NULL;
@@ -224,7 +224,7 @@ api_watches_list(struct api_ctx *a)
 }
 
 void
-api_audit_list(struct api_ctx *a)
+api_audit_list(struct api_ctx *a, const char *arg)
 {
 	sqlite3_stmt	*s = NULL;
 	struct dp_error	 err;

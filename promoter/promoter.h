@@ -9,11 +9,13 @@
  *   tokens.c	Tokens-File: load, check (constant time)
  *   http.c	the HTTP server (libmicrohttpd): the route table, bodies,
  *		replies
- *   api.c	/api/v1: tokens, bodies, its routes (api.h: the files of
- *		each resource)
+ *   api.c	/api/v1: tokens, bodies, its routes; api-snapshots.c,
+ *		api-results.c, api-env.c, api-pipeline.c: one file per
+ *		resource (api.h)
  *   metrics.c	/metrics
  *   hooks.c	/api/v1/hooks: the forges' push events
- *   ui.c	the web interface under /ui/
+ *   ui.c	the web interface under /ui/; ui-overview.c, ui-snapshot.c,
+ *		ui-builds.c: its pages (ui.h)
  *   serve.c	the read-only public file server (Serve-Public: yes)
  *   util.c	time, JSON and prepared-statement helpers shared by the above
  *

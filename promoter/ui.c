@@ -12,8 +12,6 @@
  */
 #include "autoconfig.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,11 +26,9 @@
 #include "compress.h"
 #include "log.h"
 #include "promoter.h"
-#include "version.h"
+#include "ui.h"
 #include "xmalloc.h"
 
-#define UI_REFRESH	30		/* seconds, overview and lists */
-#define UI_LOG_PAGE	(64 * 1024)	/* bytes of log per page */
 #define UI_GZIP_MIN	512		/* smaller pages go as they are */
 
 static const char ui_css[] =
@@ -87,16 +83,10 @@ static const char ui_icon[] =
     "<path d=\"M3 6h10v4H3z\" fill=\"#1a7f37\"/>"
     "<path d=\"M2 5h2v6H2zM12 5h2v6h-2z\" fill=\"#dbe7f3\"/></svg>\n";
 
-struct ui_page {
-	struct buf	 b;
-	int		 status;
-	int		 refresh;	/* seconds, 0 = none */
-	time_t		 mtime;		/* the database's last write */
-};
 
 /* GET path (and q) through the API; the answer (caller decrefs) with
  * *status, NULL only when nothing came back. */
-static json_t *
+json_t *
 ui_api(struct promoter *p, const char *path, const struct api_query *q,
     int *status)
 {
@@ -110,7 +100,7 @@ ui_api(struct promoter *p, const char *path, const struct api_query *q,
 	return r.json;
 }
 
-static const char *
+const char *
 ui_str(json_t *o, const char *key)
 {
 	return json_string_value(json_object_get(o, key));
@@ -119,7 +109,7 @@ ui_str(json_t *o, const char *key)
 /* "3m ago" for an RFC 3339 time; "" when t is NULL or malformed.  No
  * seconds: a page must stay byte for byte the same (its ETag) while the
  * data it shows does not change. */
-static void
+void
 ui_age(struct buf *b, const char *t)
 {
 	time_t	then, d;
@@ -139,7 +129,7 @@ ui_age(struct buf *b, const char *t)
 		buf_printf(b, "%lldd ago", (long long)(d / 86400));
 }
 
-static void
+void
 ui_badge(struct buf *b, const char *state)
 {
 	const char	*s = state != NULL ? state : "none";
@@ -147,7 +137,7 @@ ui_badge(struct buf *b, const char *state)
 	html_printf(b, "<span class=\"st %s\">%s</span>", s, s);
 }
 
-static void
+void
 ui_begin(struct ui_page *pg, const char *title)
 {
 	buf_adds(&pg->b, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
@@ -167,7 +157,7 @@ ui_begin(struct ui_page *pg, const char *title)
 	    "<h1>%s</h1>\n", title, title);
 }
 
-static void
+void
 ui_end(struct ui_page *pg)
 {
 	char	when[32];
@@ -178,7 +168,7 @@ ui_end(struct ui_page *pg)
 	    util_time_fmt(pg->mtime, when));
 }
 
-static void
+void
 ui_error(struct ui_page *pg, int status, const char *msg)
 {
 	buf_reset(&pg->b);
@@ -190,7 +180,7 @@ ui_error(struct ui_page *pg, int status, const char *msg)
 }
 
 /* An API answer that is an error: show it.  1 when j was an error. */
-static int
+int
 ui_api_failed(struct ui_page *pg, json_t *j, int status)
 {
 	if (j != NULL && status >= 200 && status < 300)
@@ -201,7 +191,7 @@ ui_api_failed(struct ui_page *pg, json_t *j, int status)
 	return 1;
 }
 
-static void
+void
 ui_snapshot_link(struct buf *b, const char *id)
 {
 	if (id == NULL) {
@@ -233,7 +223,7 @@ ui_build_row(struct buf *b, json_t *o)
 	html_printf(b, "</td><td>%s</td></tr>\n", ui_str(o, "message"));
 }
 
-static void
+void
 ui_builds_table(struct buf *b, json_t *arr)
 {
 	size_t	 i;
@@ -247,7 +237,7 @@ ui_builds_table(struct buf *b, json_t *arr)
 	buf_adds(b, "</table>\n");
 }
 
-static void
+void
 ui_results(struct buf *b, json_t *arr)
 {
 	size_t	 i;
@@ -263,543 +253,6 @@ ui_results(struct buf *b, json_t *arr)
 		html_link(b, ui_str(o, "url"), ui_str(o, "job"));
 		buf_adds(b, "<br>");
 	}
-}
-
-static void
-ui_overview(struct promoter *p, struct ui_page *pg)
-{
-	struct api_query q;
-	json_t		*envs = NULL, *snaps = NULL, *run = NULL, *fail = NULL;
-	json_t		*watches = NULL, *e, *g, *j, *arr;
-	size_t		 i, k, nerr = 0;
-	int		 st;
-
-	pg->refresh = UI_REFRESH;
-	envs = ui_api(p, "/api/v1/environments", NULL, &st);
-	if (ui_api_failed(pg, envs, st))
-		goto out;
-	ui_begin(pg, "Overview");
-	buf_adds(&pg->b, "<div class=\"envs\">\n");
-	json_array_foreach(json_object_get(envs, "environments"), i, e) {
-		html_printf(&pg->b, "<section class=\"env\"><h2>%s</h2>",
-		    ui_str(e, "name"));
-		ui_snapshot_link(&pg->b, ui_str(e, "snapshot"));
-		buf_adds(&pg->b, " <span class=\"mute\">");
-		ui_age(&pg->b, ui_str(e, "since"));
-		buf_adds(&pg->b, "</span>");
-		if (ui_str(e, "promote_from") != NULL)
-			html_printf(&pg->b, "<div class=\"mute\">from %s</div>",
-			    ui_str(e, "promote_from"));
-		g = json_object_get(e, "gates");
-		if (ui_str(g, "candidate") != NULL &&
-		    json_array_size(json_object_get(e, "requires")) > 0) {
-			buf_adds(&pg->b, "<div>candidate ");
-			ui_snapshot_link(&pg->b, ui_str(g, "candidate"));
-			buf_adds(&pg->b, " ");
-			ui_badge(&pg->b, ui_str(g, "state"));
-			html_printf(&pg->b, "<div class=\"mute\">%s</div></div>",
-			    ui_str(g, "detail"));
-		}
-		buf_adds(&pg->b, "<ul class=\"gates\">");
-		json_array_foreach(json_object_get(g, "jobs"), k, j) {
-			buf_adds(&pg->b, "<li>");
-			ui_badge(&pg->b, ui_str(j, "state"));
-			buf_addc(&pg->b, ' ');
-			html_link(&pg->b, ui_str(j, "url"), ui_str(j, "job"));
-			buf_adds(&pg->b, "</li>");
-		}
-		buf_adds(&pg->b, "</ul></section>\n");
-	}
-	buf_adds(&pg->b, "</div>\n");
-
-	memset(&q, 0, sizeof(q));
-	q.limit = 10;
-	snaps = ui_api(p, "/api/v1/snapshots", &q, &st);
-	buf_adds(&pg->b, "<h2>Newest snapshots</h2><table><tr><th>Snapshot"
-	    "</th><th>Created</th><th>Environments</th><th>Results</th></tr>\n");
-	json_array_foreach(json_object_get(snaps, "snapshots"), i, e) {
-		buf_adds(&pg->b, "<tr><td>");
-		ui_snapshot_link(&pg->b, ui_str(e, "id"));
-		html_printf(&pg->b, "</td><td>%s</td><td>",
-		    ui_str(e, "created"));
-		json_array_foreach(json_object_get(e, "environments"), k, j)
-			html_printf(&pg->b, "%s ", json_string_value(j));
-		buf_adds(&pg->b, "</td><td>");
-		ui_results(&pg->b, json_object_get(e, "results"));
-		buf_adds(&pg->b, "</td></tr>\n");
-	}
-	buf_adds(&pg->b, "</table>\n");
-
-	q.limit = 20;
-	q.state = "running";
-	run = ui_api(p, "/api/v1/builds", &q, &st);
-	q.limit = 10;
-	q.state = "failed";
-	fail = ui_api(p, "/api/v1/builds", &q, &st);
-	buf_adds(&pg->b, "<h2>Builds running</h2>");
-	arr = json_object_get(run, "builds");
-	if (json_array_size(arr) == 0)
-		buf_adds(&pg->b, "<p class=\"mute\">none</p>\n");
-	else
-		ui_builds_table(&pg->b, arr);
-	buf_adds(&pg->b, "<h2>Builds failed</h2>");
-	arr = json_object_get(fail, "builds");
-	if (json_array_size(arr) == 0)
-		buf_adds(&pg->b, "<p class=\"mute\">none</p>\n");
-	else
-		ui_builds_table(&pg->b, arr);
-
-	watches = ui_api(p, "/api/v1/watches", NULL, &st);
-	buf_adds(&pg->b, "<h2>Watches in error</h2>");
-	json_array_foreach(json_object_get(watches, "watches"), i, e) {
-		if (ui_str(e, "last_error") == NULL)
-			continue;
-		if (nerr++ == 0)
-			buf_adds(&pg->b, "<table><tr><th>Watch</th><th>Last "
-			    "poll</th><th>Error</th></tr>\n");
-		html_printf(&pg->b, "<tr><td>%s</td><td>%s</td><td "
-		    "class=\"err\">%s</td></tr>\n", ui_str(e, "name"),
-		    ui_str(e, "last_poll"), ui_str(e, "last_error"));
-	}
-	buf_adds(&pg->b, nerr > 0 ? "</table>\n" :
-	    "<p class=\"mute\">none</p>\n");
-	ui_end(pg);
-out:
-	json_decref(envs);
-	json_decref(snaps);
-	json_decref(run);
-	json_decref(fail);
-	json_decref(watches);
-}
-
-/* One package of a snapshot: key "dist/component/name/arch". */
-struct ui_pkg {
-	char		*key;
-	const char	*name, *arch, *dist, *version;
-};
-
-static int
-ui_pkg_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct ui_pkg *)a)->key,
-	    ((const struct ui_pkg *)b)->key);
-}
-
-static struct ui_pkg *
-ui_pkgs(json_t *arr, size_t *n)
-{
-	struct ui_pkg	*v;
-	json_t		*o;
-	size_t		 i;
-
-	*n = json_array_size(arr);
-	v = xcalloc(*n + 1, sizeof(*v));
-	json_array_foreach(arr, i, o) {
-		v[i].dist = ui_str(o, "dist");
-		v[i].name = ui_str(o, "name");
-		v[i].arch = ui_str(o, "arch");
-		v[i].version = ui_str(o, "version");
-		v[i].key = xasprintf("%s/%s/%s/%s", v[i].dist,
-		    ui_str(o, "component"), v[i].name, v[i].arch);
-	}
-	qsort(v, *n, sizeof(*v), ui_pkg_cmp);
-	return v;
-}
-
-static void
-ui_pkgs_free(struct ui_pkg *v, size_t n)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		free(v[i].key);
-	free(v);
-}
-
-static void
-ui_diff_row(struct buf *b, const char *what, const struct ui_pkg *pk,
-    const char *from, const char *to)
-{
-	html_printf(b, "<tr class=\"%s\"><td>%s</td><td>%s</td><td>%s</td>"
-	    "<td><code>%s</code></td><td><code>%s</code></td></tr>\n", what,
-	    what, pk->name, pk->arch, from, to);
-}
-
-/* The package diff of two snapshots' package lists (merge of sorted). */
-static void
-ui_diff(struct buf *b, json_t *cur, json_t *prev)
-{
-	struct ui_pkg	*c, *o;
-	size_t		 nc, no, i = 0, k = 0, rows = 0;
-	int		 cmp;
-
-	c = ui_pkgs(cur, &nc);
-	o = ui_pkgs(prev, &no);
-	buf_adds(b, "<table><tr><th>Change</th><th>Package</th><th>Arch</th>"
-	    "<th>From</th><th>To</th></tr>\n");
-	while (i < nc || k < no) {
-		cmp = i == nc ? 1 : k == no ? -1 : strcmp(c[i].key, o[k].key);
-		if (cmp < 0) {
-			ui_diff_row(b, "added", &c[i], "", c[i].version);
-			i++;
-			rows++;
-		} else if (cmp > 0) {
-			ui_diff_row(b, "removed", &o[k], o[k].version, "");
-			k++;
-			rows++;
-		} else {
-			cmp = version_compare(c[i].version != NULL ?
-			    c[i].version : "", o[k].version != NULL ?
-			    o[k].version : "");
-			if (cmp != 0) {
-				ui_diff_row(b, cmp > 0 ? "upgraded" :
-				    "downgraded", &c[i], o[k].version,
-				    c[i].version);
-				rows++;
-			}
-			i++;
-			k++;
-		}
-	}
-	if (rows == 0)
-		buf_adds(b, "<tr><td colspan=\"5\" class=\"mute\">same "
-		    "packages</td></tr>\n");
-	buf_adds(b, "</table>\n");
-	ui_pkgs_free(c, nc);
-	ui_pkgs_free(o, no);
-}
-
-static void
-ui_snapshot(struct promoter *p, struct ui_page *pg, const char *id)
-{
-	struct api_query q;
-	json_t		*s = NULL, *prev = NULL, *o, *arr;
-	const char	*pid, *base;
-	char		*path = NULL, *title = NULL;
-	size_t		 i, k;
-	int		 st;
-
-	if (!util_snapshot_id_ok(id)) {
-		ui_error(pg, 404, "no such snapshot");
-		return;
-	}
-	memset(&q, 0, sizeof(q));
-	q.history = 1;
-	path = xasprintf("/api/v1/snapshots/%s", id);
-	s = ui_api(p, path, &q, &st);
-	if (ui_api_failed(pg, s, st))
-		goto out;
-	title = xasprintf("Snapshot %s", id);
-	ui_begin(pg, title);
-	html_printf(&pg->b, "<p>Created %s (", ui_str(s, "created"));
-	ui_age(&pg->b, ui_str(s, "created"));
-	buf_adds(&pg->b, "). Environments: ");
-	json_array_foreach(json_object_get(s, "environments"), i, o)
-		html_printf(&pg->b, "<b>%s</b> ", json_string_value(o));
-	buf_adds(&pg->b, "</p>\n<h2>Use it</h2><pre>");
-	pthread_rwlock_rdlock(&p->cfglock);
-	base = p->cfg->public_url != NULL ? p->cfg->public_url : "";
-	for (i = 0; i < p->cfg->ndists; i++) {
-		html_printf(&pg->b, "deb [signed-by=/usr/share/keyrings/"
-		    "debpipe-archive-keyring.gpg] %s/snapshots/%s %s", base,
-		    id, p->cfg->dists[i].name);
-		for (k = 0; p->cfg->dists[i].components[k] != NULL; k++)
-			html_printf(&pg->b, " %s",
-			    p->cfg->dists[i].components[k]);
-		buf_addc(&pg->b, '\n');
-	}
-	pthread_rwlock_unlock(&p->cfglock);
-	buf_adds(&pg->b, "</pre>\n");
-
-	buf_adds(&pg->b, "<h2>Promotion</h2><table><tr><th>Environment</th>"
-	    "<th>State</th><th>Why</th></tr>\n");
-	json_array_foreach(json_object_get(s, "promotion"), i, o) {
-		html_printf(&pg->b, "<tr><td>%s</td><td>",
-		    ui_str(o, "environment"));
-		ui_badge(&pg->b, ui_str(o, "state"));
-		html_printf(&pg->b, "</td><td>%s</td></tr>\n",
-		    ui_str(o, "detail"));
-	}
-	buf_adds(&pg->b, "</table>\n<h2>Results</h2><table><tr><th>Job</th>"
-	    "<th>Result</th><th>URL</th><th>Time</th><th>By</th></tr>\n");
-	json_array_foreach(json_object_get(s, "results"), i, o) {
-		html_printf(&pg->b, "<tr><td>%s</td><td>", ui_str(o, "job"));
-		ui_badge(&pg->b, ui_str(o, "result"));
-		buf_adds(&pg->b, "</td><td>");
-		html_link(&pg->b, ui_str(o, "url"), NULL);
-		html_printf(&pg->b, "</td><td>%s</td><td>%s</td></tr>\n",
-		    ui_str(o, "time"), ui_str(o, "actor"));
-	}
-	buf_adds(&pg->b, "</table>\n");
-
-	pid = ui_str(s, "previous");
-	buf_adds(&pg->b, "<h2>Changes since ");
-	ui_snapshot_link(&pg->b, pid);
-	buf_adds(&pg->b, "</h2>\n");
-	if (pid != NULL) {
-		free(path);
-		path = xasprintf("/api/v1/snapshots/%s", pid);
-		prev = ui_api(p, path, NULL, &st);
-	}
-	ui_diff(&pg->b, json_object_get(s, "packages"),
-	    json_object_get(prev, "packages"));
-
-	buf_adds(&pg->b, "<h2>History</h2><table><tr><th>Time</th><th>"
-	    "Environment</th><th>From</th><th>To</th><th>Kind</th><th>By</th>"
-	    "<th>Reason</th></tr>\n");
-	json_array_foreach(json_object_get(s, "history"), i, o) {
-		html_printf(&pg->b, "<tr><td>%s</td><td>%s</td><td>",
-		    ui_str(o, "time"), ui_str(o, "environment"));
-		ui_snapshot_link(&pg->b, ui_str(o, "from"));
-		buf_adds(&pg->b, "</td><td>");
-		ui_snapshot_link(&pg->b, ui_str(o, "to"));
-		html_printf(&pg->b, "</td><td>%s</td><td>%s</td><td>%s</td>"
-		    "</tr>\n", ui_str(o, "kind"), ui_str(o, "actor"),
-		    ui_str(o, "reason"));
-	}
-	buf_adds(&pg->b, "</table>\n");
-
-	arr = json_object_get(s, "packages");
-	html_printf(&pg->b, "<h2>Packages (%zu)</h2><table><tr><th>"
-	    "Package</th><th>Version</th><th>Arch</th><th>Distribution</th>"
-	    "<th>Component</th><th>Description</th></tr>\n",
-	    json_array_size(arr));
-	json_array_foreach(arr, i, o)
-		html_printf(&pg->b, "<tr><td>%s</td><td><code>%s</code></td>"
-		    "<td>%s</td><td>%s</td><td>%s</td><td class=\"desc\">%s"
-		    "</td></tr>\n", ui_str(o, "name"), ui_str(o, "version"),
-		    ui_str(o, "arch"), ui_str(o, "dist"),
-		    ui_str(o, "component"), ui_str(o, "description"));
-	buf_adds(&pg->b, "</table>\n");
-	ui_end(pg);
-out:
-	free(path);
-	free(title);
-	json_decref(s);
-	json_decref(prev);
-}
-
-static void
-ui_builds(struct promoter *p, struct ui_page *pg, const struct ui_req *rq)
-{
-	struct api_query q;
-	json_t		*j;
-	json_int_t	 next;
-	int		 st;
-
-	pg->refresh = UI_REFRESH;
-	http_query_parse(&q, rq->arg, rq->ctx);
-	q.history = 0;
-	if (q.state != NULL && strcmp(q.state, "queued") != 0 &&
-	    strcmp(q.state, "running") != 0 &&
-	    strcmp(q.state, "success") != 0 && strcmp(q.state, "failed") != 0)
-		q.state = NULL;
-	j = ui_api(p, "/api/v1/builds", &q, &st);
-	if (ui_api_failed(pg, j, st))
-		goto out;
-	ui_begin(pg, "Builds");
-	buf_adds(&pg->b, "<nav class=\"pages\"><a href=\"/ui/builds\">all</a>"
-	    "<a href=\"/ui/builds?state=running\">running</a>"
-	    "<a href=\"/ui/builds?state=failed\">failed</a>"
-	    "<a href=\"/ui/builds?state=queued\">queued</a></nav>\n");
-	ui_builds_table(&pg->b, json_object_get(j, "builds"));
-	if ((next = json_integer_value(json_object_get(j, "next_before"))) > 0)
-		html_printf(&pg->b, "<nav class=\"pages\"><a href=\"/ui/builds"
-		    "?before=%lld%s%s\">older</a></nav>\n", (long long)next,
-		    q.state != NULL ? "&state=" : "",
-		    q.state != NULL ? q.state : "");
-	ui_end(pg);
-out:
-	json_decref(j);
-}
-
-/* Append bytes [off, off + len) of the log at fd, escaped. */
-static int
-ui_log_chunk(struct buf *b, int fd, off_t off, size_t len)
-{
-	char	*tmp;
-	ssize_t	 n;
-	size_t	 got = 0;
-
-	tmp = xmalloc(len + 1);
-	while (got < len) {
-		n = pread(fd, tmp + got, len - got, off + (off_t)got);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	html_escape(b, tmp, got);
-	free(tmp);
-	return 0;
-}
-
-static void
-ui_build(struct promoter *p, struct ui_page *pg, const struct ui_req *rq,
-    const char *id)
-{
-	json_t		*j = NULL;
-	struct db	*db;
-	struct stat	 sb;
-	const char	*pgarg;
-	char		*path = NULL, *title = NULL, *log = NULL, *end;
-	long long	 bid, page, npages, size = 0;
-	off_t		 off;
-	size_t		 len;
-	int		 st, fd = -1;
-
-	path = xasprintf("/api/v1/builds/%s", id);
-	j = ui_api(p, path, NULL, &st);
-	if (ui_api_failed(pg, j, st))
-		goto out;
-	bid = (long long)json_integer_value(json_object_get(j, "id"));
-	if (ui_str(j, "state") != NULL &&
-	    (strcmp(ui_str(j, "state"), "running") == 0 ||
-	    strcmp(ui_str(j, "state"), "queued") == 0))
-		pg->refresh = 5;
-	title = xasprintf("Build %lld of %s", bid, ui_str(j, "watch"));
-	ui_begin(pg, title);
-	buf_adds(&pg->b, "<table><tr><th>State</th><td>");
-	ui_badge(&pg->b, ui_str(j, "state"));
-	html_printf(&pg->b, "</td></tr><tr><th>Watch</th><td>%s</td></tr>"
-	    "<tr><th>Version</th><td><code>%s</code></td></tr>"
-	    "<tr><th>Queued</th><td>%s</td></tr>"
-	    "<tr><th>Started</th><td>%s</td></tr>"
-	    "<tr><th>Finished</th><td>%s</td></tr>"
-	    "<tr><th>Attempts</th><td>%lld</td></tr>"
-	    "<tr><th>Inputs</th><td><code>%s</code></td></tr>"
-	    "<tr><th>Message</th><td>%s</td></tr></table>\n",
-	    ui_str(j, "watch"), ui_str(j, "version"), ui_str(j, "queued"),
-	    ui_str(j, "started"), ui_str(j, "finished"),
-	    (long long)json_integer_value(json_object_get(j, "attempts")),
-	    ui_str(j, "inputs"), ui_str(j, "message"));
-
-	buf_adds(&pg->b, "<h2>Log</h2>\n");
-	if ((db = api_read_db(p)) != NULL)
-		log = api_build_log_path(db, bid);
-	if (log == NULL || (fd = open(log, O_RDONLY | O_CLOEXEC |
-	    O_NOFOLLOW)) == -1 || fstat(fd, &sb) == -1 ||
-	    !S_ISREG(sb.st_mode)) {
-		buf_adds(&pg->b, "<p class=\"mute\">no log yet</p>\n");
-		goto done;
-	}
-	size = (long long)sb.st_size;
-	npages = size == 0 ? 1 : (size + UI_LOG_PAGE - 1) / UI_LOG_PAGE;
-	page = npages;		/* the tail */
-	pgarg = rq->arg(rq->ctx, "page");
-	if (pgarg != NULL) {
-		page = strtoll(pgarg, &end, 10);
-		if (*pgarg < '0' || *pgarg > '9' || *end != '\0' || page < 1)
-			page = 1;
-		if (page > npages)
-			page = npages;
-	}
-	off = (off_t)((page - 1) * UI_LOG_PAGE);
-	len = (size_t)(size - (long long)off < UI_LOG_PAGE ?
-	    size - (long long)off : UI_LOG_PAGE);
-	html_printf(&pg->b, "<p class=\"mute\">%lld bytes, page %lld of %lld "
-	    "&middot; <a href=\"/ui/builds/%lld/log\">whole log as text</a>"
-	    "</p>\n<nav class=\"pages\">", size, page, npages, bid);
-	if (page > 1)
-		html_printf(&pg->b, "<a href=\"/ui/builds/%lld?page=1\">first"
-		    "</a><a href=\"/ui/builds/%lld?page=%lld\">previous</a>",
-		    bid, bid, page - 1);
-	if (page < npages)
-		html_printf(&pg->b, "<a href=\"/ui/builds/%lld?page=%lld\">"
-		    "next</a><a href=\"/ui/builds/%lld\">last</a>", bid,
-		    page + 1, bid);
-	buf_adds(&pg->b, "</nav>\n<pre id=\"log\">");
-	ui_log_chunk(&pg->b, fd, off, len);
-	buf_adds(&pg->b, "</pre>\n");
-done:
-	ui_end(pg);
-out:
-	if (fd != -1)
-		close(fd);
-	free(log);
-	free(path);
-	free(title);
-	json_decref(j);
-}
-
-static void
-ui_watches(struct promoter *p, struct ui_page *pg)
-{
-	json_t	*j, *o, *m;
-	size_t	 i, k;
-	int	 st;
-
-	pg->refresh = UI_REFRESH;
-	j = ui_api(p, "/api/v1/watches", NULL, &st);
-	if (ui_api_failed(pg, j, st))
-		goto out;
-	ui_begin(pg, "Watches");
-	buf_adds(&pg->b, "<table><tr><th>Watch</th><th>Type</th><th>Upstream"
-	    "</th><th>Last poll</th><th>Last change</th><th>Next poll</th>"
-	    "<th>Last error</th><th>Builds</th></tr>\n");
-	json_array_foreach(json_object_get(j, "watches"), i, o) {
-		html_printf(&pg->b, "<tr><td>%s</td><td>%s</td><td>"
-		    "<code>%s</code> %s", ui_str(o, "name"), ui_str(o, "type"),
-		    ui_str(o, "url"), ui_str(o, "branch"));
-		json_array_foreach(json_object_get(o, "merges"), k, m)
-			html_printf(&pg->b, "<br>+ <code>%s</code> %s",
-			    ui_str(m, "url"), ui_str(m, "branch"));
-		html_printf(&pg->b, "</td><td>%s <span class=\"mute\">",
-		    ui_str(o, "last_poll"));
-		ui_age(&pg->b, ui_str(o, "last_poll"));
-		html_printf(&pg->b, "</span></td><td>%s</td><td>%s%s</td>"
-		    "<td class=\"err\">%s</td><td><a href=\"/ui/builds?watch="
-		    "%s\">builds</a></td></tr>\n", ui_str(o, "last_change"),
-		    ui_str(o, "next_poll"),
-		    json_is_true(json_object_get(o, "check_pending")) ?
-		    " (poll requested)" : "", ui_str(o, "last_error"),
-		    ui_str(o, "name"));
-	}
-	buf_adds(&pg->b, "</table>\n");
-	ui_end(pg);
-out:
-	json_decref(j);
-}
-
-static void
-ui_audit(struct promoter *p, struct ui_page *pg, const struct ui_req *rq)
-{
-	struct api_query q;
-	json_t		*j, *o;
-	json_int_t	 next;
-	size_t		 i;
-	int		 st;
-
-	pg->refresh = UI_REFRESH;
-	http_query_parse(&q, rq->arg, rq->ctx);
-	q.state = q.watch = NULL;
-	j = ui_api(p, "/api/v1/audit", &q, &st);
-	if (ui_api_failed(pg, j, st))
-		goto out;
-	ui_begin(pg, "Audit log");
-	buf_adds(&pg->b, "<table><tr><th>#</th><th>Time</th><th>Environment"
-	    "</th><th>From</th><th>To</th><th>Kind</th><th>By</th><th>Reason"
-	    "</th></tr>\n");
-	json_array_foreach(json_object_get(j, "audit"), i, o) {
-		html_printf(&pg->b, "<tr><td>%lld</td><td>%s</td><td>%s</td>"
-		    "<td>", (long long)json_integer_value(json_object_get(o,
-		    "id")), ui_str(o, "time"), ui_str(o, "environment"));
-		ui_snapshot_link(&pg->b, ui_str(o, "from"));
-		buf_adds(&pg->b, "</td><td>");
-		ui_snapshot_link(&pg->b, ui_str(o, "to"));
-		html_printf(&pg->b, "</td><td>%s</td><td>%s</td><td>%s</td>"
-		    "</tr>\n", ui_str(o, "kind"), ui_str(o, "actor"),
-		    ui_str(o, "reason"));
-	}
-	buf_adds(&pg->b, "</table>\n");
-	if ((next = json_integer_value(json_object_get(j, "next_before"))) > 0)
-		html_printf(&pg->b, "<nav class=\"pages\"><a href=\"/ui/audit"
-		    "\">newest</a><a href=\"/ui/audit?before=%lld\">older</a>"
-		    "</nav>\n", (long long)next);
-	ui_end(pg);
-out:
-	json_decref(j);
 }
 
 /* Does the client take gzip?  (Accept-Encoding h names gzip without
@@ -842,7 +295,7 @@ ui_db_mtime(struct promoter *p)
 	return t;
 }
 
-static void
+void
 ui_hdr(struct ui_answer *a, const char *name, const char *value)
 {
 	if (a->nhdrs < UI_ANSWER_HDRS) {
@@ -854,7 +307,7 @@ ui_hdr(struct ui_answer *a, const char *name, const char *value)
 
 /* Answer body with an ETag, Last-Modified mtime, gzip'd when the client
  * takes it, 304 when If-None-Match has the ETag. */
-static void
+void
 ui_send(const struct ui_req *rq, struct ui_answer *a, int status,
     const char *type, const void *body, size_t len, time_t mtime,
     int cacheable)
@@ -903,40 +356,6 @@ ui_send(const struct ui_req *rq, struct ui_answer *a, int status,
 	    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
 }
 
-/* /ui/builds/{id}/log: the file itself, streamed. */
-static void
-ui_log_raw(struct promoter *p, const struct ui_req *rq, const char *id,
-    struct ui_answer *a)
-{
-	struct db		*db;
-	struct stat		 sb;
-	char			*log = NULL, *end;
-	long long		 bid;
-	int			 fd = -1;
-	static const char	 none[] = "no log\n";
-
-	bid = strtoll(id, &end, 10);
-	if (*id >= '0' && *id <= '9' && *end == '\0' &&
-	    (db = api_read_db(p)) != NULL)
-		log = api_build_log_path(db, bid);
-	if (log != NULL)
-		fd = open(log, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	free(log);
-	if (fd == -1 || fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
-		if (fd != -1)
-			close(fd);
-		ui_send(rq, a, 404, "text/plain; charset=utf-8", none,
-		    sizeof(none) - 1, time(NULL), 0);
-		return;
-	}
-	a->status = 200;
-	a->fd = fd;
-	a->fd_size = (uint64_t)sb.st_size;
-	ui_hdr(a, "Content-Type", "text/plain; charset=utf-8");
-	ui_hdr(a, "X-Content-Type-Options", "nosniff");
-	ui_hdr(a, "Content-Security-Policy", "default-src 'none'");
-	ui_hdr(a, "Cache-Control", "no-cache");
-}
 
 void
 ui_answer(struct promoter *p, const struct ui_req *rq, struct ui_answer *a)
