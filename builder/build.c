@@ -77,17 +77,6 @@ build_log_path(const struct config *cfg, int64_t id)
 	return p;
 }
 
-char *
-build_printable(char *s)
-{
-	char *p;
-
-	for (p = s; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
-	return s;
-}
-
 /* Append a "debpipe: ..." line to the build log. */
 static void __attribute__((format(printf, 2, 3)))
 blog(struct build *b, const char *fmt, ...)
@@ -131,7 +120,7 @@ log_find_last(const char *log, long offset, const char *needle)
 				found = line;
 		/* It goes into builds.message: short, printable. */
 		if (found != NULL)
-			found = build_printable(xstrndup(found, LINE_MAX_MSG));
+			found = str_printable(xstrndup(found, LINE_MAX_MSG));
 	}
 	fclose(f);
 	free(data);
@@ -193,7 +182,7 @@ log_collect(const char *log, long offset, const char *needle)
 		buf_done(&out);
 		return NULL;
 	}
-	return build_printable(buf_steal(&out));
+	return str_printable(buf_steal(&out));
 }
 
 /* ---- running the build tools ----------------------------------------- */
@@ -723,7 +712,7 @@ collect_results(struct build *b, char ***paths, struct dp_error *err)
 			continue;
 		if (!fs_name_is_safe(de->d_name) || (is_deb &&
 		    !deb_name_expected(de->d_name, ver))) {
-			char *name = build_printable(xstrdup(de->d_name));
+			char *name = str_printable(xstrdup(de->d_name));
 
 			dp_error_set(err, DP_ERR_INVALID, "the build produced "
 			    "an unexpected file '%s' (expected "
@@ -1292,7 +1281,7 @@ build_run(struct db *db, const struct config *cfg, int64_t id,
 		fs_remove_tree(b.dir, NULL);
 		rv = 0;
 	} else if (b.waiting) {
-		build_printable(berr.msg);
+		str_printable(berr.msg);
 		blog(&b, "%s", dp_error_str(&berr));
 		if (queue_wait(db, id, b.version, dp_error_str(&berr),
 		    b.wait_key, err) == -1)
@@ -1300,7 +1289,7 @@ build_run(struct db *db, const struct config *cfg, int64_t id,
 		fs_remove_tree(b.dir, NULL);
 		rv = 0;
 	} else {
-		build_printable(berr.msg);
+		str_printable(berr.msg);
 		blog(&b, "failed: %s", dp_error_str(&berr));
 		if (queue_finish(db, id, 0, b.version, dp_error_str(&berr),
 		    err) == -1)

@@ -374,10 +374,6 @@ int	 build_run(struct db *db, const struct config *cfg, int64_t id,
 char	*build_dir(const struct config *cfg, int64_t id);
 char	*build_log_path(const struct config *cfg, int64_t id);
 
-/* Replace control characters in s (in place): upstream text (file
- * names, server messages, build output) that goes into messages. */
-char	*build_printable(char *s);
-
 /* Kill every process of session sid whose working directory is under
  * dir (leftovers of a build child).  Number of processes signalled. */
 int	 build_kill_session(pid_t sid, const char *dir);

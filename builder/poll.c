@@ -38,7 +38,7 @@ record_error(struct db *db, const struct conf_watch *w,
 {
 	struct dp_error err;
 
-	build_printable(perr->msg);
+	str_printable(perr->msg);
 	if (watchdb_polled(db, w->name, NULL, 0, dp_error_str(perr), &err)
 	    == -1) {
 		/* The caller reports perr; this one is secondary. */

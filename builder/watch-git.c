@@ -55,7 +55,7 @@ dp_error_git(struct dp_error *err, const char *fmt, ...)
 	va_end(ap);
 	dp_error_set(err, DP_ERR_GIT, "%s: %s", what,
 	    ge != NULL && ge->message != NULL ? ge->message : "unknown error");
-	build_printable(err != NULL ? err->msg : what);
+	str_printable(err != NULL ? err->msg : what);
 }
 
 void
@@ -656,7 +656,7 @@ conflict_paths(git_index *index)
 		buf_adds(&b, path);
 	}
 	git_index_conflict_iterator_free(it);
-	return build_printable(buf_steal(&b));
+	return str_printable(buf_steal(&b));
 }
 
 static int
