@@ -6,7 +6,7 @@
  * not care).  The library never prints and never exits.  One adapter per
  * foreign library translates its errors: dp_error_sqlite (db.c),
  * dp_error_gpgme (sign.c), dp_error_archive (debfile.c), dp_error_curl
- * (fetch.c), dp_error_git (builder).
+ * (http-client.c), dp_error_git (builder).
  */
 #ifndef DEBPIPE_ERROR_H
 #define DEBPIPE_ERROR_H

@@ -22,6 +22,7 @@
 
 #include "error.h"
 #include "fetch.h"
+#include "http-client.h"
 #include "xmalloc.h"
 
 #define FETCH_DEFAULT_MAX	(64ULL << 20)
@@ -78,14 +79,10 @@ env_long(const char *name, long def, long min, long max)
 struct fetch *
 fetch_new(void)
 {
-	static int	 inited;
 	struct fetch	*f;
 
-	if (!inited) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
-			return NULL;
-		inited = 1;
-	}
+	if (http_client_init(NULL) == -1)
+		return NULL;
 	f = xcalloc(1, sizeof(*f));
 	if ((f->curl = curl_easy_init()) == NULL) {
 		free(f);
@@ -151,28 +148,6 @@ fetch_hex(const unsigned char sha256[32], char out[65])
 		out[2 * i + 1] = hex[sha256[i] & 0xf];
 	}
 	out[64] = '\0';
-}
-
-void
-dp_error_curl(struct dp_error *err, int curlcode, const char *detail,
-    const char *fmt, ...)
-{
-	char		 what[512];
-	const char	*msg = curl_easy_strerror((CURLcode)curlcode);
-	va_list		 ap;
-	int		 code;
-
-	if (err == NULL)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	code = curlcode == CURLE_OPERATION_TIMEDOUT ? DP_ERR_TIMEOUT :
-	    DP_ERR_NET;
-	if (detail != NULL && *detail != '\0' && strcmp(detail, msg) != 0)
-		dp_error_set(err, code, "%s: %s (%s)", what, msg, detail);
-	else
-		dp_error_set(err, code, "%s: %s", what, msg);
 }
 
 static size_t
@@ -412,12 +387,23 @@ request_headers(const struct fetch_req *req)
 	return hdrs;
 }
 
+/* What every transfer has (the timeouts are set per transfer). */
+static const struct http_client_opts fetch_opts = {
+	.agent = "debpipe/" PACKAGE_VERSION,
+	.protocols = "http,https,file",
+	.redir_protocols = "http,https",
+	.max_redirs = FETCH_MAX_REDIRS,
+	.low_speed_limit = FETCH_LOWSPEED_LIMIT,
+	.fail_on_error = 1,
+};
+
 /* Every option of a transfer: the limits described in fetch.h. */
 static void
 easy_setup(struct fetch *f, CURL *c, const struct fetch_req *req,
     struct fetch_sink *s, struct curl_slist *hdrs, char *errbuf)
 {
-	long	timeout, lowspeed;
+	struct http_client_opts	o = fetch_opts;
+	long			timeout, lowspeed;
 
 	timeout = f->timeout != 0 ? f->timeout : FETCH_CONNECT_TIMEOUT;
 	lowspeed = f->timeout != 0 ? f->timeout : FETCH_LOWSPEED_TIME;
@@ -426,19 +412,13 @@ easy_setup(struct fetch *f, CURL *c, const struct fetch_req *req,
 	if (timeout * 1000L > f->limit_ms)
 		timeout = lowspeed;
 
+	o.connect_timeout = timeout;
+	o.low_speed_time = lowspeed;
+	o.timeout_ms = f->limit_ms;
+
 	curl_easy_reset(c);
+	http_client_setup(c, &o, errbuf);
 	curl_easy_setopt(c, CURLOPT_URL, req->url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https,file");
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(c, CURLOPT_MAXREDIRS, FETCH_MAX_REDIRS);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, timeout);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, FETCH_LOWSPEED_LIMIT);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, lowspeed);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, f->limit_ms);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "debpipe/" PACKAGE_VERSION);
 	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE,
 	    (curl_off_t)(s->max > (uint64_t)INT64_MAX ? INT64_MAX :
 	    (int64_t)s->max));
@@ -446,10 +426,8 @@ easy_setup(struct fetch *f, CURL *c, const struct fetch_req *req,
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, fetch_header_cb);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, s);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 	if (hdrs != NULL)
 		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-	errbuf[0] = '\0';
 }
 
 static long	backoff_ms(const struct fetch *, int);

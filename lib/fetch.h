@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "http-client.h"
 #include "xmalloc.h"
 
 struct fetch;
@@ -92,10 +93,6 @@ long	 fetch_retry_after(const char *p, size_t len);
 /* Lower-case hex of a SHA-256 digest into out[65]. */
 void	 fetch_hex(const unsigned char sha256[32], char out[65]);
 
-/* The libcurl adapter: DP_ERR_TIMEOUT for timeouts, else DP_ERR_NET, with
- * "what: curl message (detail)". */
-void	 dp_error_curl(struct dp_error *err, int curlcode,
-	    const char *detail, const char *fmt, ...)
-	    __attribute__((format(printf, 4, 5)));
+/* dp_error_curl(), the libcurl adapter, is in http-client.h. */
 
 #endif

@@ -5,6 +5,8 @@
 lib_libdebpipe_a_SOURCES += \
 	lib/fetch.c \
 	lib/fetch.h \
+	lib/http-client.c \
+	lib/http-client.h \
 	lib/upstream.c \
 	lib/upstream.h
 

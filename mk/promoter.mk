@@ -65,3 +65,9 @@ tests_unit_t_rules_SOURCES = \
 tests_unit_t_rules_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
 tests_unit_t_tokens_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/promoter
 tests_unit_t_rules_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/promoter
+
+# lib/http-client.c: the libcurl set-up of fetch.c, snapshot-promote and
+# the notifications, and the curl error adapter.
+check_PROGRAMS += tests/unit/t-http-client
+TESTS += tests/unit/t-http-client
+tests_unit_t_http_client_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)

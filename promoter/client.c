@@ -1,4 +1,5 @@
-/* client.c - HTTP requests to the promoter API (libcurl), for snapshot-promote. */
+/* client.c - HTTP requests to the promoter API (libcurl, set up by
+ * lib/http-client.c), for snapshot-promote. */
 #include "autoconfig.h"
 
 #include <ctype.h>
@@ -9,6 +10,7 @@
 #include <curl/curl.h>
 
 #include "fsutil.h"
+#include "http-client.h"
 #include "promoter.h"
 #include "xmalloc.h"
 
@@ -30,23 +32,25 @@ int
 client_request(struct client *c, const char *method, const char *path,
     json_t *body, long *status, json_t **reply, struct dp_error *err)
 {
+	struct http_client_opts	 o = {
+		.agent = "snapshot-promote/" VERSION,
+		.protocols = "http,https",
+		.connect_timeout = 10L,
+		.timeout_ms = (c->timeout > 0 ? c->timeout : 60L) * 1000L,
+	};
 	CURL			*curl;
 	struct curl_slist	*hdr = NULL;
 	struct buf		 b;
 	char			 ebuf[CURL_ERROR_SIZE];
 	char			*url, *auth = NULL, *payload = NULL;
-	CURLcode		 rc;
 	int			 rv = -1;
 
 	*status = 0;
 	*reply = NULL;
 	buf_init(&b);
-	if ((curl = curl_easy_init()) == NULL) {
-		dp_error_set(err, DP_ERR_NET, "cannot initialise libcurl");
+	if ((curl = http_client_new(&o, ebuf, err)) == NULL)
 		return -1;
-	}
 	url = xasprintf("%s%s", c->server, path);
-	ebuf[0] = '\0';
 	hdr = curl_slist_append(hdr, "Accept: application/json");
 	if (c->token != NULL && strcmp(method, "GET") != 0) {
 		auth = xasprintf("Authorization: Bearer %s", c->token);
@@ -61,24 +65,12 @@ client_request(struct client *c, const char *method, const char *path,
 	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(curl, CURLOPT_URL, url);
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdr);
-	curl_easy_setopt(curl, CURLOPT_USERAGENT, "snapshot-promote/" VERSION);
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT, c->timeout > 0 ? c->timeout :
-	    60L);
-	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, ebuf);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, client_write_cb);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
-#if LIBCURL_VERSION_NUM >= 0x075500
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-#endif
-	rc = curl_easy_perform(curl);
-	if (rc != CURLE_OK) {
-		dp_error_set(err, DP_ERR_NET, "%s: %s", c->server,
-		    ebuf[0] != '\0' ? ebuf : curl_easy_strerror(rc));
+	if (http_client_perform(curl, ebuf, status, err) == -1) {
+		dp_error_prefix(err, "%s", c->server);
 		goto out;
 	}
-	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, status);
 	if (b.len > 0)
 		*reply = json_loadb(b.data, b.len, 0, NULL);
 	rv = 0;

@@ -17,6 +17,7 @@
 
 #include <curl/curl.h>
 
+#include "http-client.h"
 #include "log.h"
 #include "promoter.h"
 #include "xmalloc.h"
@@ -219,38 +220,29 @@ notify_discard_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 static char *
 notify_post(const char *url, const char *payload)
 {
+	static const struct http_client_opts o = {
+		.agent = PROMOTER_NAME "/" VERSION,
+		.protocols = "http,https",
+		.connect_timeout = 10L,
+		.timeout_ms = 30L * 1000L,
+	};
 	CURL			*curl;
 	struct curl_slist	*hdr = NULL;
+	struct dp_error		 err;
 	char			 ebuf[CURL_ERROR_SIZE];
 	long			 code = 0;
-	CURLcode		 rc;
 	char			*error = NULL;
 
-	if ((curl = curl_easy_init()) == NULL)
-		return xstrdup("cannot initialise libcurl");
-	ebuf[0] = '\0';
+	if ((curl = http_client_new(&o, ebuf, &err)) == NULL)
+		return xstrdup(dp_error_str(&err));
 	hdr = curl_slist_append(hdr, "Content-Type: application/json");
 	curl_easy_setopt(curl, CURLOPT_URL, url);
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdr);
 	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, payload);
-	curl_easy_setopt(curl, CURLOPT_USERAGENT, PROMOTER_NAME "/" VERSION);
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
-	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, ebuf);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, notify_discard_cb);
-#if LIBCURL_VERSION_NUM >= 0x075500
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-#endif
-	rc = curl_easy_perform(curl);
-	if (rc != CURLE_OK)
-		error = xstrdup(ebuf[0] != '\0' ? ebuf :
-		    curl_easy_strerror(rc));
-	else {
-		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
-		if (code < 200 || code > 299)
-			error = xasprintf("HTTP status %ld", code);
-	}
+	if (http_client_perform(curl, ebuf, &code, &err) == -1 ||
+	    http_client_status(code, &err) == -1)
+		error = xstrdup(dp_error_str(&err));
 	curl_slist_free_all(hdr);
 	curl_easy_cleanup(curl);
 	return error;
