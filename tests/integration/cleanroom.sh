@@ -1,7 +1,8 @@
 #!/bin/bash
 # Clean-room builds with the real sbuild (--chroot-mode=unshare) in the
 # shared test chroot (chroot-lib.sh), and Builder: host under bubblewrap:
-# a build dependency absent from the host is installed in the chroot; a
+# a build dependency absent from the host is installed in the chroot (the
+# source package built too: Build-Source: yes); a
 # hostile debian/rules can read no secret, write nothing outside its
 # build directory, reach no listener on 127.0.0.1, and is not root.
 . "$top_srcdir/tests/integration/lib.sh" || exit 99
@@ -9,7 +10,7 @@
 . "$top_srcdir/tests/integration/chroot-lib.sh" || exit 99
 need git sbuild mmdebstrap bwrap newuidmap dpkg-source sqlite3 python3
 
-plan 21
+plan 23
 
 tb=$(test_chroot_tarball) || bail "no test chroot"
 inst=$(make_instance "Builder: sbuild")
@@ -25,7 +26,7 @@ bl_make_repo "$T_TMP/git/fig" dp-fig 1.0 "2026-11-01T10:00:00Z" \
 	$'override_dh_auto_build:\n\tfiglet hi > hello.txt'
 sed -i 's/^Build-Depends: .*/&, figlet/' "$T_TMP/git/fig/debian/control"
 bl_commit "$T_TMP/git/fig" "2026-11-01T10:00:00Z" "figlet"
-printf 'Watch: fig\nType: git\nURL: file://%s\nBranch: main\nDistribution: bookworm\n' \
+printf 'Watch: fig\nType: git\nURL: file://%s\nBranch: main\nDistribution: bookworm\nBuild-Source: yes\n' \
 	"$T_TMP/git/fig" >"$inst/watch.d/fig.watch"
 t0=$(date +%s)
 ok "sbuild builds it (build-deps installed in the chroot)" \
@@ -39,6 +40,11 @@ like "$(dpkg-deb --fsys-tarfile "$deb" | tar -xO --wildcards '*hello.txt')" '_' 
 id=$(sqlite3 "$db" "SELECT id FROM builds WHERE watch = 'fig'")
 like "$(cat "$inst/state/logs/build-$id.log")" "running sbuild --chroot-mode=unshare --chroot=" \
 	"sbuild in unshare mode with debpipe's chroot"
+like "$(cat "$inst/state/logs/build-$id.log")" "running sbuild .* --source " \
+	"Build-Source: yes: sbuild --source"
+v=$(sqlite3 "$db" "SELECT version FROM builds WHERE id = $id")
+ok "the source package is in the pool and in state.db" sh -c \
+	"test -f '$inst/public/pool/main/d/dp-fig/dp-fig_$v.dsc' && [ \$(sqlite3 '$db' \"SELECT count(*) FROM sources WHERE name = 'dp-fig'\") = 1 ]"
 ok "figlet is still not installed on the host" sh -c '! dpkg -s figlet >/dev/null 2>&1'
 
 # --- 2. a hostile debian/rules ---------------------------------------------
