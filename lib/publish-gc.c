@@ -18,69 +18,10 @@
 #include "fsutil.h"
 #include "publish.h"
 #include "publish-int.h"
+#include "strlist.h"
 #include "xmalloc.h"
 
 #define ENV_KEEP_HISTORY	3	/* last snapshots of each environment */
-
-/* A growable list of strings, sortable for lookups. */
-struct strlist {
-	char	**v;
-	size_t	  n;
-	size_t	  cap;
-};
-
-static void
-sl_add(struct strlist *l, const char *s)
-{
-	if (l->n == l->cap) {
-		l->cap = l->cap == 0 ? 64 : l->cap * 2;
-		l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
-	}
-	l->v[l->n++] = xstrdup(s);
-}
-
-static int
-sl_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void
-sl_sort(struct strlist *l)
-{
-	if (l->n > 1)
-		qsort(l->v, l->n, sizeof(*l->v), sl_cmp);
-}
-
-static int
-sl_has(const struct strlist *l, const char *s)
-{
-	return l->n > 0 && bsearch(&s, l->v, l->n, sizeof(*l->v), sl_cmp)
-	    != NULL;
-}
-
-/* Unsorted membership (small lists). */
-static int
-sl_find(const struct strlist *l, const char *s)
-{
-	size_t	i;
-
-	for (i = 0; i < l->n; i++)
-		if (strcmp(l->v[i], s) == 0)
-			return 1;
-	return 0;
-}
-
-static void
-sl_free(struct strlist *l)
-{
-	size_t	i;
-
-	for (i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-	memset(l, 0, sizeof(*l));
-}
 
 static int
 query_strings(struct db *db, const char *sql, struct strlist *out,
@@ -94,7 +35,7 @@ query_strings(struct db *db, const char *sql, struct strlist *out,
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		if ((s = (const char *)sqlite3_column_text(st, 0)) != NULL)
-			sl_add(out, s);
+			strlist_add(out, s);
 	if (rc != SQLITE_DONE) {
 		dp_error_sqlite(err, db_handle(db), "query");
 		sqlite3_finalize(st);
@@ -171,7 +112,7 @@ snapshot_state(struct db *db, const char *id, char **state)
 static int
 fix_latest(struct db *db, const struct config *cfg, struct dp_error *err)
 {
-	struct strlist	 ids = { 0 };
+	struct strlist	 ids = STRLIST_INIT;
 	char		*latest, *target = NULL, cur[PATH_MAX];
 	ssize_t		 n;
 	int		 rv = -1;
@@ -199,7 +140,7 @@ fix_latest(struct db *db, const struct config *cfg, struct dp_error *err)
 out:
 	free(latest);
 	free(target);
-	sl_free(&ids);
+	strlist_free(&ids);
 	return rv;
 }
 
@@ -207,7 +148,7 @@ int
 publish_recover(struct db *db, const struct config *cfg,
     struct dp_error *err)
 {
-	struct strlist	 published = { 0 }, gone = { 0 };
+	struct strlist	 published = STRLIST_INIT, gone = STRLIST_INIT;
 	DIR		*d = NULL;
 	struct dirent	*de;
 	sqlite3_stmt	*st = NULL;
@@ -269,7 +210,7 @@ publish_recover(struct db *db, const struct config *cfg,
 	for (i = 0; i < published.n; i++) {
 		p = xasprintf("%s/%s/dists", snapdir, published.v[i]);
 		if (access(p, F_OK) == -1 && errno == ENOENT)
-			sl_add(&gone, published.v[i]);
+			strlist_add(&gone, published.v[i]);
 		free(p);
 	}
 	if (gone.n > 0) {
@@ -303,8 +244,8 @@ out:
 	if (d != NULL)
 		closedir(d);
 	sqlite3_finalize(st);
-	sl_free(&published);
-	sl_free(&gone);
+	strlist_free(&published);
+	strlist_free(&gone);
 	free(snapdir);
 	free(store);
 	close(lockfd);
@@ -364,7 +305,7 @@ referenced_add(const char *snapdir, const char *id, struct strlist *refs)
 					rel = xasprintf("%s%s%s/%s/%s",
 					    de->d_name, *dir != '\0' ? "/" : "",
 					    dir, fields[k], hex);
-					sl_add(refs, rel);
+					strlist_add(refs, rel);
 					free(dir);
 				}
 				free(copy);
@@ -380,7 +321,7 @@ referenced_add(const char *snapdir, const char *id, struct strlist *refs)
 
 /* Remove store files (below root/rel) that no kept snapshot lists. */
 static void
-store_sweep(const char *root, const char *rel, const struct strlist *refs,
+store_sweep(const char *root, const char *rel, struct strlist *refs,
     int dry_run, publish_gc_cb cb, void *arg, int *n)
 {
 	DIR		*d;
@@ -409,7 +350,7 @@ store_sweep(const char *root, const char *rel, const struct strlist *refs,
 			if (S_ISDIR(sb.st_mode))
 				store_sweep(root, sub, refs, dry_run, cb, arg,
 				    n);
-			else if (hashdir && !sl_has(refs, sub)) {
+			else if (hashdir && !strlist_has(refs, sub)) {
 				if (cb != NULL)
 					cb("index", sub, arg);
 				if (dry_run || unlink(p) == 0)
@@ -618,7 +559,7 @@ out:
  */
 static int
 buildinfo_in_use(const char *dir, const char *reldir, const char *path,
-    const char *name, const struct strlist *gone)
+    const char *name, struct strlist *gone)
 {
 	struct deb822_para	*para = NULL;
 	struct dp_error		 err;
@@ -646,7 +587,7 @@ buildinfo_in_use(const char *dir, const char *reldir, const char *path,
 				named++;
 				rel = fs_join(reldir, f);
 				full = fs_join(dir, f);
-				used = !sl_has(gone, rel) &&
+				used = !strlist_has(gone, rel) &&
 				    lstat(full, &sb) == 0;
 				free(rel);
 				free(full);
@@ -683,7 +624,7 @@ buildinfo_in_use(const char *dir, const char *reldir, const char *path,
 		    de->d_name[len - 5 - vlen] == '_'))
 			continue;
 		rel = fs_join(reldir, de->d_name);
-		used = !sl_has(gone, rel);
+		used = !strlist_has(gone, rel);
 		free(rel);
 	}
 	closedir(d);
@@ -704,22 +645,23 @@ out:
 static void
 gc_buildinfos(const char *pooldir, struct strlist *gone)
 {
-	struct strlist	 sorted = { 0 }, dirs = { 0 }, found = { 0 };
+	struct strlist	 sorted = STRLIST_INIT, dirs = STRLIST_INIT,
+			 found = STRLIST_INIT;
 	DIR		*d;
 	struct dirent	*de;
 	char		*dir, *slash, *path, *rel;
-	size_t		 i, len;
+	size_t		 i, k, len;
 
 	for (i = 0; i < gone->n; i++)
-		sl_add(&sorted, gone->v[i]);
-	sl_sort(&sorted);
+		strlist_add(&sorted, gone->v[i]);
+	strlist_sort(&sorted);
 	/* Sorted, a directory's files are together: each directory once. */
 	for (i = 0; i < sorted.n; i++) {
 		if ((slash = strrchr(sorted.v[i], '/')) == NULL)
 			continue;
 		dir = xstrndup(sorted.v[i], (size_t)(slash - sorted.v[i]));
 		if (dirs.n == 0 || strcmp(dirs.v[dirs.n - 1], dir) != 0)
-			sl_add(&dirs, dir);
+			strlist_add(&dirs, dir);
 		free(dir);
 	}
 	for (i = 0; i < dirs.n; i++) {
@@ -735,26 +677,26 @@ gc_buildinfos(const char *pooldir, struct strlist *gone)
 			if (de->d_name[0] == '.' || len <= 10 ||
 			    strcmp(de->d_name + len - 10, ".buildinfo") != 0)
 				continue;
-			sl_add(&found, de->d_name);
+			strlist_add(&found, de->d_name);
 		}
 		closedir(d);
-		while (found.n > 0) {
-			found.n--;
-			path = fs_join(dir, found.v[found.n]);
+		/* Last found first, as before. */
+		for (k = found.n; k-- > 0;) {
+			path = fs_join(dir, found.v[k]);
 			if (!buildinfo_in_use(dir, dirs.v[i], path,
-			    found.v[found.n], &sorted)) {
-				rel = fs_join(dirs.v[i], found.v[found.n]);
-				sl_add(gone, rel);
+			    found.v[k], &sorted)) {
+				rel = fs_join(dirs.v[i], found.v[k]);
+				strlist_add(gone, rel);
 				free(rel);
 			}
 			free(path);
-			free(found.v[found.n]);
 		}
+		strlist_free(&found);
 		free(dir);
 	}
-	sl_free(&found);
-	sl_free(&dirs);
-	sl_free(&sorted);
+	strlist_free(&found);
+	strlist_free(&dirs);
+	strlist_free(&sorted);
 }
 
 int
@@ -762,9 +704,10 @@ publish_gc_report(struct db *db, const struct config *cfg, int dry_run,
     publish_gc_cb cb, void *arg, int *nsnap, int *nfiles,
     struct dp_error *err)
 {
-	struct strlist	 published = { 0 }, keep = { 0 }, drop = { 0 },
-			 hist = { 0 }, envs = { 0 }, poolfiles = { 0 },
-			 refs = { 0 };
+	struct strlist	 published = STRLIST_INIT, keep = STRLIST_INIT,
+			 drop = STRLIST_INIT, hist = STRLIST_INIT,
+			 envs = STRLIST_INIT, poolfiles = STRLIST_INIT,
+			 refs = STRLIST_INIT;
 	struct pset	 set;
 	sqlite3_stmt	*st = NULL;
 	int64_t		*kpk = NULL, *ksr = NULL;
@@ -810,8 +753,8 @@ publish_gc_report(struct db *db, const struct config *cfg, int dry_run,
 			prev_env = xstrdup(env);
 			n = 0;
 		}
-		if (n < ENV_KEEP_HISTORY && !sl_find(&hist, snap)) {
-			sl_add(&hist, snap);
+		if (n < ENV_KEEP_HISTORY && !strlist_find(&hist, snap)) {
+			strlist_add(&hist, snap);
 			n++;
 		}
 	}
@@ -823,11 +766,11 @@ publish_gc_report(struct db *db, const struct config *cfg, int dry_run,
 	st = NULL;
 	for (i = 0; i < published.n; i++) {
 		if ((int)i < (cfg->keep_snapshots > 0 ? cfg->keep_snapshots :
-		    1) || sl_find(&envs, published.v[i]) ||
-		    sl_find(&hist, published.v[i]))
-			sl_add(&keep, published.v[i]);
+		    1) || strlist_find(&envs, published.v[i]) ||
+		    strlist_find(&hist, published.v[i]))
+			strlist_add(&keep, published.v[i]);
 		else
-			sl_add(&drop, published.v[i]);
+			strlist_add(&drop, published.v[i]);
 	}
 
 	/* Which packages and sources stay: the current set and every kept
@@ -930,7 +873,7 @@ publish_gc_report(struct db *db, const struct config *cfg, int dry_run,
 	/* The by-hash store keeps what the kept snapshots list. */
 	for (i = 0; i < keep.n; i++)
 		referenced_add(snapdir, keep.v[i], &refs);
-	sl_sort(&refs);
+	strlist_sort(&refs);
 	store_sweep(storeroot, "", &refs, dry_run, cb, arg, &nidx);
 	if (!dry_run)
 		cache_sweep(cachedir, storeroot);
@@ -948,13 +891,13 @@ out:
 	free(kpk);
 	free(ksr);
 	free(prev_env);
-	sl_free(&published);
-	sl_free(&keep);
-	sl_free(&drop);
-	sl_free(&hist);
-	sl_free(&envs);
-	sl_free(&poolfiles);
-	sl_free(&refs);
+	strlist_free(&published);
+	strlist_free(&keep);
+	strlist_free(&drop);
+	strlist_free(&hist);
+	strlist_free(&envs);
+	strlist_free(&poolfiles);
+	strlist_free(&refs);
 	free(snapdir);
 	free(pooldir);
 	free(storeroot);
