@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../snapshotter/publish.h"
 #include "cli.h"
-#include "publish.h"
 
 
 struct gc_out {

@@ -16,9 +16,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../snapshotter/publish.h"
 #include "cli.h"
-#include "publish.h"
-#include "publish-int.h"
+#include "db-snapshots.h"
 #include "version.h"
 #include "xmalloc.h"
 
@@ -301,7 +301,7 @@ load_members(struct cli *c, struct snapinfo *si, const void *blob,
 	size_t		 n, i;
 	struct spkg	*p;
 
-	ids = ids_decode(blob, len, &n);
+	ids = db_snapshot_ids_decode(blob, len, &n);
 	if (db_prepare(c->db, sources ?
 	    "SELECT dist, component, name, version, 'source' FROM sources "
 	    "WHERE id = ?" :

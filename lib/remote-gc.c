@@ -21,10 +21,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "db-snapshots.h"
 #include "fsutil.h"
 #include "log.h"
 #include "objstore.h"
-#include "publish-int.h"
 #include "remote-publish.h"
 #include "xmalloc.h"
 
@@ -204,7 +204,7 @@ pool_keep(struct db *db, struct sset *keep, struct dp_error *err)
 		return -1;
 	while (sqlite3_step(st) == SQLITE_ROW)
 		for (k = 0; k < 2; k++) {
-			ids = ids_decode(sqlite3_column_blob(st, k),
+			ids = db_snapshot_ids_decode(sqlite3_column_blob(st, k),
 			    (size_t)sqlite3_column_bytes(st, k), &n);
 			if (nall[k] + n > cap[k]) {
 				cap[k] = (nall[k] + n) * 2;

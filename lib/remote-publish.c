@@ -15,11 +15,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "db-snapshots.h"
 #include "fsutil.h"
 #include "hash.h"
 #include "log.h"
 #include "objstore.h"
-#include "publish-int.h"
 #include "remote-publish.h"
 #include "xmalloc.h"
 
@@ -228,7 +228,7 @@ pool_jobs(struct sync *s, const char *snap, struct dp_error *err)
 		goto out;
 	}
 	for (k = 0; k < 2; k++) {
-		ids = ids_decode(sqlite3_column_blob(snapst, k),
+		ids = db_snapshot_ids_decode(sqlite3_column_blob(snapst, k),
 		    (size_t)sqlite3_column_bytes(snapst, k), &n);
 		for (i = 0; i < n; i++)
 			pool_add_rows(s, k == 0 ? pk : sr, ids[i]);

@@ -21,7 +21,7 @@ builder_debpipe_builder_LDADD = builder/libbuilder.a $(DP_LIBS)
 
 cli_debpipe_SOURCES += \
 	cli/watch.c
-cli_debpipe_LDADD = builder/libbuilder.a $(DP_LIBS)
+cli_debpipe_LDADD = builder/libbuilder.a snapshotter/libsnapshot.a $(DP_LIBS)
 
 check_PROGRAMS += \
 	tests/unit/t-stamp \

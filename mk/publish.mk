@@ -1,15 +1,25 @@
-# Snapshots, publishing, GC, debpipe-snapshotter (lib/index, lib/compress,
-# lib/publish); `debpipe snapshot|key|gc`.
+# Snapshots, publishing, GC, debpipe-snapshotter; `debpipe snapshot|key|gc`.
+# The publisher is snapshotter/libsnapshot.a (everything in snapshotter/
+# but main.c and check.c), which `debpipe snapshot|gc` and the unit tests
+# link too; lib/ keeps what other programs share (compress, db-snapshots).
 lib_libdebpipe_a_SOURCES += \
 	lib/compress.c \
 	lib/compress.h \
-	lib/index.c \
-	lib/index.h \
-	lib/publish.c \
-	lib/publish-gc.c \
-	lib/publish-set.c \
-	lib/publish-int.h \
-	lib/publish.h
+	lib/db-snapshots.c \
+	lib/db-snapshots.h
+
+noinst_LIBRARIES += snapshotter/libsnapshot.a
+snapshotter_libsnapshot_a_SOURCES = \
+	snapshotter/publish.h \
+	snapshotter/publish-int.h \
+	snapshotter/index.c \
+	snapshotter/index.h \
+	snapshotter/set.c \
+	snapshotter/tree.c \
+	snapshotter/release.c \
+	snapshotter/publish.c \
+	snapshotter/recover.c \
+	snapshotter/gc.c
 
 cli_debpipe_SOURCES += \
 	cli/snapshot.c \
@@ -21,6 +31,7 @@ snapshotter_debpipe_snapshotter_SOURCES = \
 	snapshotter/main.c \
 	snapshotter/check.c \
 	snapshotter/snapshotter.h
+snapshotter_debpipe_snapshotter_LDADD = snapshotter/libsnapshot.a $(DP_LIBS)
 
 check_PROGRAMS += \
 	tests/unit/t-index \
@@ -28,7 +39,7 @@ check_PROGRAMS += \
 TESTS += \
 	tests/unit/t-index \
 	tests/unit/t-compress
-tests_unit_t_index_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
+tests_unit_t_index_LDADD = snapshotter/libsnapshot.a $(DP_LIBS) $(CMOCKA_LIBS)
 tests_unit_t_compress_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
 
 TESTS += \

@@ -2,9 +2,9 @@
  * fuzz-debfile.c - libFuzzer target for the .deb reader (lib/debfile.c:
  * the ar archive, control.tar.*, data.tar.* listed for Contents, through
  * libarchive) with the file list as Contents-<arch> takes it
- * (lib/index.c), and what `debpipe add` checks of it before touching the
- * pool (pool_deb_check: control paragraph, names, version, architecture,
- * Source field).
+ * (snapshotter/index.c), and what `debpipe add` checks of it before
+ * touching the pool (pool_deb_check: control paragraph, names, version,
+ * architecture, Source field).
  */
 #include "autoconfig.h"
 
@@ -13,10 +13,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../../snapshotter/index.h"
 #include "deb822.h"
 #include "debfile.h"
 #include "fuzz.h"
-#include "index.h"
 #include "pool.h"
 
 int

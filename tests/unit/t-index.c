@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../snapshotter/index.h"
 #include "deb822.h"
 #include "hash.h"
-#include "index.h"
 #include "xmalloc.h"
 
 static void

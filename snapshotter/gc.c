@@ -1,6 +1,6 @@
 /*
- * publish-gc.c - crash recovery and garbage collection of snapshots, the
- * by-hash store, the index cache and the pool.
+ * gc.c - garbage collection of snapshots, the by-hash store, the index
+ * cache and the pool (retention: publish.h).
  */
 #include "autoconfig.h"
 
@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "deb822.h"
+#include "db-snapshots.h"
 #include "fsutil.h"
 #include "publish.h"
 #include "publish-int.h"
@@ -23,8 +24,8 @@
 
 #define ENV_KEEP_HISTORY	3	/* last snapshots of each environment */
 
-static int
-query_strings(struct db *db, const char *sql, struct strlist *out,
+int
+gc_query_strings(struct db *db, const char *sql, struct strlist *out,
     struct dp_error *err)
 {
 	sqlite3_stmt	*st = NULL;
@@ -45,212 +46,6 @@ query_strings(struct db *db, const char *sql, struct strlist *out,
 	return 0;
 }
 
-/* Remove ".tmp-*" files below dir (the by-hash store). */
-static void
-remove_tmp_files(const char *dir, int *n)
-{
-	DIR		*d;
-	struct dirent	*de;
-	struct stat	 sb;
-	char		*p;
-
-	if ((d = opendir(dir)) == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		p = fs_join(dir, de->d_name);
-		if (lstat(p, &sb) == 0) {
-			if (S_ISDIR(sb.st_mode))
-				remove_tmp_files(p, n);
-			else if (strncmp(de->d_name, ".tmp-", 5) == 0 &&
-			    unlink(p) == 0)
-				(*n)++;
-		}
-		free(p);
-	}
-	closedir(d);
-}
-
-/* Remove "<name>.tmp.<pid>" files in dir. */
-static void
-remove_atomic_leftovers(const char *dir)
-{
-	DIR		*d;
-	struct dirent	*de;
-	char		*p;
-
-	if ((d = opendir(dir)) == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.' || strstr(de->d_name, ".tmp.") == NULL)
-			continue;
-		p = fs_join(dir, de->d_name);
-		unlink(p);
-		free(p);
-	}
-	closedir(d);
-}
-
-static int
-snapshot_state(struct db *db, const char *id, char **state)
-{
-	sqlite3_stmt	*st = NULL;
-
-	*state = NULL;
-	if (db_prepare(db, "SELECT state FROM snapshots WHERE id = ?", &st,
-	    NULL) == -1)
-		return -1;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		*state = xstrdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	return 0;
-}
-
-static int
-fix_latest(struct db *db, const struct config *cfg, struct dp_error *err)
-{
-	struct strlist	 ids = STRLIST_INIT;
-	char		*latest, *target = NULL, cur[PATH_MAX];
-	ssize_t		 n;
-	int		 rv = -1;
-
-	latest = fs_join(cfg->public_dir, "latest");
-	if (query_strings(db, "SELECT id FROM snapshots WHERE state = "
-	    "'published' ORDER BY id DESC LIMIT 1", &ids, err) == -1)
-		goto out;
-	n = readlink(latest, cur, sizeof(cur) - 1);
-	cur[n >= 0 ? n : 0] = '\0';
-	if (ids.n == 0) {
-		if (n >= 0 && unlink(latest) == -1 && errno != ENOENT) {
-			dp_error_errno(err, "remove %s", latest);
-			goto out;
-		}
-		rv = 0;
-		goto out;
-	}
-	target = xasprintf("snapshots/%s", ids.v[0]);
-	if (n < 0 || strcmp(cur, target) != 0) {
-		if (fs_symlink_atomic(target, latest, err) == -1)
-			goto out;
-	}
-	rv = 0;
-out:
-	free(latest);
-	free(target);
-	strlist_free(&ids);
-	return rv;
-}
-
-int
-publish_recover(struct db *db, const struct config *cfg,
-    struct dp_error *err)
-{
-	struct strlist	 published = STRLIST_INIT, gone = STRLIST_INIT;
-	DIR		*d = NULL;
-	struct dirent	*de;
-	sqlite3_stmt	*st = NULL;
-	char		*snapdir = NULL, *p, *state, *store = NULL;
-	size_t		 i;
-	int		 lockfd, rv = -1, ntmp = 0, removed = 0;
-
-	if ((lockfd = publish_lock(cfg, err)) == -1)
-		return -1;
-	snapdir = fs_join(cfg->public_dir, "snapshots");
-
-	/* Half-built trees and snapshots the database does not know. */
-	if ((d = opendir(snapdir)) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			if (strncmp(de->d_name, ".tmp-", 5) != 0 &&
-			    !publish_id_valid(de->d_name))
-				continue;
-			if (publish_id_valid(de->d_name)) {
-				if (snapshot_state(db, de->d_name, &state)
-				    == -1) {
-					dp_error_sqlite(err, db_handle(db),
-					    "reading snapshots");
-					goto out;
-				}
-				if (state != NULL &&
-				    strcmp(state, "published") == 0) {
-					free(state);
-					continue;
-				}
-				free(state);
-			}
-			p = fs_join(snapdir, de->d_name);
-			if (fs_remove_tree(p, err) == -1) {
-				free(p);
-				goto out;
-			}
-			free(p);
-			removed++;
-		}
-		closedir(d);
-		d = NULL;
-		if (removed > 0)
-			fs_fsync_dir(snapdir, NULL);
-	}
-
-	/* Store files that were being written, temporary names of atomic
-	 * writes (fs_write_atomic, fs_symlink_atomic). */
-	store = fs_join(cfg->public_dir, "by-hash");
-	remove_tmp_files(store, &ntmp);
-	remove_atomic_leftovers(cfg->public_dir);
-	p = fs_join(cfg->state_dir, "index-cache");
-	remove_atomic_leftovers(p);
-	free(p);
-
-	/* Snapshots recorded but missing on disk. */
-	if (query_strings(db, "SELECT id FROM snapshots WHERE state = "
-	    "'published'", &published, err) == -1)
-		goto out;
-	for (i = 0; i < published.n; i++) {
-		p = xasprintf("%s/%s/dists", snapdir, published.v[i]);
-		if (access(p, F_OK) == -1 && errno == ENOENT)
-			strlist_add(&gone, published.v[i]);
-		free(p);
-	}
-	if (gone.n > 0) {
-		if (db_begin(db, err) == -1)
-			goto out;
-		if (db_prepare(db, "UPDATE snapshots SET state = 'deleted' "
-		    "WHERE id = ?", &st, err) == -1) {
-			db_rollback(db);
-			goto out;
-		}
-		for (i = 0; i < gone.n; i++) {
-			sqlite3_reset(st);
-			sqlite3_bind_text(st, 1, gone.v[i], -1, SQLITE_STATIC);
-			if (sqlite3_step(st) != SQLITE_DONE) {
-				dp_error_sqlite(err, db_handle(db),
-				    "marking snapshot %s deleted", gone.v[i]);
-				db_rollback(db);
-				goto out;
-			}
-		}
-		sqlite3_finalize(st);
-		st = NULL;
-		if (db_commit(db, err) == -1)
-			goto out;
-	}
-
-	if (fix_latest(db, cfg, err) == -1)
-		goto out;
-	rv = 0;
-out:
-	if (d != NULL)
-		closedir(d);
-	sqlite3_finalize(st);
-	strlist_free(&published);
-	strlist_free(&gone);
-	free(snapdir);
-	free(store);
-	close(lockfd);
-	return rv;
-}
 
 /*
  * Garbage collection.
@@ -421,7 +216,7 @@ add_blob_ids(struct db *db, const char *id, int64_t **pk, size_t *npk,
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		for (col = 0; col < 2; col++) {
-			v = ids_decode(sqlite3_column_blob(st, col),
+			v = db_snapshot_ids_decode(sqlite3_column_blob(st, col),
 			    (size_t)sqlite3_column_bytes(st, col), &n);
 			if (col == 0) {
 				*pk = xreallocarray(*pk, *npk + n + 1,
@@ -734,9 +529,9 @@ publish_gc_report(struct db *db, const struct config *cfg, int dry_run,
 	in_tx = 1;
 
 	/* Which snapshots stay. */
-	if (query_strings(db, "SELECT id FROM snapshots WHERE state = "
+	if (gc_query_strings(db, "SELECT id FROM snapshots WHERE state = "
 	    "'published' ORDER BY id DESC", &published, err) == -1 ||
-	    query_strings(db, "SELECT snapshot FROM environments WHERE "
+	    gc_query_strings(db, "SELECT snapshot FROM environments WHERE "
 	    "snapshot IS NOT NULL", &envs, err) == -1)
 		goto out;
 	if (db_prepare(db, "SELECT env, to_snapshot FROM env_history "
@@ -795,7 +590,7 @@ publish_gc_report(struct db *db, const struct config *cfg, int dry_run,
 		goto out;
 
 	/* Pool files nothing refers to any more. */
-	if (query_strings(db, "SELECT path FROM files WHERE "
+	if (gc_query_strings(db, "SELECT path FROM files WHERE "
 	    "id NOT IN (SELECT file_id FROM packages) AND "
 	    "id NOT IN (SELECT dsc_file_id FROM sources) AND "
 	    "id NOT IN (SELECT file_id FROM source_files)",
@@ -913,3 +708,4 @@ publish_gc(struct db *db, const struct config *cfg, int dry_run,
 	return publish_gc_report(db, cfg, dry_run, NULL, NULL, nsnap, nfiles,
 	    err);
 }
+

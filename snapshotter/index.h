@@ -1,7 +1,7 @@
 /*
  * index.h - the text of apt repository index files: Packages and Sources
  * paragraphs, Contents-<arch>, Release.  Pure formatting: no files, no
- * database (publish.c feeds it).
+ * database (tree.c and release.c feed it).
  *
  * Field order follows Debian's archive: a Packages paragraph is the
  * package's control paragraph as stored at ingest, then Filename, Size,

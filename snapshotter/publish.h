@@ -1,5 +1,7 @@
 /*
- * publish.h - snapshots: take, publish, list, diff, garbage-collect.
+ * publish.h - the snapshot publisher (snapshotter/libsnapshot.a, used by
+ * debpipe-snapshotter and `debpipe snapshot|gc`): take, publish,
+ * recover, garbage-collect snapshots.
  *
  * Public tree (DESIGN.md "Public tree and URLs"):
  *   Public-Dir/pool/...                 the one shared pool (pool.h)
@@ -63,5 +65,8 @@ typedef void (*publish_gc_cb)(const char *kind, const char *what,
 int	 publish_gc_report(struct db *db, const struct config *cfg,
 	    int dry_run, publish_gc_cb cb, void *arg, int *nsnap, int *nfiles,
 	    struct dp_error *err);
+
+/* Snapshot IDs look like 20261122T013000Z. 1 if s is one, else 0. */
+int	 publish_id_valid(const char *s);
 
 #endif

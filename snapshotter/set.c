@@ -1,6 +1,6 @@
 /*
- * publish-set.c - the current package set (what a snapshot of now would
- * hold), its digest, and helpers publish.c and publish-gc.c share.
+ * set.c - the current package set (what a snapshot of now would hold),
+ * its digest, and helpers publish.c, recover.c and gc.c share.
  */
 #include "autoconfig.h"
 
@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 
 #include "fsutil.h"
+#include "publish.h"
 #include "publish-int.h"
 #include "version.h"
 #include "xmalloc.h"
@@ -79,40 +80,6 @@ int
 ids_contains(const int64_t *ids, size_t n, int64_t id)
 {
 	return n > 0 && bsearch(&id, ids, n, sizeof(*ids), id_cmp) != NULL;
-}
-
-int64_t *
-ids_decode(const void *blob, size_t len, size_t *n)
-{
-	const unsigned char	*p = blob;
-	int64_t			*ids;
-	uint64_t		 v;
-	size_t			 i;
-	int			 k;
-
-	*n = len / 8;
-	ids = xcalloc(*n + 1, sizeof(*ids));
-	for (i = 0; i < *n; i++) {
-		v = 0;
-		for (k = 7; k >= 0; k--)
-			v = (v << 8) | p[8 * i + (size_t)k];
-		ids[i] = (int64_t)v;
-	}
-	return ids;
-}
-
-void *
-ids_encode(const int64_t *ids, size_t n)
-{
-	unsigned char	*p = xmalloc(n * 8 + 1);
-	size_t		 i;
-	int		 k;
-
-	for (i = 0; i < n; i++)
-		for (k = 0; k < 8; k++)
-			p[8 * i + (size_t)k] =
-			    (unsigned char)((uint64_t)ids[i] >> (8 * k));
-	return p;
 }
 
 int
