@@ -190,9 +190,9 @@ log_collect(const char *log, long offset, const char *needle)
 static long
 build_timeout(const struct build *b)
 {
-	if (b->w->build_timeout > 0)
-		return b->w->build_timeout;
-	return b->cfg->build_timeout > 0 ? b->cfg->build_timeout : 3600;
+	/* Both set by config.c (the watch's from the global one). */
+	return b->w->build_timeout > 0 ? b->w->build_timeout :
+	    b->cfg->build_timeout;
 }
 
 /* The environment of a build tool: a clean one (PATH kept), HOME the
@@ -893,13 +893,10 @@ write_changelog(struct build *b, const char *src, const char *old,
     time_t when, char *const lines[], struct dp_error *err)
 {
 	char		*path, *entry, *text;
-	const char	*maint;
 	int		 rv;
 
-	maint = b->cfg->maintainer != NULL ? b->cfg->maintainer :
-	    "debpipe <debpipe@localhost>";
-	entry = stamp_entry(b->source, b->version, b->w->dist, maint, when,
-	    lines);
+	entry = stamp_entry(b->source, b->version, b->w->dist,
+	    b->cfg->maintainer, when, lines);
 	text = xasprintf("%s%s", entry, old);
 	path = xasprintf("%s/debian/changelog", src);
 	rv = fs_write_atomic(path, text, strlen(text), 0644, err);
@@ -956,8 +953,7 @@ build_package(struct build *b, const char *src, struct dp_error *err)
 {
 	const char *builder;
 
-	builder = b->w->builder != NULL ? b->w->builder :
-	    b->cfg->builder != NULL ? b->cfg->builder : "sbuild";
+	builder = b->w->builder;	/* config.c: the global Builder: */
 	if (strcmp(builder, "sbuild") == 0) {
 		char		*tb = chroot_tarball_path(b->cfg, b->w->dist,
 		    chroot_host_arch());

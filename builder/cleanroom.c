@@ -74,8 +74,7 @@ cleanroom_check_tools(const struct config *cfg, const struct conf_watch *w,
 		{ "dpkg-buildpackage", "dpkg-dev", 0 },
 		{ "fakeroot", "fakeroot", 0 },
 	};
-	const char	*builder = w->builder != NULL ? w->builder :
-	    cfg->builder != NULL ? cfg->builder : "sbuild";
+	const char	*builder = w->builder;	/* set by config.c */
 	int		 sb = strcmp(builder, "sbuild") == 0;
 	size_t		 i;
 

@@ -639,7 +639,7 @@ dist_uses_sbuild(const struct config *cfg, const char *dist)
 		const struct conf_watch *w = &cfg->watches[i];
 
 		if (w->type != WATCH_APT && strcmp(w->dist, dist) == 0 &&
-		    (w->builder == NULL || strcmp(w->builder, "sbuild") == 0))
+		    strcmp(w->builder, "sbuild") == 0)
 			return 1;
 	}
 	return 0;
@@ -831,7 +831,7 @@ watch_timeout(const struct config *cfg, const char *name)
 
 	if (w != NULL && w->build_timeout > 0)
 		return w->build_timeout;
-	return cfg->build_timeout > 0 ? cfg->build_timeout : 3600;
+	return cfg->build_timeout;	/* config.c: at least 1 */
 }
 
 /* Start queued builds while there is room. */
@@ -845,7 +845,7 @@ start_builds(struct builder *bl)
 	pid_t			 pid, self = getpid();
 	int			 rc;
 
-	max = bl->d.cfg->max_builds > 0 ? (size_t)bl->d.cfg->max_builds : 1;
+	max = (size_t)bl->d.cfg->max_builds;	/* config.c: at least 1 */
 	while (bl->njobs < max) {
 		if ((rc = queue_next(bl->d.db, &row, &err)) == -1) {
 			log_warnx("%s", dp_error_str(&err));

@@ -22,28 +22,12 @@
 #include "error.h"
 #include "fsutil.h"
 #include "spawn.h"
+#include "strlist.h"
 #include "upstream.h"
 #include "version.h"
 #include "xmalloc.h"
 
 #include "builder.h"
-
-/* "Sun, 22 Nov 2026 02:55:50 +0000", independent of the locale. */
-static void
-rfc2822_now(char *out, size_t len)
-{
-	static const char *const days[] = { "Sun", "Mon", "Tue", "Wed",
-	    "Thu", "Fri", "Sat" };
-	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr",
-	    "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	time_t		now = time(NULL);
-	struct tm	tm;
-
-	gmtime_r(&now, &tm);
-	snprintf(out, len, "%s, %02d %s %04d %02d:%02d:%02d +0000",
-	    days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
-	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
 
 /* -- Type: apt-source --------------------------------------------------- */
 
@@ -496,36 +480,39 @@ rebuild_count(struct db *db, const struct conf_watch *w, const char *prefix,
 	return 0;
 }
 
-/* Put the rebuild entry on top of debian/changelog. */
+/* Put the rebuild entry (stamp.c) on top of debian/changelog. */
 static int
 changelog_stamp(const struct config *cfg, const struct conf_watch *w,
     const char *srcdir, const char *newver, const char *upver,
     char *const *patches, struct dp_error *err)
 {
 	struct buf	 b;
-	char		*path, *old = NULL, date[64];
+	struct strlist	 lines;
+	char		*path, *old = NULL, *entry;
 	size_t		 len, i;
 	int		 rv = -1;
 
 	buf_init(&b);
+	strlist_init(&lines);
 	path = fs_join(srcdir, "debian/changelog");
 	if (fs_read_file(path, 64 << 20, &old, &len, err) == -1)
 		goto out;
-	rfc2822_now(date, sizeof(date));
-	buf_printf(&b, "%s (%s) %s; urgency=medium\n\n", w->source, newver,
-	    w->dist);
-	buf_printf(&b, "  * Rebuild of %s %s from %s (%s) by debpipe "
-	    "(watch %s).\n", w->source, upver, w->url, w->suite, w->name);
+	strlist_take(&lines, xasprintf("Rebuild of %s %s from %s (%s) by "
+	    "debpipe (watch %s).", w->source, upver, w->url, w->suite,
+	    w->name));
 	for (i = 0; patches != NULL && patches[i] != NULL; i++)
-		buf_printf(&b, "  * Add patch %s.\n", patches[i]);
-	buf_printf(&b, "\n -- %s  %s\n\n", cfg->maintainer != NULL ?
-	    cfg->maintainer : "debpipe <debpipe@localhost>", date);
+		strlist_take(&lines, xasprintf("Add patch %s.", patches[i]));
+	entry = stamp_entry(w->source, newver, w->dist, cfg->maintainer,
+	    time(NULL), lines.v);
+	buf_adds(&b, entry);
+	free(entry);
 	buf_add(&b, old, len);
 	if (fs_write_atomic(path, b.data, b.len, 0644, err) == -1)
 		goto out;
 	rv = 0;
 out:
 	buf_done(&b);
+	strlist_free(&lines);
 	free(path);
 	free(old);
 	return rv;
@@ -549,7 +536,7 @@ aptsrc_prepare(struct db *db, const struct config *cfg,
 	char			*newver = NULL, *label = NULL;
 	char			**paths = NULL;
 	struct dl		*dls = NULL;
-	const char		*prev, *suffix;
+	const char		*prev;
 	size_t			 i, ndls = 0;
 	long			 maxn;
 	int			 conditional, have_ver = 0, rv = -1;
@@ -665,9 +652,7 @@ aptsrc_prepare(struct db *db, const struct config *cfg,
 	}
 
 	/* Version: <upstream>+<suffix><n>, above every earlier rebuild. */
-	suffix = cfg->version_suffix != NULL ? cfg->version_suffix :
-	    "debpipe";
-	prefix = xasprintf("%s+%s", best.version, suffix);
+	prefix = xasprintf("%s+%s", best.version, cfg->version_suffix);
 	if (rebuild_count(db, w, prefix, &maxn, err) == -1)
 		goto fail;
 	newver = xasprintf("%s%ld", prefix, maxn + 1);
