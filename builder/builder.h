@@ -9,9 +9,14 @@
  *	watch-apt-source.c Type: apt-source: fetch, unpack, patch a source
  *	poll.c		one poll of one watch: change, queueing
  *	queue.c		the builds table as a queue; watch state
- *	build.c		one build, run in a child process
+ *	build.c		one build, run in a child process (build-int.h:
+ *			build-tool.c, build-result.c, and the backends
+ *			backend-host.c, backend-sbuild.c)
+ *	cleanroom.c	the build user, bubblewrap
+ *	space.c		free space before a build
  *	stamp.c		changelog parsing, versions, new entries
- *	main.c		the daemon loop
+ *	main.c		the daemon loop (daemon-int.h: daemon-poll.c,
+ *			daemon-build.c, daemon-refresh.c)
  *
  * Everything but main.c is in builder/libbuilder.a, which the debpipe
  * command links too (`debpipe watch check` polls by itself when no

@@ -17,6 +17,9 @@
  * its session id and working directory (State-Dir/build/<id>) and killed
  * when the daemon starts again, and the build row is queued again.  Only
  * one builder runs per State-Dir (State-Dir/builder.lock).
+ *
+ * The polls are daemon-poll.c, the builds daemon-build.c, the chroot
+ * refreshes daemon-refresh.c (daemon-int.h).
  */
 #include "autoconfig.h"
 
@@ -42,76 +45,7 @@
 #include "log.h"
 #include "xmalloc.h"
 
-#define HEARTBEAT_SECS		5
-#define WAIT_CHECK_SECS		5	/* waiting builds checked this often */
-#define CHROOT_CHECK_SECS	60	/* chroot ages checked this often */
-#define CHROOT_RETRY_SECS	3600	/* after a failed refresh */
-#define TIMEOUT_MARGIN		300	/* + the build timeout */
-#define POLLERS_MAX		4	/* polls at once */
-#define POLL_NEVER		((time_t)INT64_MAX)
-#define POLL_TIMEOUT_MIN	20	/* a poll may take its Interval, */
-#define POLL_TIMEOUT_MAX	600	/* within these bounds (seconds) */
-
-struct job {
-	int64_t	 id;
-	pid_t	 pid;
-	char	*watch;
-	time_t	 started;
-	long	 timeout;
-	int	 killed;
-};
-
-/*
- * Polls run in child processes, each polling a batch of watches in turn
- * and writing the index of the watch it starts on a pipe, so that the
- * daemon knows which watch a hung poll is stuck on.
- */
-struct poller {
-	pid_t	 pid;
-	int	 fd;		/* progress pipe, read end */
-	char	**watches;	/* the batch */
-	size_t	 nwatches;
-	long	 cur;		/* index being polled, -1 at first */
-	time_t	 cur_started;
-	uint64_t seq;		/* order of the start */
-};
-
-/* A `watch check` request waiting for a poll of watch started after
- * it arrived (poller seq > after). */
-struct waiter {
-	int64_t	 id;
-	char	*watch;
-	uint64_t after;
-};
-
-/* A background refresh of a chroot older than Chroot-Max-Age. */
-struct refresh {
-	pid_t	 pid;
-	char	*dist;
-	time_t	 started;
-};
-
-struct builder {
-	struct daemon	 d;
-	int		 lockfd;
-	struct job	*jobs;
-	size_t		 njobs;
-	struct poller	*pollers;
-	size_t		 npollers;
-	struct waiter	*waits;
-	size_t		 nwaits;
-	uint64_t	 poll_seq;	/* polls started so far */
-	int64_t		 last_request;	/* requests seen so far */
-	time_t		*next_poll;	/* per cfg->watches[i] */
-	int		*fails;		/* failed polls in a row, same */
-	size_t		 nnext;
-	int		 failures;	/* for --once's exit status */
-	time_t		 wait_checked;	/* last retry_waiting() */
-	struct refresh	*refresh;	/* chroot refreshes running */
-	size_t		 nrefresh;
-	time_t		 chroot_checked;
-	char		**refresh_failed; /* "dist\ttime" of failed ones */
-};
+#include "daemon-int.h"
 
 static const char usage_extra[] =
     "Watches the repositories in watch.d/, builds or imports packages when\n"
@@ -141,8 +75,8 @@ schedule_init(struct builder *bl)
 	}
 }
 
-static void
-request_done(struct builder *bl, int64_t id)
+void
+bl_request_done(struct builder *bl, int64_t id)
 {
 	sqlite3_stmt	*st = NULL;
 	struct dp_error	 err;
@@ -302,18 +236,16 @@ handle_requests(struct builder *bl)
 		else
 			log_info("build %lld of %s queued (requested)",
 			    (long long)bid, cw->name);
-		request_done(bl, ids[i]);
+		bl_request_done(bl, ids[i]);
 	}
 	free(ids);
 	strv_free(kinds);
 	strv_free(args);
 }
 
-/* ---- poll children ---------------------------------------------------- */
-
 /* In a fresh child: no daemon lock, default signals, die with the daemon. */
-static void
-child_setup(struct builder *bl, pid_t parent)
+void
+bl_child_setup(struct builder *bl, pid_t parent)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
@@ -325,8 +257,8 @@ child_setup(struct builder *bl, pid_t parent)
 	signal(SIGHUP, SIG_DFL);
 }
 
-static struct db *
-child_db(struct builder *bl)
+struct db *
+bl_child_db(struct builder *bl)
 {
 	struct db	*db = NULL;
 	struct dp_error	 err;
@@ -342,662 +274,13 @@ child_db(struct builder *bl)
 	return db;
 }
 
-/* The poll process: poll each watch of the batch in turn. */
-static void __attribute__((noreturn))
-poll_child(struct builder *bl, char **batch, int fd, pid_t parent)
-{
-	const struct conf_watch	*w;
-	struct poll_result	 res;
-	struct dp_error		 err;
-	struct db		*db;
-	int			 i, failed = 0;
-
-	child_setup(bl, parent);
-	db = child_db(bl);
-	for (i = 0; batch[i] != NULL; i++) {
-		if (write(fd, &i, sizeof(i)) != (ssize_t)sizeof(i))
-			_exit(3);
-		if ((w = config_watch_find(bl->d.cfg, batch[i])) == NULL)
-			continue;
-		if (poll_watch(db, bl->d.cfg, w, 0, NULL, &res, &err) == -1) {
-			log_warnx("watch %s: %s", w->name, dp_error_str(&err));
-			failed = 1;
-		} else if (res.changed || log_getverbose() > 0)
-			log_info("%s", res.summary);
-		poll_result_done(&res);
-	}
-	db_close(db);
-	_exit(failed);
-}
-
-static int
-polling(struct builder *bl, const char *watch)
-{
-	size_t i, j;
-
-	for (i = 0; i < bl->npollers; i++)
-		for (j = 0; j < bl->pollers[i].nwatches; j++)
-			if (strcmp(bl->pollers[i].watches[j], watch) == 0)
-				return 1;
-	return 0;
-}
-
-/* How long the poll of watch may take: its Interval, within bounds. */
-static long
-poll_timeout(const struct config *cfg, const char *watch)
-{
-	const struct conf_watch	*w = config_watch_find(cfg, watch);
-	long			 t;
-
-	t = w != NULL ? w->interval : POLL_TIMEOUT_MIN;
-	if (t < POLL_TIMEOUT_MIN)
-		t = POLL_TIMEOUT_MIN;
-	if (t > POLL_TIMEOUT_MAX)
-		t = POLL_TIMEOUT_MAX;
-	return t;
-}
-
-/* Start polls of the watches that are due: spread over the free poll
- * processes, POLLERS_MAX at once. */
-static void
-start_polls(struct builder *bl)
-{
-	const struct config	*cfg = bl->d.cfg;
-	struct poller		*p;
-	char			**due = NULL, **batch;
-	time_t			 now = time(NULL);
-	pid_t			 pid, self = getpid();
-	size_t			 i, k, n = 0, nchild, nb;
-	int			 fds[2];
-
-	if (bl->npollers >= POLLERS_MAX)
-		return;
-	for (i = 0; i < cfg->nwatches && i < bl->nnext; i++) {
-		if (bl->next_poll[i] > now ||
-		    polling(bl, cfg->watches[i].name))
-			continue;
-		due = xreallocarray(due, n + 2, sizeof(*due));
-		due[n++] = cfg->watches[i].name;	/* borrowed */
-		due[n] = NULL;
-		/* --once: one poll per watch, however short its Interval. */
-		bl->next_poll[i] = bl->d.once ? POLL_NEVER :
-		    now + cfg->watches[i].interval;
-	}
-	if (n == 0)
-		return;
-	nchild = POLLERS_MAX - bl->npollers;
-	if (nchild > n)
-		nchild = n;
-	for (k = 0; k < nchild; k++) {
-		/* Round robin: watch k, k + nchild, ... */
-		nb = (n - k + nchild - 1) / nchild;
-		batch = xcalloc(nb + 1, sizeof(*batch));
-		for (i = 0; i < nb; i++)
-			batch[i] = xstrdup(due[k + i * nchild]);
-		if (pipe2(fds, O_CLOEXEC) == -1 ||
-		    fcntl(fds[0], F_SETFL, O_NONBLOCK) == -1 ||
-		    (pid = fork()) == -1) {
-			log_warn("poll process");
-			strv_free(batch);
-			goto out;
-		}
-		if (pid == 0) {
-			close(fds[0]);
-			poll_child(bl, batch, fds[1], self);
-		}
-		close(fds[1]);
-		bl->pollers = xreallocarray(bl->pollers, bl->npollers + 1,
-		    sizeof(*bl->pollers));
-		p = &bl->pollers[bl->npollers++];
-		p->pid = pid;
-		p->fd = fds[0];
-		p->watches = batch;
-		p->nwatches = nb;
-		p->cur = -1;
-		p->cur_started = now;
-		p->seq = ++bl->poll_seq;
-	}
-out:
-	free(due);
-}
-
-/* Answer the check requests that poll number seq of watch covers. */
-static void
-answer_waits(struct builder *bl, const char *watch, uint64_t seq)
-{
-	size_t i = 0;
-
-	while (i < bl->nwaits) {
-		if (strcmp(bl->waits[i].watch, watch) == 0 &&
-		    seq > bl->waits[i].after) {
-			request_done(bl, bl->waits[i].id);
-			free(bl->waits[i].watch);
-			bl->waits[i] = bl->waits[--bl->nwaits];
-			continue;
-		}
-		i++;
-	}
-}
-
-/* Poll again soon: watch was not polled (its batch was cut short). */
-static void
-poll_again(struct builder *bl, const char *watch)
-{
-	size_t i;
-
-	for (i = 0; i < bl->nnext && i < bl->d.cfg->nwatches; i++)
-		if (strcmp(bl->d.cfg->watches[i].name, watch) == 0)
-			bl->next_poll[i] = 0;
-}
-
-/* After a poll of watch ended: back off while it fails. */
-static void
-poll_backoff(struct builder *bl, const char *watch, time_t now)
-{
-	const struct conf_watch	*w;
-	long			 delay, cap;
-	size_t			 i;
-	int			 k;
-
-	for (i = 0; i < bl->nnext && i < bl->d.cfg->nwatches; i++) {
-		w = &bl->d.cfg->watches[i];
-		if (strcmp(w->name, watch) != 0)
-			continue;
-		if (!watchdb_failing(bl->d.db, watch)) {
-			bl->fails[i] = 0;
-			return;
-		}
-		bl->fails[i]++;
-		cap = w->interval > 3600 ? w->interval : 3600;
-		if (cap > 8 * w->interval)
-			cap = 8 * w->interval;
-		delay = w->interval;
-		for (k = 1; k < bl->fails[i] && delay < cap; k++)
-			delay *= 2;
-		if (delay > cap)
-			delay = cap;
-		if (bl->next_poll[i] != 0 && bl->next_poll[i] != POLL_NEVER &&
-		    bl->next_poll[i] < now + delay)
-			bl->next_poll[i] = now + delay;
-		if (bl->fails[i] > 1)
-			log_info("watch %s: %d failed polls in a row, next "
-			    "poll in %ld s", watch, bl->fails[i], delay);
-		return;
-	}
-}
-
-static void
-poller_done(struct poller *p)
-{
-	close(p->fd);
-	strv_free(p->watches);
-}
-
-static void
-reap_polls(struct builder *bl)
-{
-	struct poller	*p;
-	struct dp_error	 err;
-	char		*msg;
-	time_t		 now = time(NULL);
-	size_t		 i = 0, j, done;
-	int		 status, idx, exited;
-	long		 cur;
-
-	while (i < bl->npollers) {
-		p = &bl->pollers[i];
-		while (read(p->fd, &idx, sizeof(idx)) == (ssize_t)sizeof(idx))
-			if (idx >= 0 && (size_t)idx < p->nwatches &&
-			    idx != p->cur) {
-				p->cur = idx;
-				p->cur_started = now;
-			}
-		msg = NULL;
-		cur = p->cur < 0 ? 0 : p->cur;
-		exited = waitpid(p->pid, &status, WNOHANG) == p->pid;
-		if (exited && WIFEXITED(status) && WEXITSTATUS(status) != 3) {
-			if (WEXITSTATUS(status) != 0)
-				bl->failures++;
-			done = p->nwatches;
-		} else if (exited) {
-			msg = WIFSIGNALED(status) ? xasprintf("the poll "
-			    "process was killed by signal %d",
-			    WTERMSIG(status)) :
-			    xstrdup("the poll process failed");
-			done = (size_t)cur + 1;
-		} else if (now - p->cur_started > poll_timeout(bl->d.cfg,
-		    p->watches[cur])) {
-			kill(p->pid, SIGKILL);
-			waitpid(p->pid, &status, 0);
-			msg = xasprintf("the poll did not finish within %ld s "
-			    "(upstream not answering?)",
-			    poll_timeout(bl->d.cfg, p->watches[cur]));
-			done = (size_t)cur + 1;
-		} else {
-			i++;
-			continue;
-		}
-		if (msg != NULL) {
-			log_warnx("watch %s: %s", p->watches[cur], msg);
-			bl->failures++;
-			if (watchdb_polled(bl->d.db, p->watches[cur], NULL, 0,
-			    msg, &err) == -1)
-				log_warnx("%s", dp_error_str(&err));
-			free(msg);
-		}
-		for (j = 0; j < done; j++) {
-			answer_waits(bl, p->watches[j], p->seq);
-			poll_backoff(bl, p->watches[j], now);
-		}
-		for (j = done; j < p->nwatches; j++)
-			poll_again(bl, p->watches[j]);
-		poller_done(p);
-		bl->pollers[i] = bl->pollers[--bl->npollers];
-	}
-}
-
-/* Check requests for watches that are no longer configured. */
-static void
-drop_stale_waits(struct builder *bl)
-{
-	size_t i = 0;
-
-	while (i < bl->nwaits) {
-		if (config_watch_find(bl->d.cfg, bl->waits[i].watch) == NULL) {
-			request_done(bl, bl->waits[i].id);
-			free(bl->waits[i].watch);
-			bl->waits[i] = bl->waits[--bl->nwaits];
-			continue;
-		}
-		i++;
-	}
-}
-
-static int
-polls_pending(struct builder *bl)
-{
-	time_t	now = time(NULL);
-	size_t	i;
-
-	if (bl->npollers > 0)
-		return 1;
-	for (i = 0; i < bl->nnext; i++)
-		if (bl->next_poll[i] <= now)
-			return 1;
-	return 0;
-}
-
-/* ---- chroot refreshes ------------------------------------------------- */
-
-/* Does some watch of Distribution d build with sbuild? */
-static int
-dist_uses_sbuild(const struct config *cfg, const char *dist)
-{
-	size_t i;
-
-	for (i = 0; i < cfg->nwatches; i++) {
-		const struct conf_watch *w = &cfg->watches[i];
-
-		if (w->type != WATCH_APT && strcmp(w->dist, dist) == 0 &&
-		    strcmp(w->builder, "sbuild") == 0)
-			return 1;
-	}
-	return 0;
-}
-
-/* Seconds since the last failed refresh of dist, or -1. */
-static long
-refresh_failed_since(struct builder *bl, const char *dist, int set)
-{
-	size_t	i, n = strlen(dist);
-	long	t = -1;
-
-	for (i = 0; bl->refresh_failed != NULL && bl->refresh_failed[i] !=
-	    NULL; i++)
-		if (strncmp(bl->refresh_failed[i], dist, n) == 0 &&
-		    bl->refresh_failed[i][n] == '\t') {
-			if (set) {
-				free(bl->refresh_failed[i]);
-				bl->refresh_failed[i] = xasprintf("%s\t%lld",
-				    dist, (long long)time(NULL));
-				return 0;
-			}
-			t = (long)(time(NULL) - strtoll(bl->refresh_failed[i] +
-			    n + 1, NULL, 10));
-			return t;
-		}
-	if (set) {
-		bl->refresh_failed = xreallocarray(bl->refresh_failed, i + 2,
-		    sizeof(char *));
-		bl->refresh_failed[i] = xasprintf("%s\t%lld", dist,
-		    (long long)time(NULL));
-		bl->refresh_failed[i + 1] = NULL;
-	}
-	return t;
-}
-
-static void __attribute__((noreturn))
-refresh_child(struct builder *bl, const struct conf_dist *d, pid_t parent)
-{
-	struct dp_error	 err;
-	const char	*arch = chroot_host_arch();
-	char		*dir, *log;
-	FILE		*f;
-	int		 rc;
-
-	setsid();
-	child_setup(bl, parent);
-	dir = config_log_dir(bl->d.cfg);
-	fs_mkdirs(dir, 0750, NULL);
-	log = xasprintf("%s/chroot-%s-%s.log", dir, d->name, arch);
-	if ((f = fopen(log, "w")) != NULL) {
-		fprintf(f, "debpipe: refreshing the chroot %s-%s (older than "
-		    "Chroot-Max-Age), %s\n", d->name, arch, db_now());
-		fclose(f);
-	}
-	rc = chroot_create(bl->d.cfg, d, arch, log, 0, &err);
-	if ((f = fopen(log, "a")) != NULL) {
-		fprintf(f, "debpipe: %s\n", rc == 0 ? "done" :
-		    dp_error_str(&err));
-		fclose(f);
-	}
-	if (rc == -1 && err.code != DP_ERR_BUSY)
-		log_warnx("refreshing the chroot %s-%s: %s (log: %s)",
-		    d->name, arch, dp_error_str(&err), log);
-	_exit(rc == 0 ? 0 : err.code == DP_ERR_BUSY ? 3 : 1);
-}
-
-/*
- * Refresh, in the background, each chroot that a Distribution building
- * with sbuild has and that is older than Chroot-Max-Age (a missing one
- * is made by the first build that needs it).  The new tarball replaces
- * the old one by a rename: running builds keep their link to the old.
- */
-static void
-refresh_chroots(struct builder *bl)
-{
-	const struct config	*cfg = bl->d.cfg;
-	struct refresh		*r;
-	struct stat		 sb;
-	char			*tb;
-	time_t			 now = time(NULL);
-	size_t			 i, k;
-	pid_t			 pid, self = getpid();
-	int			 status, busy;
-
-	for (i = 0; i < bl->nrefresh; ) {
-		r = &bl->refresh[i];
-		if (waitpid(r->pid, &status, WNOHANG) != r->pid) {
-			i++;
-			continue;
-		}
-		if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-			log_info("refreshed the chroot of %s in %lld s",
-			    r->dist, (long long)(now - r->started));
-		else if (!WIFEXITED(status) || WEXITSTATUS(status) != 3)
-			refresh_failed_since(bl, r->dist, 1);
-		free(r->dist);
-		bl->refresh[i] = bl->refresh[--bl->nrefresh];
-	}
-	if (!bl->d.once && now - bl->chroot_checked < CHROOT_CHECK_SECS)
-		return;
-	if (bl->d.once && bl->chroot_checked != 0)
-		return;		/* --once: one look */
-	bl->chroot_checked = now;
-	for (i = 0; i < cfg->ndists; i++) {
-		const struct conf_dist *d = &cfg->dists[i];
-		long failed;
-
-		if (!dist_uses_sbuild(cfg, d->name))
-			continue;
-		for (k = 0, busy = 0; k < bl->nrefresh; k++)
-			if (strcmp(bl->refresh[k].dist, d->name) == 0)
-				busy = 1;
-		failed = refresh_failed_since(bl, d->name, 0);
-		if (busy || (failed >= 0 && failed < CHROOT_RETRY_SECS))
-			continue;
-		tb = chroot_tarball_path(cfg, d->name, chroot_host_arch());
-		if (stat(tb, &sb) == -1 || now - sb.st_mtime <=
-		    cfg->chroot_max_age) {
-			free(tb);
-			continue;
-		}
-		free(tb);
-		if ((pid = fork()) == -1) {
-			log_warn("chroot refresh");
-			return;
-		}
-		if (pid == 0)
-			refresh_child(bl, d, self);
-		log_info("the chroot of %s is %lld s old (Chroot-Max-Age %ld "
-		    "s): refreshing it in the background (pid %ld)", d->name,
-		    (long long)(now - sb.st_mtime), cfg->chroot_max_age,
-		    (long)pid);
-		bl->refresh = xreallocarray(bl->refresh, bl->nrefresh + 1,
-		    sizeof(*bl->refresh));
-		r = &bl->refresh[bl->nrefresh++];
-		r->pid = pid;
-		r->dist = xstrdup(d->name);
-		r->started = now;
-	}
-}
-
-static void
-stop_refreshes(struct builder *bl)
-{
-	size_t	i;
-	int	status;
-
-	for (i = 0; i < bl->nrefresh; i++) {
-		/* Its own session: mmdebstrap and what it runs.  The old
-		 * tarball stays (the new one was never renamed over it). */
-		kill(-bl->refresh[i].pid, SIGTERM);
-		waitpid(bl->refresh[i].pid, &status, 0);
-		free(bl->refresh[i].dist);
-	}
-	bl->nrefresh = 0;
-}
-
-/* ---- build children --------------------------------------------------- */
-
-static void __attribute__((noreturn))
-child_main(struct builder *bl, int64_t id, pid_t parent)
-{
-	struct db	*db;
-	struct dp_error	 err;
-	int		 rc;
-	size_t		 n;
-
-	/* Own session, so that leftovers can be found; their subreaper, so
-	 * that none escapes to init by leaving its parent. */
-	setsid();
-	prctl(PR_SET_CHILD_SUBREAPER, 1L, 0L, 0L, 0L);
-	child_setup(bl, parent);
-	db = child_db(bl);
-	rc = build_run(db, bl->d.cfg, id, &err);
-	if (rc == -1)
-		log_debug("build %lld: %s", (long long)id, dp_error_str(&err));
-	if ((n = spawn_reap_descendants()) > 0)
-		log_info("build %lld: killed %zu process%s it left behind",
-		    (long long)id, n, n == 1 ? "" : "es");
-	db_close(db);
-	_exit(rc == 0 ? 0 : 1);
-}
-
-static long
-watch_timeout(const struct config *cfg, const char *name)
-{
-	const struct conf_watch *w = config_watch_find(cfg, name);
-
-	if (w != NULL && w->build_timeout > 0)
-		return w->build_timeout;
-	return cfg->build_timeout;	/* config.c: at least 1 */
-}
-
-/* Start queued builds while there is room. */
-static void
-start_builds(struct builder *bl)
-{
-	struct queue_build	 row;
-	struct dp_error		 err;
-	struct job		*j;
-	size_t			 max;
-	pid_t			 pid, self = getpid();
-	int			 rc;
-
-	max = (size_t)bl->d.cfg->max_builds;	/* config.c: at least 1 */
-	while (bl->njobs < max) {
-		if ((rc = queue_next(bl->d.db, &row, &err)) == -1) {
-			log_warnx("%s", dp_error_str(&err));
-			return;
-		}
-		if (rc == 1)
-			return;
-		/* Running (pid 0) before the fork: a crash in between leaves
-		 * a row that start-up queues again. */
-		if (queue_start(bl->d.db, row.id, 0, &err) == -1) {
-			log_warnx("%s", dp_error_str(&err));
-			queue_build_done(&row);
-			return;
-		}
-		if ((pid = fork()) == -1) {
-			log_warn("fork");
-			queue_requeue(bl->d.db, row.id, NULL);
-			queue_build_done(&row);
-			return;
-		}
-		if (pid == 0)
-			child_main(bl, row.id, self);
-		if (queue_set_pid(bl->d.db, row.id, pid, &err) == -1)
-			log_warnx("%s", dp_error_str(&err));
-		bl->jobs = xreallocarray(bl->jobs, bl->njobs + 1,
-		    sizeof(*bl->jobs));
-		j = &bl->jobs[bl->njobs++];
-		memset(j, 0, sizeof(*j));
-		j->id = row.id;
-		j->pid = pid;
-		j->watch = xstrdup(row.watch);
-		j->started = time(NULL);
-		j->timeout = watch_timeout(bl->d.cfg, row.watch);
-		log_info("build %lld of %s started (pid %ld)",
-		    (long long)row.id, row.watch, (long)pid);
-		queue_build_done(&row);
-	}
-}
-
-static void
-kill_job(struct builder *bl, struct job *j)
-{
-	char *dir = build_dir(bl->d.cfg, j->id);
-
-	build_kill_session(j->pid, dir);
-	kill(j->pid, SIGKILL);
-	free(dir);
-}
-
-/* A child has gone: make sure its row is finished. */
-static void
-job_ended(struct builder *bl, struct job *j, int status)
-{
-	struct queue_build	 row;
-	struct dp_error		 err;
-	char			*msg = NULL;
-
-	/* Anything it left running in its session. */
-	kill_job(bl, j);
-	if (queue_get(bl->d.db, j->id, &row, &err) == -1) {
-		/* An apt-source check with nothing new removes its row. */
-		if (err.code != DP_ERR_NOTFOUND)
-			log_warnx("%s", dp_error_str(&err));
-		return;
-	}
-	if (strcmp(row.state, "running") == 0) {
-		if (j->killed)
-			msg = xasprintf("killed: the build ran longer than its "
-			    "timeout of %ld s", j->timeout);
-		else if (WIFSIGNALED(status))
-			msg = xasprintf("the build process was killed by "
-			    "signal %d", WTERMSIG(status));
-		else
-			msg = xasprintf("the build process exited with status "
-			    "%d without recording a result",
-			    WEXITSTATUS(status));
-		if (queue_finish(bl->d.db, j->id, 0, NULL, msg, &err) == -1 ||
-		    watchdb_set_error(bl->d.db, j->watch, msg, &err) == -1)
-			log_warnx("%s", dp_error_str(&err));
-		queue_build_done(&row);
-		if (queue_get(bl->d.db, j->id, &row, &err) == -1)
-			return;
-	}
-	if (strcmp(row.state, "success") == 0)
-		log_info("build %lld of %s: %s", (long long)j->id, j->watch,
-		    row.version != NULL ? row.version : "done");
-	else if (strcmp(row.state, "waiting") == 0)
-		log_info("build %lld of %s is waiting: %s", (long long)j->id,
-		    j->watch, row.message != NULL ? row.message : "?");
-	else {
-		bl->failures++;
-		log_warnx("build %lld of %s failed: %s", (long long)j->id,
-		    j->watch, row.message != NULL ? row.message : "?");
-	}
-	free(msg);
-	queue_build_done(&row);
-}
-
-static void
-reap_jobs(struct builder *bl)
-{
-	size_t	i = 0;
-	int	status;
-	time_t	now = time(NULL);
-
-	while (i < bl->njobs) {
-		struct job *j = &bl->jobs[i];
-
-		if (waitpid(j->pid, &status, WNOHANG) == j->pid) {
-			job_ended(bl, j, status);
-			free(j->watch);
-			bl->jobs[i] = bl->jobs[--bl->njobs];
-			continue;
-		}
-		if (!j->killed && now - j->started > j->timeout +
-		    TIMEOUT_MARGIN) {
-			log_warnx("build %lld of %s: over its timeout, killing",
-			    (long long)j->id, j->watch);
-			j->killed = 1;
-			kill_job(bl, j);
-		}
-		i++;
-	}
-}
-
 /* SIGTERM: stop polls and builds; the builds are queued again for the
  * next start. */
 static void
 stop_children(struct builder *bl)
 {
-	struct dp_error	err;
-	int		status;
-	size_t		i;
-
-	for (i = 0; i < bl->npollers; i++) {
-		kill(bl->pollers[i].pid, SIGKILL);
-		waitpid(bl->pollers[i].pid, &status, 0);
-		poller_done(&bl->pollers[i]);
-	}
-	bl->npollers = 0;
-
-	for (i = 0; i < bl->njobs; i++) {
-		kill_job(bl, &bl->jobs[i]);
-		waitpid(bl->jobs[i].pid, &status, 0);
-		if (queue_requeue(bl->d.db, bl->jobs[i].id, &err) == -1)
-			log_warnx("%s", dp_error_str(&err));
-		else
-			log_info("build %lld of %s stopped; queued again",
-			    (long long)bl->jobs[i].id, bl->jobs[i].watch);
-		free(bl->jobs[i].watch);
-	}
-	bl->njobs = 0;
+	polls_stop(bl);
+	jobs_stop(bl);
 }
 
 /* Start-up: first clones (<mirror>.tmp.<pid>) of processes that died. */
@@ -1073,13 +356,13 @@ heartbeat(struct builder *bl, time_t *last)
 static void
 step(struct builder *bl)
 {
-	reap_polls(bl);
-	reap_jobs(bl);
+	polls_reap(bl);
+	jobs_reap(bl);
 	handle_requests(bl);
-	start_polls(bl);
+	polls_start(bl);
 	retry_waiting(bl);
 	refresh_chroots(bl);
-	start_builds(bl);
+	jobs_start(bl);
 }
 
 static int
@@ -1097,7 +380,7 @@ run_once(struct builder *bl)
 			break;
 		if (daemon_wait(&bl->d, -1, 500) == DAEMON_EV_TERM) {
 			stop_children(bl);
-			stop_refreshes(bl);
+			refresh_stop(bl);
 			return 1;
 		}
 	}
@@ -1118,12 +401,12 @@ run_loop(struct builder *bl)
 			break;
 		if (ev == DAEMON_EV_HUP) {
 			schedule_init(bl);
-			drop_stale_waits(bl);
+			polls_drop_stale_waits(bl);
 			bl->chroot_checked = 0;
 		}
 	}
 	stop_children(bl);
-	stop_refreshes(bl);
+	refresh_stop(bl);
 }
 
 int
@@ -1169,3 +452,4 @@ main(int argc, char **argv)
 	daemon_stop(&bl.d);
 	return rv;
 }
+

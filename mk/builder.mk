@@ -3,6 +3,11 @@
 noinst_LIBRARIES += builder/libbuilder.a
 builder_libbuilder_a_SOURCES = \
 	builder/builder.h \
+	builder/backend-host.c \
+	builder/backend-sbuild.c \
+	builder/build-int.h \
+	builder/build-result.c \
+	builder/build-tool.c \
 	builder/build.c \
 	builder/cleanroom.c \
 	builder/git-creds.c \
@@ -16,6 +21,10 @@ builder_libbuilder_a_SOURCES = \
 
 sbin_PROGRAMS += builder/debpipe-builder
 builder_debpipe_builder_SOURCES = \
+	builder/daemon-int.h \
+	builder/daemon-build.c \
+	builder/daemon-poll.c \
+	builder/daemon-refresh.c \
 	builder/main.c
 builder_debpipe_builder_LDADD = builder/libbuilder.a $(DP_LIBS)
 
