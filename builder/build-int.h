@@ -19,7 +19,7 @@ struct build {
 	struct db		*db;
 	const struct config	*cfg;
 	const struct conf_watch	*w;
-	struct queue_build	 row;
+	struct db_build	 row;
 	char			*dir;	/* State-Dir/build/<id> */
 	char			*log;	/* logs/build-<id>.log */
 	char			*version;	/* what we build */

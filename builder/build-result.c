@@ -187,7 +187,7 @@ keep_buildinfo(struct build *b, int64_t pkg_id)
 	}
 	kept = xasprintf("%.*s.buildinfo", (int)(strlen(b->log) - 4), b->log);
 	if (fs_copy_file(src, kept, 0644, &err) == -1 ||
-	    queue_set(b->db, b->row.id, "buildinfo", kept, &err) == -1) {
+	    db_build_set(b->db, b->row.id, "buildinfo", kept, &err) == -1) {
 		build_logf(b, "keeping the .buildinfo: %s", dp_error_str(&err));
 		goto out;
 	}

@@ -104,7 +104,7 @@ choose_version(struct build *b, const char *candidate, const char *hash,
 		b->version = xstrdup(b->row.version);
 		return 0;
 	}
-	if (queue_versions(b->db, b->w->name, b->source, b->w->dist,
+	if (db_build_versions(b->db, b->w->name, b->source, b->w->dist,
 	    b->row.id, &prev, err) == -1)
 		return -1;
 	b->version = stamp_version_above(candidate, hash, prev);
@@ -112,7 +112,7 @@ choose_version(struct build *b, const char *candidate, const char *hash,
 	if (strcmp(b->version, candidate) != 0)
 		build_logf(b, "version %s does not sort above the earlier builds: "
 		    "using %s", candidate, b->version);
-	return queue_set(b->db, b->row.id, "version", b->version, err);
+	return db_build_set(b->db, b->row.id, "version", b->version, err);
 }
 
 /* The build backends, by Builder: value (config.c checks it). */
@@ -175,8 +175,8 @@ build_git(struct build *b, struct dp_error *err)
 		if (gitw_fetch_heads(b->cfg, b->w, NULL, &heads, err) == -1)
 			goto out;
 		inputs = gitw_inputs_format(&heads);
-		if (queue_set(b->db, b->row.id, "inputs", inputs, err) == -1 ||
-		    watchdb_polled(b->db, b->w->name, inputs, 1, NULL, err)
+		if (db_build_set(b->db, b->row.id, "inputs", inputs, err) == -1 ||
+		    db_watch_polled(b->db, b->w->name, inputs, 1, NULL, err)
 		    == -1)
 			goto out;
 	} else if (gitw_inputs_parse(b->row.inputs, b->w, &heads, err) == -1)
@@ -255,7 +255,7 @@ build_apt_source(struct build *b, struct dp_error *err)
 	memset(&top, 0, sizeof(top));
 	/* A periodic check (inputs "poll") builds only a new version. */
 	if (b->row.inputs != NULL && strcmp(b->row.inputs, "poll") == 0) {
-		if (watchdb_get_inputs(b->db, b->w->name, &last, err) == -1)
+		if (db_watch_get_inputs(b->db, b->w->name, &last, err) == -1)
 			goto out;
 		if (last != NULL && strncmp(last, "version=", 8) == 0)
 			memmove(last, last + 8, strlen(last + 8) + 1);
@@ -273,8 +273,8 @@ build_apt_source(struct build *b, struct dp_error *err)
 		goto out;
 	}
 	inputs = xasprintf("version=%s", upver);
-	if (queue_set(b->db, b->row.id, "inputs", inputs, err) == -1 ||
-	    watchdb_polled(b->db, b->w->name, inputs, 1, NULL, err) == -1)
+	if (db_build_set(b->db, b->row.id, "inputs", inputs, err) == -1 ||
+	    db_watch_polled(b->db, b->w->name, inputs, 1, NULL, err) == -1)
 		goto out;
 	clpath = xasprintf("%s/debian/changelog", srcdir);
 	if (fs_read_file(clpath, 16 * 1024 * 1024, &old, &len, err) == -1 ||
@@ -289,7 +289,7 @@ build_apt_source(struct build *b, struct dp_error *err)
 	 * the changelog entry. */
 	b->version = xstrdup(top.version);
 	build_logf(b, "version %s", b->version);
-	if (queue_set(b->db, b->row.id, "version", b->version, err) == -1)
+	if (db_build_set(b->db, b->row.id, "version", b->version, err) == -1)
 		goto out;
 	if (build_package(b, srcdir, err) == -1)
 		goto out;
@@ -307,43 +307,25 @@ out:
 
 /* ---- the build child's entry point ------------------------------------ */
 
-static int
-queue_drop(struct db *db, int64_t id, struct dp_error *err)
-{
-	sqlite3_stmt *st = NULL;
-
-	if (db_prepare(db, "DELETE FROM builds WHERE id = ?", &st, err) == -1)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		dp_error_sqlite(err, db_handle(db), "drop build");
-		sqlite3_finalize(st);
-		return -1;
-	}
-	sqlite3_finalize(st);
-	return 0;
-}
-
 /* Build directories of earlier finished builds of the watch: a failed
  * build keeps its tree until the next build of its watch. */
 static void
 remove_old_dirs(struct build *b)
 {
-	sqlite3_stmt	*st = NULL;
-	char		*dir;
+	int64_t	*ids = NULL;
+	size_t	 n = 0, i;
+	char	*dir;
 
-	if (db_prepare(b->db, "SELECT id FROM builds WHERE watch = ? AND "
-	    "id < ? AND state IN ('success', 'failed')", &st, NULL) == -1)
+	if (db_build_finished_before(b->db, b->row.watch, b->row.id, &ids, &n,
+	    NULL) == -1)
 		return;
-	sqlite3_bind_text(st, 1, b->row.watch, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, b->row.id);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		dir = build_dir(b->cfg, sqlite3_column_int64(st, 0));
+	for (i = 0; i < n; i++) {
+		dir = build_dir(b->cfg, ids[i]);
 		fs_remove_tree(dir, NULL);
 		cleanroom_remove_leftovers(dir);
 		free(dir);
 	}
-	sqlite3_finalize(st);
+	free(ids);
 }
 
 /*
@@ -394,13 +376,13 @@ build_run(struct db *db, const struct config *cfg, int64_t id,
 	dp_error_clear(&berr);
 	b.db = db;
 	b.cfg = cfg;
-	if (queue_get(db, id, &b.row, err) == -1)
+	if (db_build_get(db, id, &b.row, err) == -1)
 		return -1;
 	b.dir = build_dir(cfg, id);
 	b.log = build_log_path(cfg, id);
 	logdir = config_log_dir(cfg);
 	if (fs_mkdirs(logdir, 0750, err) == -1 ||
-	    queue_set(db, id, "log_path", b.log, err) == -1)
+	    db_build_set(db, id, "log_path", b.log, err) == -1)
 		goto out;
 	build_logf(&b, "build %lld of watch %s, attempt %d, %s", (long long)id,
 	    b.row.watch, b.row.attempts, db_now());
@@ -436,27 +418,27 @@ build_run(struct db *db, const struct config *cfg, int64_t id,
 		}
 	}
 	if (ok == 0 && b.dropped) {
-		rv = queue_drop(db, id, err);
+		rv = db_build_drop(db, id, err);
 		fs_remove_tree(b.dir, NULL);
 		goto out;
 	}
 	/* This build had something to build: older builds of its watch
 	 * that still wait are replaced by it. */
-	if (queue_supersede(db, id, b.row.watch, err) == -1)
+	if (db_build_supersede(db, id, b.row.watch, err) == -1)
 		goto out;
 	if (ok != 0 && !b.waiting)
 		wait_for_space(&b, &berr);
 	if (ok == 0) {
 		build_logf(&b, "success: %s", b.message != NULL ? b.message : "");
-		if (queue_finish(db, id, 1, b.version, b.message, err) == -1 ||
-		    watchdb_set_error(db, b.row.watch, NULL, err) == -1)
+		if (db_build_finish(db, id, 1, b.version, b.message, err) == -1 ||
+		    db_watch_set_error(db, b.row.watch, NULL, err) == -1)
 			goto out;
 		fs_remove_tree(b.dir, NULL);
 		rv = 0;
 	} else if (b.waiting) {
 		str_printable(berr.msg);
 		build_logf(&b, "%s", dp_error_str(&berr));
-		if (queue_wait(db, id, b.version, dp_error_str(&berr),
+		if (db_build_wait(db, id, b.version, dp_error_str(&berr),
 		    b.wait_key, err) == -1)
 			goto out;
 		fs_remove_tree(b.dir, NULL);
@@ -464,10 +446,10 @@ build_run(struct db *db, const struct config *cfg, int64_t id,
 	} else {
 		str_printable(berr.msg);
 		build_logf(&b, "failed: %s", dp_error_str(&berr));
-		if (queue_finish(db, id, 0, b.version, dp_error_str(&berr),
+		if (db_build_finish(db, id, 0, b.version, dp_error_str(&berr),
 		    err) == -1)
 			goto out;
-		if (watchdb_set_error(db, b.row.watch, dp_error_str(&berr),
+		if (db_watch_set_error(db, b.row.watch, dp_error_str(&berr),
 		    &rerr) == -1) {
 			/* the build row has it */
 		}
@@ -486,7 +468,7 @@ out:
 	free(b.sbuild_conf);
 	free(b.sbuild_tmp);
 	cleanroom_done(&b.cr);
-	queue_build_done(&b.row);
+	db_build_done(&b.row);
 	return rv;
 }
 

@@ -8,7 +8,8 @@
  *	watch-apt.c	Type: apt: select, download, import binaries
  *	watch-apt-source.c Type: apt-source: fetch, unpack, patch a source
  *	poll.c		one poll of one watch: change, queueing
- *	queue.c		the builds table as a queue; watch state
+ *	queue.c		what a waiting build waits on (the builds and
+ *			watches tables: lib/db-builds.c, lib/db-watches.c)
  *	build.c		one build, run in a child process (build-int.h:
  *			build-tool.c, build-result.c, and the backends
  *			backend-host.c, backend-sbuild.c)
@@ -31,6 +32,8 @@
 
 #include "config.h"
 #include "db.h"
+#include "db-builds.h"
+#include "db-watches.h"
 #include "error.h"
 
 #define BUILDER_DAEMON_NAME	"debpipe-builder"
@@ -147,71 +150,11 @@ char	*stamp_entry(const char *source, const char *version,
 
 /* ---- queue.c ---------------------------------------------------------- */
 
-struct queue_build {
-	int64_t	 id;
-	char	*watch;
-	char	*state;
-	char	*inputs;	/* NULL = resolve the current heads */
-	char	*version;
-	int64_t	 pid;
-	int	 attempts;
-	char	*message;
-};
-void	 queue_build_done(struct queue_build *);
-
-/* Queue a build; *id (may be NULL) receives its id. */
-int	 queue_add(struct db *db, const char *watch, const char *inputs,
-	    int64_t *id, struct dp_error *err);
-/* A queued or running build of watch with these inputs exists: 1/0/-1. */
-int	 queue_pending(struct db *db, const char *watch, const char *inputs,
-	    struct dp_error *err);
-/* The oldest queued build whose watch has no running build.  Returns 1
- * when there is none. */
-int	 queue_next(struct db *db, struct queue_build *b,
-	    struct dp_error *err);
-int	 queue_get(struct db *db, int64_t id, struct queue_build *b,
-	    struct dp_error *err);
-/* queued -> running with pid; attempts + 1. */
-int	 queue_start(struct db *db, int64_t id, pid_t pid,
-	    struct dp_error *err);
-int	 queue_set_pid(struct db *db, int64_t id, pid_t pid,
-	    struct dp_error *err);
-int	 queue_set(struct db *db, int64_t id, const char *column,
-	    const char *value, struct dp_error *err);
-/* running -> success | failed, with message (and version when known). */
-int	 queue_finish(struct db *db, int64_t id, int ok, const char *version,
-	    const char *message, struct dp_error *err);
-/* running -> queued (the process died without finishing). */
-int	 queue_requeue(struct db *db, int64_t id, struct dp_error *err);
-/* Every running row; caller queue_build_done()s each and frees *out. */
-int	 queue_list_running(struct db *db, struct queue_build **out,
-	    size_t *nout, struct dp_error *err);
-/* Number of running builds. */
-int	 queue_running(struct db *db, int64_t *n, struct dp_error *err);
-/* Versions built so far for watch (builds that succeeded, pool packages
- * with origin build:<watch>) and every version of source in dist,
- * whoever put it there.  Caller strv_free()s. */
-int	 queue_versions(struct db *db, const char *watch, const char *source,
-	    const char *dist, int64_t except, char ***out,
-	    struct dp_error *err);
-/* running -> waiting: the build dependencies cannot be satisfied yet
- * (message says which); key is queue_dep_key() as the build saw it. */
-int	 queue_wait(struct db *db, int64_t id, const char *version,
-	    const char *message, const char *key, struct dp_error *err);
+/* The builds table itself is lib/db-builds.c (the queue: db_build_*). */
 /* What a waiting build of dist waits on changing: the packages debpipe
  * holds for dist and the mtime of its chroot.  Caller frees. */
 char	*queue_dep_key(struct db *db, const struct config *cfg,
 	    const char *dist);
-/* waiting -> queued: one build, or every waiting build of watch (*n of
- * them). */
-int	 queue_unwait(struct db *db, int64_t id, struct dp_error *err);
-int	 queue_unwait_watch(struct db *db, const char *watch, int *n,
-	    struct dp_error *err);
-/* Waiting builds of watch older than id: failed, superseded by id. */
-int	 queue_supersede(struct db *db, int64_t id, const char *watch,
-	    struct dp_error *err);
-int	 queue_set_buildinfo(struct db *db, int64_t id, const char *path,
-	    struct dp_error *err);
 /* Pool packages with origin build:<watch> and this version: count. */
 int	 queue_ingested(struct db *db, const char *watch,
 	    const char *version, int64_t *n, struct dp_error *err);
@@ -229,20 +172,6 @@ char	*space_wait_key(const struct config *cfg, uint64_t at_failure);
  * much), 0 when not; -1 when key is not one. */
 int	 space_wait_over(const struct config *cfg, const char *key,
 	    uint64_t *need);
-
-/* watches table. */
-int	 watchdb_get_inputs(struct db *db, const char *watch, char **inputs,
-	    struct dp_error *err);
-/* Record a poll: error NULL = success (clears last_error); inputs (when
- * not NULL) become last_inputs, and last_change is set when changed. */
-int	 watchdb_polled(struct db *db, const char *watch, const char *inputs,
-	    int changed, const char *error, struct dp_error *err);
-int	 watchdb_set_error(struct db *db, const char *watch,
-	    const char *error, struct dp_error *err);
-/* Seconds since the last poll of watch, or -1 when never polled. */
-long	 watchdb_since_poll(struct db *db, const char *watch);
-/* 1 when the last poll of watch failed (last_error set), else 0. */
-int	 watchdb_failing(struct db *db, const char *watch);
 
 /* ---- poll.c ----------------------------------------------------------- */
 

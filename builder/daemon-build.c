@@ -67,7 +67,7 @@ watch_timeout(const struct config *cfg, const char *name)
 void
 jobs_start(struct builder *bl)
 {
-	struct queue_build	 row;
+	struct db_build	 row;
 	struct dp_error		 err;
 	struct job		*j;
 	size_t			 max;
@@ -76,7 +76,7 @@ jobs_start(struct builder *bl)
 
 	max = (size_t)bl->d.cfg->max_builds;	/* config.c: at least 1 */
 	while (bl->njobs < max) {
-		if ((rc = queue_next(bl->d.db, &row, &err)) == -1) {
+		if ((rc = db_build_next(bl->d.db, &row, &err)) == -1) {
 			log_warnx("%s", dp_error_str(&err));
 			return;
 		}
@@ -84,20 +84,20 @@ jobs_start(struct builder *bl)
 			return;
 		/* Running (pid 0) before the fork: a crash in between leaves
 		 * a row that start-up queues again. */
-		if (queue_start(bl->d.db, row.id, 0, &err) == -1) {
+		if (db_build_start(bl->d.db, row.id, 0, &err) == -1) {
 			log_warnx("%s", dp_error_str(&err));
-			queue_build_done(&row);
+			db_build_done(&row);
 			return;
 		}
 		if ((pid = fork()) == -1) {
 			log_warn("fork");
-			queue_requeue(bl->d.db, row.id, NULL);
-			queue_build_done(&row);
+			db_build_requeue(bl->d.db, row.id, NULL);
+			db_build_done(&row);
 			return;
 		}
 		if (pid == 0)
 			child_main(bl, row.id, self);
-		if (queue_set_pid(bl->d.db, row.id, pid, &err) == -1)
+		if (db_build_set_pid(bl->d.db, row.id, pid, &err) == -1)
 			log_warnx("%s", dp_error_str(&err));
 		bl->jobs = xreallocarray(bl->jobs, bl->njobs + 1,
 		    sizeof(*bl->jobs));
@@ -110,7 +110,7 @@ jobs_start(struct builder *bl)
 		j->timeout = watch_timeout(bl->d.cfg, row.watch);
 		log_info("build %lld of %s started (pid %ld)",
 		    (long long)row.id, row.watch, (long)pid);
-		queue_build_done(&row);
+		db_build_done(&row);
 	}
 }
 
@@ -128,13 +128,13 @@ kill_job(struct builder *bl, struct job *j)
 static void
 job_ended(struct builder *bl, struct job *j, int status)
 {
-	struct queue_build	 row;
+	struct db_build	 row;
 	struct dp_error		 err;
 	char			*msg = NULL;
 
 	/* Anything it left running in its session. */
 	kill_job(bl, j);
-	if (queue_get(bl->d.db, j->id, &row, &err) == -1) {
+	if (db_build_get(bl->d.db, j->id, &row, &err) == -1) {
 		/* An apt-source check with nothing new removes its row. */
 		if (err.code != DP_ERR_NOTFOUND)
 			log_warnx("%s", dp_error_str(&err));
@@ -151,11 +151,11 @@ job_ended(struct builder *bl, struct job *j, int status)
 			msg = xasprintf("the build process exited with status "
 			    "%d without recording a result",
 			    WEXITSTATUS(status));
-		if (queue_finish(bl->d.db, j->id, 0, NULL, msg, &err) == -1 ||
-		    watchdb_set_error(bl->d.db, j->watch, msg, &err) == -1)
+		if (db_build_finish(bl->d.db, j->id, 0, NULL, msg, &err) == -1 ||
+		    db_watch_set_error(bl->d.db, j->watch, msg, &err) == -1)
 			log_warnx("%s", dp_error_str(&err));
-		queue_build_done(&row);
-		if (queue_get(bl->d.db, j->id, &row, &err) == -1)
+		db_build_done(&row);
+		if (db_build_get(bl->d.db, j->id, &row, &err) == -1)
 			return;
 	}
 	if (strcmp(row.state, "success") == 0)
@@ -170,7 +170,7 @@ job_ended(struct builder *bl, struct job *j, int status)
 		    j->watch, row.message != NULL ? row.message : "?");
 	}
 	free(msg);
-	queue_build_done(&row);
+	db_build_done(&row);
 }
 
 void
@@ -211,7 +211,7 @@ jobs_stop(struct builder *bl)
 	for (i = 0; i < bl->njobs; i++) {
 		kill_job(bl, &bl->jobs[i]);
 		waitpid(bl->jobs[i].pid, &status, 0);
-		if (queue_requeue(bl->d.db, bl->jobs[i].id, &err) == -1)
+		if (db_build_requeue(bl->d.db, bl->jobs[i].id, &err) == -1)
 			log_warnx("%s", dp_error_str(&err));
 		else
 			log_info("build %lld of %s stopped; queued again",

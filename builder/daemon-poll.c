@@ -193,7 +193,7 @@ poll_backoff(struct builder *bl, const char *watch, time_t now)
 		w = &bl->d.cfg->watches[i];
 		if (strcmp(w->name, watch) != 0)
 			continue;
-		if (!watchdb_failing(bl->d.db, watch)) {
+		if (!db_watch_failing(bl->d.db, watch)) {
 			bl->fails[i] = 0;
 			return;
 		}
@@ -270,7 +270,7 @@ polls_reap(struct builder *bl)
 		if (msg != NULL) {
 			log_warnx("watch %s: %s", p->watches[cur], msg);
 			bl->failures++;
-			if (watchdb_polled(bl->d.db, p->watches[cur], NULL, 0,
+			if (db_watch_polled(bl->d.db, p->watches[cur], NULL, 0,
 			    msg, &err) == -1)
 				log_warnx("%s", dp_error_str(&err));
 			free(msg);

@@ -66,7 +66,7 @@ schedule_init(struct builder *bl)
 	bl->next_poll = xcalloc(bl->nnext + 1, sizeof(time_t));
 	bl->fails = xcalloc(bl->nnext + 1, sizeof(int));
 	for (i = 0; i < cfg->nwatches; i++) {
-		since = watchdb_since_poll(bl->d.db, cfg->watches[i].name);
+		since = db_watch_since_poll(bl->d.db, cfg->watches[i].name);
 		if (since < 0 || since >= cfg->watches[i].interval)
 			bl->next_poll[i] = now;
 		else
@@ -102,7 +102,7 @@ retry_watch(struct builder *bl, const char *watch)
 	struct dp_error	err;
 	int		n;
 
-	if (queue_unwait_watch(bl->d.db, watch, &n, &err) == -1) {
+	if (db_build_unwait_watch(bl->d.db, watch, &n, &err) == -1) {
 		log_warnx("%s", dp_error_str(&err));
 		return 0;
 	}
@@ -122,28 +122,26 @@ retry_watch(struct builder *bl, const char *watch)
 static void
 retry_waiting(struct builder *bl)
 {
-	sqlite3_stmt		*st = NULL;
+	struct db_build_waiting	*rows = NULL;
 	struct dp_error		 err;
 	const struct conf_watch	*w;
 	int64_t			*ids = NULL;
 	char			**watches = NULL, *key;
 	const char		*wk;
-	size_t			 n = 0, i;
+	size_t			 nrows = 0, r, n = 0, i;
 	time_t			 now = time(NULL);
 	int			 over;
 
 	if (!bl->d.once && now - bl->wait_checked < WAIT_CHECK_SECS)
 		return;
 	bl->wait_checked = now;
-	if (db_prepare(bl->d.db, "SELECT id, watch, wait_key FROM builds "
-	    "WHERE state = 'waiting' ORDER BY id", &st, &err) == -1) {
+	if (db_build_list_waiting(bl->d.db, &rows, &nrows, &err) == -1) {
 		log_warnx("%s", dp_error_str(&err));
 		return;
 	}
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		wk = (const char *)sqlite3_column_text(st, 2);
-		w = config_watch_find(bl->d.cfg,
-		    (const char *)sqlite3_column_text(st, 1));
+	for (r = 0; r < nrows; r++) {
+		wk = rows[r].wait_key;
+		w = config_watch_find(bl->d.cfg, rows[r].watch);
 		if (w == NULL)
 			continue;
 		/* Waiting for space: retried once there is enough. */
@@ -155,15 +153,15 @@ retry_waiting(struct builder *bl)
 			ids = xreallocarray(ids, n + 1, sizeof(*ids));
 			watches = xreallocarray(watches, n + 2,
 			    sizeof(*watches));
-			ids[n] = sqlite3_column_int64(st, 0);
+			ids[n] = rows[r].id;
 			watches[n++] = xstrdup(w->name);
 			watches[n] = NULL;
 		}
 		free(key);
 	}
-	sqlite3_finalize(st);
+	db_build_waiting_free(rows, nrows);
 	for (i = 0; i < n; i++) {
-		if (queue_unwait(bl->d.db, ids[i], &err) == -1)
+		if (db_build_unwait(bl->d.db, ids[i], &err) == -1)
 			log_warnx("%s", dp_error_str(&err));
 		else
 			log_info("build %lld of %s: its Distribution's packages, "
@@ -230,7 +228,7 @@ handle_requests(struct builder *bl)
 			continue;
 		} else if ((waited = retry_watch(bl, cw->name)) != 0) {
 			/* A build that waited: that one again. */
-		} else if (queue_add(bl->d.db, cw->name, NULL, &bid, &err)
+		} else if (db_build_add(bl->d.db, cw->name, NULL, &bid, &err)
 		    == -1)
 			log_warnx("%s", dp_error_str(&err));
 		else
@@ -317,24 +315,24 @@ remove_stale_clones(struct builder *bl)
 static void
 recover(struct builder *bl)
 {
-	struct queue_build	*rows = NULL;
+	struct db_build	*rows = NULL;
 	struct dp_error		 err;
 	size_t			 n = 0, i;
 	char			*dir;
 	int			 killed;
 
-	if (queue_list_running(bl->d.db, &rows, &n, &err) == -1)
+	if (db_build_list_running(bl->d.db, &rows, &n, &err) == -1)
 		fatalx("%s", dp_error_str(&err));
 	for (i = 0; i < n; i++) {
 		dir = build_dir(bl->d.cfg, rows[i].id);
 		killed = build_kill_session((pid_t)rows[i].pid, dir);
 		free(dir);
-		if (queue_requeue(bl->d.db, rows[i].id, &err) == -1)
+		if (db_build_requeue(bl->d.db, rows[i].id, &err) == -1)
 			fatalx("%s", dp_error_str(&err));
 		log_info("build %lld of %s was interrupted (attempt %d%s); "
 		    "queued again", (long long)rows[i].id, rows[i].watch,
 		    rows[i].attempts, killed > 0 ? ", leftovers killed" : "");
-		queue_build_done(&rows[i]);
+		db_build_done(&rows[i]);
 	}
 	free(rows);
 }

@@ -39,7 +39,7 @@ record_error(struct db *db, const struct conf_watch *w,
 	struct dp_error err;
 
 	str_printable(perr->msg);
-	if (watchdb_polled(db, w->name, NULL, 0, dp_error_str(perr), &err)
+	if (db_watch_polled(db, w->name, NULL, 0, dp_error_str(perr), &err)
 	    == -1) {
 		/* The caller reports perr; this one is secondary. */
 	}
@@ -60,7 +60,7 @@ poll_git(struct db *db, const struct config *cfg, const struct conf_watch *w,
 		return -1;
 	}
 	res->inputs = gitw_inputs_format(&heads);
-	if (watchdb_get_inputs(db, w->name, &last, err) == -1)
+	if (db_watch_get_inputs(db, w->name, &last, err) == -1)
 		goto out;
 	res->changed = last == NULL || strcmp(last, res->inputs) != 0;
 	if (dry_run) {
@@ -73,14 +73,14 @@ poll_git(struct db *db, const struct config *cfg, const struct conf_watch *w,
 	if (db_begin(db, err) == -1)
 		goto out;
 	if (res->changed) {
-		if ((pending = queue_pending(db, w->name, res->inputs, err))
+		if ((pending = db_build_pending(db, w->name, res->inputs, err))
 		    == -1)
 			goto fail;
-		if (!pending && queue_add(db, w->name, res->inputs,
+		if (!pending && db_build_add(db, w->name, res->inputs,
 		    &res->build_id, err) == -1)
 			goto fail;
 	}
-	if (watchdb_polled(db, w->name, res->changed ? res->inputs : NULL,
+	if (db_watch_polled(db, w->name, res->changed ? res->inputs : NULL,
 	    res->changed, NULL, err) == -1)
 		goto fail;
 	if (db_commit(db, err) == -1)
@@ -144,10 +144,10 @@ poll_apt(struct db *db, const struct config *cfg, const struct conf_watch *w,
 		goto out;
 	/* An import is recorded as a finished build so `debpipe builds`
 	 * shows it. */
-	if (rep.imported > 0 && (queue_add(db, w->name, "import", &id,
-	    err) == -1 || queue_finish(db, id, 1, NULL, msg.data, err) == -1))
+	if (rep.imported > 0 && (db_build_add(db, w->name, "import", &id,
+	    err) == -1 || db_build_finish(db, id, 1, NULL, msg.data, err) == -1))
 		goto fail;
-	if (watchdb_polled(db, w->name, NULL, rep.imported > 0, NULL, err)
+	if (db_watch_polled(db, w->name, NULL, rep.imported > 0, NULL, err)
 	    == -1)
 		goto fail;
 	if (db_commit(db, err) == -1)
@@ -173,12 +173,12 @@ poll_apt_source(struct db *db, const struct conf_watch *w, int dry_run,
 		    "by a build (debpipe build %s)", w->name, w->name);
 		return 0;
 	}
-	if ((pending = queue_pending(db, w->name, "poll", err)) == -1)
+	if ((pending = db_build_pending(db, w->name, "poll", err)) == -1)
 		return -1;
-	if (!pending && queue_add(db, w->name, "poll", &res->build_id,
+	if (!pending && db_build_add(db, w->name, "poll", &res->build_id,
 	    err) == -1)
 		return -1;
-	if (watchdb_polled(db, w->name, NULL, 0, NULL, err) == -1)
+	if (db_watch_polled(db, w->name, NULL, 0, NULL, err) == -1)
 		return -1;
 	res->summary = xasprintf("%s: source check queued", w->name);
 	return 0;

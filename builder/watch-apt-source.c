@@ -428,7 +428,27 @@ out:
 	return rv;
 }
 
-/* Highest n already used in "<version>+<suffix><n>" for this source. */
+/* Raise *maxn to n when v is "<prefix><n>". */
+static void
+rebuild_seen(const char *v, const char *prefix, long *maxn)
+{
+	const char	*p;
+	long		 n;
+
+	if (v == NULL)
+		return;
+	/* skip an epoch difference: compare after prefix */
+	p = v + strlen(prefix);
+	if (*p == '\0' || strspn(p, "0123456789") != strlen(p) ||
+	    strlen(p) > 9)
+		return;
+	n = strtol(p, NULL, 10);
+	if (n > *maxn)
+		*maxn = n;
+}
+
+/* Highest n already used in "<version>+<suffix><n>" for this source:
+ * in the pool (sources, packages) and in the watch's builds. */
 static int
 rebuild_count(struct db *db, const struct conf_watch *w, const char *prefix,
     long *maxn, struct dp_error *err)
@@ -438,37 +458,21 @@ rebuild_count(struct db *db, const struct conf_watch *w, const char *prefix,
 		"substr(version, 1, length(?2)) = ?2",
 		"SELECT version FROM packages WHERE source = ?1 AND "
 		"substr(version, 1, length(?2)) = ?2",
-		"SELECT version FROM builds WHERE watch = ?3 AND "
-		"version IS NOT NULL AND substr(version, 1, length(?2)) = ?2",
 	};
 	sqlite3_stmt	*st = NULL;
-	const char	*v, *p;
+	char		**built = NULL;
 	size_t		 i;
-	long		 n;
 	int		 rc;
 
 	*maxn = 0;
 	for (i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
 		if (db_prepare(db, sql[i], &st, err) == -1)
 			return -1;
-		if (i < 2)
-			sqlite3_bind_text(st, 1, w->source, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 1, w->source, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, prefix, -1, SQLITE_STATIC);
-		if (i == 2)
-			sqlite3_bind_text(st, 3, w->name, -1, SQLITE_STATIC);
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			v = (const char *)sqlite3_column_text(st, 0);
-			if (v == NULL)
-				continue;
-			/* skip an epoch difference: compare after prefix */
-			p = v + strlen(prefix);
-			if (*p == '\0' || strspn(p, "0123456789") !=
-			    strlen(p) || strlen(p) > 9)
-				continue;
-			n = strtol(p, NULL, 10);
-			if (n > *maxn)
-				*maxn = n;
-		}
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			rebuild_seen((const char *)sqlite3_column_text(st, 0),
+			    prefix, maxn);
 		if (rc != SQLITE_DONE) {
 			dp_error_sqlite(err, db_handle(db), "count rebuilds");
 			sqlite3_finalize(st);
@@ -477,6 +481,11 @@ rebuild_count(struct db *db, const struct conf_watch *w, const char *prefix,
 		sqlite3_finalize(st);
 		st = NULL;
 	}
+	if (db_build_versions_prefixed(db, w->name, prefix, &built, err) == -1)
+		return -1;
+	for (i = 0; built[i] != NULL; i++)
+		rebuild_seen(built[i], prefix, maxn);
+	strv_free(built);
 	return 0;
 }
 

@@ -40,25 +40,18 @@ type_name(enum watch_type t)
 	return "?";
 }
 
-static const char *
-col(sqlite3_stmt *st, int i)
+/* A text value of a row (NULL: JSON null). */
+static json_t *
+json_text(const char *s)
 {
-	const unsigned char *s = sqlite3_column_text(st, i);
-
-	return s != NULL ? (const char *)s : "";
+	return s != NULL ? json_string(s) : json_null();
 }
 
+/* A row id (0, none: JSON null). */
 static json_t *
-col_json(sqlite3_stmt *st, int i)
+json_id(int64_t id)
 {
-	switch (sqlite3_column_type(st, i)) {
-	case SQLITE_NULL:
-		return json_null();
-	case SQLITE_INTEGER:
-		return json_integer(sqlite3_column_int64(st, i));
-	default:
-		return json_string(col(st, i));
-	}
+	return id != 0 ? json_integer(id) : json_null();
 }
 
 static void
@@ -136,7 +129,7 @@ watch_list(struct cli *c)
 	for (i = 0; i < c->cfg->nwatches; i++) {
 		const struct conf_watch	*w = &c->cfg->watches[i];
 		json_t			*o = json_object(), *m;
-		sqlite3_stmt		*st = NULL;
+		struct db_watch_status	 ws;
 
 		json_object_set_new(o, "name", json_string(w->name));
 		json_object_set_new(o, "type", json_string(type_name(w->type)));
@@ -162,26 +155,23 @@ watch_list(struct cli *c)
 		json_object_set_new(o, "component", w->component != NULL ?
 		    json_string(w->component) : json_null());
 		json_object_set_new(o, "interval", json_integer(w->interval));
-		if (db_prepare(c->db, "SELECT last_poll, last_change, "
-		    "last_inputs, last_error, (SELECT id FROM builds WHERE "
-		    "watch = ?1 ORDER BY id DESC LIMIT 1), (SELECT state FROM "
-		    "builds WHERE watch = ?1 ORDER BY id DESC LIMIT 1), "
-		    "(SELECT version FROM builds WHERE watch = ?1 AND "
-		    "state = 'success' ORDER BY id DESC LIMIT 1) "
-		    "FROM (SELECT 1) LEFT JOIN watches"
-		    " ON name = ?1", &st, NULL) == 0) {
-			static const char *const k[] = { "last_poll",
-			    "last_change", "last_inputs", "last_error",
-			    "last_build", "last_build_state",
-			    "last_good_version" };
-
-			sqlite3_bind_text(st, 1, w->name, -1, SQLITE_STATIC);
-			if (sqlite3_step(st) == SQLITE_ROW)
-				for (j = 0; j < 7; j++)
-					json_object_set_new(o, k[j],
-					    col_json(st, (int)j));
-			sqlite3_finalize(st);
+		if (db_watch_status(c->db, w->name, &ws, NULL) == 0) {
+			json_object_set_new(o, "last_poll",
+			    json_text(ws.last_poll));
+			json_object_set_new(o, "last_change",
+			    json_text(ws.last_change));
+			json_object_set_new(o, "last_inputs",
+			    json_text(ws.last_inputs));
+			json_object_set_new(o, "last_error",
+			    json_text(ws.last_error));
+			json_object_set_new(o, "last_build",
+			    json_id(ws.last_build));
+			json_object_set_new(o, "last_build_state",
+			    json_text(ws.last_build_state));
+			json_object_set_new(o, "last_good_version",
+			    json_text(ws.last_good_version));
 		}
+		db_watch_status_done(&ws);
 		json_array_append_new(arr, o);
 	}
 	if (c->json) {
@@ -225,29 +215,24 @@ watch_list(struct cli *c)
 static int
 print_watch_state(struct cli *c, const char *name, const char *summary)
 {
-	sqlite3_stmt	*st = NULL;
-	json_t		*o = json_object();
-	int		 rv = EXIT_OK;
+	struct db_watch_status	 ws;
+	json_t			*o = json_object();
+	int			 rv = EXIT_OK;
 
 	json_object_set_new(o, "watch", json_string(name));
 	if (summary != NULL)
 		json_object_set_new(o, "summary", json_string(summary));
-	if (db_prepare(c->db, "SELECT last_poll, last_inputs, last_error, "
-	    "(SELECT id FROM builds WHERE watch = ?1 AND state IN "
-	    "('queued', 'running') ORDER BY id LIMIT 1) FROM watches WHERE "
-	    "name = ?1", &st, NULL) == 0) {
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			json_object_set_new(o, "last_poll", col_json(st, 0));
-			json_object_set_new(o, "last_inputs", col_json(st, 1));
-			json_object_set_new(o, "last_error", col_json(st, 2));
-			json_object_set_new(o, "pending_build",
-			    col_json(st, 3));
-			if (sqlite3_column_type(st, 2) != SQLITE_NULL)
-				rv = EXIT_FAIL;
-		}
-		sqlite3_finalize(st);
+	if (db_watch_check_status(c->db, name, &ws, NULL) == 0) {
+		json_object_set_new(o, "last_poll", json_text(ws.last_poll));
+		json_object_set_new(o, "last_inputs",
+		    json_text(ws.last_inputs));
+		json_object_set_new(o, "last_error", json_text(ws.last_error));
+		json_object_set_new(o, "pending_build",
+		    json_id(ws.pending_build));
+		if (ws.last_error != NULL)
+			rv = EXIT_FAIL;
 	}
+	db_watch_status_done(&ws);
 	if (c->json)
 		json_print(o);
 	else {
@@ -443,24 +428,6 @@ cmd_watch(struct cli *c, int argc, char **argv)
 
 /* ---- build ------------------------------------------------------------ */
 
-/* The id of a build of watch queued by hand and not started, or 0. */
-static int64_t
-queued_by_hand(struct db *db, const char *watch)
-{
-	sqlite3_stmt	*st = NULL;
-	int64_t		 id = 0;
-
-	if (db_prepare(db, "SELECT id FROM builds WHERE watch = ? AND "
-	    "state = 'queued' AND inputs IS NULL ORDER BY id LIMIT 1", &st,
-	    NULL) == -1)
-		return 0;
-	sqlite3_bind_text(st, 1, watch, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		id = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return id;
-}
-
 int
 cmd_build(struct cli *c, int argc, char **argv)
 {
@@ -497,9 +464,9 @@ cmd_build(struct cli *c, int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	/* A build queued by hand and not started yet covers this one. */
-	if ((id = queued_by_hand(c->db, w->name)) != 0)
+	if ((id = db_build_queued_by_hand(c->db, w->name)) != 0)
 		again = 1;
-	else if (queue_add(c->db, w->name, NULL, &id, &err) == -1) {
+	else if (db_build_add(c->db, w->name, NULL, &id, &err) == -1) {
 		cli_err("%s", dp_error_str(&err));
 		return EXIT_FAIL;
 	}
@@ -534,14 +501,14 @@ cmd_builds(struct cli *c, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	sqlite3_stmt	*st = NULL;
+	struct db_build	*rows = NULL;
 	struct dp_error	 err;
 	json_t		*arr, *top;
 	const char	*watch = NULL;
 	char		*end;
 	long		 limit = 20;
-	int		 ch, failed = 0, n, i;
-	size_t		 k;
+	int		 ch, failed = 0;
+	size_t		 k, nrows = 0;
 
 	optind = 0;
 	opterr = 0;
@@ -596,28 +563,32 @@ cmd_builds(struct cli *c, int argc, char **argv)
 	}
 	if (cli_open_db(c) == -1)
 		return EXIT_FAIL;
-	if (db_prepare(c->db, "SELECT id, watch, state, version, inputs, "
-	    "queued, started, finished, attempts, message, log_path, "
-	    "buildinfo FROM builds WHERE (?1 = 0 OR (?1 = 1 AND state = "
-	    "'failed') OR (?1 = 2 AND state = 'waiting')) AND (?2 IS NULL OR "
-	    "watch = ?2) ORDER BY id DESC LIMIT ?3", &st, &err) == -1) {
+	if (db_build_list(c->db, failed, watch, limit, &rows, &nrows,
+	    &err) == -1) {
 		cli_err("%s", dp_error_str(&err));
 		return EXIT_FAIL;
 	}
-	sqlite3_bind_int(st, 1, failed);
-	sqlite3_bind_text(st, 2, watch, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, limit);
 	arr = json_array();
-	n = sqlite3_column_count(st);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		json_t *o = json_object();
+	for (k = 0; k < nrows; k++) {
+		const struct db_build	*b = &rows[k];
+		json_t			*o = json_object();
 
-		for (i = 0; i < n; i++)
-			json_object_set_new(o, sqlite3_column_name(st, i),
-			    col_json(st, i));
+		json_object_set_new(o, "id", json_integer(b->id));
+		json_object_set_new(o, "watch", json_text(b->watch));
+		json_object_set_new(o, "state", json_text(b->state));
+		json_object_set_new(o, "version", json_text(b->version));
+		json_object_set_new(o, "inputs", json_text(b->inputs));
+		json_object_set_new(o, "queued", json_text(b->queued));
+		json_object_set_new(o, "started", json_text(b->started));
+		json_object_set_new(o, "finished", json_text(b->finished));
+		json_object_set_new(o, "attempts", json_integer(b->attempts));
+		json_object_set_new(o, "message", json_text(b->message));
+		json_object_set_new(o, "log_path", json_text(b->log_path));
+		json_object_set_new(o, "buildinfo", json_text(b->buildinfo));
 		json_array_append_new(arr, o);
+		db_build_done(&rows[k]);
 	}
-	sqlite3_finalize(st);
+	free(rows);
 	if (c->json) {
 		top = json_object();
 		json_object_set_new(top, "builds", arr);
@@ -656,12 +627,12 @@ cmd_builds(struct cli *c, int argc, char **argv)
 int
 cmd_log(struct cli *c, int argc, char **argv)
 {
-	sqlite3_stmt	*st = NULL;
 	struct dp_error	 err;
 	char		*end, *path = NULL, *data = NULL;
+	char		*log_path = NULL, *buildinfo = NULL;
 	size_t		 len;
 	long long	 id;
-	int		 rv = EXIT_FAIL, i, want_bi = 0;
+	int		 rv = EXIT_FAIL, i, want_bi = 0, rc;
 	const char	*arg = NULL;
 
 	if (want_help(argc, argv)) {
@@ -693,28 +664,27 @@ cmd_log(struct cli *c, int argc, char **argv)
 	}
 	if (cli_open_db(c) == -1)
 		return EXIT_FAIL;
-	if (db_prepare(c->db, "SELECT log_path, buildinfo FROM builds WHERE "
-	    "id = ?", &st, &err) == -1) {
+	if ((rc = db_build_files(c->db, id, &log_path, &buildinfo,
+	    &err)) == -1) {
 		cli_err("%s", dp_error_str(&err));
 		return EXIT_FAIL;
 	}
-	sqlite3_bind_int64(st, 1, id);
-	if (sqlite3_step(st) != SQLITE_ROW) {
+	if (rc == 1) {
 		cli_err("no build %lld", id);
 		goto out;
 	}
 	if (want_bi) {
-		if (sqlite3_column_type(st, 1) == SQLITE_NULL) {
+		if (buildinfo == NULL) {
 			cli_err("build %lld kept no .buildinfo (it did not "
 			    "succeed, or it predates debpipe keeping them)",
 			    id);
 			goto out;
 		}
-		path = xstrdup(col(st, 1));
-	} else if (sqlite3_column_type(st, 0) == SQLITE_NULL)
+		path = xstrdup(buildinfo);
+	} else if (log_path == NULL)
 		path = build_log_path(c->cfg, id);
 	else
-		path = xstrdup(col(st, 0));
+		path = xstrdup(log_path);
 	if (fs_read_file(path, 256 * 1024 * 1024, &data, &len, &err) == -1) {
 		if (err.code == DP_ERR_SYSTEM && err.errnum == ENOENT)
 			cli_err("build %lld has no %s yet (%s)", id, want_bi ?
@@ -738,7 +708,8 @@ cmd_log(struct cli *c, int argc, char **argv)
 	}
 	rv = EXIT_OK;
 out:
-	sqlite3_finalize(st);
+	free(log_path);
+	free(buildinfo);
 	free(path);
 	free(data);
 	return rv;

@@ -348,6 +348,31 @@ out:
 	return rv;
 }
 
+/* A text column, copied (NULL stays NULL). */
+char *
+db_column_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t != NULL ? xstrdup((const char *)t) : NULL;
+}
+
+/* Run st (already bound) to SQLITE_DONE and finalize it. */
+int
+db_step_done(struct db *db, sqlite3_stmt *st, const char *what,
+    struct dp_error *err)
+{
+	int rv = 0;
+
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		dp_error_sqlite(err, db_handle(db), "%s", what);
+		rv = -1;
+	}
+	sqlite3_finalize(st);
+	return rv;
+}
+
+
 int
 db_begin(struct db *db, struct dp_error *err)
 {

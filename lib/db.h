@@ -79,6 +79,14 @@ int	 db_prepare(struct db *db, const char *sql, sqlite3_stmt **st,
 int	 db_query_int(struct db *db, const char *sql, int64_t *out,
 	    struct dp_error *err);
 
+/* A text column of the current row, copied (caller frees; NULL when the
+ * value is NULL). */
+char	*db_column_text(sqlite3_stmt *st, int i);
+/* Run st (prepared and bound) to SQLITE_DONE and finalize it; -1 with
+ * err ("what: sqlite message") when it does not get there. */
+int	 db_step_done(struct db *db, sqlite3_stmt *st, const char *what,
+	    struct dp_error *err);
+
 /* Current UTC time as RFC 3339 "2026-11-22T01:30:00Z" (static buffer). */
 const char *db_now(void);
 

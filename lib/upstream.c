@@ -33,6 +33,7 @@
 #include "compress.h"
 #include "config.h"
 #include "db.h"
+#include "db-watches.h"
 #include "deb822.h"
 #include "error.h"
 #include "fetch.h"
@@ -218,33 +219,20 @@ parse_release_date(const char *s, time_t *out)
 static int
 state_load(struct up *u, struct dp_error *err)
 {
-	sqlite3_stmt	*st = NULL;
-	const char	*text;
+	char		*text = NULL;
 	json_error_t	 jerr;
-	int		 rc, rv = -1;
 
-	if (db_prepare(u->db, "SELECT state FROM watches WHERE name = ?1",
-	    &st, err) == -1)
-		goto out;
-	sqlite3_bind_text(st, 1, u->w->name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW &&
-	    (text = (const char *)sqlite3_column_text(st, 0)) != NULL)
+	if (db_watch_state_get(u->db, u->w->name, &text, err) == -1)
+		return -1;
+	if (text != NULL)
 		u->state = json_loads(text, 0, &jerr);
-	else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		dp_error_sqlite(err, db_handle(u->db), "read state of watch "
-		    "%s", u->w->name);
-		goto out;
-	}
+	free(text);
 	/* A state that is not a JSON object is forgotten, not fatal. */
 	if (u->state == NULL || !json_is_object(u->state)) {
 		json_decref(u->state);
 		u->state = json_object();
 	}
-	rv = 0;
-out:
-	sqlite3_finalize(st);
-	return rv;
+	return 0;
 }
 
 const char *
@@ -265,29 +253,15 @@ upstream_state_set(struct up *u, const char *key, const char *value)
 int
 upstream_state_save(struct up *u, struct dp_error *err)
 {
-	sqlite3_stmt	*st = NULL;
-	char		*text;
-	int		 rv = -1;
+	char	*text;
+	int	 rv;
 
 	text = json_dumps(u->state, JSON_COMPACT | JSON_SORT_KEYS);
 	if (text == NULL) {
 		dp_error_set(err, DP_ERR_SYSTEM, "cannot encode watch state");
 		return -1;
 	}
-	if (db_prepare(u->db, "INSERT INTO watches (name, state) "
-	    "VALUES (?1, ?2) ON CONFLICT(name) DO UPDATE SET "
-	    "state = excluded.state", &st, err) == -1)
-		goto out;
-	sqlite3_bind_text(st, 1, u->w->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		dp_error_sqlite(err, db_handle(u->db), "save state of watch "
-		    "%s", u->w->name);
-		goto out;
-	}
-	rv = 0;
-out:
-	sqlite3_finalize(st);
+	rv = db_watch_state_set(u->db, u->w->name, text, err);
 	free(text);
 	return rv;
 }

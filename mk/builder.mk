@@ -1,5 +1,14 @@
 # debpipe-builder (git watches, queue, builds).  Everything but main.c is
 # in builder/libbuilder.a, which `debpipe watch check` uses too.
+
+# The builds and watches tables: one module each in lib (the CLI and the
+# promoter read them too).
+lib_libdebpipe_a_SOURCES += \
+	lib/db-builds.c \
+	lib/db-builds.h \
+	lib/db-watches.c \
+	lib/db-watches.h
+
 noinst_LIBRARIES += builder/libbuilder.a
 builder_libbuilder_a_SOURCES = \
 	builder/builder.h \
