@@ -13,6 +13,7 @@
 
 #include "check.h"
 #include "cli.h"
+#include "db-results.h"
 #include "result.h"
 
 static void
@@ -97,12 +98,34 @@ check_cmd_run(struct cli *c, int argc, char **argv)
 	return rc;
 }
 
+struct check_list {
+	int	 json;
+	json_t	*arr;
+};
+
+static void
+check_list_cb(void *arg, const struct db_check *k)
+{
+	struct check_list	*cl = arg;
+
+	if (cl->json)
+		json_array_append_new(cl->arr, json_pack("{s:s,s:s,s:s,s:i,"
+		    "s:s,s:s,s:s,s:s}", "snapshot", k->snapshot, "job", k->job,
+		    "state", k->state, "attempts", k->attempts, "result",
+		    k->result, "message", k->message, "finished", k->finished,
+		    "next_try", k->next_try));
+	else
+		printf("%s %-14s %-8s %-8s %s\n", k->snapshot, k->job,
+		    k->state, *k->result != '\0' ? k->result : "-",
+		    k->message);
+}
+
 static int
 check_cmd_list(struct cli *c, int argc, char **argv)
 {
-	sqlite3_stmt	*st = NULL;
 	struct dp_error	 err;
 	json_t		*arr = json_array();
+	struct check_list cl = { c->json, arr };
 	char		*id = NULL;
 	int		 rc = EXIT_FAIL;
 
@@ -110,27 +133,9 @@ check_cmd_list(struct cli *c, int argc, char **argv)
 		goto out;
 	if (argc > 1 && (id = resolve_id(c, argv[1])) == NULL)
 		goto out;
-	if (db_prepare(c->db, "SELECT snapshot, job, state, attempts, "
-	    "coalesce(result, ''), coalesce(message, ''), coalesce(finished, "
-	    "''), next_try FROM checks WHERE ?1 IS NULL OR snapshot = ?1 "
-	    "ORDER BY snapshot DESC, job", &st, &err) == -1) {
+	if (db_check_list(c->db, id, check_list_cb, &cl, &err) == -1) {
 		cli_err("%s", dp_error_str(&err));
 		goto out;
-	}
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-#define COL(i)	((const char *)sqlite3_column_text(st, (i)))
-		if (c->json)
-			json_array_append_new(arr, json_pack("{s:s,s:s,s:s,"
-			    "s:i,s:s,s:s,s:s,s:s}", "snapshot", COL(0), "job",
-			    COL(1), "state", COL(2), "attempts",
-			    sqlite3_column_int(st, 3), "result", COL(4),
-			    "message", COL(5), "finished", COL(6), "next_try",
-			    COL(7)));
-		else
-			printf("%s %-14s %-8s %-8s %s\n", COL(0), COL(1),
-			    COL(2), *COL(4) != '\0' ? COL(4) : "-", COL(5));
-#undef COL
 	}
 	if (c->json) {
 		char *s = json_dumps(json_pack("{s:O}", "checks", arr),
@@ -140,7 +145,6 @@ check_cmd_list(struct cli *c, int argc, char **argv)
 	}
 	rc = EXIT_OK;
 out:
-	sqlite3_finalize(st);
 	json_decref(arr);
 	free(id);
 	return rc;

@@ -13,6 +13,8 @@
 
 #include "chroot.h"
 #include "cli.h"
+#include "db-env.h"
+#include "db-results.h"
 #include "remote-status.h"
 #include "xmalloc.h"
 
@@ -25,6 +27,26 @@ col(sqlite3_stmt *st, int i)
 }
 
 /* Run a query and put each row as an object with the column names. */
+static json_t *
+jstr_or_null(const char *s)
+{
+	json_t	*j = s != NULL ? json_string(s) : NULL;
+
+	return j != NULL ? j : json_null();
+}
+
+static void
+notify_failure_cb(void *arg, const struct db_notification *n)
+{
+	json_array_append_new(arg, json_pack("{s:o, s:o, s:o, s:I, s:o, s:o}",
+	    "env", jstr_or_null(n->env),
+	    "url", jstr_or_null(n->url),
+	    "last_error", jstr_or_null(n->last_error),
+	    "attempts", (json_int_t)n->attempts,
+	    "state", jstr_or_null(n->state),
+	    "next_try", jstr_or_null(n->next_try)));
+}
+
 static json_t *
 rows(struct db *db, const char *sql)
 {
@@ -187,7 +209,7 @@ cmd_status(struct cli *c, int argc, char **argv)
 {
 	struct dp_error	 err;
 	struct db	*db = NULL;
-	json_t		*st, *w, *envs, *dbrows;
+	json_t		*st, *w, *envs, *dbrows, *nf;
 	char		*path;
 	size_t		 i;
 	int64_t		 n;
@@ -282,28 +304,26 @@ cmd_status(struct cli *c, int argc, char **argv)
 
 	envs = json_array();
 	for (i = 0; i < c->cfg->nenvs; i++) {
-		json_t		*o = json_object();
-		sqlite3_stmt	*q = NULL;
+		json_t	*o = json_object();
+		char	*snap = NULL, *since = NULL;
 
 		json_object_set_new(o, "name", json_string(c->cfg->envs[i].name));
-		if (db != NULL && db_prepare(db, "SELECT snapshot, since FROM "
-		    "environments WHERE name = ?", &q, NULL) == 0) {
-			sqlite3_bind_text(q, 1, c->cfg->envs[i].name, -1,
-			    SQLITE_STATIC);
-			if (sqlite3_step(q) == SQLITE_ROW) {
-				json_object_set_new(o, "snapshot",
-				    json_string(col(q, 0)));
-				json_object_set_new(o, "since",
-				    json_string(col(q, 1)));
-			}
-			sqlite3_finalize(q);
+		/* What the promoter's API reads (env_get()). */
+		if (db != NULL && db_env_get(db, c->cfg->envs[i].name, &snap,
+		    &since, NULL) == 0 && snap != NULL) {
+			json_object_set_new(o, "snapshot", json_string(snap));
+			json_object_set_new(o, "since", json_string(since));
 		}
+		free(snap);
+		free(since);
 		json_array_append_new(envs, o);
 	}
 	json_object_set_new(st, "environments", envs);
-	json_object_set_new(st, "notify_failures", rows(db, "SELECT env, url, "
-	    "last_error, attempts, state, next_try FROM notifications WHERE last_error IS NOT "
-	    "NULL AND state != 'sent' ORDER BY id DESC LIMIT 10"));
+	/* The notifications the promoter's API lists (failing ones). */
+	nf = json_array();
+	if (db != NULL)
+		(void)db_notify_list(db, 1, 10, notify_failure_cb, nf, NULL);
+	json_object_set_new(st, "notify_failures", nf);
 
 	json_object_set_new(st, "targets", remote_status(db, c->cfg));
 

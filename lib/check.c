@@ -18,6 +18,7 @@
 #include <dirent.h>
 
 #include "check.h"
+#include "db-results.h"
 #include "fsutil.h"
 #include "log.h"
 #include "result.h"
@@ -79,7 +80,6 @@ now_ms(void)
 int
 check_enqueue(struct db *db, const struct config *cfg, struct dp_error *err)
 {
-	sqlite3_stmt	*st = NULL;
 	char		 now[32];
 	size_t		 i;
 	int		 rv = -1;
@@ -88,29 +88,11 @@ check_enqueue(struct db *db, const struct config *cfg, struct dp_error *err)
 	for (i = 0; check_jobs[i] != NULL; i++) {
 		if (!check_enabled(cfg, check_jobs[i]))
 			continue;
-		/* Newer than the newest queued; the newest alone when the
-		 * job was never queued (no backlog of old snapshots). */
-		if (db_prepare(db, "INSERT OR IGNORE INTO checks(snapshot, "
-		    "job, next_try) SELECT id, ?1, ?2 FROM snapshots WHERE "
-		    "state = 'published' AND ("
-		    " (SELECT max(snapshot) FROM checks WHERE job = ?1) IS NULL"
-		    "  AND id = (SELECT max(id) FROM snapshots WHERE "
-		    "  state = 'published')"
-		    " OR id > (SELECT max(snapshot) FROM checks WHERE "
-		    "  job = ?1))", &st, err) == -1)
+		if (db_check_enqueue(db, check_jobs[i], now, err) == -1)
 			goto out;
-		sqlite3_bind_text(st, 1, check_jobs[i], -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE) {
-			dp_error_sqlite(err, db_handle(db), "queue checks");
-			goto out;
-		}
-		sqlite3_finalize(st);
-		st = NULL;
 	}
 	rv = 0;
 out:
-	sqlite3_finalize(st);
 	return rv;
 }
 
@@ -118,7 +100,6 @@ int
 check_requeue(struct db *db, const struct config *cfg, const char *id,
     const char *job, struct dp_error *err)
 {
-	sqlite3_stmt	*st = NULL;
 	char		 now[32];
 	size_t		 i;
 	int		 rv = -1;
@@ -128,24 +109,11 @@ check_requeue(struct db *db, const struct config *cfg, const char *id,
 		if (job != NULL ? strcmp(job, check_jobs[i]) != 0 :
 		    !check_enabled(cfg, check_jobs[i]))
 			continue;
-		if (db_prepare(db, "INSERT INTO checks(snapshot, job, "
-		    "next_try) VALUES (?1, ?2, ?3) ON CONFLICT(snapshot, job) "
-		    "DO UPDATE SET state = 'pending', next_try = ?3 WHERE "
-		    "state <> 'running'", &st, err) == -1)
+		if (db_check_requeue(db, id, check_jobs[i], now, err) == -1)
 			goto out;
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, check_jobs[i], -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE) {
-			dp_error_sqlite(err, db_handle(db), "queue check");
-			goto out;
-		}
-		sqlite3_finalize(st);
-		st = NULL;
 	}
 	rv = 0;
 out:
-	sqlite3_finalize(st);
 	return rv;
 }
 
@@ -246,29 +214,10 @@ static int
 row_running(struct db *db, const char *id, const char *job,
     struct dp_error *err)
 {
-	sqlite3_stmt	*st = NULL;
-	char		 now[32];
-	int		 rv = -1;
+	char	now[32];
 
 	time_at(0, now);
-	if (db_prepare(db, "INSERT INTO checks(snapshot, job, next_try, "
-	    "state, attempts, pid, started) VALUES (?1, ?2, ?3, 'running', 1, "
-	    "?4, ?3) ON CONFLICT(snapshot, job) DO UPDATE SET state = "
-	    "'running', attempts = attempts + 1, pid = ?4, started = ?3",
-	    &st, err) == -1)
-		goto out;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, job, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)getpid());
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		dp_error_sqlite(err, db_handle(db), "mark check running");
-		goto out;
-	}
-	rv = 0;
-out:
-	sqlite3_finalize(st);
-	return rv;
+	return db_check_running(db, id, job, now, (long long)getpid(), err);
 }
 
 /*
@@ -280,7 +229,6 @@ row_finish(struct db *db, const struct config *cfg, const char *id,
     const char *job, const char *result, const char *url,
     const char *message, struct dp_error *err)
 {
-	sqlite3_stmt	*st = NULL;
 	char		 now[32], retry[32];
 	int		 rv = -1, is_error = strcmp(result, "error") == 0;
 
@@ -290,27 +238,13 @@ row_finish(struct db *db, const struct config *cfg, const char *id,
 		return -1;
 	if (result_record(db, id, job, result, url, "check", err) == -1)
 		goto out;
-	if (db_prepare(db, "UPDATE checks SET state = ?3, next_try = ?4, "
-	    "finished = ?5, result = ?6, message = ?7, pid = NULL WHERE "
-	    "snapshot = ?1 AND job = ?2", &st, err) == -1)
+	if (db_check_finish(db, id, job, is_error ? "pending" : "done",
+	    is_error ? retry : now, now, result, message, err) == -1)
 		goto out;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, job, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, is_error ? "pending" : "done", -1,
-	    SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, is_error ? retry : now, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, result, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 7, message, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		dp_error_sqlite(err, db_handle(db), "finish check");
-		goto out;
-	}
 	if (db_commit(db, err) == -1)
 		goto out;
 	rv = 0;
 out:
-	sqlite3_finalize(st);
 	if (rv == -1)
 		db_rollback(db);
 	return rv;
@@ -520,42 +454,36 @@ check_gc(struct db *db, const struct config *cfg, struct dp_error *err)
 	dir = xasprintf("%s/checks", cfg->public_dir);
 	gc_dir(db, dir);
 	free(dir);
-	return db_exec(db, "DELETE FROM checks WHERE state <> 'running' AND "
-	    "snapshot NOT IN (SELECT id FROM snapshots WHERE state = "
-	    "'published')", err);
+	return db_check_gc(db, err);
 }
 
 /* -- metrics ------------------------------------------------------- */
 
+static void
+metrics_checks_cb(void *arg, const char *job, const char *state, int64_t n)
+{
+	buf_printf(arg, "debpipe_checks{job=\"%s\",state=\"%s\"} %lld\n",
+	    job, state, (long long)n);
+}
+
+static void
+metrics_results_cb(void *arg, const char *job, const char *result,
+    int64_t n)
+{
+	buf_printf(arg, "debpipe_check_results_total{job=\"%s\","
+	    "result=\"%s\"} %lld\n", job, result, (long long)n);
+}
+
 void
 check_metrics(struct db *db, struct buf *b)
 {
-	sqlite3_stmt	*st = NULL;
-
 	buf_adds(b, "# HELP debpipe_checks Built-in checks by job and state "
 	    "(pending, running, done).\n# TYPE debpipe_checks gauge\n");
-	if (db_prepare(db, "SELECT job, state, count(*) FROM checks GROUP BY "
-	    "job, state ORDER BY job, state", &st, NULL) == 0)
-		while (sqlite3_step(st) == SQLITE_ROW)
-			buf_printf(b, "debpipe_checks{job=\"%s\",state=\"%s\"} "
-			    "%lld\n", sqlite3_column_text(st, 0),
-			    sqlite3_column_text(st, 1),
-			    (long long)sqlite3_column_int64(st, 2));
-	sqlite3_finalize(st);
-	st = NULL;
+	(void)db_check_counts(db, metrics_checks_cb, b, NULL);
 	buf_adds(b, "# HELP debpipe_check_results_total Results recorded by "
 	    "the built-in checks.\n# TYPE debpipe_check_results_total "
 	    "counter\n");
-	if (db_prepare(db, "SELECT job, result, count(*) FROM results WHERE "
-	    "actor = 'check' GROUP BY job, result ORDER BY job, result", &st,
-	    NULL) == 0)
-		while (sqlite3_step(st) == SQLITE_ROW)
-			buf_printf(b, "debpipe_check_results_total{job=\"%s\","
-			    "result=\"%s\"} %lld\n",
-			    sqlite3_column_text(st, 0),
-			    sqlite3_column_text(st, 1),
-			    (long long)sqlite3_column_int64(st, 2));
-	sqlite3_finalize(st);
+	(void)db_results_by_job(db, "check", metrics_results_cb, b, NULL);
 }
 
 /* -- the scheduler -------------------------------------------------- */
@@ -597,19 +525,11 @@ static void
 child_lost(struct db *db, const struct config *cfg, struct check_child *ch,
     int status)
 {
-	sqlite3_stmt	*st = NULL;
 	struct dp_error	 err;
 	char		*msg;
 	int		 running = 0;
 
-	if (db_prepare(db, "SELECT count(*) FROM checks WHERE snapshot = ? "
-	    "AND job = ? AND state = 'running'", &st, &err) == 0) {
-		sqlite3_bind_text(st, 1, ch->id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, ch->job, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			running = sqlite3_column_int(st, 0);
-		sqlite3_finalize(st);
-	}
+	(void)db_check_is_running(db, ch->id, ch->job, &running, &err);
 	if (!running)
 		return;		/* it recorded its result */
 	if (ch->timed_out)
@@ -686,90 +606,70 @@ sched_mine(const struct check_sched *s, const char *id, const char *job)
 	return 0;
 }
 
+struct sched_reclaim {
+	struct check_sched	*s;
+	struct db		*db;
+	const struct config	*cfg;
+	const char		*now;
+};
+
+static void
+sched_reclaim_cb(void *arg, const char *id, const char *job)
+{
+	struct sched_reclaim	*r = arg;
+	struct dp_error		 err;
+	char			*lock, *tmp;
+	int			 fd;
+
+	if (id == NULL || job == NULL || sched_mine(r->s, id, job) ||
+	    !fs_name_is_safe(id) || !check_builtin(job))
+		return;
+	lock = xasprintf("%s/checks/%s/%s.lock", r->cfg->state_dir, id, job);
+	fd = fs_lock(lock, 0, NULL);
+	if (fd != -1 || access(lock, F_OK) == -1) {
+		log_info("check %s of %s: its runner is gone; queued again",
+		    job, id);
+		tmp = xasprintf("%s/checks/%s/.tmp-%s.log", r->cfg->public_dir,
+		    id, job);
+		unlink(tmp);
+		free(tmp);
+		if (db_check_reclaim(r->db, id, job, r->now, &err) == -1)
+			log_warnx("checks: %s", dp_error_str(&err));
+	}
+	if (fd != -1)
+		close(fd);
+	free(lock);
+}
+
 /* Rows 'running' whose runner is gone (its lock is free): pending again. */
 static void
 sched_reclaim(struct check_sched *s, struct db *db, const struct config *cfg)
 {
-	sqlite3_stmt	*st = NULL, *up = NULL;
-	struct dp_error	 err;
-	const char	*id, *job;
-	char		*lock, *tmp, now[32];
-	int		 fd;
+	struct sched_reclaim	 r = { s, db, cfg, NULL };
+	struct dp_error		 err;
+	char			 now[32];
 
 	time_at(0, now);
-	if (db_prepare(db, "SELECT snapshot, job FROM checks WHERE state = "
-	    "'running'", &st, &err) == -1 ||
-	    db_prepare(db, "UPDATE checks SET state = 'pending', next_try = ?3,"
-	    " pid = NULL WHERE snapshot = ?1 AND job = ?2 AND state = "
-	    "'running'", &up, &err) == -1) {
+	r.now = now;
+	if (db_check_each_running(db, sched_reclaim_cb, &r, &err) == -1)
 		log_warnx("checks: %s", dp_error_str(&err));
-		goto out;
-	}
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		id = (const char *)sqlite3_column_text(st, 0);
-		job = (const char *)sqlite3_column_text(st, 1);
-		if (id == NULL || job == NULL || sched_mine(s, id, job) ||
-		    !fs_name_is_safe(id) || !check_builtin(job))
-			continue;
-		lock = xasprintf("%s/checks/%s/%s.lock", cfg->state_dir, id,
-		    job);
-		fd = fs_lock(lock, 0, NULL);
-		if (fd != -1 || access(lock, F_OK) == -1) {
-			log_info("check %s of %s: its runner is gone; queued "
-			    "again", job, id);
-			tmp = xasprintf("%s/checks/%s/.tmp-%s.log",
-			    cfg->public_dir, id, job);
-			unlink(tmp);
-			free(tmp);
-			sqlite3_reset(up);
-			sqlite3_bind_text(up, 1, id, -1, SQLITE_TRANSIENT);
-			sqlite3_bind_text(up, 2, job, -1, SQLITE_TRANSIENT);
-			sqlite3_bind_text(up, 3, now, -1, SQLITE_STATIC);
-			if (sqlite3_step(up) != SQLITE_DONE)
-				log_warnx("checks: %s",
-				    sqlite3_errmsg(db_handle(db)));
-		}
-		if (fd != -1)
-			close(fd);
-		free(lock);
-	}
-out:
-	sqlite3_finalize(st);
-	sqlite3_finalize(up);
 }
 
 static void
 sched_start(struct check_sched *s, struct db *db, const struct config *cfg)
 {
-	sqlite3_stmt	*st = NULL, *up = NULL;
 	struct dp_error	 err;
 	char		*id = NULL, *job = NULL, now[32];
 	pid_t		 pid;
 
 	time_at(0, now);
 	while ((int)s->n < cfg->check_jobs) {
-		if (db_prepare(db, "SELECT snapshot, job FROM checks WHERE "
-		    "state = 'pending' AND next_try <= ? ORDER BY snapshot, "
-		    "job LIMIT 1", &st, &err) == -1)
+		if (db_check_next(db, now, &id, &job, &err) == -1 ||
+		    id == NULL)
 			break;
-		sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_ROW)
-			break;
-		id = xstrdup((const char *)sqlite3_column_text(st, 0));
-		job = xstrdup((const char *)sqlite3_column_text(st, 1));
-		sqlite3_finalize(st);
-		st = NULL;
 		if (!check_enabled(cfg, job)) {
 			/* No environment requires it any more. */
-			if (db_prepare(db, "DELETE FROM checks WHERE snapshot = "
-			    "? AND job = ? AND state = 'pending'", &up,
-			    &err) == 0) {
-				sqlite3_bind_text(up, 1, id, -1, SQLITE_STATIC);
-				sqlite3_bind_text(up, 2, job, -1, SQLITE_STATIC);
-				sqlite3_step(up);
-				sqlite3_finalize(up);
-				up = NULL;
-			}
+			(void)db_check_drop(db, id, job, &err);
 			goto next;
 		}
 		if ((pid = fork()) == -1) {
@@ -790,15 +690,7 @@ sched_start(struct check_sched *s, struct db *db, const struct config *cfg)
 			_exit(127);
 		}
 		setpgid(pid, pid);
-		if (db_prepare(db, "UPDATE checks SET state = 'running', pid = "
-		    "? WHERE snapshot = ? AND job = ?", &up, &err) == 0) {
-			sqlite3_bind_int64(up, 1, pid);
-			sqlite3_bind_text(up, 2, id, -1, SQLITE_STATIC);
-			sqlite3_bind_text(up, 3, job, -1, SQLITE_STATIC);
-			sqlite3_step(up);
-			sqlite3_finalize(up);
-			up = NULL;
-		}
+		(void)db_check_started(db, id, job, (long long)pid, &err);
 		if (s->n == s->cap) {
 			s->cap = s->cap ? s->cap * 2 : 4;
 			s->v = xreallocarray(s->v, s->cap, sizeof(*s->v));
@@ -817,7 +709,6 @@ next:
 		free(job);
 		id = job = NULL;
 	}
-	sqlite3_finalize(st);
 	free(id);
 	free(job);
 }

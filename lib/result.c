@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "db-results.h"
 #include "result.h"
 
 int
@@ -31,7 +32,6 @@ result_record(struct db *db, const char *id, const char *job,
     const char *result, const char *url, const char *actor,
     struct dp_error *err)
 {
-	sqlite3_stmt	*st = NULL;
 	char		 now[32];
 	int		 rv = -1;
 
@@ -43,22 +43,9 @@ result_record(struct db *db, const char *id, const char *job,
 	/* db_now() uses a static buffer: copy it before anything else. */
 	strncpy(now, db_now(), sizeof(now) - 1);
 	now[sizeof(now) - 1] = '\0';
-	if (db_prepare(db, "INSERT INTO results(snapshot, job, result, url, "
-	    "time, actor) VALUES (?, ?, ?, ?, ?, ?)", &st, err) == -1)
+	if (db_result_add(db, id, job, result, url, now, actor, err) == -1)
 		goto out;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, job, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, result, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, url, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, actor, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		dp_error_sqlite(err, db_handle(db), "record result %s=%s of "
-		    "%s", job, result, id);
-		goto out;
-	}
 	rv = 0;
 out:
-	sqlite3_finalize(st);
 	return rv;
 }

@@ -36,3 +36,16 @@ check_PROGRAMS += \
 TESTS += \
 	tests/unit/t-dose
 tests_unit_t_dose_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
+
+# Data access of the promoter's and the checks' tables (the SQL of
+# environments, env_history, results, checks, notifications), shared by
+# the promoter and the CLI; db-stmt.c caches their prepared statements.
+lib_libdebpipe_a_SOURCES += \
+	lib/db-audit.c \
+	lib/db-audit.h \
+	lib/db-env.c \
+	lib/db-env.h \
+	lib/db-results.c \
+	lib/db-results.h \
+	lib/db-stmt.c \
+	lib/db-stmt.h

@@ -16,58 +16,50 @@
 #include <time.h>
 
 #include "api.h"
+#include "db-audit.h"
+#include "db-env.h"
+#include "db-results.h"
 #include "log.h"
 #include "promoter.h"
 #include "xmalloc.h"
 
-/* The newest API_HISTORY_MAX moves, oldest first (the whole log is
- * /api/v1/audit, paged). */
-#define API_HISTORY_MAX	"500"
-#define SQL_HISTORY_COLS \
-	"SELECT * FROM (SELECT id, env, from_snapshot, to_snapshot, time, " \
-	"actor, reason, kind FROM env_history "
-static const char sql_history_env[] = SQL_HISTORY_COLS
-    "WHERE env = ?1 ORDER BY id DESC LIMIT " API_HISTORY_MAX ") ORDER BY id";
-static const char sql_history_snapshot[] = SQL_HISTORY_COLS
-    "WHERE to_snapshot = ?1 OR from_snapshot = ?1 ORDER BY id DESC LIMIT "
-    API_HISTORY_MAX ") ORDER BY id";
-
-/* The audit log of an environment or a snapshot (sql is one of the two
- * above). */
-static json_t *
-api_history(struct api_ctx *a, const char *sql, const char *val)
+/* A move as the answers show it. */
+static void
+api_move_cb(void *arg, const struct db_move *m)
 {
-	sqlite3_stmt	*s = NULL;
+	json_array_append_new(arg, json_pack(
+	    "{s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+	    "environment", util_jstr(m->env),
+	    "from", util_jstr(m->from),
+	    "to", util_jstr(m->to),
+	    "time", util_jstr(m->time),
+	    "actor", util_jstr(m->actor),
+	    "reason", util_jstr(m->reason),
+	    "kind", util_jstr(m->kind)));
+}
+
+/* The newest moves of an environment or of a snapshot, oldest first
+ * (the whole log is /api/v1/audit, paged); what could be read when the
+ * database fails. */
+static json_t *
+api_history_env(struct api_ctx *a, const char *env)
+{
 	struct dp_error	 err;
 	json_t		*arr = json_array();
 
-	if (util_prepare(a->db, sql, &s, &err) == -1)
-		goto out;
-	sqlite3_bind_text(s, 1, val, -1, SQLITE_STATIC);
-	while (sqlite3_step(s) == SQLITE_ROW)
-		json_array_append_new(arr, json_pack(
-		    "{s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-		    "environment", util_jstr((const char *)
-		    sqlite3_column_text(s, 1)),
-		    "from", util_jstr((const char *)sqlite3_column_text(s, 2)),
-		    "to", util_jstr((const char *)sqlite3_column_text(s, 3)),
-		    "time", util_jstr((const char *)sqlite3_column_text(s, 4)),
-		    "actor", util_jstr((const char *)sqlite3_column_text(s, 5)),
-		    "reason", util_jstr((const char *)
-		    sqlite3_column_text(s, 6)),
-		    "kind", util_jstr((const char *)
-		    sqlite3_column_text(s, 7))));
-out:
-	util_finalize(s);
+	(void)db_audit_env(a->db, env, api_move_cb, arr, &err);
 	return arr;
 }
 
 json_t *
 api_history_snapshot(struct api_ctx *a, const char *id)
 {
-	return api_history(a, sql_history_snapshot, id);
-}
+	struct dp_error	 err;
+	json_t		*arr = json_array();
 
+	(void)db_audit_snapshot(a->db, id, api_move_cb, arr, &err);
+	return arr;
+}
 json_t *
 api_env_obj(struct api_ctx *a, const struct conf_env *ce)
 {
@@ -114,8 +106,7 @@ api_environment_show(struct api_ctx *a, const char *name)
 	json_t			*o;
 
 	o = api_env_obj(a, ce);
-	json_object_set_new(o, "history", api_history(a, sql_history_env,
-	    ce->name));
+	json_object_set_new(o, "history", api_history_env(a, ce->name));
 	http_reply_json(a->r, 200, o);
 }
 
@@ -249,7 +240,7 @@ api_rollback(struct api_ctx *a, const char *name)
 		}
 		target = xstrdup(id);
 	} else {
-		if (env_rollback_target(a->db, ce->name, &target, &err) ==
+		if (db_env_rollback_target(a->db, ce->name, &target, &err) ==
 		    -1) {
 			api_dberr(a, &err);
 			goto out;
@@ -282,36 +273,32 @@ out:
 	json_decref(body);
 }
 
+static void
+api_notification_cb(void *arg, const struct db_notification *n)
+{
+	json_array_append_new(arg, json_pack(
+	    "{s:I, s:o, s:o, s:o, s:i, s:o, s:o, s:o}",
+	    "id", (json_int_t)n->id,
+	    "environment", util_jstr(n->env),
+	    "url", util_jstr(n->url),
+	    "state", util_jstr(n->state),
+	    "attempts", n->attempts,
+	    "next_try", util_jstr(n->next_try),
+	    "last_error", util_jstr(n->last_error),
+	    "created", util_jstr(n->created)));
+}
+
 void
 api_notifications(struct api_ctx *a, const char *arg)
 {
-	sqlite3_stmt	*s = NULL;
 	struct dp_error	 err;
-	json_t		*arr;
+	json_t		*arr = json_array();
 
-	if (util_prepare(a->db, "SELECT id, env, url, state, attempts, "
-	    "next_try, last_error, created FROM notifications "
-	    "ORDER BY id DESC LIMIT 100", &s, &err) == -1) {
+	if (db_notify_list(a->db, 0, 100, api_notification_cb, arr,
+	    &err) == -1) {
+		json_decref(arr);
 		api_dberr(a, &err);
 		return;
 	}
-	arr = json_array();
-	while (sqlite3_step(s) == SQLITE_ROW)
-		json_array_append_new(arr, json_pack(
-		    "{s:I, s:o, s:o, s:o, s:i, s:o, s:o, s:o}",
-		    "id", (json_int_t)sqlite3_column_int64(s, 0),
-		    "environment", util_jstr((const char *)
-		    sqlite3_column_text(s, 1)),
-		    "url", util_jstr((const char *)sqlite3_column_text(s, 2)),
-		    "state", util_jstr((const char *)
-		    sqlite3_column_text(s, 3)),
-		    "attempts", sqlite3_column_int(s, 4),
-		    "next_try", util_jstr((const char *)
-		    sqlite3_column_text(s, 5)),
-		    "last_error", util_jstr((const char *)
-		    sqlite3_column_text(s, 6)),
-		    "created", util_jstr((const char *)
-		    sqlite3_column_text(s, 7))));
-	util_finalize(s);
 	http_reply_json(a->r, 200, json_pack("{s:o}", "notifications", arr));
 }

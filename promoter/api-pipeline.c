@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "api.h"
+#include "db-audit.h"
 #include "log.h"
 #include "result.h"
 #include "xmalloc.h"
@@ -223,49 +224,47 @@ api_watches_list(struct api_ctx *a, const char *arg)
 	http_reply_json(a->r, 200, json_pack("{s:o}", "watches", arr));
 }
 
+struct api_audit {
+	json_t		*arr;
+	long long	 last;
+	long		 n;
+};
+
+static void
+api_audit_cb(void *arg, const struct db_move *m)
+{
+	struct api_audit	*au = arg;
+
+	au->last = m->id;
+	json_array_append_new(au->arr, json_pack(
+	    "{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+	    "id", (json_int_t)m->id,
+	    "environment", util_jstr(m->env),
+	    "from", util_jstr(m->from),
+	    "to", util_jstr(m->to),
+	    "time", util_jstr(m->time),
+	    "actor", util_jstr(m->actor),
+	    "reason", util_jstr(m->reason),
+	    "kind", util_jstr(m->kind)));
+	au->n++;
+}
+
 void
 api_audit_list(struct api_ctx *a, const char *arg)
 {
-	sqlite3_stmt	*s = NULL;
-	struct dp_error	 err;
-	json_t		*arr;
-	long long	 last = 0;
-	long		 n = 0, limit = api_limit(a);
-	int		 rc;
+	struct api_audit	 au = { json_array(), 0, 0 };
+	struct dp_error		 err;
+	long			 limit = api_limit(a);
 
-	if (util_prepare(a->db, "SELECT id, env, from_snapshot, to_snapshot, "
-	    "time, actor, reason, kind FROM env_history WHERE id < ? "
-	    "ORDER BY id DESC LIMIT ?", &s, &err) == -1) {
+	if (db_audit_page(a->db, a->q.before, limit, api_audit_cb, &au,
+	    &err) == -1) {
+		json_decref(au.arr);
 		api_dberr(a, &err);
 		return;
 	}
-	sqlite3_bind_int64(s, 1, a->q.before > 0 ? a->q.before : INT64_MAX);
-	sqlite3_bind_int64(s, 2, limit);
-	arr = json_array();
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		last = sqlite3_column_int64(s, 0);
-		json_array_append_new(arr, json_pack(
-		    "{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-		    "id", (json_int_t)last,
-		    "environment", COL(s, 1),
-		    "from", COL(s, 2),
-		    "to", COL(s, 3),
-		    "time", COL(s, 4),
-		    "actor", COL(s, 5),
-		    "reason", COL(s, 6),
-		    "kind", COL(s, 7)));
-		n++;
-	}
-	util_finalize(s);
-	if (rc != SQLITE_DONE) {
-		json_decref(arr);
-		dp_error_sqlite(&err, db_handle(a->db), "audit log");
-		api_dberr(a, &err);
-		return;
-	}
-	http_reply_json(a->r, 200, json_pack("{s:o, s:o}", "audit", arr,
-	    "next_before", n == limit && last > 1 ? json_integer(last) :
-	    json_null()));
+	http_reply_json(a->r, 200, json_pack("{s:o, s:o}", "audit", au.arr,
+	    "next_before", au.n == limit && au.last > 1 ?
+	    json_integer(au.last) : json_null()));
 }
 
 json_t *

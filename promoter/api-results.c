@@ -15,56 +15,33 @@
 #include <time.h>
 
 #include "api.h"
+#include "db-env.h"
+#include "db-results.h"
 #include "log.h"
 #include "promoter.h"
 #include "result.h"
 #include "xmalloc.h"
 
-/*
- * Latest result per job of a snapshot (what promotion uses), by job name:
- * a skip-scan over results_by_snapshot(snapshot, job, id), so the cost
- * grows with the number of jobs, not with the number of reports.
- */
-#define SQL_RESULTS_LATEST \
-	"WITH RECURSIVE j(job) AS (" \
-	"  SELECT (SELECT min(job) FROM results WHERE snapshot = ?1) " \
-	"  UNION ALL " \
-	"  SELECT (SELECT min(job) FROM results WHERE snapshot = ?1 " \
-	"    AND job > j.job) FROM j WHERE j.job IS NOT NULL) " \
-	"SELECT r.job, r.result, r.url, r.time, r.actor FROM j " \
-	"JOIN results r ON r.id = (SELECT max(id) FROM results " \
-	"  WHERE snapshot = ?1 AND job = j.job) " \
-	"WHERE j.job IS NOT NULL ORDER BY r.job"
-
-/* Every report of a snapshot, oldest first (?history=1). */
-#define SQL_RESULTS_ALL \
-	"SELECT job, result, url, time, actor FROM results " \
-	"WHERE snapshot = ?1 ORDER BY id"
+static void
+api_result_cb(void *arg, const struct db_result *r)
+{
+	json_array_append_new(arg, json_pack("{s:o, s:o, s:o, s:o, s:o}",
+	    "job", util_jstr(r->job),
+	    "result", util_jstr(r->result),
+	    "url", util_jstr(r->url),
+	    "time", util_jstr(r->time),
+	    "actor", util_jstr(r->actor)));
+}
 
 json_t *
 api_snapshot_results(struct api_ctx *a, const char *id)
 {
-	sqlite3_stmt	*s = NULL;
-	json_t		*arr = json_array();
 	struct dp_error	 err;
+	json_t		*arr = json_array();
 
-	if (util_prepare(a->db, a->q.history ? SQL_RESULTS_ALL :
-	    SQL_RESULTS_LATEST, &s, &err) == -1) {
+	if (db_results_of(a->db, id, a->q.history, api_result_cb, arr,
+	    &err) == -1)
 		log_warnx("api: %s", dp_error_str(&err));
-		return arr;
-	}
-	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-	while (sqlite3_step(s) == SQLITE_ROW)
-		json_array_append_new(arr, json_pack("{s:o, s:o, s:o, s:o, "
-		    "s:o}",
-		    "job", util_jstr((const char *)sqlite3_column_text(s, 0)),
-		    "result", util_jstr((const char *)
-		    sqlite3_column_text(s, 1)),
-		    "url", util_jstr((const char *)sqlite3_column_text(s, 2)),
-		    "time", util_jstr((const char *)sqlite3_column_text(s, 3)),
-		    "actor", util_jstr((const char *)
-		    sqlite3_column_text(s, 4))));
-	util_finalize(s);
 	return arr;
 }
 
@@ -87,55 +64,6 @@ static struct {
 	size_t		 next;		/* slot to reuse */
 } api_counts = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
-static int
-api_results_maxid(struct db *db, int64_t *maxid, struct dp_error *err)
-{
-	return api_query_int(db, "SELECT coalesce(max(id), 0) FROM results",
-	    maxid, err);
-}
-
-/* Count the rows (lo, hi] of snapshot id (all snapshots when NULL) by
- * result: n[0] successes, n[1] failures (and errors), n[2] neutral. */
-static int
-api_results_count(struct db *db, const char *id, int64_t lo, int64_t hi,
-    int64_t n[3], struct dp_error *err)
-{
-	sqlite3_stmt	*s = NULL;
-	const char	*res;
-	int		 rc;
-
-	n[0] = n[1] = n[2] = 0;
-	if (lo >= hi)
-		return 0;
-	/* A range of ids: walk the table by rowid, not an index, unless
-	 * the range starts at 0 and one snapshot is wanted. */
-	if (util_prepare(db, id != NULL && lo == 0 ?
-	    "SELECT result, count(*) FROM results WHERE snapshot = ?3 AND "
-	    "id > ?1 AND id <= ?2 GROUP BY result" :
-	    "SELECT result, count(*) FROM results WHERE id > ?1 AND "
-	    "id <= ?2 AND (?3 IS NULL OR +snapshot = ?3) GROUP BY result",
-	    &s, err) == -1)
-		return -1;
-	sqlite3_bind_int64(s, 1, lo);
-	sqlite3_bind_int64(s, 2, hi);
-	sqlite3_bind_text(s, 3, id, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		res = (const char *)sqlite3_column_text(s, 0);
-		if (res != NULL && strcmp(res, "success") == 0)
-			n[0] += sqlite3_column_int64(s, 1);
-		else if (res != NULL && strcmp(res, "neutral") == 0)
-			n[2] += sqlite3_column_int64(s, 1);
-		else
-			n[1] += sqlite3_column_int64(s, 1);
-	}
-	util_finalize(s);
-	if (rc != SQLITE_DONE) {
-		dp_error_sqlite(err, db_handle(db), "count results");
-		return -1;
-	}
-	return 0;
-}
-
 /* Every result so far by value: -1 on error. */
 int
 api_results_totals(struct db *db, int64_t *success, int64_t *failure,
@@ -145,8 +73,8 @@ api_results_totals(struct db *db, int64_t *success, int64_t *failure,
 	int	rv = -1;
 
 	pthread_mutex_lock(&api_counts.lock);
-	if (api_results_maxid(db, &maxid, err) == -1 ||
-	    api_results_count(db, NULL, api_counts.maxid, maxid, n,
+	if (db_results_maxid(db, &maxid, err) == -1 ||
+	    db_results_count(db, NULL, api_counts.maxid, maxid, n,
 	    err) == -1)
 		goto out;
 	if (maxid > api_counts.maxid) {
@@ -173,14 +101,14 @@ api_snapshot_nresults(struct api_ctx *a, const char *id)
 	size_t		 i;
 
 	pthread_mutex_lock(&api_counts.lock);
-	if (api_results_maxid(a->db, &maxid, &err) == -1)
+	if (db_results_maxid(a->db, &maxid, &err) == -1)
 		goto fail;
 	for (i = 0; i < API_NCOUNTS; i++)
 		if (strcmp(api_counts.snap[i].id, id) == 0)
 			break;
 	if (i == API_NCOUNTS) {
 		if (strlen(id) >= sizeof(api_counts.snap[0].id)) {
-			if (api_results_count(a->db, id, 0, maxid, n,
+			if (db_results_count(a->db, id, 0, maxid, n,
 			    &err) == -1)
 				goto fail;
 			total = n[0] + n[1] + n[2];
@@ -191,7 +119,7 @@ api_snapshot_nresults(struct api_ctx *a, const char *id)
 		    "%s", id);
 		api_counts.snap[i].maxid = api_counts.snap[i].n = 0;
 	}
-	if (api_results_count(a->db, id, api_counts.snap[i].maxid, maxid, n,
+	if (db_results_count(a->db, id, api_counts.snap[i].maxid, maxid, n,
 	    &err) == -1) {
 		api_counts.snap[i].id[0] = '\0';
 		goto fail;
@@ -244,7 +172,7 @@ api_may_move(struct api_ctx *a, const char *id, const char *job)
 				break;
 		if (r == NULL || *r == NULL)
 			continue;
-		if (env_high_water(a->db, ce->name, &hwm, &err) == -1)
+		if (db_env_high_water(a->db, ce->name, &hwm, &err) == -1)
 			return 1;
 		may = hwm == NULL || strcmp(id, hwm) > 0;
 		free(hwm);

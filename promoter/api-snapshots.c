@@ -15,26 +15,25 @@
 #include <time.h>
 
 #include "api.h"
+#include "db-env.h"
 #include "log.h"
 #include "promoter.h"
 #include "xmalloc.h"
+
+static void
+api_name_cb(void *arg, const char *name)
+{
+	json_array_append_new(arg, util_jstr(name));
+}
 
 /* Names of the environments on snapshot id. */
 static json_t *
 api_snapshot_envs(struct api_ctx *a, const char *id)
 {
-	sqlite3_stmt	*s = NULL;
-	json_t		*arr = json_array();
 	struct dp_error	 err;
+	json_t		*arr = json_array();
 
-	if (util_prepare(a->db, "SELECT name FROM environments WHERE "
-	    "snapshot = ? ORDER BY name", &s, &err) == -1)
-		return arr;
-	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-	while (sqlite3_step(s) == SQLITE_ROW)
-		json_array_append_new(arr, util_jstr((const char *)
-		    sqlite3_column_text(s, 0)));
-	util_finalize(s);
+	(void)db_env_on(a->db, id, api_name_cb, arr, &err);
 	return arr;
 }
 

@@ -16,6 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "db-audit.h"
+#include "db-env.h"
 #include "fsutil.h"
 #include "log.h"
 #include "promoter.h"
@@ -54,26 +56,7 @@ int
 env_get(struct db *db, const char *env, struct env_state *st,
     struct dp_error *err)
 {
-	sqlite3_stmt	*s = NULL;
-	int		 rc, rv = -1;
-
-	st->snapshot = st->since = NULL;
-	if (util_prepare(db, "SELECT snapshot, since FROM environments "
-	    "WHERE name = ?", &s, err) == -1)
-		goto out;
-	sqlite3_bind_text(s, 1, env, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		st->snapshot = xstrdup((const char *)sqlite3_column_text(s, 0));
-		st->since = xstrdup((const char *)sqlite3_column_text(s, 1));
-	} else if (rc != SQLITE_DONE) {
-		dp_error_sqlite(err, db_handle(db), "environment %s", env);
-		goto out;
-	}
-	rv = 0;
-out:
-	util_finalize(s);
-	return rv;
+	return db_env_get(db, env, &st->snapshot, &st->since, err);
 }
 
 int
@@ -98,58 +81,6 @@ out:
 	return rv;
 }
 
-/* One text value from a query with one text parameter; NULL if none. */
-static int
-env_query_text(struct db *db, const char *sql, const char *arg, char **out,
-    struct dp_error *err)
-{
-	sqlite3_stmt	*s = NULL;
-	int		 rc, rv = -1;
-
-	*out = NULL;
-	if (util_prepare(db, sql, &s, err) == -1)
-		goto out;
-	sqlite3_bind_text(s, 1, arg, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		if (sqlite3_column_type(s, 0) != SQLITE_NULL)
-			*out = xstrdup((const char *)
-			    sqlite3_column_text(s, 0));
-	} else if (rc != SQLITE_DONE) {
-		dp_error_sqlite(err, db_handle(db), "query %s", arg);
-		goto out;
-	}
-	rv = 0;
-out:
-	util_finalize(s);
-	return rv;
-}
-
-int
-env_high_water(struct db *db, const char *env, char **out,
-    struct dp_error *err)
-{
-	/* Each max() one index lookup (env_history_by_env_to, _from). */
-	return env_query_text(db, "SELECT max(s) FROM ("
-	    "SELECT max(to_snapshot) AS s FROM env_history WHERE env = ?1 "
-	    "UNION ALL SELECT max(from_snapshot) FROM env_history "
-	    "WHERE env = ?1 "
-	    "UNION ALL SELECT snapshot FROM environments WHERE name = ?1)",
-	    env, out, err);
-}
-
-int
-env_rollback_target(struct db *db, const char *env, char **out,
-    struct dp_error *err)
-{
-	return env_query_text(db, "SELECT h.to_snapshot FROM env_history h "
-	    "JOIN snapshots s ON s.id = h.to_snapshot AND "
-	    "s.state = 'published' "
-	    "WHERE h.env = ?1 AND h.to_snapshot < "
-	    "(SELECT snapshot FROM environments WHERE name = ?1) "
-	    "ORDER BY h.id DESC LIMIT 1", env, out, err);
-}
-
 static int
 env_symlink(const struct config *cfg, const char *env, const char *snapshot,
     struct dp_error *err)
@@ -172,7 +103,7 @@ env_move(struct db *db, const struct config *cfg, const char *env,
 {
 	const struct conf_env	*ce;
 	struct env_state	 cur = { NULL, NULL };
-	sqlite3_stmt		*s = NULL;
+	struct db_move		 mv;
 	const char		*crash;
 	char			 now[32];
 	int			 rv = -1, ex;
@@ -204,35 +135,17 @@ env_move(struct db *db, const struct config *cfg, const char *env,
 		rv = 0;
 		goto out;
 	}
-	if (util_prepare(db, "INSERT INTO environments(name, snapshot, since) "
-	    "VALUES (?1, ?2, ?3) ON CONFLICT(name) DO UPDATE SET "
-	    "snapshot = ?2, since = ?3", &s, err) == -1)
+	if (db_env_set(db, env, snapshot, now, err) == -1)
 		goto out;
-	sqlite3_bind_text(s, 1, env, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, snapshot, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, now, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		dp_error_sqlite(err, db_handle(db), "update environment %s",
-		    env);
+	mv.env = env;
+	mv.from = cur.snapshot;
+	mv.to = snapshot;
+	mv.time = now;
+	mv.actor = actor;
+	mv.reason = reason;
+	mv.kind = env_kinds[kind];
+	if (db_audit_add(db, &mv, err) == -1)
 		goto out;
-	}
-	util_finalize(s);
-	if (util_prepare(db, "INSERT INTO env_history(env, from_snapshot, "
-	    "to_snapshot, time, actor, reason, kind) VALUES "
-	    "(?, ?, ?, ?, ?, ?, ?)", &s, err) == -1)
-		goto out;
-	sqlite3_bind_text(s, 1, env, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, cur.snapshot, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, snapshot, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, now, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 5, actor, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 6, reason, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 7, env_kinds[kind], -1, SQLITE_STATIC);
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		dp_error_sqlite(err, db_handle(db), "record history of %s",
-		    env);
-		goto out;
-	}
 	if (notify_enqueue(db, ce, cfg, cur.snapshot, snapshot, actor,
 	    reason, env_kinds[kind], now, err) == -1)
 		goto out;
@@ -259,8 +172,51 @@ env_move(struct db *db, const struct config *cfg, const char *env,
 out:
 	if (rv == -1)
 		db_rollback(db);	/* no-op after the commit */
-	util_finalize(s);
 	env_state_done(&cur);
+	return rv;
+}
+
+struct env_reconcile {
+	const struct config	*cfg;
+	int			*fixed;
+	struct dp_error		*err;
+};
+
+static int
+env_reconcile_cb(void *arg, const char *name, const char *snap)
+{
+	struct env_reconcile	*rc = arg;
+	const struct config	*cfg = rc->cfg;
+	char			*link = NULL, *want = NULL, got[256];
+	ssize_t			 n;
+	int			 rv = -1;
+
+	if (config_env_find(cfg, name) == NULL || env_name_reserved(name) ||
+	    !util_snapshot_id_ok(snap))
+		return 0;	/* not ours (any more) */
+	link = fs_join(cfg->public_dir, name);
+	want = xasprintf("snapshots/%s", snap);
+	n = readlink(link, got, sizeof(got) - 1);
+	if (n >= 0) {
+		got[n] = '\0';
+		if (strcmp(got, want) == 0) {
+			rv = 0;
+			goto out;
+		}
+	} else if (errno != ENOENT && errno != EINVAL) {
+		dp_error_errno(rc->err, "readlink %s", link);
+		goto out;
+	}
+	if (env_symlink(cfg, name, snap, rc->err) == -1)
+		goto out;
+	log_info("%s: symlink re-pointed to %s (was %s)", name, want,
+	    n >= 0 ? got : "missing");
+	if (rc->fixed != NULL)
+		(*rc->fixed)++;
+	rv = 0;
+out:
+	free(link);
+	free(want);
 	return rv;
 }
 
@@ -268,51 +224,9 @@ int
 env_reconcile(struct db *db, const struct config *cfg, int *fixed,
     struct dp_error *err)
 {
-	sqlite3_stmt	*s = NULL;
-	const char	*name, *snap;
-	char		*link = NULL, *want = NULL, got[256];
-	ssize_t		 n;
-	int		 rc, rv = -1;
+	struct env_reconcile	rc = { cfg, fixed, err };
 
 	if (fixed != NULL)
 		*fixed = 0;
-	if (util_prepare(db, "SELECT name, snapshot FROM environments "
-	    "WHERE snapshot IS NOT NULL ORDER BY name", &s, err) == -1)
-		goto out;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		name = (const char *)sqlite3_column_text(s, 0);
-		snap = (const char *)sqlite3_column_text(s, 1);
-		if (config_env_find(cfg, name) == NULL ||
-		    env_name_reserved(name) || !util_snapshot_id_ok(snap))
-			continue;	/* not ours (any more) */
-		free(link);
-		free(want);
-		link = fs_join(cfg->public_dir, name);
-		want = xasprintf("snapshots/%s", snap);
-		n = readlink(link, got, sizeof(got) - 1);
-		if (n >= 0) {
-			got[n] = '\0';
-			if (strcmp(got, want) == 0)
-				continue;
-		} else if (errno != ENOENT && errno != EINVAL) {
-			dp_error_errno(err, "readlink %s", link);
-			goto out;
-		}
-		if (env_symlink(cfg, name, snap, err) == -1)
-			goto out;
-		log_info("%s: symlink re-pointed to %s (was %s)", name, want,
-		    n >= 0 ? got : "missing");
-		if (fixed != NULL)
-			(*fixed)++;
-	}
-	if (rc != SQLITE_DONE) {
-		dp_error_sqlite(err, db_handle(db), "list environments");
-		goto out;
-	}
-	rv = 0;
-out:
-	free(link);
-	free(want);
-	util_finalize(s);
-	return rv;
+	return db_env_each(db, env_reconcile_cb, &rc, err);
 }

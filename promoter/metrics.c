@@ -15,6 +15,7 @@
 
 #include "api.h"
 #include "check.h"
+#include "db-audit.h"
 #include "log.h"
 #include "promoter.h"
 #include "remote-status.h"
@@ -79,14 +80,9 @@ metrics_write(struct api_ctx *a)
 	    "environment (audit log rows).\n"
 	    "# TYPE debpipe_promotions_total counter\n");
 	for (i = 0; i < a->cfg->nenvs; i++) {
-		if (util_prepare(a->db, "SELECT count(*) FROM env_history "
-		    "WHERE env = ?", &s, &err) == -1)
+		if (db_audit_count(a->db, a->cfg->envs[i].name, &n,
+		    &err) == -1)
 			break;
-		sqlite3_bind_text(s, 1, a->cfg->envs[i].name, -1,
-		    SQLITE_STATIC);
-		n = sqlite3_step(s) == SQLITE_ROW ?
-		    sqlite3_column_int64(s, 0) : 0;
-		util_finalize(s);
 		buf_adds(&b, "debpipe_promotions_total{env=\"");
 		metrics_label(&b, a->cfg->envs[i].name);
 		buf_printf(&b, "\"} %lld\n", (long long)n);

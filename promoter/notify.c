@@ -17,6 +17,7 @@
 
 #include <curl/curl.h>
 
+#include "db-results.h"
 #include "http-client.h"
 #include "log.h"
 #include "promoter.h"
@@ -133,7 +134,6 @@ notify_enqueue(struct db *db, const struct conf_env *env,
     const char *actor, const char *reason, const char *kind,
     const char *time, struct dp_error *err)
 {
-	sqlite3_stmt	*s = NULL;
 	json_t		*j = NULL;
 	char		*payload = NULL, *snapurl = NULL, *envurl = NULL;
 	char		*url = NULL, *base, *text = NULL;
@@ -172,27 +172,14 @@ notify_enqueue(struct db *db, const struct conf_env *env,
 		    "notification for %s", env->name);
 		goto out;
 	}
-	if (db_prepare(db, "INSERT INTO notifications(env, url, payload, "
-	    "next_try, created) VALUES (?, ?, ?, ?, ?)", &s, err) == -1)
-		goto out;
 	for (n = env->notify; *n != NULL; n++) {
 		free(url);
 		url = notify_expand(*n, to, env->name, snapurl);
-		sqlite3_reset(s);
-		sqlite3_bind_text(s, 1, env->name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 2, url, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 3, payload, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 4, time, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 5, time, -1, SQLITE_STATIC);
-		if (sqlite3_step(s) != SQLITE_DONE) {
-			dp_error_sqlite(err, db_handle(db), "queue "
-			    "notification for %s", env->name);
+		if (db_notify_add(db, env->name, url, payload, time, err) == -1)
 			goto out;
-		}
 	}
 	rv = 0;
 out:
-	sqlite3_finalize(s);
 	json_decref(j);
 	free(payload);
 	free(snapurl);
@@ -248,37 +235,43 @@ notify_post(const char *url, const char *payload)
 	return error;
 }
 
+struct notify_due {
+	struct notify_item	*items;
+	size_t			 n;
+};
+
+static void
+notify_due_cb(void *arg, const struct db_notification *dn)
+{
+	struct notify_due	*due = arg;
+	struct notify_item	*it;
+
+	if (due->n == NOTIFY_BATCH)
+		return;
+	it = &due->items[due->n++];
+	it->id = dn->id;
+	it->url = xstrdup(dn->url);
+	it->payload = xstrdup(dn->payload);
+	it->attempts = dn->attempts;
+	it->error = NULL;
+}
+
 void
 notify_run_once(struct promoter *p)
 {
 	struct notify_item	 items[NOTIFY_BATCH];
+	struct notify_due	 due = { items, 0 };
 	struct dp_error		 err;
-	sqlite3_stmt		*s = NULL;
 	char			 now[32], next[32];
 	size_t			 n = 0, i;
 	int			 failed;
 
 	pthread_mutex_lock(&p->lock);
 	util_time_fmt(time(NULL), now);
-	if (db_prepare(p->db, "SELECT id, url, payload, attempts FROM "
-	    "notifications WHERE state = 'pending' AND next_try <= ? "
-	    "ORDER BY id LIMIT 16", &s, &err) == -1) {
+	if (db_notify_due(p->db, now, NOTIFY_BATCH, notify_due_cb, &due,
+	    &err) == -1)
 		log_warnx("notifications: %s", dp_error_str(&err));
-		pthread_mutex_unlock(&p->lock);
-		return;
-	}
-	sqlite3_bind_text(s, 1, now, -1, SQLITE_STATIC);
-	while (n < NOTIFY_BATCH && sqlite3_step(s) == SQLITE_ROW) {
-		items[n].id = sqlite3_column_int64(s, 0);
-		items[n].url = xstrdup((const char *)sqlite3_column_text(s, 1));
-		items[n].payload = xstrdup((const char *)
-		    sqlite3_column_text(s, 2));
-		items[n].attempts = sqlite3_column_int(s, 3);
-		items[n].error = NULL;
-		n++;
-	}
-	sqlite3_finalize(s);
-	s = NULL;
+	n = due.n;
 	pthread_mutex_unlock(&p->lock);
 
 	/* The network, without the lock. */
@@ -300,26 +293,11 @@ notify_run_once(struct promoter *p)
 			    "%d%s): %s", (long long)items[i].id, items[i].url,
 			    items[i].attempts, failed ? ", giving up" : "",
 			    items[i].error);
-		if (db_prepare(p->db, "UPDATE notifications SET attempts = ?,"
-		    " state = ?, next_try = ?, last_error = ? WHERE id = ?",
-		    &s, &err) == -1) {
-			log_warnx("notifications: %s", dp_error_str(&err));
-			break;
-		}
-		sqlite3_bind_int(s, 1, items[i].attempts);
-		sqlite3_bind_text(s, 2, items[i].error == NULL ? "sent" :
-		    failed ? "failed" : "pending", -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 3, items[i].error == NULL ? now : next,
-		    -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 4, items[i].error, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 5, items[i].id);
-		if (sqlite3_step(s) != SQLITE_DONE) {
-			dp_error_sqlite(&err, db_handle(p->db), "update "
-			    "notification");
+		if (db_notify_update(p->db, items[i].id, items[i].attempts,
+		    items[i].error == NULL ? "sent" : failed ? "failed" :
+		    "pending", items[i].error == NULL ? now : next,
+		    items[i].error, &err) == -1)
 			log_warnx("%s", dp_error_str(&err));
-		}
-		sqlite3_finalize(s);
-		s = NULL;
 	}
 	pthread_mutex_unlock(&p->lock);
 	for (i = 0; i < n; i++) {

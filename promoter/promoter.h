@@ -183,14 +183,8 @@ int	 env_move(struct db *db, const struct config *cfg, const char *env,
  * (may be NULL) counts the symlinks re-pointed. */
 int	 env_reconcile(struct db *db, const struct config *cfg, int *fixed,
 	    struct dp_error *err);
-/* Highest snapshot the environment has ever been on (or moved away
- * from); NULL when none.  Caller frees. */
-int	 env_high_water(struct db *db, const char *env, char **out,
-	    struct dp_error *err);
-/* The snapshot a rollback of env goes to: the newest one in its history
- * that is older than the current one and still published.  NULL if none. */
-int	 env_rollback_target(struct db *db, const char *env, char **out,
-	    struct dp_error *err);
+/* The environment's history: db_env_high_water(), db_env_rollback_target()
+ * (lib/db-env.h). */
 /* An environment name that must not be used (collides with the tree). */
 int	 env_name_reserved(const char *name);
 /* 1 when snapshot id exists and is published, 0 when not, -1 on error. */

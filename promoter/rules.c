@@ -16,31 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db-env.h"
+#include "db-results.h"
 #include "log.h"
 #include "promoter.h"
 #include "result.h"
 #include "xmalloc.h"
-
-/* Snapshots of env F that E may take, newest first, with the time each
- * first entered F.  ?1 = F, ?2 = high water mark of E (or NULL). */
-#define SQL_CANDIDATES \
-	"SELECT h.to_snapshot, min(h.time) FROM env_history h " \
-	"JOIN snapshots s ON s.id = h.to_snapshot AND s.state = 'published' " \
-	"WHERE h.env = ?1 AND h.to_snapshot > coalesce(?2, '') " \
-	"AND (h.to_snapshot IS (SELECT snapshot FROM environments " \
-	"     WHERE name = ?1) " \
-	"  OR NOT EXISTS (SELECT 1 FROM env_history r WHERE r.env = ?1 " \
-	"     AND r.from_snapshot = h.to_snapshot " \
-	"     AND r.to_snapshot < r.from_snapshot)) " \
-	"GROUP BY h.to_snapshot ORDER BY h.to_snapshot DESC"
-
-/* When S (?2) entered F (?1), NULL if it never did (or was rejected). */
-#define SQL_ENTERED \
-	"SELECT min(h.time) FROM env_history h WHERE h.env = ?1 " \
-	"AND h.to_snapshot = ?2 " \
-	"AND (?2 IS (SELECT snapshot FROM environments WHERE name = ?1) " \
-	"  OR NOT EXISTS (SELECT 1 FROM env_history r WHERE r.env = ?1 " \
-	"     AND r.from_snapshot = ?2 AND r.to_snapshot < r.from_snapshot))"
 
 static const char *const rules_states[] = {
 	[RULES_CURRENT] = "current",
@@ -84,37 +65,23 @@ static int
 rules_jobs(struct db *db, const struct conf_env *env, const char *id,
     char **detail, struct dp_error *err)
 {
-	sqlite3_stmt	*s = NULL;
 	struct buf	 failed, missing;
-	char		**r;
-	const char	*res;
-	int		 rc, state = -1;
+	char		**r, *res;
+	int		 state = -1;
 
 	buf_init(&failed);
 	buf_init(&missing);
 	if (detail != NULL)
 		*detail = NULL;
-	if (util_prepare(db, "SELECT result FROM results WHERE snapshot = ? "
-	    "AND job = ? ORDER BY id DESC LIMIT 1", &s, err) == -1)
-		goto out;
 	for (r = env->requires; r != NULL && *r != NULL; r++) {
-		sqlite3_reset(s);
-		sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 2, *r, -1, SQLITE_STATIC);
-		rc = sqlite3_step(s);
-		if (rc == SQLITE_ROW) {
-			res = (const char *)sqlite3_column_text(s, 0);
-			if (result_passes(res))
-				continue;
-			buf_printf(&failed, "%s%s", failed.len ? " " : "", *r);
-		} else if (rc == SQLITE_DONE)
+		if (db_result_latest(db, id, *r, &res, err) == -1)
+			goto out;
+		if (res == NULL)
 			buf_printf(&missing, "%s%s", missing.len ? " " : "",
 			    *r);
-		else {
-			dp_error_sqlite(err, db_handle(db), "results of %s",
-			    id);
-			goto out;
-		}
+		else if (!result_passes(res))
+			buf_printf(&failed, "%s%s", failed.len ? " " : "", *r);
+		free(res);
 	}
 	if (failed.len > 0) {
 		state = RULES_BLOCKED;
@@ -129,7 +96,6 @@ rules_jobs(struct db *db, const struct conf_env *env, const char *id,
 out:
 	buf_done(&failed);
 	buf_done(&missing);
-	util_finalize(s);
 	return state;
 }
 
@@ -156,18 +122,44 @@ rules_gate(struct db *db, const struct conf_env *env, const char *id,
 	return RULES_READY;
 }
 
+struct rules_candidates {
+	struct db		*db;
+	const struct conf_env	*env;
+	time_t			 now;
+	char			**target;
+	struct dp_error		*err;
+};
+
+/* The first candidate whose gates are open is the target. */
+static int
+rules_candidate_cb(void *arg, const char *id, const char *entered)
+{
+	struct rules_candidates	*ct = arg;
+	int			 state;
+
+	state = rules_gate(ct->db, ct->env, id, entered, ct->now, NULL,
+	    ct->err);
+	if (state == -1)
+		return -1;
+	if (state == RULES_READY) {
+		*ct->target = xstrdup(id);
+		return 1;
+	}
+	return 0;
+}
+
 /* The snapshot env should move to now, or NULL. */
 static int
 rules_target(struct db *db, const struct conf_env *env, time_t now,
     char **target, struct dp_error *err)
 {
-	sqlite3_stmt	*s = NULL;
-	char		*hwm = NULL;
-	const char	*id;
-	int		 rc, rv = -1, state;
+	struct rules_candidates	 ct = { db, NULL, 0, NULL, NULL };
+	sqlite3_stmt		*s = NULL;
+	char			*hwm = NULL;
+	int			 rc, rv = -1;
 
 	*target = NULL;
-	if (env_high_water(db, env->name, &hwm, err) == -1)
+	if (db_env_high_water(db, env->name, &hwm, err) == -1)
 		goto out;
 	if (env->auto_promote) {
 		if (util_prepare(db, "SELECT max(id) FROM snapshots WHERE "
@@ -189,26 +181,13 @@ rules_target(struct db *db, const struct conf_env *env, time_t now,
 		rv = 0;		/* moved by hand only */
 		goto out;
 	}
-	if (util_prepare(db, SQL_CANDIDATES, &s, err) == -1)
+	ct.env = env;
+	ct.now = now;
+	ct.target = target;
+	ct.err = err;
+	if (db_env_candidates(db, env->promote_from, hwm, rules_candidate_cb,
+	    &ct, err) == -1)
 		goto out;
-	sqlite3_bind_text(s, 1, env->promote_from, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, hwm, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		id = (const char *)sqlite3_column_text(s, 0);
-		state = rules_gate(db, env, id,
-		    (const char *)sqlite3_column_text(s, 1), now, NULL, err);
-		if (state == -1)
-			goto out;
-		if (state == RULES_READY) {
-			*target = xstrdup(id);
-			break;
-		}
-	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		dp_error_sqlite(err, db_handle(db), "candidates for %s",
-		    env->name);
-		goto out;
-	}
 	rv = 0;
 out:
 	free(hwm);
@@ -270,11 +249,11 @@ rules_explain_depth(struct db *db, const struct config *cfg,
     const struct conf_env *env, const char *id, time_t now, int *state,
     char **detail, size_t depth, struct dp_error *err)
 {
-	sqlite3_stmt		*s = NULL;
 	struct env_state	 cur = { NULL, NULL };
 	const struct conf_env	*from;
 	char			*hwm = NULL, *entered = NULL, *sub = NULL;
-	int			 rc, rv = -1, st;
+	char			*was = NULL;
+	int			 rv = -1, st;
 
 	*detail = NULL;
 	if (env_get(db, env->name, &cur, err) == -1)
@@ -286,32 +265,21 @@ rules_explain_depth(struct db *db, const struct config *cfg,
 		rv = 0;
 		goto out;
 	}
-	if (util_prepare(db, "SELECT time FROM env_history WHERE env = ? AND "
-	    "to_snapshot = ? ORDER BY id LIMIT 1", &s, err) == -1)
+	if (db_env_first_on(db, env->name, id, &was, err) == -1)
 		goto out;
-	sqlite3_bind_text(s, 1, env->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	if (was != NULL) {
 		*state = RULES_WAS;
-		*detail = xasprintf("was in %s (from %s)", env->name,
-		    sqlite3_column_text(s, 0));
+		*detail = xasprintf("was in %s (from %s)", env->name, was);
 		rv = 0;
 		goto out;
-	} else if (rc != SQLITE_DONE) {
-		dp_error_sqlite(err, db_handle(db), "history of %s",
-		    env->name);
-		goto out;
 	}
-	util_finalize(s);
-	s = NULL;
 	if (!env->auto_promote && env->promote_from == NULL) {
 		*state = RULES_MANUAL;
 		*detail = xasprintf("%s is moved by hand only", env->name);
 		rv = 0;
 		goto out;
 	}
-	if (env_high_water(db, env->name, &hwm, err) == -1)
+	if (db_env_high_water(db, env->name, &hwm, err) == -1)
 		goto out;
 	if (hwm != NULL && strcmp(id, hwm) <= 0) {
 		*state = RULES_SUPERSEDED;
@@ -327,17 +295,8 @@ rules_explain_depth(struct db *db, const struct config *cfg,
 		rv = 0;
 		goto out;
 	}
-	if (util_prepare(db, SQL_ENTERED, &s, err) == -1)
+	if (db_env_entered(db, env->promote_from, id, &entered, err) == -1)
 		goto out;
-	sqlite3_bind_text(s, 1, env->promote_from, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) != SQLITE_ROW) {
-		dp_error_sqlite(err, db_handle(db), "history of %s",
-		    env->promote_from);
-		goto out;
-	}
-	if (sqlite3_column_type(s, 0) != SQLITE_NULL)
-		entered = xstrdup((const char *)sqlite3_column_text(s, 0));
 	if (entered == NULL) {
 		from = config_env_find(cfg, env->promote_from);
 		if (from == NULL || depth > cfg->nenvs) {
@@ -386,8 +345,8 @@ out:
 	free(sub);
 	free(hwm);
 	free(entered);
+	free(was);
 	env_state_done(&cur);
-	util_finalize(s);
 	return rv;
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "db-stmt.h"
 #include "promoter.h"
 #include "xmalloc.h"
 
@@ -119,69 +120,15 @@ util_url_escape(const char *s)
 	return buf_steal(&b);
 }
 
-/*
- * Prepared statements kept per thread and connection, keyed by the
- * address of their SQL text (which must be a string constant): preparing
- * is most of the cost of the small queries the API makes.  A statement
- * handed out is marked busy until util_finalize() resets it, so a query
- * run again while in use (recursion) gets a fresh statement of its own.
- * Statements left over when a connection closes make sqlite3_close_v2()
- * defer the close; the thread pool and the connections live as long as
- * the daemon.
- */
-#define UTIL_NSTMT	64
-
-static __thread struct util_stmt {
-	sqlite3		*h;
-	const char	*sql;
-	sqlite3_stmt	*st;
-	int		 busy;
-}			 util_stmts[UTIL_NSTMT];
-
 int
 util_prepare(struct db *db, const char *sql, sqlite3_stmt **st,
     struct dp_error *err)
 {
-	struct util_stmt	*u, *free_slot = NULL;
-	sqlite3			*h = db_handle(db);
-	size_t			 i;
-
-	for (i = 0; i < UTIL_NSTMT; i++) {
-		u = &util_stmts[i];
-		if (u->h == h && u->sql == sql) {
-			if (u->busy)
-				break;
-			u->busy = 1;
-			*st = u->st;
-			return 0;
-		}
-		if (u->h == NULL && free_slot == NULL)
-			free_slot = u;
-	}
-	if (db_prepare(db, sql, st, err) == -1)
-		return -1;
-	if (i == UTIL_NSTMT && free_slot != NULL) {
-		free_slot->h = h;
-		free_slot->sql = sql;
-		free_slot->st = *st;
-		free_slot->busy = 1;
-	}
-	return 0;
+	return db_stmt_get(db, sql, st, err);
 }
 
 void
 util_finalize(sqlite3_stmt *st)
 {
-	size_t	i;
-
-	if (st == NULL)
-		return;
-	for (i = 0; i < UTIL_NSTMT; i++)
-		if (util_stmts[i].st == st) {
-			sqlite3_reset(st);
-			sqlite3_clear_bindings(st);
-			util_stmts[i].busy = 0;
-			return;
-		}
-	sqlite3_finalize(st);
+	db_stmt_put(st);
 }

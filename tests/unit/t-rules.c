@@ -17,6 +17,7 @@
 #include "config.h"
 #include "db.h"
 #include "fsutil.h"
+#include "db-env.h"
 #include "promoter.h"
 #include "result.h"
 #include "xmalloc.h"
@@ -347,7 +348,7 @@ test_force_rollback(void **state)
 	snap(f, S2);
 	eval(f, now);
 	assert_string_equal(on(f, "test"), S2);
-	assert_int_equal(env_rollback_target(f->db, "test", &target, &err), 0);
+	assert_int_equal(db_env_rollback_target(f->db, "test", &target, &err), 0);
 	assert_string_equal(target, S1);
 	assert_int_equal(env_move(f->db, f->cfg, "test", target, "alice",
 	    "bad build", ENV_ROLLBACK, &moved, &err), 0);
@@ -370,7 +371,7 @@ test_force_rollback(void **state)
 	assert_int_equal(eval(f, now), 0);
 	assert_int_equal(state_of(f, "staging", S2, now), RULES_BLOCKED);
 	/* Nothing older than S1 to roll back to. */
-	assert_int_equal(env_rollback_target(f->db, "test", &target, &err), 0);
+	assert_int_equal(db_env_rollback_target(f->db, "test", &target, &err), 0);
 	assert_null(target);
 	/* A newer snapshot moves on. */
 	snap(f, S3);
