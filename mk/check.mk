@@ -49,3 +49,12 @@ lib_libdebpipe_a_SOURCES += \
 	lib/db-results.h \
 	lib/db-stmt.c \
 	lib/db-stmt.h
+
+check_PROGRAMS += \
+	tests/unit/t-db-env \
+	tests/unit/t-db-results
+TESTS += \
+	tests/unit/t-db-env \
+	tests/unit/t-db-results
+tests_unit_t_db_env_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
+tests_unit_t_db_results_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
