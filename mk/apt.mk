@@ -20,10 +20,15 @@ tests_apt_driver_SOURCES = \
 tests_apt_driver_LDADD = builder/libbuilder.a $(DP_LIBS)
 
 check_PROGRAMS += \
-	tests/unit/t-fetch
+	tests/unit/t-fetch \
+	tests/unit/t-upstream
 TESTS += \
-	tests/unit/t-fetch
+	tests/unit/t-fetch \
+	tests/unit/t-upstream
 tests_unit_t_fetch_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
+# The client (lib/upstream.c) and the Packages parser of the builder's
+# Type: apt watches (builder/watch-apt.c).
+tests_unit_t_upstream_LDADD = builder/libbuilder.a $(DP_LIBS) $(CMOCKA_LIBS)
 
 TESTS += \
 	tests/integration/apt-watch.sh \
