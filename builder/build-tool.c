@@ -38,14 +38,15 @@ build_logf(struct build *b, const char *fmt, ...)
 	fclose(f);
 }
 
-/* The last line of the log containing needle (after offset), or NULL. */
-char *
-build_log_find(const char *log, long offset, const char *needle)
+/* The log after offset (its last LOG_TAIL_MAX bytes at most), NUL
+ * terminated; NULL when it cannot be read or is empty.  Caller frees. */
+static char *
+log_tail(const char *log, long offset)
 {
-	char		*data = NULL, *line, *found = NULL, *save = NULL;
-	size_t		 len;
-	FILE		*f;
-	long		 size;
+	char	*data = NULL;
+	size_t	 len;
+	FILE	*f;
+	long	 size;
 
 	if ((f = fopen(log, "r")) == NULL)
 		return NULL;
@@ -58,15 +59,26 @@ build_log_find(const char *log, long offset, const char *needle)
 		data = xmalloc((size_t)(size - offset) + 1);
 		len = fread(data, 1, (size_t)(size - offset), f);
 		data[len] = '\0';
-		for (line = strtok_r(data, "\n", &save); line != NULL;
-		    line = strtok_r(NULL, "\n", &save))
-			if (strstr(line, needle) != NULL)
-				found = line;
-		/* It goes into builds.message: short, printable. */
-		if (found != NULL)
-			found = str_printable(xstrndup(found, LINE_MAX_MSG));
 	}
 	fclose(f);
+	return data;
+}
+
+/* The last line of the log containing needle (after offset), or NULL. */
+char *
+build_log_find(const char *log, long offset, const char *needle)
+{
+	char	*data, *line, *found = NULL, *save = NULL;
+
+	if ((data = log_tail(log, offset)) == NULL)
+		return NULL;
+	for (line = strtok_r(data, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save))
+		if (strstr(line, needle) != NULL)
+			found = line;
+	/* It goes into builds.message: short, printable. */
+	if (found != NULL)
+		found = str_printable(xstrndup(found, LINE_MAX_MSG));
 	free(data);
 	return found;
 }
@@ -84,43 +96,28 @@ build_log_size(const char *log)
 char *
 build_log_collect(const char *log, long offset, const char *needle)
 {
-	char		*data = NULL, *line, *save = NULL, *v, *e;
+	char		*data, *line, *save = NULL, *v, *e;
 	struct buf	 out;
-	FILE		*f;
-	long		 size;
-	size_t		 len;
 
 	buf_init(&out);
-	if ((f = fopen(log, "r")) == NULL)
+	if ((data = log_tail(log, offset)) == NULL)
 		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) > 0) {
-		if (size - offset > LOG_TAIL_MAX)
-			offset = size - LOG_TAIL_MAX;
-		if (offset < 0)
-			offset = 0;
-		fseek(f, offset, SEEK_SET);
-		data = xmalloc((size_t)(size - offset) + 1);
-		len = fread(data, 1, (size_t)(size - offset), f);
-		data[len] = '\0';
-		for (line = strtok_r(data, "\n", &save); line != NULL;
-		    line = strtok_r(NULL, "\n", &save)) {
-			if ((v = strstr(line, needle)) == NULL)
-				continue;
-			v += strlen(needle);
-			while (*v == ' ')
-				v++;
-			for (e = v + strlen(v); e > v && e[-1] == ' '; e--)
-				;
-			*e = '\0';
-			if (*v == '\0' || (out.len > 0 &&
-			    strstr(out.data, v) != NULL))
-				continue;
-			if (out.len + strlen(v) > LINE_MAX_MSG)
-				break;
-			buf_printf(&out, "%s%s", out.len > 0 ? ", " : "", v);
-		}
+	for (line = strtok_r(data, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		if ((v = strstr(line, needle)) == NULL)
+			continue;
+		v += strlen(needle);
+		while (*v == ' ')
+			v++;
+		for (e = v + strlen(v); e > v && e[-1] == ' '; e--)
+			;
+		*e = '\0';
+		if (*v == '\0' || (out.len > 0 && strstr(out.data, v) != NULL))
+			continue;
+		if (out.len + strlen(v) > LINE_MAX_MSG)
+			break;
+		buf_printf(&out, "%s%s", out.len > 0 ? ", " : "", v);
 	}
-	fclose(f);
 	free(data);
 	if (out.len == 0) {
 		buf_done(&out);
