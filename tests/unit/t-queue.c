@@ -1,5 +1,6 @@
-/* t-queue.c - builder/queue.c: the builds table as a queue, and the
- * watches table, on a real (temporary) state.db. */
+/* t-queue.c - the builds table as the builder's queue (lib/db-builds.c)
+ * and the watches table (lib/db-watches.c), on a real (temporary)
+ * state.db: the queue's moves, and what the CLI and apt watches read. */
 #include "autoconfig.h"
 
 #include <stdarg.h>
@@ -205,6 +206,176 @@ test_watches(void **state)
 	assert_int_equal(db_watch_set_error(f->db, "new", "boom", &err), 0);
 }
 
+/* What debpipe builds, build and log read; the waiting list. */
+static void
+test_build_listings(void **state)
+{
+	struct fixture		*f = *state;
+	struct dp_error		 err;
+	struct db_build		*v = NULL;
+	struct db_build_waiting	*wv = NULL;
+	char			*log = NULL, *bi = NULL, **vers = NULL;
+	int64_t			 a, b, c, *ids = NULL;
+	size_t			 n = 0, i;
+
+	assert_int_equal(db_build_add(f->db, "w", NULL, &a, &err), 0);
+	assert_int_equal(db_build_add(f->db, "w", "head=1", &b, &err), 0);
+	assert_int_equal(db_build_add(f->db, "other", NULL, &c, &err), 0);
+	/* the oldest build of w queued by hand (no inputs) */
+	assert_int_equal(db_build_queued_by_hand(f->db, "w"), a);
+	assert_int_equal(db_build_queued_by_hand(f->db, "none"), 0);
+
+	assert_int_equal(db_build_start(f->db, a, 100, &err), 0);
+	assert_int_equal(db_build_finish(f->db, a, 0, "1.0+debpipe1",
+	    "it broke", &err), 0);
+	assert_int_equal(db_build_queued_by_hand(f->db, "w"), 0);
+	assert_int_equal(db_build_start(f->db, b, 101, &err), 0);
+	assert_int_equal(db_build_wait(f->db, b, "1.0+debpipe2", "needs x",
+	    "packages=1/1 chroot=0", &err), 0);
+	assert_int_equal(db_build_set(f->db, a, "log_path", "/l/a.log", &err),
+	    0);
+	assert_int_equal(db_build_set_buildinfo(f->db, b, "/l/b.buildinfo",
+	    &err), 0);
+
+	/* newest first, every column */
+	assert_int_equal(db_build_list(f->db, 0, NULL, 10, &v, &n, &err), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(v[0].id, c);
+	assert_string_equal(v[0].state, "queued");
+	assert_null(v[0].started);
+	assert_non_null(v[0].queued);
+	assert_int_equal(v[2].id, a);
+	assert_string_equal(v[2].state, "failed");
+	assert_string_equal(v[2].version, "1.0+debpipe1");
+	assert_string_equal(v[2].message, "it broke");
+	assert_string_equal(v[2].log_path, "/l/a.log");
+	assert_int_equal(v[2].attempts, 1);
+	assert_non_null(v[2].finished);
+	for (i = 0; i < n; i++)
+		db_build_done(&v[i]);
+	free(v);
+	/* failed only, waiting only, by watch, limited */
+	assert_int_equal(db_build_list(f->db, 1, NULL, 10, &v, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0].id, a);
+	db_build_done(&v[0]);
+	free(v);
+	assert_int_equal(db_build_list(f->db, 2, "w", 10, &v, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0].id, b);
+	assert_string_equal(v[0].inputs, "head=1");
+	db_build_done(&v[0]);
+	free(v);
+	assert_int_equal(db_build_list(f->db, 0, "w", 1, &v, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0].id, b);
+	db_build_done(&v[0]);
+	free(v);
+
+	assert_int_equal(db_build_list_waiting(f->db, &wv, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(wv[0].id, b);
+	assert_string_equal(wv[0].watch, "w");
+	assert_string_equal(wv[0].wait_key, "packages=1/1 chroot=0");
+	db_build_waiting_free(wv, n);
+
+	assert_int_equal(db_build_files(f->db, a, &log, &bi, &err), 0);
+	assert_string_equal(log, "/l/a.log");
+	assert_null(bi);
+	free(log);
+	assert_int_equal(db_build_files(f->db, b, &log, &bi, &err), 0);
+	assert_null(log);
+	assert_string_equal(bi, "/l/b.buildinfo");
+	free(bi);
+	assert_int_equal(db_build_files(f->db, 999, &log, &bi, &err), 1);
+
+	/* versions "1.0+debpipe<n>" the watch's builds used */
+	assert_int_equal(db_build_versions_prefixed(f->db, "w", "1.0+debpipe",
+	    &vers, &err), 0);
+	assert_int_equal(strv_len(vers), 2);
+	strv_free(vers);
+	assert_int_equal(db_build_versions_prefixed(f->db, "other", "1.0",
+	    &vers, &err), 0);
+	assert_null(vers[0]);
+	strv_free(vers);
+
+	/* finished builds of w before c: a (failed); b waits */
+	assert_int_equal(db_build_finished_before(f->db, "w", c, &ids, &n,
+	    &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ids[0], a);
+	free(ids);
+
+	assert_int_equal(db_build_drop(f->db, c, &err), 0);
+	assert_int_equal(db_build_list(f->db, 0, "other", 10, &v, &n, &err),
+	    0);
+	assert_int_equal(n, 0);
+	free(v);
+}
+
+/* What debpipe watch list / check show, and the apt watches' state. */
+static void
+test_watch_status(void **state)
+{
+	struct fixture		*f = *state;
+	struct dp_error		 err;
+	struct db_watch_status	 ws;
+	char			*st = NULL;
+	int64_t			 a, b;
+
+	/* never polled: list still has a row, check none */
+	assert_int_equal(db_watch_status(f->db, "w", &ws, &err), 0);
+	assert_true(ws.found);
+	assert_null(ws.last_poll);
+	assert_int_equal(ws.last_build, 0);
+	db_watch_status_done(&ws);
+	assert_int_equal(db_watch_check_status(f->db, "w", &ws, &err), 1);
+	assert_false(ws.found);
+	db_watch_status_done(&ws);
+
+	assert_int_equal(db_watch_polled(f->db, "w", "head=a", 1, NULL, &err),
+	    0);
+	assert_int_equal(db_build_add(f->db, "w", "head=a", &a, &err), 0);
+	assert_int_equal(db_build_start(f->db, a, 1, &err), 0);
+	assert_int_equal(db_build_finish(f->db, a, 1, "2.0", "ok", &err), 0);
+	assert_int_equal(db_build_add(f->db, "w", "head=b", &b, &err), 0);
+	assert_int_equal(db_watch_status(f->db, "w", &ws, &err), 0);
+	assert_non_null(ws.last_poll);
+	assert_non_null(ws.last_change);
+	assert_string_equal(ws.last_inputs, "head=a");
+	assert_null(ws.last_error);
+	assert_int_equal(ws.last_build, b);
+	assert_string_equal(ws.last_build_state, "queued");
+	assert_string_equal(ws.last_good_version, "2.0");
+	db_watch_status_done(&ws);
+
+	assert_int_equal(db_watch_polled(f->db, "w", NULL, 0, "fetch failed",
+	    &err), 0);
+	assert_int_equal(db_watch_check_status(f->db, "w", &ws, &err), 0);
+	assert_true(ws.found);
+	assert_string_equal(ws.last_error, "fetch failed");
+	assert_string_equal(ws.last_inputs, "head=a");
+	assert_int_equal(ws.pending_build, b);
+	db_watch_status_done(&ws);
+	assert_int_equal(db_watch_failing(f->db, "w"), 1);
+
+	/* watches.state: none, then set (creating the row), then replaced */
+	assert_int_equal(db_watch_state_get(f->db, "apt", &st, &err), 0);
+	assert_null(st);
+	assert_int_equal(db_watch_state_set(f->db, "apt", "{\"etag\":\"1\"}",
+	    &err), 0);
+	assert_int_equal(db_watch_state_get(f->db, "apt", &st, &err), 0);
+	assert_string_equal(st, "{\"etag\":\"1\"}");
+	free(st);
+	assert_int_equal(db_watch_state_set(f->db, "apt", "{}", &err), 0);
+	assert_int_equal(db_watch_state_get(f->db, "apt", &st, &err), 0);
+	assert_string_equal(st, "{}");
+	free(st);
+	/* the state does not touch the poll columns */
+	assert_int_equal(db_watch_state_set(f->db, "w", "{}", &err), 0);
+	assert_int_equal(db_watch_failing(f->db, "w"), 1);
+}
+
 int
 main(void)
 {
@@ -216,6 +387,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_versions, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_watches, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_build_listings, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_watch_status, setup,
 		    teardown),
 	};
 
