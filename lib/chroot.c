@@ -228,7 +228,7 @@ chroot_create(const struct config *cfg, const struct conf_dist *d,
 	struct stat		 sb;
 	char			*dir, *lockpath = NULL, *tmp = NULL, *final;
 	char			*archarg = NULL, *keyarg = NULL, *line;
-	char			*argv[12];
+	char			*incarg = NULL, *argv[14];
 	int			 n = 0, lockfd = -1, rv = -1;
 
 	memset(&src, 0, sizeof(src));
@@ -269,6 +269,16 @@ chroot_create(const struct config *cfg, const struct conf_dist *d,
 	argv[n++] = geteuid() == 0 ? "--mode=root" : "--mode=unshare";
 	argv[n++] = archarg;
 	argv[n++] = keyarg;
+	if (d->chroot_include != NULL && d->chroot_include[0] != NULL) {
+		incarg = strv_join(d->chroot_include, ",");
+		line = xasprintf("--include=%s", incarg);
+		free(incarg);
+		argv[n++] = incarg = line;
+	}
+	/* The package lists stay in the tarball: sbuild's apt update then
+	 * asks only whether they changed instead of fetching them again
+	 * for every build (9 MB for bookworm main). */
+	argv[n++] = "--skip=cleanup/apt/lists";
 	if (log_path != NULL)
 		argv[n++] = "--verbose";
 	argv[n++] = src.suite;
@@ -315,6 +325,7 @@ out:
 	chroot_source_done(&src);
 	free(archarg);
 	free(keyarg);
+	free(incarg);
 	free(tmp);
 	free(lockpath);
 	free(final);

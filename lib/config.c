@@ -37,6 +37,9 @@
 #define DEFAULT_ORIGIN		"debpipe"
 #define DEFAULT_FETCH_TIMEOUT	300
 #define DEFAULT_BUILD_KEYRING	"/usr/share/keyrings/debian-archive-keyring.gpg"
+/* What nearly every build installs first (debhelper-compat), so that a
+ * build does not download and unpack it again each time. */
+#define DEFAULT_CHROOT_INCLUDE	"debhelper fakeroot"
 
 
 /* Notify-Format: (issue 14, promoter/notify.c). */
@@ -95,6 +98,7 @@ static const struct fspec dist_fields[] = {
 	{ "Build-Mirror",	K_URL,	D(build_mirror), 0, 0, NULL },
 	{ "Build-Suite",	K_NAME,	D(build_suite),	0, 0, NULL },
 	{ "Build-Keyring",	K_PATH,	D(build_keyring), 0, 0, NULL },
+	{ "Chroot-Include",	K_NAMES, D(chroot_include), 0, 0, NULL },
 	{ NULL, 0, 0, 0, 0, NULL }
 };
 #undef D
@@ -263,6 +267,28 @@ load_dist(struct load *ld, const struct deb822_para *para,
 		d->build_suite = xstrdup(d->name);
 	if (d->build_keyring == NULL)
 		d->build_keyring = xstrdup(DEFAULT_BUILD_KEYRING);
+	if (d->chroot_include == NULL)
+		d->chroot_include = config_split_words(DEFAULT_CHROOT_INCLUDE);
+	else if (strv_len(d->chroot_include) > 0) {
+		const struct deb822_field *cf = deb822_find(para,
+		    "Chroot-Include");
+		size_t n = strv_len(d->chroot_include), k;
+
+		for (k = 0; k < n; k++)
+			if (strcmp(d->chroot_include[k], "none") == 0)
+				break;
+		if (k < n && n > 1) {
+			dp_error_set(err, DP_ERR_INVALID, "%s:%d: "
+			    "Chroot-Include: 'none' goes alone (a plain "
+			    "buildd chroot), not with package names",
+			    d->file, cf != NULL ? cf->line : d->line);
+			return -1;
+		}
+		if (k < n) {
+			free(d->chroot_include[0]);
+			d->chroot_include[0] = NULL;
+		}
+	}
 	return 0;
 }
 
@@ -601,6 +627,7 @@ config_free(struct config *cfg)
 		free(d->name);
 		strv_free(d->components);
 		strv_free(d->archs);
+		strv_free(d->chroot_include);
 		free(d->suite);
 		free(d->description);
 		free(d->build_mirror);

@@ -25,6 +25,10 @@ struct conf_dist {
 	char	*build_mirror;		/* Build-Mirror: URL or NULL */
 	char	*build_suite;		/* Build-Suite: default = name */
 	char	*build_keyring;		/* Build-Keyring: default Debian's */
+	char	**chroot_include;	/* Chroot-Include: packages added to
+				   the buildd chroot, NULL-terminated
+				   (default CHROOT_DEFAULT_INCLUDE;
+				   "none": empty) */
 	char	*file;
 	int	 line;
 };

@@ -127,6 +127,21 @@ strv_len(char *const *v)
 	return n;
 }
 
+char *
+strv_join(char *const *v, const char *sep)
+{
+	struct buf	b;
+	size_t		i;
+
+	buf_init(&b);
+	for (i = 0; v != NULL && v[i] != NULL; i++) {
+		if (i > 0)
+			buf_adds(&b, sep);
+		buf_adds(&b, v[i]);
+	}
+	return b.data != NULL ? b.data : xstrdup("");
+}
+
 void
 buf_init(struct buf *b)
 {

@@ -24,6 +24,7 @@ char	*str_printable(char *s);
 /* NULL-terminated string vectors. */
 void	 strv_free(char **v);			/* NULL is a no-op */
 size_t	 strv_len(char *const *v);
+char	*strv_join(char *const *v, const char *sep);	/* caller frees */
 
 /* Growable buffer; always NUL-terminated (data[len] == 0). */
 struct buf {

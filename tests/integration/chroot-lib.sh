@@ -4,7 +4,8 @@
 #   . "$top_srcdir/tests/integration/chroot-lib.sh"
 #   tb=$(test_chroot_tarball) || bail "no chroot"
 #
-# The tarball is made once with mmdebstrap (--variant=buildd, the host's
+# The tarball is made once with mmdebstrap (--variant=buildd with
+# debhelper and fakeroot, package lists kept, as debpipe does; the host's
 # Debian mirror, Debian's archive keyring) into $DEBPIPE_TEST_CACHE
 # (default /var/tmp/debpipe-test-cache), under a lock so that parallel
 # tests wait for one another instead of each making their own, and made
@@ -27,7 +28,10 @@ test_host_mirror() {
 
 test_chroot_tarball() {
 	arch=$(dpkg --print-architecture)
-	tb=$DEBPIPE_TEST_CACHE/$DEBPIPE_TEST_SUITE-$arch.tar.zst
+	# (made as debpipe makes its chroots by default: Chroot-Include
+	# debhelper fakeroot, package lists kept; "-dh" so that a cached
+	# plain one is not taken for it)
+	tb=$DEBPIPE_TEST_CACHE/$DEBPIPE_TEST_SUITE-$arch-dh.tar.zst
 	mkdir -p "$DEBPIPE_TEST_CACHE" && chmod 0755 "$DEBPIPE_TEST_CACHE" || return 1
 	(
 		flock 9
@@ -35,8 +39,9 @@ test_chroot_tarball() {
 			exit 0
 		fi
 		echo "# making the test chroot $tb (once per day)" >&2
-		new=$DEBPIPE_TEST_CACHE/.new-$DEBPIPE_TEST_SUITE-$arch.tar.zst
+		new=$DEBPIPE_TEST_CACHE/.new-$DEBPIPE_TEST_SUITE-$arch-dh.tar.zst
 		mmdebstrap --quiet --variant=buildd \
+		    --include=debhelper,fakeroot --skip=cleanup/apt/lists \
 		    "$DEBPIPE_TEST_SUITE" "$new" "$(test_host_mirror)" >&2 &&
 		chmod 0644 "$new" && mv -f "$new" "$tb"
 	) 9>"$DEBPIPE_TEST_CACHE/.lock" || return 1

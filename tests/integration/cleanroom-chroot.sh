@@ -47,8 +47,8 @@ is "$(q "SELECT state FROM builds WHERE id = $id")" success "it succeeded"
 log=$inst/state/logs/build-$id.log
 ok "the build made the chroot first" grep -q "no chroot bookworm-$arch yet: making it" "$log"
 like "$(cat "$T_TMP/mmdebstrap.args")" \
-	"^--variant=buildd --mode=(root|unshare) --architectures=$arch --keyring=/usr/share/keyrings/debian-archive-keyring.gpg --verbose bookworm $inst/state/chroots/\.new-bookworm-$arch\.[0-9]+\.tar\.zst http" \
-	"with mmdebstrap --variant=buildd into a temporary file"
+	"^--variant=buildd --mode=(root|unshare) --architectures=$arch --keyring=/usr/share/keyrings/debian-archive-keyring.gpg --include=debhelper,fakeroot --skip=cleanup/apt/lists --verbose bookworm $inst/state/chroots/\.new-bookworm-$arch\.[0-9]+\.tar\.zst http" \
+	"with mmdebstrap --variant=buildd (debhelper and fakeroot in it, the package lists kept) into a temporary file"
 ok "which was renamed into place" cmp -s "$tb" "$cache"
 ok "no temporary file is left" sh -c "! ls -a '$inst/state/chroots' | grep -q '^\.new-'"
 like "$(debpipe --config "$conf" chroot list)" "bookworm +bookworm +$arch +[0-9]+ MiB +[0-9]+m[0-9]+s +ok" \

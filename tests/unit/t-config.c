@@ -300,6 +300,13 @@ static const struct bad bad_cases[] = {
 	    "watch.d/b.watch", "\n\nWatch: hello\nType: git\nURL: y\n",
 	    NULL },
 	  "watch.d/b.watch:3", "duplicate watch 'hello' (first defined at " },
+	{ "Chroot-Include none with packages", G
+	  "\nDistribution: bookworm\nChroot-Include: debhelper\n none\n",
+	  { NULL }, "debpipe.conf:5", "'none' goes alone" },
+	{ "Chroot-Include bad package name", G
+	  "\nDistribution: bookworm\nChroot-Include: Debhelper\n",
+	  { NULL }, "debpipe.conf:5", "bad name 'Debhelper' in "
+	  "'Chroot-Include'" },
 	{ "bad Source name", G D, W1("a.watch",
 	  "Watch: a\nType: apt-source\nURL: http://x/\nSuite: s\n"
 	  "Source: Open SSL\n"),
@@ -446,6 +453,10 @@ test_defaults(void **state)
 	assert_string_equal(d->archs[0], "amd64");
 	assert_string_equal(d->archs[1], "all");
 	assert_int_equal(d->line, 4);
+	/* debhelper and fakeroot in every chroot unless told otherwise */
+	assert_int_equal(strv_len(d->chroot_include), 2);
+	assert_string_equal(d->chroot_include[0], "debhelper");
+	assert_string_equal(d->chroot_include[1], "fakeroot");
 
 	p = config_db_path(cfg);
 	assert_non_null(strstr(p, "/state/state.db"));
@@ -524,8 +535,10 @@ test_full(void **state)
 	    "Distribution: bookworm\nComponents: main contrib\n"
 	    "Architectures: amd64 arm64 all\nContents: yes\n"
 	    "Keep-Versions: 3\nDescription: Example packages\n"
+	    "Chroot-Include: none\n"
 	    "\n"
 	    "Distribution: trixie\nSuite: testing\n"
+	    "Chroot-Include: debhelper dh-python python3-all\n"
 	    "\n"
 	    "Environment: prod\nPromote-From: staging\n"
 	    "Requires:\n staging-deploy\n smoke\nMin-Soak: 1h\n"
@@ -561,6 +574,10 @@ test_full(void **state)
 	assert_string_equal(cfg->dists[0].description, "Example packages");
 	assert_int_equal(strv_len(cfg->dists[0].archs), 3);
 	assert_string_equal(cfg->dists[1].suite, "testing");
+	/* "none": a plain buildd chroot; else the packages named. */
+	assert_int_equal(strv_len(cfg->dists[0].chroot_include), 0);
+	assert_int_equal(strv_len(cfg->dists[1].chroot_include), 3);
+	assert_string_equal(cfg->dists[1].chroot_include[2], "python3-all");
 
 	assert_int_equal(cfg->nenvs, 3);
 	assert_non_null(e = config_env_find(cfg, "prod"));
