@@ -13,8 +13,10 @@
 
 #include "chroot.h"
 #include "cli.h"
+#include "db-builds.h"
 #include "db-env.h"
 #include "db-results.h"
+#include "db-watches.h"
 #include "remote-status.h"
 #include "xmalloc.h"
 
@@ -45,6 +47,31 @@ notify_failure_cb(void *arg, const struct db_notification *n)
 	    "attempts", (json_int_t)n->attempts,
 	    "state", jstr_or_null(n->state),
 	    "next_try", jstr_or_null(n->next_try)));
+}
+
+/* The newest builds, as the promoter's API lists them (db_build_page). */
+static json_t *
+last_builds(struct db *db)
+{
+	struct db_build	*v = NULL;
+	json_t		*arr = json_array();
+	size_t		 n = 0, i;
+
+	if (db == NULL || db_build_page(db, NULL, NULL, 0, 10, &v, &n,
+	    NULL) == -1)
+		return arr;
+	for (i = 0; i < n; i++) {
+		json_array_append_new(arr, json_pack("{s:I, s:o, s:o, s:o, "
+		    "s:o, s:o}", "id", (json_int_t)v[i].id,
+		    "watch", jstr_or_null(v[i].watch),
+		    "state", jstr_or_null(v[i].state),
+		    "version", jstr_or_null(v[i].version),
+		    "finished", jstr_or_null(v[i].finished),
+		    "message", jstr_or_null(v[i].message)));
+		db_build_done(&v[i]);
+	}
+	free(v);
+	return arr;
 }
 
 static json_t *
@@ -246,59 +273,46 @@ cmd_status(struct cli *c, int argc, char **argv)
 	w = json_array();
 	for (i = 0; i < c->cfg->nwatches; i++) {
 		const struct conf_watch	*cw = &c->cfg->watches[i];
-		json_t			*o = json_object(), *r;
-		sqlite3_stmt		*q = NULL;
+		json_t			*o = json_object();
+		struct db_watch_row	 row;
+		char			*fin = NULL, *res = NULL;
 
 		json_object_set_new(o, "name", json_string(cw->name));
 		json_object_set_new(o, "type", json_string(
 		    cw->type == WATCH_GIT ? "git" :
 		    cw->type == WATCH_APT ? "apt" : "apt-source"));
-		if (db != NULL && db_prepare(db, "SELECT last_poll, last_error,"
-		    " (SELECT finished FROM builds WHERE watch = ?1 AND "
-		    "finished IS NOT NULL ORDER BY id DESC LIMIT 1),"
-		    " (SELECT state || ' ' || coalesce(version, '') FROM builds"
-		    " WHERE watch = ?1 ORDER BY id DESC LIMIT 1)"
-		    " FROM (SELECT 1) LEFT JOIN watches ON name = ?1",
-		    &q, NULL) == 0) {
-			sqlite3_bind_text(q, 1, cw->name, -1, SQLITE_STATIC);
-			if (sqlite3_step(q) == SQLITE_ROW) {
-				const char *k[] = { "last_poll", "last_error",
-				    "last_build", "last_result" };
-				int j;
-
-				for (j = 0; j < 4; j++) {
-					r = sqlite3_column_type(q, j) ==
-					    SQLITE_NULL ? json_null() :
-					    json_string(col(q, j));
-					json_object_set_new(o, k[j], r);
-				}
-			}
-			sqlite3_finalize(q);
+		/* What the promoter's API reads (api_watches_list()). */
+		if (db != NULL && db_watch_row_get(db, cw->name, &row,
+		    NULL) == 0 && db_build_last(db, cw->name, &fin, &res,
+		    NULL) == 0) {
+			json_object_set_new(o, "last_poll",
+			    jstr_or_null(row.last_poll));
+			json_object_set_new(o, "last_error",
+			    jstr_or_null(row.last_error));
+			json_object_set_new(o, "last_build", jstr_or_null(fin));
+			json_object_set_new(o, "last_result",
+			    jstr_or_null(res));
 		}
+		if (db != NULL)
+			db_watch_row_done(&row);
+		free(fin);
+		free(res);
 		json_array_append_new(w, o);
 	}
 	json_object_set_new(st, "watches", w);
 
-	n = 0;
-	if (db != NULL)
-		db_query_int(db, "SELECT count(*) FROM builds WHERE state = "
-		    "'queued'", &n, NULL);
-	json_object_set_new(st, "queued", json_integer(n));
-	n = 0;
-	if (db != NULL)
-		db_query_int(db, "SELECT count(*) FROM builds WHERE state = "
-		    "'running'", &n, NULL);
-	json_object_set_new(st, "running", json_integer(n));
-	n = 0;
-	if (db != NULL)
-		db_query_int(db, "SELECT count(*) FROM builds WHERE state = "
-		    "'waiting'", &n, NULL);
-	json_object_set_new(st, "waiting", json_integer(n));
+	for (i = 0; i < 3; i++) {
+		static const char *const states[] = { "queued", "running",
+		    "waiting" };
+
+		n = 0;
+		if (db != NULL)
+			(void)db_build_count(db, states[i], &n, NULL);
+		json_object_set_new(st, states[i], json_integer(n));
+	}
 	json_object_set_new(st, "chroots", cli_chroots_json(c, NULL,
 	    chroot_host_arch()));
-	json_object_set_new(st, "last_builds", rows(db, "SELECT id, watch, "
-	    "state, version, finished, message FROM builds ORDER BY id DESC "
-	    "LIMIT 10"));
+	json_object_set_new(st, "last_builds", last_builds(db));
 	json_object_set_new(st, "snapshots", rows(db, "SELECT id, created "
 	    "FROM snapshots WHERE state = 'published' ORDER BY id DESC"));
 

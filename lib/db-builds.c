@@ -18,6 +18,7 @@
 
 #include "db.h"
 #include "db-builds.h"
+#include "db-stmt.h"
 #include "error.h"
 #include "xmalloc.h"
 
@@ -94,6 +95,8 @@ build_from_row(sqlite3_stmt *st, struct db_build *b)
 	b->attempts = sqlite3_column_int(st, 6);
 	b->message = db_column_text(st, 7);
 }
+
+static void	build_full_from_row(sqlite3_stmt *, struct db_build *);
 
 #define BUILD_COLS \
 	"id, watch, state, inputs, version, pid, attempts, message"
@@ -570,19 +573,7 @@ db_build_list(struct db *db, int which, const char *watch, long limit,
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		v = xreallocarray(v, n + 1, sizeof(*v));
 		b = &v[n++];
-		memset(b, 0, sizeof(*b));
-		b->id = sqlite3_column_int64(st, 0);
-		b->watch = db_column_text(st, 1);
-		b->state = db_column_text(st, 2);
-		b->version = db_column_text(st, 3);
-		b->inputs = db_column_text(st, 4);
-		b->queued = db_column_text(st, 5);
-		b->started = db_column_text(st, 6);
-		b->finished = db_column_text(st, 7);
-		b->attempts = sqlite3_column_int(st, 8);
-		b->message = db_column_text(st, 9);
-		b->log_path = db_column_text(st, 10);
-		b->buildinfo = db_column_text(st, 11);
+		build_full_from_row(st, b);
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
@@ -595,4 +586,147 @@ db_build_list(struct db *db, int which, const char *watch, long limit,
 	*out = v;
 	*nout = n;
 	return 0;
+}
+
+/* -- what the promoter's API and `debpipe status` read ------------- */
+
+#define BUILD_FULL_COLS \
+	"SELECT id, watch, state, version, inputs, queued, started, " \
+	"finished, attempts, message, log_path, buildinfo FROM builds "
+/* builds_by_state(state, id) and builds_by_watch(watch, id) serve the
+ * filtered pages, the rowid the others. */
+static const char sql_build_page_state[] = BUILD_FULL_COLS
+    "WHERE state = ?1 AND id < ?3 AND (?2 IS NULL OR watch = ?2) "
+    "ORDER BY id DESC LIMIT ?4";
+static const char sql_build_page_all[] = BUILD_FULL_COLS
+    "WHERE (?2 IS NULL OR watch = ?2) AND id < ?3 ORDER BY id DESC "
+    "LIMIT ?4";
+static const char sql_build_find[] = BUILD_FULL_COLS "WHERE id = ?1";
+static const char sql_build_count[] =
+    "SELECT count(*) FROM builds WHERE state = ?";
+static const char sql_build_last[] =
+    "SELECT (SELECT finished FROM builds WHERE watch = ?1 AND "
+    "finished IS NOT NULL ORDER BY id DESC LIMIT 1), "
+    "(SELECT state || ' ' || coalesce(version, '') FROM builds "
+    "WHERE watch = ?1 ORDER BY id DESC LIMIT 1)";
+
+/* A row of BUILD_FULL_COLS. */
+static void
+build_full_from_row(sqlite3_stmt *st, struct db_build *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->id = sqlite3_column_int64(st, 0);
+	b->watch = db_column_text(st, 1);
+	b->state = db_column_text(st, 2);
+	b->version = db_column_text(st, 3);
+	b->inputs = db_column_text(st, 4);
+	b->queued = db_column_text(st, 5);
+	b->started = db_column_text(st, 6);
+	b->finished = db_column_text(st, 7);
+	b->attempts = sqlite3_column_int(st, 8);
+	b->message = db_column_text(st, 9);
+	b->log_path = db_column_text(st, 10);
+	b->buildinfo = db_column_text(st, 11);
+}
+
+int
+db_build_page(struct db *db, const char *state, const char *watch,
+    int64_t before, long limit, struct db_build **out, size_t *nout,
+    struct dp_error *err)
+{
+	sqlite3_stmt	*st = NULL;
+	struct db_build	*v = NULL;
+	size_t		 n = 0;
+	int		 rc;
+
+	*out = NULL;
+	*nout = 0;
+	if (db_stmt_get(db, state != NULL ? sql_build_page_state :
+	    sql_build_page_all, &st, err) == -1)
+		return -1;
+	if (state != NULL)
+		sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, watch, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, before > 0 ? before : INT64_MAX);
+	sqlite3_bind_int64(st, 4, limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		v = xreallocarray(v, n + 1, sizeof(*v));
+		build_full_from_row(st, &v[n++]);
+	}
+	db_stmt_put(st);
+	if (rc != SQLITE_DONE) {
+		dp_error_sqlite(err, db_handle(db), "list builds");
+		while (n-- > 0)
+			db_build_done(&v[n]);
+		free(v);
+		return -1;
+	}
+	*out = v;
+	*nout = n;
+	return 0;
+}
+
+int
+db_build_find(struct db *db, int64_t id, struct db_build *b,
+    struct dp_error *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 rc, rv = -1;
+
+	memset(b, 0, sizeof(*b));
+	if (db_stmt_get(db, sql_build_find, &st, err) == -1)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		build_full_from_row(st, b);
+		rv = 0;
+	} else if (rc == SQLITE_DONE)
+		rv = 1;
+	else
+		dp_error_sqlite(err, db_handle(db), "build %lld",
+		    (long long)id);
+	db_stmt_put(st);
+	return rv;
+}
+
+int
+db_build_count(struct db *db, const char *state, int64_t *n,
+    struct dp_error *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 rv = -1;
+
+	*n = 0;
+	if (db_stmt_get(db, sql_build_count, &st, err) == -1)
+		return -1;
+	sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*n = sqlite3_column_int64(st, 0);
+		rv = 0;
+	} else
+		dp_error_sqlite(err, db_handle(db), "count builds");
+	db_stmt_put(st);
+	return rv;
+}
+
+int
+db_build_last(struct db *db, const char *watch, char **finished,
+    char **result, struct dp_error *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 rv = -1;
+
+	*finished = *result = NULL;
+	if (db_stmt_get(db, sql_build_last, &st, err) == -1)
+		return -1;
+	sqlite3_bind_text(st, 1, watch, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*finished = db_column_text(st, 0);
+		*result = db_column_text(st, 1);
+		rv = 0;
+	} else
+		dp_error_sqlite(err, db_handle(db), "last build of %s", watch);
+	db_stmt_put(st);
+	return rv;
 }

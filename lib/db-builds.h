@@ -116,4 +116,23 @@ int	 db_build_list(struct db *db, int which, const char *watch,
 	    long limit, struct db_build **out, size_t *nout,
 	    struct dp_error *err);
 
+/* What the promoter's API and `debpipe status` read (prepared statements
+ * cached per thread, db-stmt.h). */
+/* A page of builds, newest first, with every field: of state (NULL: any)
+ * and watch (NULL: any), ids below before (0: from the newest), at most
+ * limit.  Caller db_build_done()s each and frees *out. */
+int	 db_build_page(struct db *db, const char *state, const char *watch,
+	    int64_t before, long limit, struct db_build **out, size_t *nout,
+	    struct dp_error *err);
+/* Build id with every field; 1 when there is none. */
+int	 db_build_find(struct db *db, int64_t id, struct db_build *b,
+	    struct dp_error *err);
+/* How many builds are in state. */
+int	 db_build_count(struct db *db, const char *state, int64_t *n,
+	    struct dp_error *err);
+/* When watch's last finished build ended, and "STATE VERSION" of its
+ * last build (each NULL when none; caller frees). */
+int	 db_build_last(struct db *db, const char *watch, char **finished,
+	    char **result, struct dp_error *err);
+
 #endif

@@ -40,8 +40,8 @@ static const char sql_results_all[] =
     "SELECT job, result, url, time, actor FROM results "
     "WHERE snapshot = ?1 ORDER BY id";
 static const char sql_result_latest[] =
-    "SELECT result FROM results WHERE snapshot = ? AND job = ? "
-    "ORDER BY id DESC LIMIT 1";
+    "SELECT job, result, url, time, actor FROM results WHERE snapshot = ? "
+    "AND job = ? ORDER BY id DESC LIMIT 1";
 static const char sql_results_maxid[] =
     "SELECT coalesce(max(id), 0) FROM results";
 /* A range of ids: walk the table by rowid, not an index, unless the
@@ -129,28 +129,51 @@ out:
 }
 
 int
-db_result_latest(struct db *db, const char *id, const char *job,
-    char **result, struct dp_error *err)
+db_result_find(struct db *db, const char *id, const char *job,
+    void (*cb)(void *arg, const struct db_result *r), void *arg,
+    struct dp_error *err)
 {
-	sqlite3_stmt	*s = NULL;
-	int		 rc, rv = -1;
+	sqlite3_stmt		*s = NULL;
+	struct db_result	 r;
+	int			 rc, rv = -1;
 
-	*result = NULL;
 	if (db_stmt_get(db, sql_result_latest, &s, err) == -1)
 		goto out;
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, job, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*result = xstrdup(COL(s, 0));
-	else if (rc != SQLITE_DONE) {
+	if (rc == SQLITE_ROW) {
+		r.job = COL(s, 0);
+		r.result = COL(s, 1);
+		r.url = COL(s, 2);
+		r.time = COL(s, 3);
+		r.actor = COL(s, 4);
+		cb(arg, &r);
+		rv = 1;
+	} else if (rc == SQLITE_DONE)
+		rv = 0;
+	else
 		dp_error_sqlite(err, db_handle(db), "results of %s", id);
-		goto out;
-	}
-	rv = 0;
 out:
 	db_stmt_put(s);
 	return rv;
+}
+
+static void
+db_result_copy_cb(void *arg, const struct db_result *r)
+{
+	char	**out = arg;
+
+	*out = xstrdup(r->result);
+}
+
+int
+db_result_latest(struct db *db, const char *id, const char *job,
+    char **result, struct dp_error *err)
+{
+	*result = NULL;
+	return db_result_find(db, id, job, db_result_copy_cb, result,
+	    err) == -1 ? -1 : 0;
 }
 
 int

@@ -34,8 +34,12 @@ int	 db_result_add(struct db *db, const char *id, const char *job,
 int	 db_results_of(struct db *db, const char *id, int all,
 	    void (*cb)(void *arg, const struct db_result *r), void *arg,
 	    struct dp_error *err);
-/* The latest result of job for snapshot id (caller frees), NULL when it
- * has none. */
+/* The latest report of job for snapshot id to cb: 1, 0 when it has
+ * none (cb not called), -1 on error. */
+int	 db_result_find(struct db *db, const char *id, const char *job,
+	    void (*cb)(void *arg, const struct db_result *r), void *arg,
+	    struct dp_error *err);
+/* The same, its result alone (caller frees), NULL when it has none. */
 int	 db_result_latest(struct db *db, const char *id, const char *job,
 	    char **result, struct dp_error *err);
 /* The highest row id (0 when empty). */

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "db.h"
+#include "db-stmt.h"
 #include "db-watches.h"
 #include "error.h"
 #include "xmalloc.h"
@@ -239,4 +240,68 @@ db_watch_check_status(struct db *db, const char *watch,
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW ? 0 : 1;
+}
+
+/* -- what the promoter's API and `debpipe status` read ------------- */
+
+static const char sql_watch_row[] =
+    "SELECT last_poll, last_change, last_error, state FROM watches "
+    "WHERE name = ?";
+static const char sql_watch_check_requested[] =
+    "SELECT count(*) FROM requests WHERE kind = 'check' AND arg = ? AND "
+    "done IS NULL";
+
+int
+db_watch_row_get(struct db *db, const char *watch, struct db_watch_row *w,
+    struct dp_error *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 rc, rv = -1;
+
+	memset(w, 0, sizeof(*w));
+	if (db_stmt_get(db, sql_watch_row, &st, err) == -1)
+		return -1;
+	sqlite3_bind_text(st, 1, watch, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		w->found = 1;
+		w->last_poll = db_column_text(st, 0);
+		w->last_change = db_column_text(st, 1);
+		w->last_error = db_column_text(st, 2);
+		w->state = db_column_text(st, 3);
+		rv = 0;
+	} else if (rc == SQLITE_DONE)
+		rv = 0;
+	else
+		dp_error_sqlite(err, db_handle(db), "watch %s", watch);
+	db_stmt_put(st);
+	return rv;
+}
+
+void
+db_watch_row_done(struct db_watch_row *w)
+{
+	free(w->last_poll);
+	free(w->last_change);
+	free(w->last_error);
+	free(w->state);
+	memset(w, 0, sizeof(*w));
+}
+
+int
+db_watch_check_requested(struct db *db, const char *watch,
+    struct dp_error *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 rv = -1;
+
+	if (db_stmt_get(db, sql_watch_check_requested, &st, err) == -1)
+		return -1;
+	sqlite3_bind_text(st, 1, watch, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		rv = sqlite3_column_int(st, 0) > 0;
+	else
+		dp_error_sqlite(err, db_handle(db), "requests of %s", watch);
+	db_stmt_put(st);
+	return rv;
 }

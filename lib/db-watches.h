@@ -57,4 +57,22 @@ int	 db_watch_check_status(struct db *db, const char *watch,
 	    struct db_watch_status *s, struct dp_error *err);
 void	 db_watch_status_done(struct db_watch_status *s);
 
+/* The watches row of watch as the promoter's API and `debpipe status`
+ * show it (found 0 and NULL strings without a row).  Free with
+ * db_watch_row_done. */
+struct db_watch_row {
+	int	 found;
+	char	*last_poll;
+	char	*last_change;
+	char	*last_error;
+	char	*state;
+};
+int	 db_watch_row_get(struct db *db, const char *watch,
+	    struct db_watch_row *w, struct dp_error *err);
+void	 db_watch_row_done(struct db_watch_row *w);
+/* Is a poll of watch requested ("check" request: `debpipe watch check`,
+ * a push hook) and not done yet?  1/0/-1. */
+int	 db_watch_check_requested(struct db *db, const char *watch,
+	    struct dp_error *err);
+
 #endif

@@ -15,14 +15,15 @@
 
 #include "api.h"
 #include "db-audit.h"
+#include "db-builds.h"
+#include "db-results.h"
+#include "db-watches.h"
 #include "log.h"
 #include "result.h"
 #include "xmalloc.h"
 
 #define API_LIMIT_DEFAULT	50
 #define API_LIMIT_MAX		500
-
-#define COL(s, i)	util_jstr((const char *)sqlite3_column_text((s), (i)))
 
 static long
 api_limit(struct api_ctx *a)
@@ -32,31 +33,26 @@ api_limit(struct api_ctx *a)
 	return a->q.limit > API_LIMIT_MAX ? API_LIMIT_MAX : a->q.limit;
 }
 
-#define SQL_BUILD_COLS \
-	"SELECT id, watch, state, version, queued, started, finished, " \
-	"message, attempts, log_path, inputs FROM builds "
-
 static json_t *
-api_build_obj(sqlite3_stmt *s, int with_log)
+api_build_obj(const struct db_build *b, int with_log)
 {
 	json_t		*o;
 	struct stat	 sb;
-	const char	*log = (const char *)sqlite3_column_text(s, 9);
 
 	o = json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:i}",
-	    "id", (json_int_t)sqlite3_column_int64(s, 0),
-	    "watch", COL(s, 1),
-	    "state", COL(s, 2),
-	    "version", COL(s, 3),
-	    "queued", COL(s, 4),
-	    "started", COL(s, 5),
-	    "finished", COL(s, 6),
-	    "message", COL(s, 7),
-	    "attempts", sqlite3_column_int(s, 8));
+	    "id", (json_int_t)b->id,
+	    "watch", util_jstr(b->watch),
+	    "state", util_jstr(b->state),
+	    "version", util_jstr(b->version),
+	    "queued", util_jstr(b->queued),
+	    "started", util_jstr(b->started),
+	    "finished", util_jstr(b->finished),
+	    "message", util_jstr(b->message),
+	    "attempts", b->attempts);
 	if (with_log) {
-		json_object_set_new(o, "inputs", COL(s, 10));
-		json_object_set_new(o, "log_size", log != NULL &&
-		    stat(log, &sb) == 0 && S_ISREG(sb.st_mode) ?
+		json_object_set_new(o, "inputs", util_jstr(b->inputs));
+		json_object_set_new(o, "log_size", b->log_path != NULL &&
+		    stat(b->log_path, &sb) == 0 && S_ISREG(sb.st_mode) ?
 		    json_integer((json_int_t)sb.st_size) : json_null());
 	}
 	return o;
@@ -65,76 +61,49 @@ api_build_obj(sqlite3_stmt *s, int with_log)
 void
 api_builds_list(struct api_ctx *a, const char *arg)
 {
-	sqlite3_stmt	*s = NULL;
+	struct db_build	*v = NULL;
 	struct dp_error	 err;
 	json_t		*arr;
-	long long	 last = 0;
-	long		 n = 0, limit = api_limit(a);
-	int		 rc;
+	long		 limit = api_limit(a);
+	size_t		 n = 0, i;
 
-	/* builds_by_state(state, id) and builds_by_watch(watch, id) serve
-	 * the filtered lists, the rowid the others. */
-	if (util_prepare(a->db, a->q.state != NULL ? SQL_BUILD_COLS
-	    "WHERE state = ?1 AND id < ?3 AND (?2 IS NULL OR watch = ?2) "
-	    "ORDER BY id DESC LIMIT ?4" : SQL_BUILD_COLS
-	    "WHERE (?2 IS NULL OR watch = ?2) AND id < ?3 "
-	    "ORDER BY id DESC LIMIT ?4", &s, &err) == -1) {
+	if (db_build_page(a->db, a->q.state, a->q.watch, a->q.before, limit,
+	    &v, &n, &err) == -1) {
 		api_dberr(a, &err);
 		return;
 	}
-	if (a->q.state != NULL)
-		sqlite3_bind_text(s, 1, a->q.state, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, a->q.watch, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, a->q.before > 0 ? a->q.before : INT64_MAX);
-	sqlite3_bind_int64(s, 4, limit);
 	arr = json_array();
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		json_array_append_new(arr, api_build_obj(s, 0));
-		last = sqlite3_column_int64(s, 0);
-		n++;
-	}
-	util_finalize(s);
-	if (rc != SQLITE_DONE) {
-		json_decref(arr);
-		dp_error_sqlite(&err, db_handle(a->db), "list builds");
-		api_dberr(a, &err);
-		return;
-	}
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, api_build_obj(&v[i], 0));
 	http_reply_json(a->r, 200, json_pack("{s:o, s:o}", "builds", arr,
-	    "next_before", n == limit && last > 1 ? json_integer(last) :
-	    json_null()));
+	    "next_before", (long)n == limit && n > 0 && v[n - 1].id > 1 ?
+	    json_integer(v[n - 1].id) : json_null()));
+	for (i = 0; i < n; i++)
+		db_build_done(&v[i]);
+	free(v);
 }
 
 void
 api_build_show(struct api_ctx *a, const char *id)
 {
-	sqlite3_stmt	*s = NULL;
+	struct db_build	 b;
 	struct dp_error	 err;
 	char		*end;
 	long long	 n;
-	int		 rc;
+	int		 found;
 
 	n = strtoll(id, &end, 10);
 	if (*id < '0' || *id > '9' || *end != '\0' || n <= 0) {
 		http_reply_error(a->r, 404, "no build %s", id);
 		return;
 	}
-	if (util_prepare(a->db, SQL_BUILD_COLS "WHERE id = ?", &s,
-	    &err) == -1) {
-		api_dberr(a, &err);
-		return;
-	}
-	sqlite3_bind_int64(s, 1, n);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		http_reply_json(a->r, 200, api_build_obj(s, 1));
-	else if (rc == SQLITE_DONE)
+	if ((found = db_build_find(a->db, n, &b, &err)) == 0)
+		http_reply_json(a->r, 200, api_build_obj(&b, 1));
+	else if (found == 1)
 		http_reply_error(a->r, 404, "no build %lld", n);
-	else {
-		dp_error_sqlite(&err, db_handle(a->db), "build %lld", n);
+	else
 		api_dberr(a, &err);
-	}
-	util_finalize(s);
+	db_build_done(&b);
 }
 
 /* The path of the log of build id, NULL when it has none.  Caller
@@ -142,19 +111,12 @@ api_build_show(struct api_ctx *a, const char *id)
 char *
 api_build_log_path(struct db *db, long long id)
 {
-	sqlite3_stmt	*s = NULL;
 	struct dp_error	 err;
-	char		*path = NULL;
-	const char	*t;
+	char		*path = NULL, *buildinfo = NULL;
 
-	if (util_prepare(db, "SELECT log_path FROM builds WHERE id = ?", &s,
-	    &err) == -1)
-		return NULL;
-	sqlite3_bind_int64(s, 1, id);
-	if (sqlite3_step(s) == SQLITE_ROW &&
-	    (t = (const char *)sqlite3_column_text(s, 0)) != NULL)
-		path = xstrdup(t);
-	util_finalize(s);
+	if (db_build_files(db, id, &path, &buildinfo, &err) != 0)
+		path = NULL;
+	free(buildinfo);
 	return path;
 }
 
@@ -162,21 +124,13 @@ void
 api_watches_list(struct api_ctx *a, const char *arg)
 {
 	const struct conf_watch	*w;
-	sqlite3_stmt		*s = NULL;
+	struct db_watch_row	 row;
 	struct dp_error		 err;
 	json_t			*arr, *o, *merges;
 	time_t			 t;
 	char			 next[32];
-	const char		*lp;
 	size_t			 i, k;
 
-	if (util_prepare(a->db, "SELECT last_poll, last_change, last_error, "
-	    "state, (SELECT count(*) FROM requests WHERE kind = 'check' AND "
-	    "arg = ?1 AND done IS NULL) FROM watches WHERE name = ?1", &s,
-	    &err) == -1) {
-		api_dberr(a, &err);
-		return;
-	}
 	arr = json_array();
 	for (i = 0; i < a->cfg->nwatches; i++) {
 		w = &a->cfg->watches[i];
@@ -193,17 +147,20 @@ api_watches_list(struct api_ctx *a, const char *arg)
 		    "distribution", util_jstr(w->dist),
 		    "interval", (json_int_t)w->interval,
 		    "merges", merges);
-		sqlite3_reset(s);
-		sqlite3_bind_text(s, 1, w->name, -1, SQLITE_STATIC);
-		if (sqlite3_step(s) == SQLITE_ROW) {
-			lp = (const char *)sqlite3_column_text(s, 0);
-			json_object_set_new(o, "last_poll", util_jstr(lp));
-			json_object_set_new(o, "last_change", COL(s, 1));
-			json_object_set_new(o, "last_error", COL(s, 2));
-			json_object_set_new(o, "state", COL(s, 3));
-			json_object_set_new(o, "check_pending",
-			    json_boolean(sqlite3_column_int(s, 4) > 0));
-			if (lp != NULL && (t = util_time_parse(lp)) != -1)
+		(void)db_watch_row_get(a->db, w->name, &row, &err);
+		if (row.found) {
+			json_object_set_new(o, "last_poll",
+			    util_jstr(row.last_poll));
+			json_object_set_new(o, "last_change",
+			    util_jstr(row.last_change));
+			json_object_set_new(o, "last_error",
+			    util_jstr(row.last_error));
+			json_object_set_new(o, "state", util_jstr(row.state));
+			json_object_set_new(o, "check_pending", json_boolean(
+			    db_watch_check_requested(a->db, w->name,
+			    &err) > 0));
+			if (row.last_poll != NULL &&
+			    (t = util_time_parse(row.last_poll)) != -1)
 				json_object_set_new(o, "next_poll", util_jstr(
 				    util_time_fmt(t + w->interval, next)));
 			else
@@ -218,9 +175,9 @@ api_watches_list(struct api_ctx *a, const char *arg)
 			    json_false());
 			json_object_set_new(o, "next_poll", json_null());
 		}
+		db_watch_row_done(&row);
 		json_array_append_new(arr, o);
 	}
-	util_finalize(s);
 	http_reply_json(a->r, 200, json_pack("{s:o}", "watches", arr));
 }
 
@@ -267,15 +224,26 @@ api_audit_list(struct api_ctx *a, const char *arg)
 	    json_integer(au.last) : json_null()));
 }
 
+/* A required job's latest report: passed, failed or neutral. */
+static void
+api_gate_cb(void *arg, const struct db_result *r)
+{
+	json_array_append_new(arg, json_pack("{s:o, s:s, s:o, s:o}",
+	    "job", util_jstr(r->job),
+	    "state", r->result != NULL && strcmp(r->result, "neutral") == 0 ?
+	    "neutral" : result_passes(r->result) ? "passed" : "failed",
+	    "url", util_jstr(r->url),
+	    "time", util_jstr(r->time)));
+}
+
 json_t *
 api_env_gates(struct api_ctx *a, const struct conf_env *ce,
     const char *current)
 {
 	struct env_state	 from = { NULL, NULL };
-	sqlite3_stmt		*s = NULL;
 	struct dp_error		 err;
 	json_t			*jobs, *o;
-	const char		*cand = current, *res;
+	const char		*cand = current;
 	char			*detail = NULL, **r;
 	int			 state;
 
@@ -294,30 +262,12 @@ api_env_gates(struct api_ctx *a, const struct conf_env *ce,
 		    rules_state_name(state)));
 		json_object_set_new(o, "detail", util_jstr(detail));
 	}
-	if (util_prepare(a->db, "SELECT result, url, time FROM results WHERE "
-	    "snapshot = ? AND job = ? ORDER BY id DESC LIMIT 1", &s,
-	    &err) == -1)
-		goto out;
-	for (r = ce->requires; *r != NULL; r++) {
-		sqlite3_reset(s);
-		sqlite3_bind_text(s, 1, cand, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 2, *r, -1, SQLITE_STATIC);
-		if (sqlite3_step(s) == SQLITE_ROW) {
-			res = (const char *)sqlite3_column_text(s, 0);
-			json_array_append_new(jobs, json_pack(
-			    "{s:o, s:s, s:o, s:o}",
-			    "job", util_jstr(*r),
-			    "state", res != NULL && strcmp(res, "neutral") ==
-			    0 ? "neutral" : result_passes(res) ? "passed" :
-			    "failed",
-			    "url", COL(s, 1),
-			    "time", COL(s, 2)));
-		} else
+	for (r = ce->requires; *r != NULL; r++)
+		if (db_result_find(a->db, cand, *r, api_gate_cb, jobs,
+		    &err) != 1)
 			json_array_append_new(jobs, json_pack(
 			    "{s:o, s:s, s:n, s:n}", "job", util_jstr(*r),
 			    "state", "waiting", "url", "time"));
-	}
-	util_finalize(s);
 out:
 	free(detail);
 	env_state_done(&from);

@@ -24,6 +24,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "db-watches.h"
 #include "log.h"
 #include "promoter.h"
 #include "xmalloc.h"
@@ -191,15 +192,10 @@ hooks_delivery(struct db *db, const char *forge, const char *id,
 static int
 hooks_check(struct db *db, const char *watch, struct dp_error *err)
 {
-	sqlite3_stmt	*s = NULL;
-	int		 pending;
+	int	pending;
 
-	if (util_prepare(db, "SELECT 1 FROM requests WHERE kind = 'check' "
-	    "AND arg = ? AND done IS NULL", &s, err) == -1)
+	if ((pending = db_watch_check_requested(db, watch, err)) == -1)
 		return -1;
-	sqlite3_bind_text(s, 1, watch, -1, SQLITE_STATIC);
-	pending = sqlite3_step(s) == SQLITE_ROW;
-	util_finalize(s);
 	if (pending)
 		return 0;
 	return db_request_add(db, "check", watch, err);

@@ -16,6 +16,7 @@
 #include "api.h"
 #include "check.h"
 #include "db-audit.h"
+#include "db-builds.h"
 #include "log.h"
 #include "promoter.h"
 #include "remote-status.h"
@@ -35,24 +36,9 @@ metrics_label(struct buf *b, const char *s)
 	}
 }
 
-/* "name{label="value"} count" for each row of a two-column query. */
-static void
-metrics_rows(struct api_ctx *a, struct buf *b, const char *metric,
-    const char *label, const char *sql)
-{
-	sqlite3_stmt	*s = NULL;
-	struct dp_error	 err;
-
-	if (util_prepare(a->db, sql, &s, &err) == -1)
-		return;
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		buf_printf(b, "%s{%s=\"", metric, label);
-		metrics_label(b, (const char *)sqlite3_column_text(s, 0));
-		buf_printf(b, "\"} %lld\n",
-		    (long long)sqlite3_column_int64(s, 1));
-	}
-	util_finalize(s);
-}
+static const char *const metrics_build_states[] = {
+	"queued", "running", "success", "failed", NULL
+};
 
 static void
 metrics_write(struct api_ctx *a)
@@ -100,11 +86,13 @@ metrics_write(struct api_ctx *a)
 
 	buf_adds(&b, "# HELP debpipe_builds_total Builds by state.\n"
 	    "# TYPE debpipe_builds_total gauge\n");
-	metrics_rows(a, &b, "debpipe_builds_total", "state",
-	    "SELECT s.state, (SELECT count(*) FROM builds b WHERE "
-	    "b.state = s.state) FROM (SELECT 'queued' AS state UNION ALL "
-	    "SELECT 'running' UNION ALL SELECT 'success' UNION ALL "
-	    "SELECT 'failed') s");
+	for (i = 0; metrics_build_states[i] != NULL; i++) {
+		if (db_build_count(a->db, metrics_build_states[i], &n,
+		    &err) == -1)
+			break;
+		buf_printf(&b, "debpipe_builds_total{state=\"%s\"} %lld\n",
+		    metrics_build_states[i], (long long)n);
+	}
 	check_metrics(a->db, &b);
 	remote_metrics(a->db, a->cfg, &b);
 
