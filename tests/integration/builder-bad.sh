@@ -94,7 +94,7 @@ like "$(msg esc)" 'conflicts in: evil\?\[2Jname\.txt' "a hostile file name is qu
 like "$(err silent)" "the poll did not finish within 20 s" "a remote that never answers: the poll is killed"
 is "$(for p in /proc/[0-9]*; do readlink "$p/cwd"; done 2>/dev/null | grep -c "^$inst/state/build/")" 0 \
 	"the hanging build left no process behind"
-ok "the logs of failed builds are kept" sh -c "debpipe --config '$conf' log \$(sqlite3 '$db' \"SELECT id FROM builds WHERE watch = 'hang'\") | grep -q 'sleep 120'"
+ok "the logs of failed builds are kept" sh -c "debpipe --config '$conf' log \$(sqlite3 '$db' \"SELECT id FROM builds WHERE watch = 'hang'\") | grep -q 'killed after the timeout of 3 s'"
 
 # The failures are not retried on the same inputs; fixing one is picked up.
 sed -i '/^Watch: silent/,/^$/d' "$inst/watch.d/all.watch"
