@@ -18,7 +18,8 @@ EXTRA_DIST += \
 	etc/systemd/debpipe-promoter.service \
 	etc/nginx/debpipe.conf \
 	tests/integration/package.sh \
-	tests/integration/install.sh
+	tests/integration/install.sh \
+	tests/integration/units.sh
 
 # package.sh builds the .deb with dpkg-buildpackage from a copy of the
 # tree and runs lintian on it (about 1 minute on 2 cores); install.sh
@@ -28,6 +29,11 @@ EXTRA_DIST += \
 TESTS += \
 	tests/integration/package.sh \
 	tests/integration/install.sh
+
+# units.sh: the systemd units of etc/systemd (systemd-analyze verify and
+# security, and the user namespaces the builder and snapshotter need,
+# made as each unit would make them).
+TESTS += tests/integration/units.sh
 
 # The unit tests alone: what debian/rules runs at package build time
 # (override_dh_auto_test), where the integration tests cannot run.
