@@ -26,55 +26,10 @@
 #include "log.h"
 #include "objstore.h"
 #include "remote-publish.h"
+#include "strlist.h"
 #include "xmalloc.h"
 
 #define ENV_BYHASH_GRACE	"-1 hour"
-
-/* A sorted set of strings. */
-struct sset {
-	char	**v;
-	size_t	  n, cap;
-	int	  sorted;
-};
-
-static void
-sset_add(struct sset *s, const char *k)
-{
-	if (s->n == s->cap) {
-		s->cap = s->cap ? s->cap * 2 : 256;
-		s->v = xreallocarray(s->v, s->cap, sizeof(*s->v));
-	}
-	s->v[s->n++] = xstrdup(k);
-	s->sorted = 0;
-}
-
-static int
-str_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int
-sset_has(struct sset *s, const char *k)
-{
-	if (!s->sorted) {
-		qsort(s->v, s->n, sizeof(*s->v), str_cmp);
-		s->sorted = 1;
-	}
-	return s->n > 0 && bsearch(&k, s->v, s->n, sizeof(*s->v),
-	    str_cmp) != NULL;
-}
-
-static void
-sset_free(struct sset *s)
-{
-	size_t i;
-
-	for (i = 0; i < s->n; i++)
-		free(s->v[i]);
-	free(s->v);
-	memset(s, 0, sizeof(*s));
-}
 
 static int
 id_cmp(const void *a, const void *b)
@@ -111,7 +66,7 @@ del_done(struct objstore_job *job, void *arg)
 
 /* DELETE every key of s (the set is emptied). */
 static int
-del_run(struct del *d, struct objstore *os, struct sset *s,
+del_run(struct del *d, struct objstore *os, struct strlist *s,
     struct dp_error *err)
 {
 	struct objstore_job	*jobs;
@@ -130,15 +85,15 @@ del_run(struct del *d, struct objstore *os, struct sset *s,
 		if (!jobs[i].ok)
 			d->st->pending++;
 	free(jobs);
-	sset_free(s);
+	strlist_free(s);
 	return rv;
 }
 
 /* Recorded keys starting with pfx; filter 1: only the Release files at
  * the top of the suite, 2: all but those, 3: only by-hash objects. */
 static int
-keys_under(struct del *d, const char *pfx, int filter, struct sset *keep,
-    struct sset *out, struct dp_error *err)
+keys_under(struct del *d, const char *pfx, int filter, struct strlist *keep,
+    struct strlist *out, struct dp_error *err)
 {
 	sqlite3_stmt	*st = NULL;
 	const char	*k, *rest;
@@ -158,17 +113,17 @@ keys_under(struct del *d, const char *pfx, int filter, struct sset *keep,
 		if ((filter == 1 && !top) || (filter == 2 && top) ||
 		    (filter == 3 && strstr(rest, "/by-hash/") == NULL))
 			continue;
-		if (keep != NULL && sset_has(keep, k))
+		if (keep != NULL && strlist_has(keep, k))
 			continue;
-		sset_add(out, k);
+		strlist_add(out, k);
 	}
 	sqlite3_finalize(st);
 	return 0;
 }
 
 static int
-names_query(struct db *db, const char *sql, const char *a1, struct sset *out,
-    struct dp_error *err)
+names_query(struct db *db, const char *sql, const char *a1,
+    struct strlist *out, struct dp_error *err)
 {
 	sqlite3_stmt	*st = NULL;
 
@@ -177,14 +132,15 @@ names_query(struct db *db, const char *sql, const char *a1, struct sset *out,
 	sqlite3_bind_text(st, 1, a1, -1, SQLITE_STATIC);
 	while (sqlite3_step(st) == SQLITE_ROW)
 		if (sqlite3_column_text(st, 0) != NULL)
-			sset_add(out, (const char *)sqlite3_column_text(st, 0));
+			strlist_add(out,
+			    (const char *)sqlite3_column_text(st, 0));
 	sqlite3_finalize(st);
 	return 0;
 }
 
 /* Every pool key a published snapshot uses. */
 static int
-pool_keep(struct db *db, struct sset *keep, struct dp_error *err)
+pool_keep(struct db *db, struct strlist *keep, struct dp_error *err)
 {
 	sqlite3_stmt	*st = NULL;
 	int64_t		*all[2] = { NULL, NULL }, *ids, id;
@@ -231,7 +187,7 @@ pool_keep(struct db *db, struct sset *keep, struct dp_error *err)
 				continue;
 			key = xasprintf("pool/%s",
 			    (const char *)sqlite3_column_text(st, 1));
-			sset_add(keep, key);
+			strlist_add(keep, key);
 			free(key);
 		}
 		sqlite3_finalize(st);
@@ -250,9 +206,9 @@ out:
  * (recorded in remote_objects), under dists/<dist>/<ID>/. */
 static int
 env_byhash_keep(struct del *d, const char *dist, const char *env,
-    struct sset *keep, struct dp_error *err)
+    struct strlist *keep, struct dp_error *err)
 {
-	struct sset	 snaps = { 0 }, keys = { 0 };
+	struct strlist	 snaps = STRLIST_INIT, keys = STRLIST_INIT;
 	char		*spfx, *k;
 	size_t		 i, j, n;
 	int		 rv = -1;
@@ -274,16 +230,16 @@ env_byhash_keep(struct del *d, const char *dist, const char *env,
 		for (j = 0; j < keys.n; j++) {
 			k = xasprintf("dists/%s/%s/%s", dist, env,
 			    keys.v[j] + n);
-			sset_add(keep, k);
+			strlist_add(keep, k);
 			free(k);
 		}
-		sset_free(&keys);
+		strlist_free(&keys);
 		free(spfx);
 	}
 	rv = 0;
 out:
-	sset_free(&snaps);
-	sset_free(&keys);
+	strlist_free(&snaps);
+	strlist_free(&keys);
 	return rv;
 }
 
@@ -293,8 +249,10 @@ remote_gc(struct db *db, const struct config *cfg,
     struct dp_error *err)
 {
 	struct del	 d;
-	struct sset	 gone = { 0 }, envs = { 0 }, keep = { 0 },
-			 tops = { 0 }, rest = { 0 }, pool = { 0 }, old = { 0 };
+	struct strlist	 gone = STRLIST_INIT, envs = STRLIST_INIT,
+			 keep = STRLIST_INIT, tops = STRLIST_INIT,
+			 rest = STRLIST_INIT, pool = STRLIST_INIT,
+			 old = STRLIST_INIT;
 	sqlite3_stmt	*forget = NULL;
 	char		*pfx;
 	size_t		 i, k;
@@ -366,7 +324,7 @@ remote_gc(struct db *db, const struct config *cfg,
 	/* Pool objects no published snapshot uses (only after a snapshot
 	 * went: the pool grows only with new snapshots). */
 	if (gone.n > 0) {
-		sset_free(&keep);
+		strlist_free(&keep);
 		if (pool_keep(db, &keep, err) == -1 ||
 		    keys_under(&d, "pool/", 0, &keep, &pool, err) == -1 ||
 		    del_run(&d, os, &pool, err) == -1) {
@@ -378,13 +336,13 @@ remote_gc(struct db *db, const struct config *cfg,
 out:
 	sqlite3_finalize(d.rm);
 	sqlite3_finalize(forget);
-	sset_free(&gone);
-	sset_free(&envs);
-	sset_free(&keep);
-	sset_free(&tops);
-	sset_free(&rest);
-	sset_free(&pool);
-	sset_free(&old);
+	strlist_free(&gone);
+	strlist_free(&envs);
+	strlist_free(&keep);
+	strlist_free(&tops);
+	strlist_free(&rest);
+	strlist_free(&pool);
+	strlist_free(&old);
 	return rv;
 }
 
@@ -401,7 +359,7 @@ struct rec {
 struct vctx {
 	struct rec	*v;
 	size_t		 n;
-	struct sset	 bad;		/* missing or wrong: re-upload */
+	struct strlist	 bad;		/* missing or wrong: re-upload */
 	remote_verify_cb cb;
 	void		*arg;
 	struct remote_verify_stats *vs;
@@ -449,12 +407,12 @@ verify_entry(const struct objstore_entry *e, void *arg)
 	etag_bare(r->etag != NULL ? r->etag : "", b, sizeof(b));
 	if (e->size != r->size) {
 		v->vs->wrong++;
-		sset_add(&v->bad, r->key);
+		strlist_add(&v->bad, r->key);
 		if (v->cb != NULL)
 			v->cb("wrong-size", e->key, v->arg);
 	} else if (a[0] != '\0' && b[0] != '\0' && strcmp(a, b) != 0) {
 		v->vs->wrong++;
-		sset_add(&v->bad, r->key);
+		strlist_add(&v->bad, r->key);
 		if (v->cb != NULL)
 			v->cb("wrong-etag", e->key, v->arg);
 	}
@@ -516,7 +474,7 @@ remote_verify(struct db *db, const struct config *cfg,
 	for (i = 0; i < v.n; i++)
 		if (!v.v[i].seen) {
 			vs->missing++;
-			sset_add(&v.bad, v.v[i].key);
+			strlist_add(&v.bad, v.v[i].key);
 			if (cb != NULL)
 				cb("missing", v.v[i].key, arg);
 		}
@@ -573,6 +531,6 @@ out:
 		free(v.v[i].etag);
 	}
 	free(v.v);
-	sset_free(&v.bad);
+	strlist_free(&v.bad);
 	return rv;
 }
