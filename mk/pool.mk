@@ -8,8 +8,14 @@ lib_libdebpipe_a_SOURCES += \
 	lib/debfile.h \
 	lib/dsc.c \
 	lib/dsc.h \
+	lib/db-packages.c \
+	lib/db-packages.h \
 	lib/pool.c \
-	lib/pool.h
+	lib/pool.h \
+	lib/pool-int.h \
+	lib/pool-control.c \
+	lib/pool-file.c \
+	lib/pool-read.c
 
 cli_debpipe_SOURCES += \
 	cli/add.c
