@@ -18,7 +18,9 @@
 
 #include "../snapshotter/publish.h"
 #include "cli.h"
+#include "db-packages.h"
 #include "db-snapshots.h"
+#include "snapid.h"
 #include "version.h"
 #include "xmalloc.h"
 
@@ -156,6 +158,37 @@ print_envs(json_t *envs)
 		printf("%s%s", i > 0 ? "," : "", json_string_value(v));
 }
 
+struct list_ctx {
+	struct cli	*c;
+	json_t		*arr;
+};
+
+/* One line (or JSON object) of `snapshot list`. */
+static int
+list_cb(const struct db_snapshot *s, void *arg)
+{
+	struct list_ctx	*lc = arg;
+	json_t		*o, *envs;
+
+	envs = snapshot_envs(lc->c, s->id);
+	if (lc->c->json) {
+		o = json_pack("{s:s,s:s?,s:s?,s:I,s:I,s:O}", "id", s->id,
+		    "created", s->created, "state", s->state,
+		    "packages", (json_int_t)s->npkgs,
+		    "sources", (json_int_t)s->nsrcs, "environments", envs);
+		json_array_append_new(lc->arr, o);
+	} else {
+		printf("%-17s %-21s %-9s %8lld %7lld  ", s->id,
+		    s->created != NULL ? s->created : "(null)",
+		    s->state != NULL ? s->state : "(null)",
+		    (long long)s->npkgs, (long long)s->nsrcs);
+		print_envs(envs);
+		putchar('\n');
+	}
+	json_decref(envs);
+	return 0;
+}
+
 static int
 snapshot_list(struct cli *c, int argc, char **argv)
 {
@@ -164,11 +197,10 @@ snapshot_list(struct cli *c, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	sqlite3_stmt	*st = NULL;
+	struct list_ctx	 lc;
 	struct dp_error	 err;
-	json_t		*arr, *o, *envs;
-	const char	*id;
-	int		 ch, all = 0, rc;
+	json_t		*arr, *o;
+	int		 ch, all = 0;
 
 	while ((ch = getopt_long(argc, argv, "ah", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -189,48 +221,17 @@ snapshot_list(struct cli *c, int argc, char **argv)
 	}
 	if (cli_open_db(c) == -1)
 		return EXIT_FAIL;
-	if (db_prepare(c->db, all ?
-	    "SELECT id, created, state, length(packages) / 8, "
-	    "length(sources) / 8 FROM snapshots ORDER BY id DESC" :
-	    "SELECT id, created, state, length(packages) / 8, "
-	    "length(sources) / 8 FROM snapshots WHERE state = 'published' "
-	    "ORDER BY id DESC", &st, &err) == -1) {
-		cli_err("%s", dp_error_str(&err));
-		return EXIT_FAIL;
-	}
-	arr = json_array();
+	lc.c = c;
+	lc.arr = json_array();
 	if (!c->json)
 		printf("%-17s %-21s %-9s %8s %7s  %s\n", "ID", "CREATED",
 		    "STATE", "PACKAGES", "SOURCES", "ENVIRONMENTS");
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		id = (const char *)sqlite3_column_text(st, 0);
-		envs = snapshot_envs(c, id);
-		if (c->json) {
-			o = json_pack("{s:s,s:s,s:s,s:I,s:I,s:O}", "id", id,
-			    "created", sqlite3_column_text(st, 1),
-			    "state", sqlite3_column_text(st, 2),
-			    "packages", (json_int_t)sqlite3_column_int64(st, 3),
-			    "sources", (json_int_t)sqlite3_column_int64(st, 4),
-			    "environments", envs);
-			json_array_append_new(arr, o);
-		} else {
-			printf("%-17s %-21s %-9s %8lld %7lld  ", id,
-			    sqlite3_column_text(st, 1),
-			    sqlite3_column_text(st, 2),
-			    (long long)sqlite3_column_int64(st, 3),
-			    (long long)sqlite3_column_int64(st, 4));
-			print_envs(envs);
-			putchar('\n');
-		}
-		json_decref(envs);
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		json_decref(arr);
-		cli_err("reading snapshots: %s",
-		    sqlite3_errmsg(db_handle(c->db)));
+	if (db_snapshot_foreach(c->db, all, 0, list_cb, &lc, &err) == -1) {
+		json_decref(lc.arr);
+		cli_err("%s", dp_error_str(&err));
 		return EXIT_FAIL;
 	}
+	arr = lc.arr;
 	if (c->json) {
 		o = json_pack("{s:o}", "snapshots", arr);
 		json_print(o);
@@ -292,77 +293,65 @@ snapinfo_done(struct snapinfo *si)
 }
 
 static void
-load_members(struct cli *c, struct snapinfo *si, const void *blob,
-    size_t len, int sources)
+load_members(struct cli *c, struct snapinfo *si, const int64_t *ids,
+    size_t n, int sources)
 {
-	sqlite3_stmt	*st = NULL;
-	struct dp_error	 err;
-	int64_t		*ids;
-	size_t		 n, i;
-	struct spkg	*p;
+	struct db_pkg_reader	*r;
+	struct db_pkg		 row;
+	size_t			 i;
+	struct spkg		*p;
 
-	ids = db_snapshot_ids_decode(blob, len, &n);
-	if (db_prepare(c->db, sources ?
-	    "SELECT dist, component, name, version, 'source' FROM sources "
-	    "WHERE id = ?" :
-	    "SELECT dist, component, name, version, arch FROM packages "
-	    "WHERE id = ?", &st, &err) == -1) {
-		free(ids);
-		return;
-	}
+	r = db_pkg_reader_new(c->db);
 	si->p = xreallocarray(si->p, si->n + n + 1, sizeof(*si->p));
 	for (i = 0; i < n; i++) {
-		sqlite3_reset(st);
-		sqlite3_bind_int64(st, 1, ids[i]);
-		if (sqlite3_step(st) != SQLITE_ROW)
+		if (db_pkg_reader_get(r, sources, ids[i], &row, NULL) != 1 ||
+		    row.dist == NULL || row.component == NULL ||
+		    row.name == NULL || row.version == NULL ||
+		    (!sources && row.arch == NULL))
 			continue;
 		p = &si->p[si->n++];
-		p->dist = xstrdup((const char *)sqlite3_column_text(st, 0));
-		p->comp = xstrdup((const char *)sqlite3_column_text(st, 1));
-		p->name = xstrdup((const char *)sqlite3_column_text(st, 2));
-		p->version = xstrdup((const char *)sqlite3_column_text(st, 3));
-		p->arch = xstrdup((const char *)sqlite3_column_text(st, 4));
+		p->dist = xstrdup(row.dist);
+		p->comp = xstrdup(row.component);
+		p->name = xstrdup(row.name);
+		p->version = xstrdup(row.version);
+		p->arch = xstrdup(sources ? "source" : row.arch);
 	}
-	sqlite3_finalize(st);
-	free(ids);
+	db_pkg_reader_free(r);
 }
 
 static int
 snapinfo_load(struct cli *c, const char *id, struct snapinfo *si)
 {
-	sqlite3_stmt	*st = NULL;
-	struct dp_error	 err;
-	int		 rv = -1;
+	struct db_snapshot	 row;
+	struct dp_error		 err;
+	int			 rc, rv = -1;
 
 	memset(si, 0, sizeof(*si));
-	if (!publish_id_valid(id)) {
+	if (!snapid_valid(id)) {
 		cli_err("'%s' is not a snapshot ID (YYYYMMDDTHHMMSSZ; see "
 		    "debpipe snapshot list)", id);
 		return -1;
 	}
-	if (db_prepare(c->db, "SELECT id, created, state, digest, packages, "
-	    "sources FROM snapshots WHERE id = ?", &st, &err) == -1) {
+	if ((rc = db_snapshot_get(c->db, id, &row, &err)) == -1) {
 		cli_err("%s", dp_error_str(&err));
 		return -1;
 	}
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_ROW) {
+	if (rc == 0) {
 		cli_err("no snapshot %s (see debpipe snapshot list)", id);
 		goto out;
 	}
-	si->id = xstrdup((const char *)sqlite3_column_text(st, 0));
-	si->created = xstrdup((const char *)sqlite3_column_text(st, 1));
-	si->state = xstrdup((const char *)sqlite3_column_text(st, 2));
-	si->digest = xstrdup((const char *)sqlite3_column_text(st, 3));
-	load_members(c, si, sqlite3_column_blob(st, 4),
-	    (size_t)sqlite3_column_bytes(st, 4), 0);
-	load_members(c, si, sqlite3_column_blob(st, 5),
-	    (size_t)sqlite3_column_bytes(st, 5), 1);
+	si->id = row.id;
+	si->created = row.created;
+	si->state = row.state;
+	si->digest = row.digest;
+	row.id = row.created = row.state = row.digest = NULL;
+	load_members(c, si, row.pkgs, row.npkgs, 0);
+	load_members(c, si, row.srcs, row.nsrcs, 1);
 	if (si->n > 1)
 		qsort(si->p, si->n, sizeof(*si->p), spkg_cmp);
 	rv = 0;
 out:
-	sqlite3_finalize(st);
+	db_snapshot_done(&row);
 	return rv;
 }
 

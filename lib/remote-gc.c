@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "db-packages.h"
 #include "db-snapshots.h"
 #include "fsutil.h"
 #include "log.h"
@@ -138,66 +139,48 @@ names_query(struct db *db, const char *sql, const char *a1,
 	return 0;
 }
 
+struct keep_ctx {
+	int64_t		*ids;
+	size_t		 n;
+	struct strlist	*keep;
+};
+
+static void
+keep_cb(int64_t id, const char *path, void *arg)
+{
+	struct keep_ctx	*kc = arg;
+	char		*key;
+
+	if (kc->n == 0 || bsearch(&id, kc->ids, kc->n, sizeof(int64_t),
+	    id_cmp) == NULL)
+		return;
+	key = xasprintf("pool/%s", path);
+	strlist_add(kc->keep, key);
+	free(key);
+}
+
 /* Every pool key a published snapshot uses. */
 static int
 pool_keep(struct db *db, struct strlist *keep, struct dp_error *err)
 {
-	sqlite3_stmt	*st = NULL;
-	int64_t		*all[2] = { NULL, NULL }, *ids, id;
-	size_t		 nall[2] = { 0, 0 }, cap[2] = { 0, 0 }, n;
+	struct keep_ctx	 kc[2];
 	int		 k, rv = -1;
-	char		*key;
-	static const char *files[2] = {
-		"SELECT p.id, f.path FROM packages p JOIN files f ON "
-		"f.id = p.file_id",
-		"SELECT s.id, f.path FROM sources s JOIN files f ON "
-		"f.id = s.dsc_file_id UNION ALL SELECT sf.source_id, f.path "
-		"FROM source_files sf JOIN files f ON f.id = sf.file_id",
-	};
 
-	if (db_prepare(db, "SELECT packages, sources FROM snapshots WHERE "
-	    "state = 'published'", &st, err) == -1)
-		return -1;
-	while (sqlite3_step(st) == SQLITE_ROW)
-		for (k = 0; k < 2; k++) {
-			ids = db_snapshot_ids_decode(sqlite3_column_blob(st, k),
-			    (size_t)sqlite3_column_bytes(st, k), &n);
-			if (nall[k] + n > cap[k]) {
-				cap[k] = (nall[k] + n) * 2;
-				all[k] = xreallocarray(all[k], cap[k],
-				    sizeof(int64_t));
-			}
-			if (n > 0)
-				memcpy(all[k] + nall[k], ids, n *
-				    sizeof(int64_t));
-			nall[k] += n;
-			free(ids);
-		}
-	sqlite3_finalize(st);
-	st = NULL;
+	memset(kc, 0, sizeof(kc));
+	if (db_snapshot_published_members(db, &kc[0].ids, &kc[0].n,
+	    &kc[1].ids, &kc[1].n, err) == -1)
+		goto out;
 	for (k = 0; k < 2; k++) {
-		if (nall[k] > 0)
-			qsort(all[k], nall[k], sizeof(int64_t), id_cmp);
-		if (db_prepare(db, files[k], &st, err) == -1)
+		kc[k].keep = keep;
+		if (kc[k].n > 0)
+			qsort(kc[k].ids, kc[k].n, sizeof(int64_t), id_cmp);
+		if (db_pkg_file_owners(db, k, keep_cb, &kc[k], err) == -1)
 			goto out;
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			id = sqlite3_column_int64(st, 0);
-			if (nall[k] == 0 || bsearch(&id, all[k], nall[k],
-			    sizeof(int64_t), id_cmp) == NULL)
-				continue;
-			key = xasprintf("pool/%s",
-			    (const char *)sqlite3_column_text(st, 1));
-			strlist_add(keep, key);
-			free(key);
-		}
-		sqlite3_finalize(st);
-		st = NULL;
 	}
 	rv = 0;
 out:
-	sqlite3_finalize(st);
-	free(all[0]);
-	free(all[1]);
+	free(kc[0].ids);
+	free(kc[1].ids);
 	return rv;
 }
 

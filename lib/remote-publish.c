@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "db-packages.h"
 #include "db-snapshots.h"
 #include "fsutil.h"
 #include "hash.h"
@@ -178,68 +179,51 @@ run_phases(struct sync *s, struct dp_error *err)
 /* ------------------------------------------------------------------ */
 /* What a snapshot needs. */
 
-static int
-pool_add_rows(struct sync *s, sqlite3_stmt *st, int64_t id)
+static void
+pool_file_cb(const struct db_pkg_file *f, void *arg)
 {
-	char	*key, *path;
-	const char *rel;
+	struct sync	*s = arg;
+	char		*key, *path;
 
-	sqlite3_reset(st);
-	sqlite3_bind_int64(st, 1, id);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		rel = (const char *)sqlite3_column_text(st, 0);
-		if (!fs_relpath_is_safe(rel))
-			continue;
-		key = xasprintf("pool/%s", rel);
-		path = fs_join(s->pool_dir, rel);
-		job_add(s, PH_POOL, key, path,
-		    (uint64_t)sqlite3_column_int64(st, 1),
-		    (const char *)sqlite3_column_text(st, 2),
-		    (const char *)sqlite3_column_text(st, 3));
-		free(key);
-		free(path);
-	}
-	sqlite3_reset(st);
-	return 0;
+	if (!fs_relpath_is_safe(f->path))
+		return;
+	key = xasprintf("pool/%s", f->path);
+	path = fs_join(s->pool_dir, f->path);
+	job_add(s, PH_POOL, key, path, f->size, f->sha256, f->md5);
+	free(key);
+	free(path);
 }
 
 static int
 pool_jobs(struct sync *s, const char *snap, struct dp_error *err)
 {
-	sqlite3_stmt	*snapst = NULL, *pk = NULL, *sr = NULL;
-	int64_t		*ids = NULL;
-	size_t		 n, i;
-	int		 rv = -1, k;
+	struct db_pkg_reader	*r = NULL;
+	int64_t			*pkgs = NULL, *srcs = NULL;
+	size_t			 npkgs, nsrcs, i;
+	int			 rv = -1, rc;
 
-	if (db_prepare(s->db, "SELECT packages, sources FROM snapshots "
-	    "WHERE id = ?", &snapst, err) == -1 ||
-	    db_prepare(s->db, "SELECT f.path, f.size, f.sha256, f.md5 FROM "
-	    "packages p JOIN files f ON f.id = p.file_id WHERE p.id = ?",
-	    &pk, err) == -1 ||
-	    db_prepare(s->db, "SELECT f.path, f.size, f.sha256, f.md5 FROM "
-	    "files f WHERE f.id IN (SELECT file_id FROM source_files WHERE "
-	    "source_id = ?1 UNION SELECT dsc_file_id FROM sources WHERE "
-	    "id = ?1)", &sr, err) == -1)
+	if ((rc = db_snapshot_members(s->db, snap, &pkgs, &npkgs, &srcs,
+	    &nsrcs, err)) == -1)
 		goto out;
-	sqlite3_bind_text(snapst, 1, snap, -1, SQLITE_STATIC);
-	if (sqlite3_step(snapst) != SQLITE_ROW) {
+	if (rc == 0) {
 		dp_error_set(err, DP_ERR_NOTFOUND, "snapshot %s is not in "
 		    "the database", snap);
 		goto out;
 	}
-	for (k = 0; k < 2; k++) {
-		ids = db_snapshot_ids_decode(sqlite3_column_blob(snapst, k),
-		    (size_t)sqlite3_column_bytes(snapst, k), &n);
-		for (i = 0; i < n; i++)
-			pool_add_rows(s, k == 0 ? pk : sr, ids[i]);
-		free(ids);
-		ids = NULL;
-	}
+	r = db_pkg_reader_new(s->db);
+	for (i = 0; i < npkgs; i++)
+		if (db_pkg_reader_files(r, 0, pkgs[i], pool_file_cb, s,
+		    err) == -1)
+			goto out;
+	for (i = 0; i < nsrcs; i++)
+		if (db_pkg_reader_files(r, 1, srcs[i], pool_file_cb, s,
+		    err) == -1)
+			goto out;
 	rv = 0;
 out:
-	sqlite3_finalize(snapst);
-	sqlite3_finalize(pk);
-	sqlite3_finalize(sr);
+	db_pkg_reader_free(r);
+	free(pkgs);
+	free(srcs);
 	return rv;
 }
 

@@ -1,12 +1,15 @@
 # Snapshots, publishing, GC, debpipe-snapshotter; `debpipe snapshot|key|gc`.
 # The publisher is snapshotter/libsnapshot.a (everything in snapshotter/
 # but main.c and check.c), which `debpipe snapshot|gc` and the unit tests
-# link too; lib/ keeps what other programs share (compress, db-snapshots).
+# link too; lib/ keeps what other programs share (compress, db-snapshots,
+# snapid).
 lib_libdebpipe_a_SOURCES += \
 	lib/compress.c \
 	lib/compress.h \
 	lib/db-snapshots.c \
-	lib/db-snapshots.h
+	lib/db-snapshots.h \
+	lib/snapid.c \
+	lib/snapid.h
 
 noinst_LIBRARIES += snapshotter/libsnapshot.a
 snapshotter_libsnapshot_a_SOURCES = \

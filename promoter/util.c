@@ -7,6 +7,7 @@
 
 #include "db-stmt.h"
 #include "promoter.h"
+#include "snapid.h"
 #include "xmalloc.h"
 
 char *
@@ -44,19 +45,7 @@ util_time_parse(const char *s)
 int
 util_snapshot_id_ok(const char *id)
 {
-	static const char	*pat = "dddddddd" "T" "dddddd" "Z";
-	size_t			 i;
-
-	if (id == NULL || strlen(id) != SNAPSHOT_ID_LEN)
-		return 0;
-	for (i = 0; i < SNAPSHOT_ID_LEN; i++) {
-		if (pat[i] == 'd') {
-			if (!isdigit((unsigned char)id[i]))
-				return 0;
-		} else if (id[i] != pat[i])
-			return 0;
-	}
-	return 1;
+	return snapid_valid(id);
 }
 
 time_t

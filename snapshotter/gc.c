@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "deb822.h"
+#include "db-packages.h"
 #include "db-snapshots.h"
 #include "fsutil.h"
 #include "publish.h"
@@ -23,29 +24,6 @@
 #include "xmalloc.h"
 
 #define ENV_KEEP_HISTORY	3	/* last snapshots of each environment */
-
-int
-gc_query_strings(struct db *db, const char *sql, struct strlist *out,
-    struct dp_error *err)
-{
-	sqlite3_stmt	*st = NULL;
-	const char	*s;
-	int		 rc;
-
-	if (db_prepare(db, sql, &st, err) == -1)
-		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if ((s = (const char *)sqlite3_column_text(st, 0)) != NULL)
-			strlist_add(out, s);
-	if (rc != SQLITE_DONE) {
-		dp_error_sqlite(err, db_handle(db), "query");
-		sqlite3_finalize(st);
-		return -1;
-	}
-	sqlite3_finalize(st);
-	return 0;
-}
-
 
 /*
  * Garbage collection.
@@ -201,38 +179,24 @@ cache_sweep(const char *cachedir, const char *storeroot)
 	closedir(d);
 }
 
+/* Append the members of snapshot id to pk and sr. */
 static int
 add_blob_ids(struct db *db, const char *id, int64_t **pk, size_t *npk,
     int64_t **sr, size_t *nsr, struct dp_error *err)
 {
-	sqlite3_stmt	*st = NULL;
-	int64_t		*v;
-	size_t		 n, i;
-	int		 col;
+	int64_t	*p, *s;
+	size_t	 np, ns;
 
-	if (db_prepare(db, "SELECT packages, sources FROM snapshots WHERE "
-	    "id = ?", &st, err) == -1)
+	if (db_snapshot_members(db, id, &p, &np, &s, &ns, err) == -1)
 		return -1;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		for (col = 0; col < 2; col++) {
-			v = db_snapshot_ids_decode(sqlite3_column_blob(st, col),
-			    (size_t)sqlite3_column_bytes(st, col), &n);
-			if (col == 0) {
-				*pk = xreallocarray(*pk, *npk + n + 1,
-				    sizeof(**pk));
-				for (i = 0; i < n; i++)
-					(*pk)[(*npk)++] = v[i];
-			} else {
-				*sr = xreallocarray(*sr, *nsr + n + 1,
-				    sizeof(**sr));
-				for (i = 0; i < n; i++)
-					(*sr)[(*nsr)++] = v[i];
-			}
-			free(v);
-		}
-	}
-	sqlite3_finalize(st);
+	*pk = xreallocarray(*pk, *npk + np + 1, sizeof(**pk));
+	memcpy(*pk + *npk, p, np * sizeof(**pk));
+	*npk += np;
+	*sr = xreallocarray(*sr, *nsr + ns + 1, sizeof(**sr));
+	memcpy(*sr + *nsr, s, ns * sizeof(**sr));
+	*nsr += ns;
+	free(p);
+	free(s);
 	return 0;
 }
 
@@ -266,82 +230,70 @@ configured(const struct config *cfg, const char *dist, const char *comp,
 	return 0;
 }
 
+struct gc_rows_ctx {
+	const struct config	*cfg;
+	int			 sources;
+	const int64_t		*keep;
+	size_t			 nkeep;
+	publish_gc_cb		 cb;
+	void			*arg;
+	int64_t			*ids;
+	size_t			 n;
+	size_t			 cap;
+};
+
+static int
+gc_rows_cb(const struct db_pkg *p, void *arg)
+{
+	struct gc_rows_ctx	*g = arg;
+	char			*what;
+
+	if (p->dist == NULL || p->component == NULL ||
+	    !configured(g->cfg, p->dist, p->component, p->arch) ||
+	    ids_contains(g->keep, g->nkeep, p->id))
+		return 0;
+	if (g->n == g->cap) {
+		g->cap = g->cap == 0 ? 64 : g->cap * 2;
+		g->ids = xreallocarray(g->ids, g->cap, sizeof(*g->ids));
+	}
+	g->ids[g->n++] = p->id;
+	if (g->cb != NULL) {
+		what = xasprintf("%s/%s %s %s%s%s", p->dist, p->component,
+		    p->name != NULL ? p->name : "(null)",
+		    p->version != NULL ? p->version : "(null)",
+		    p->arch != NULL ? " " : "",
+		    p->arch != NULL ? p->arch : "");
+		g->cb(g->sources ? "source" : "package", what, g->arg);
+		free(what);
+	}
+	return 0;
+}
+
 /* Delete package (sources: source) rows that are not kept; report. */
 static int
 gc_rows(struct db *db, const struct config *cfg, int sources,
     const int64_t *keep, size_t nkeep, publish_gc_cb cb, void *arg,
     struct dp_error *err)
 {
-	sqlite3_stmt	*st = NULL, *del = NULL, *del2 = NULL;
-	int64_t		*ids = NULL, id;
-	size_t		 n = 0, cap = 0, i;
-	char		*what;
-	const char	*dist, *comp, *arch;
-	int		 rc, rv = -1;
+	struct gc_rows_ctx	g;
+	size_t			i;
+	int			rv = -1;
 
-	if (db_prepare(db, sources ?
-	    "SELECT id, dist, component, NULL, name, version FROM sources" :
-	    "SELECT id, dist, component, arch, name, version FROM packages",
-	    &st, err) == -1)
+	memset(&g, 0, sizeof(g));
+	g.cfg = cfg;
+	g.sources = sources;
+	g.keep = keep;
+	g.nkeep = nkeep;
+	g.cb = cb;
+	g.arg = arg;
+	if (db_pkg_foreach(db, sources, 0, gc_rows_cb, &g, err) == -1)
 		goto out;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		id = sqlite3_column_int64(st, 0);
-		dist = (const char *)sqlite3_column_text(st, 1);
-		comp = (const char *)sqlite3_column_text(st, 2);
-		arch = (const char *)sqlite3_column_text(st, 3);
-		if (dist == NULL || comp == NULL ||
-		    !configured(cfg, dist, comp, arch) ||
-		    ids_contains(keep, nkeep, id))
-			continue;
-		if (n == cap) {
-			cap = cap == 0 ? 64 : cap * 2;
-			ids = xreallocarray(ids, cap, sizeof(*ids));
-		}
-		ids[n++] = id;
-		if (cb != NULL) {
-			what = xasprintf("%s/%s %s %s%s%s", dist, comp,
-			    sqlite3_column_text(st, 4),
-			    sqlite3_column_text(st, 5), arch != NULL ? " " : "",
-			    arch != NULL ? arch : "");
-			cb(sources ? "source" : "package", what, arg);
-			free(what);
-		}
-	}
-	if (rc != SQLITE_DONE) {
-		dp_error_sqlite(err, db_handle(db), "reading %s",
-		    sources ? "sources" : "packages");
-		goto out;
-	}
-	if (sources) {
-		if (db_prepare(db, "DELETE FROM source_files WHERE "
-		    "source_id = ?", &del2, err) == -1)
+	for (i = 0; i < g.n; i++)
+		if (db_pkg_delete(db, sources, g.ids[i], err) == -1)
 			goto out;
-	}
-	if (db_prepare(db, sources ? "DELETE FROM sources WHERE id = ?" :
-	    "DELETE FROM packages WHERE id = ?", &del, err) == -1)
-		goto out;
-	for (i = 0; i < n; i++) {
-		if (del2 != NULL) {
-			sqlite3_reset(del2);
-			sqlite3_bind_int64(del2, 1, ids[i]);
-			if (sqlite3_step(del2) != SQLITE_DONE)
-				goto fail;
-		}
-		sqlite3_reset(del);
-		sqlite3_bind_int64(del, 1, ids[i]);
-		if (sqlite3_step(del) != SQLITE_DONE)
-			goto fail;
-	}
 	rv = 0;
-	goto out;
-fail:
-	dp_error_sqlite(err, db_handle(db), "deleting unused %s",
-	    sources ? "sources" : "packages");
 out:
-	sqlite3_finalize(st);
-	sqlite3_finalize(del);
-	sqlite3_finalize(del2);
-	free(ids);
+	free(g.ids);
 	return rv;
 }
 
@@ -504,13 +456,11 @@ publish_gc_report(struct db *db, const struct config *cfg, int dry_run,
 			 envs = STRLIST_INIT, poolfiles = STRLIST_INIT,
 			 refs = STRLIST_INIT;
 	struct pset	 set;
-	sqlite3_stmt	*st = NULL;
 	int64_t		*kpk = NULL, *ksr = NULL;
-	size_t		 nkpk = 0, nksr = 0, i, j, n;
+	size_t		 nkpk = 0, nksr = 0, i, j;
 	char		*snapdir = NULL, *pooldir = NULL, *storeroot = NULL,
-			*cachedir = NULL, *p, *slash, *prev_env = NULL, *tmp;
+			*cachedir = NULL, *p, *slash, *tmp;
 	int		 lockfd, rc, rv = -1, in_tx = 0, nidx = 0;
-	const char	*env, *snap;
 
 	memset(&set, 0, sizeof(set));
 	if (nsnap != NULL)
@@ -529,36 +479,9 @@ publish_gc_report(struct db *db, const struct config *cfg, int dry_run,
 	in_tx = 1;
 
 	/* Which snapshots stay. */
-	if (gc_query_strings(db, "SELECT id FROM snapshots WHERE state = "
-	    "'published' ORDER BY id DESC", &published, err) == -1 ||
-	    gc_query_strings(db, "SELECT snapshot FROM environments WHERE "
-	    "snapshot IS NOT NULL", &envs, err) == -1)
+	if (db_snapshot_list_published(db, &published, err) == -1 ||
+	    db_snapshot_pinned(db, ENV_KEEP_HISTORY, &envs, &hist, err) == -1)
 		goto out;
-	if (db_prepare(db, "SELECT env, to_snapshot FROM env_history "
-	    "ORDER BY env, id DESC", &st, err) == -1)
-		goto out;
-	n = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		env = (const char *)sqlite3_column_text(st, 0);
-		snap = (const char *)sqlite3_column_text(st, 1);
-		if (env == NULL || snap == NULL)
-			continue;
-		if (prev_env == NULL || strcmp(prev_env, env) != 0) {
-			free(prev_env);
-			prev_env = xstrdup(env);
-			n = 0;
-		}
-		if (n < ENV_KEEP_HISTORY && !strlist_find(&hist, snap)) {
-			strlist_add(&hist, snap);
-			n++;
-		}
-	}
-	if (rc != SQLITE_DONE) {
-		dp_error_sqlite(err, db_handle(db), "reading env_history");
-		goto out;
-	}
-	sqlite3_finalize(st);
-	st = NULL;
 	for (i = 0; i < published.n; i++) {
 		if ((int)i < (cfg->keep_snapshots > 0 ? cfg->keep_snapshots :
 		    1) || strlist_find(&envs, published.v[i]) ||
@@ -590,34 +513,17 @@ publish_gc_report(struct db *db, const struct config *cfg, int dry_run,
 		goto out;
 
 	/* Pool files nothing refers to any more. */
-	if (gc_query_strings(db, "SELECT path FROM files WHERE "
-	    "id NOT IN (SELECT file_id FROM packages) AND "
-	    "id NOT IN (SELECT dsc_file_id FROM sources) AND "
-	    "id NOT IN (SELECT file_id FROM source_files)",
-	    &poolfiles, err) == -1)
+	if (db_pkg_files_unused(db, &poolfiles, err) == -1)
 		goto out;
 	gc_buildinfos(pooldir, &poolfiles);
-	if (db_exec(db, "DELETE FROM files WHERE "
-	    "id NOT IN (SELECT file_id FROM packages) AND "
-	    "id NOT IN (SELECT dsc_file_id FROM sources) AND "
-	    "id NOT IN (SELECT file_id FROM source_files)", err) == -1)
-		goto out;
-	if (db_prepare(db, "UPDATE snapshots SET state = 'deleted' WHERE "
-	    "id = ?", &st, err) == -1)
+	if (db_pkg_files_unused_delete(db, err) == -1)
 		goto out;
 	for (i = 0; i < drop.n; i++) {
-		sqlite3_reset(st);
-		sqlite3_bind_text(st, 1, drop.v[i], -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE) {
-			dp_error_sqlite(err, db_handle(db), "deleting "
-			    "snapshot %s", drop.v[i]);
+		if (db_snapshot_set_deleted(db, drop.v[i], err) == -1)
 			goto out;
-		}
 		if (cb != NULL)
 			cb("snapshot", drop.v[i], arg);
 	}
-	sqlite3_finalize(st);
-	st = NULL;
 	for (i = 0; i < poolfiles.n; i++)
 		if (cb != NULL)
 			cb("file", poolfiles.v[i], arg);
@@ -681,11 +587,9 @@ publish_gc_report(struct db *db, const struct config *cfg, int dry_run,
 out:
 	if (in_tx)
 		db_rollback(db);
-	sqlite3_finalize(st);
 	pset_done(&set);
 	free(kpk);
 	free(ksr);
-	free(prev_env);
 	strlist_free(&published);
 	strlist_free(&keep);
 	strlist_free(&drop);

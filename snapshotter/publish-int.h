@@ -14,6 +14,7 @@
 #include "compress.h"
 #include "config.h"
 #include "db.h"
+#include "db-packages.h"
 #include "error.h"
 #include "hash.h"
 #include "strlist.h"
@@ -130,9 +131,7 @@ struct tree {
 	unsigned int		 seq;
 	struct compress_feed	**feeds;	/* freed after the runner */
 	size_t			 nfeeds;
-	sqlite3_stmt		*st_pkg;
-	sqlite3_stmt		*st_contents;
-	sqlite3_stmt		*st_src;
+	struct db_pkg_reader	*rd;		/* during tree_write */
 	int			 reused;	/* indexes taken from the cache */
 	int			 generated;
 };
@@ -150,7 +149,11 @@ void	 tree_done(struct tree *t);
 /* syncfs(2) of the file system holding path. */
 int	 tree_syncfs(const char *path, struct dp_error *err);
 
-/* release.c: dists/<dist>/Release, InRelease and Release.gpg of
+/* release.c: the Release text of distribution di (dated now) listing
+ * the tree's files with their sizes and sums, appended to text. */
+void	 release_text(const struct tree *t, size_t di, time_t now,
+	    struct buf *text);
+/* dists/<dist>/Release, InRelease and Release.gpg of
  * distribution di in t->tmpdir, dated now, signed with fpr. */
 int	 release_write(struct tree *t, size_t di, const char *gnupg,
 	    const char *fpr, time_t now, struct dp_error *err);
@@ -158,10 +161,6 @@ int	 release_write(struct tree *t, size_t di, const char *gnupg,
  * when missing or different. */
 int	 release_keyring_write(const struct config *cfg, const char *gnupg,
 	    const char *fpr, struct dp_error *err);
-
-/* gc.c: the first column of every row sql returns, appended to out. */
-int	 gc_query_strings(struct db *db, const char *sql, struct strlist *out,
-	    struct dp_error *err);
 
 
 #endif

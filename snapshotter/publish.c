@@ -19,55 +19,17 @@
 #include "sign.h"
 #include "xmalloc.h"
 
-/* Newest published snapshot: id and digest (caller frees; NULL if none). */
-static int
-newest_snapshot(struct db *db, char **id, char **digest,
-    struct dp_error *err)
-{
-	sqlite3_stmt	*st = NULL;
-	int		 rc, rv = -1;
-
-	*id = NULL;
-	if (digest != NULL)
-		*digest = NULL;
-	if (db_prepare(db, "SELECT id, digest FROM snapshots WHERE state = "
-	    "'published' ORDER BY id DESC LIMIT 1", &st, err) == -1)
-		goto out;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*id = xstrdup((const char *)sqlite3_column_text(st, 0));
-		if (digest != NULL)
-			*digest = xstrdup((const char *)
-			    sqlite3_column_text(st, 1));
-	} else if (rc != SQLITE_DONE) {
-		dp_error_sqlite(err, db_handle(db), "reading snapshots");
-		goto out;
-	}
-	rv = 0;
-out:
-	sqlite3_finalize(st);
-	return rv;
-}
-
 static int
 id_taken(struct db *db, const char *snapdir, const char *id)
 {
-	sqlite3_stmt	*st = NULL;
-	char		*p;
-	int		 taken = 0;
+	char	*p;
+	int	 taken = 0;
 
 	p = fs_join(snapdir, id);
 	if (access(p, F_OK) == 0)
 		taken = 1;
 	free(p);
-	if (!taken && db_prepare(db, "SELECT 1 FROM snapshots WHERE id = ?",
-	    &st, NULL) == 0) {
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			taken = 1;
-		sqlite3_finalize(st);
-	}
-	return taken;
+	return taken || db_snapshot_exists(db, id);
 }
 
 /* The ID: the current UTC second, later than the newest one and free. */
@@ -98,43 +60,15 @@ static int
 record_snapshot(struct db *db, const char *id, const struct pset *set,
     struct dp_error *err)
 {
-	sqlite3_stmt	*st = NULL;
-	void		*pk, *sr;
-	int		 rv = -1;
-
-	pk = db_snapshot_ids_encode(set->pkgs, set->npkgs);
-	sr = db_snapshot_ids_encode(set->srcs, set->nsrcs);
 	if (db_begin(db, err) == -1)
-		goto out;
-	if (db_prepare(db, "INSERT INTO snapshots(id, created, packages, "
-	    "sources, digest, state) VALUES (?, ?, ?, ?, ?, 'published')",
-	    &st, err) == -1)
-		goto fail;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, db_now(), -1, SQLITE_TRANSIENT);
-	sqlite3_bind_blob(st, 3, pk, (int)(set->npkgs * 8), SQLITE_STATIC);
-	sqlite3_bind_blob(st, 4, sr, (int)(set->nsrcs * 8), SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, set->digest, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		dp_error_sqlite(err, db_handle(db), "recording snapshot %s",
-		    id);
-		goto fail;
+		return -1;
+	if (db_snapshot_add(db, id, set->pkgs, set->npkgs, set->srcs,
+	    set->nsrcs, set->digest, err) == -1) {
+		db_rollback(db);
+		return -1;
 	}
-	sqlite3_finalize(st);
-	st = NULL;
-	if (db_commit(db, err) == -1)
-		goto out;
-	rv = 0;
-	goto out;
-fail:
-	db_rollback(db);
-out:
-	sqlite3_finalize(st);
-	free(pk);
-	free(sr);
-	return rv;
+	return db_commit(db, err);
 }
-
 
 /* The first configured Distribution without a single binary or source
  * package in the set, or cfg->ndists. */
@@ -190,7 +124,7 @@ publish_snapshot(struct db *db, const struct config *cfg, int flags,
 	reading = 1;
 	if (pset_compute(db, cfg, fpr, &set, err) == -1)
 		goto out;
-	if (newest_snapshot(db, &newest, &digest, err) == -1)
+	if (db_snapshot_newest(db, &newest, &digest, err) == -1)
 		goto out;
 	if (!(flags & PUBLISH_FORCE) && digest != NULL &&
 	    strcmp(digest, set.digest) == 0) {

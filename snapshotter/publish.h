@@ -66,7 +66,4 @@ int	 publish_gc_report(struct db *db, const struct config *cfg,
 	    int dry_run, publish_gc_cb cb, void *arg, int *nsnap, int *nfiles,
 	    struct dp_error *err);
 
-/* Snapshot IDs look like 20261122T013000Z. 1 if s is one, else 0. */
-int	 publish_id_valid(const char *s);
-
 #endif

@@ -14,9 +14,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "db-snapshots.h"
 #include "fsutil.h"
 #include "publish.h"
 #include "publish-int.h"
+#include "snapid.h"
 #include "strlist.h"
 #include "xmalloc.h"
 
@@ -69,36 +71,18 @@ remove_atomic_leftovers(const char *dir)
 }
 
 static int
-snapshot_state(struct db *db, const char *id, char **state)
-{
-	sqlite3_stmt	*st = NULL;
-
-	*state = NULL;
-	if (db_prepare(db, "SELECT state FROM snapshots WHERE id = ?", &st,
-	    NULL) == -1)
-		return -1;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		*state = xstrdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	return 0;
-}
-
-static int
 fix_latest(struct db *db, const struct config *cfg, struct dp_error *err)
 {
-	struct strlist	 ids = STRLIST_INIT;
-	char		*latest, *target = NULL, cur[PATH_MAX];
+	char		*latest, *newest = NULL, *target = NULL, cur[PATH_MAX];
 	ssize_t		 n;
 	int		 rv = -1;
 
 	latest = fs_join(cfg->public_dir, "latest");
-	if (gc_query_strings(db, "SELECT id FROM snapshots WHERE state = "
-	    "'published' ORDER BY id DESC LIMIT 1", &ids, err) == -1)
+	if (db_snapshot_newest(db, &newest, NULL, err) == -1)
 		goto out;
 	n = readlink(latest, cur, sizeof(cur) - 1);
 	cur[n >= 0 ? n : 0] = '\0';
-	if (ids.n == 0) {
+	if (newest == NULL) {
 		if (n >= 0 && unlink(latest) == -1 && errno != ENOENT) {
 			dp_error_errno(err, "remove %s", latest);
 			goto out;
@@ -106,7 +90,7 @@ fix_latest(struct db *db, const struct config *cfg, struct dp_error *err)
 		rv = 0;
 		goto out;
 	}
-	target = xasprintf("snapshots/%s", ids.v[0]);
+	target = xasprintf("snapshots/%s", newest);
 	if (n < 0 || strcmp(cur, target) != 0) {
 		if (fs_symlink_atomic(target, latest, err) == -1)
 			goto out;
@@ -115,7 +99,7 @@ fix_latest(struct db *db, const struct config *cfg, struct dp_error *err)
 out:
 	free(latest);
 	free(target);
-	strlist_free(&ids);
+	free(newest);
 	return rv;
 }
 
@@ -126,7 +110,6 @@ publish_recover(struct db *db, const struct config *cfg,
 	struct strlist	 published = STRLIST_INIT, gone = STRLIST_INIT;
 	DIR		*d = NULL;
 	struct dirent	*de;
-	sqlite3_stmt	*st = NULL;
 	char		*snapdir = NULL, *p, *state, *store = NULL;
 	size_t		 i;
 	int		 lockfd, rv = -1, ntmp = 0, removed = 0;
@@ -139,15 +122,12 @@ publish_recover(struct db *db, const struct config *cfg,
 	if ((d = opendir(snapdir)) != NULL) {
 		while ((de = readdir(d)) != NULL) {
 			if (strncmp(de->d_name, ".tmp-", 5) != 0 &&
-			    !publish_id_valid(de->d_name))
+			    !snapid_valid(de->d_name))
 				continue;
-			if (publish_id_valid(de->d_name)) {
-				if (snapshot_state(db, de->d_name, &state)
-				    == -1) {
-					dp_error_sqlite(err, db_handle(db),
-					    "reading snapshots");
+			if (snapid_valid(de->d_name)) {
+				if (db_snapshot_state(db, de->d_name, &state,
+				    err) == -1)
 					goto out;
-				}
 				if (state != NULL &&
 				    strcmp(state, "published") == 0) {
 					free(state);
@@ -179,8 +159,7 @@ publish_recover(struct db *db, const struct config *cfg,
 	free(p);
 
 	/* Snapshots recorded but missing on disk. */
-	if (gc_query_strings(db, "SELECT id FROM snapshots WHERE state = "
-	    "'published'", &published, err) == -1)
+	if (db_snapshot_list_published(db, &published, err) == -1)
 		goto out;
 	for (i = 0; i < published.n; i++) {
 		p = xasprintf("%s/%s/dists", snapdir, published.v[i]);
@@ -191,23 +170,13 @@ publish_recover(struct db *db, const struct config *cfg,
 	if (gone.n > 0) {
 		if (db_begin(db, err) == -1)
 			goto out;
-		if (db_prepare(db, "UPDATE snapshots SET state = 'deleted' "
-		    "WHERE id = ?", &st, err) == -1) {
-			db_rollback(db);
-			goto out;
-		}
 		for (i = 0; i < gone.n; i++) {
-			sqlite3_reset(st);
-			sqlite3_bind_text(st, 1, gone.v[i], -1, SQLITE_STATIC);
-			if (sqlite3_step(st) != SQLITE_DONE) {
-				dp_error_sqlite(err, db_handle(db),
-				    "marking snapshot %s deleted", gone.v[i]);
+			if (db_snapshot_set_deleted(db, gone.v[i], err) ==
+			    -1) {
 				db_rollback(db);
 				goto out;
 			}
 		}
-		sqlite3_finalize(st);
-		st = NULL;
 		if (db_commit(db, err) == -1)
 			goto out;
 	}
@@ -218,7 +187,6 @@ publish_recover(struct db *db, const struct config *cfg,
 out:
 	if (d != NULL)
 		closedir(d);
-	sqlite3_finalize(st);
 	strlist_free(&published);
 	strlist_free(&gone);
 	free(snapdir);

@@ -40,21 +40,16 @@ out:
 }
 
 
-int
-release_write(struct tree *t, size_t di, const char *gnupg,
-    const char *fpr, time_t now, struct dp_error *err)
+void
+release_text(const struct tree *t, size_t di, time_t now, struct buf *text)
 {
 	const struct conf_dist		*d = &t->cfg->dists[di];
 	struct index_release		 rel;
 	struct index_release_file	*rf;
-	struct buf			 text, inrel, sig;
-	char				*dir, *path = NULL, *snaps = NULL;
+	char				*snaps = NULL;
 	size_t				 i, n = 0, k;
-	int				 hasall = 0, rv = -1;
+	int				 hasall = 0;
 
-	buf_init(&text);
-	buf_init(&inrel);
-	buf_init(&sig);
 	rf = xcalloc(t->nfiles + 1, sizeof(*rf));
 	for (i = 0; i < t->nfiles; i++) {
 		if (t->files[i].dist != di || t->files[i].remove_tmp)
@@ -89,7 +84,24 @@ release_write(struct tree *t, size_t di, const char *gnupg,
 	rel.no_support_all = hasall && strv_len(d->archs) > 1;
 	rel.files = rf;
 	rel.nfiles = n;
-	index_release_write(&rel, &text);
+	index_release_write(&rel, text);
+	free(snaps);
+	free(rf);
+}
+
+int
+release_write(struct tree *t, size_t di, const char *gnupg,
+    const char *fpr, time_t now, struct dp_error *err)
+{
+	const struct conf_dist		*d = &t->cfg->dists[di];
+	struct buf			 text, inrel, sig;
+	char				*dir, *path = NULL;
+	int				 rv = -1;
+
+	buf_init(&text);
+	buf_init(&inrel);
+	buf_init(&sig);
+	release_text(t, di, now, &text);
 
 	if (sign_release(gnupg, fpr, text.data, text.len, &inrel, &sig,
 	    err) == -1) {
@@ -115,8 +127,6 @@ out_dir:
 	free(dir);
 out:
 	free(path);
-	free(snaps);
-	free(rf);
 	buf_done(&text);
 	buf_done(&inrel);
 	buf_done(&sig);

@@ -10,6 +10,7 @@
 
 #include <openssl/evp.h>
 
+#include "db-packages.h"
 #include "fsutil.h"
 #include "publish.h"
 #include "publish-int.h"
@@ -80,19 +81,6 @@ int
 ids_contains(const int64_t *ids, size_t n, int64_t id)
 {
 	return n > 0 && bsearch(&id, ids, n, sizeof(*ids), id_cmp) != NULL;
-}
-
-int
-publish_id_valid(const char *s)
-{
-	size_t	i;
-
-	if (strlen(s) != 16 || s[8] != 'T' || s[15] != 'Z')
-		return 0;
-	for (i = 0; i < 15; i++)
-		if (i != 8 && (s[i] < '0' || s[i] > '9'))
-			return 0;
-	return 1;
 }
 
 int
@@ -210,73 +198,78 @@ group_clear(struct pmember *g, size_t *n)
 	*n = 0;
 }
 
+/* Reading the rows: the group of one (dist, component, arch, name). */
+struct pset_reader {
+	const struct config	*cfg;
+	struct pset		*set;
+	int			 sources;
+	struct pmember		*g;
+	size_t			 ng;
+	size_t			 capg;
+	char			*gkey;
+	struct pindex		*pi;
+	int			 keep;
+};
+
+static int
+pset_read_cb(const struct db_pkg *p, void *arg)
+{
+	struct pset_reader	*r = arg;
+	const char		*arch = r->sources ? "source" : p->arch;
+	char			*key;
+	size_t			 di, ci;
+
+	if (p->dist == NULL || p->component == NULL || arch == NULL ||
+	    p->name == NULL || p->version == NULL)
+		return 0;
+	key = xasprintf("%s\n%s\n%s\n%s", p->dist, p->component, arch,
+	    p->name);
+	if (r->gkey == NULL || strcmp(key, r->gkey) != 0) {
+		group_flush(r->pi, r->g, r->ng, r->keep);
+		group_clear(r->g, &r->ng);
+		free(r->gkey);
+		r->gkey = key;
+		r->pi = NULL;
+		if (find_dist_comp(r->cfg, p->dist, p->component, &di, &ci)) {
+			r->pi = pset_find(r->set, di, ci, r->sources ? NULL :
+			    arch);
+			r->keep = r->cfg->dists[di].keep_versions > 1 ?
+			    r->cfg->dists[di].keep_versions : 1;
+		}
+	} else
+		free(key);
+	if (r->pi == NULL)
+		return 0;
+	if (r->ng == r->capg) {
+		r->capg = r->capg == 0 ? 16 : r->capg * 2;
+		r->g = xreallocarray(r->g, r->capg, sizeof(*r->g));
+	}
+	r->g[r->ng].id = p->id;
+	r->g[r->ng].name = xstrdup(p->name);
+	r->g[r->ng].version = xstrdup(p->version);
+	r->g[r->ng].arch = NULL;
+	r->ng++;
+	return 0;
+}
+
 static int
 pset_read(struct db *db, const struct config *cfg, struct pset *set,
     int sources, struct dp_error *err)
 {
-	sqlite3_stmt	*st = NULL;
-	struct pmember	*g = NULL;
-	struct pindex	*pi = NULL;
-	size_t		 ng = 0, capg = 0, di, ci;
-	char		*gkey = NULL, *key;
-	const char	*dist, *comp, *arch, *name, *version;
-	int		 rc, rv = -1, keep = 1;
+	struct pset_reader	r;
+	int			rv;
 
-	if (db_prepare(db, sources ?
-	    "SELECT id, dist, component, 'source', name, version "
-	    "FROM sources ORDER BY dist, component, name" :
-	    "SELECT id, dist, component, arch, name, version "
-	    "FROM packages ORDER BY dist, component, arch, name",
-	    &st, err) == -1)
-		goto out;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		dist = (const char *)sqlite3_column_text(st, 1);
-		comp = (const char *)sqlite3_column_text(st, 2);
-		arch = (const char *)sqlite3_column_text(st, 3);
-		name = (const char *)sqlite3_column_text(st, 4);
-		version = (const char *)sqlite3_column_text(st, 5);
-		if (dist == NULL || comp == NULL || arch == NULL ||
-		    name == NULL || version == NULL)
-			continue;
-		key = xasprintf("%s\n%s\n%s\n%s", dist, comp, arch, name);
-		if (gkey == NULL || strcmp(key, gkey) != 0) {
-			group_flush(pi, g, ng, keep);
-			group_clear(g, &ng);
-			free(gkey);
-			gkey = key;
-			pi = NULL;
-			if (find_dist_comp(cfg, dist, comp, &di, &ci)) {
-				pi = pset_find(set, di, ci, sources ? NULL :
-				    arch);
-				keep = cfg->dists[di].keep_versions > 1 ?
-				    cfg->dists[di].keep_versions : 1;
-			}
-		} else
-			free(key);
-		if (pi == NULL)
-			continue;
-		if (ng == capg) {
-			capg = capg == 0 ? 16 : capg * 2;
-			g = xreallocarray(g, capg, sizeof(*g));
-		}
-		g[ng].id = sqlite3_column_int64(st, 0);
-		g[ng].name = xstrdup(name);
-		g[ng].version = xstrdup(version);
-		g[ng].arch = NULL;
-		ng++;
-	}
-	if (rc != SQLITE_DONE) {
-		dp_error_sqlite(err, db_handle(db), "reading %s",
-		    sources ? "sources" : "packages");
-		goto out;
-	}
-	group_flush(pi, g, ng, keep);
-	rv = 0;
-out:
-	group_clear(g, &ng);
-	free(g);
-	free(gkey);
-	sqlite3_finalize(st);
+	memset(&r, 0, sizeof(r));
+	r.cfg = cfg;
+	r.set = set;
+	r.sources = sources;
+	r.keep = 1;
+	rv = db_pkg_foreach(db, sources, 1, pset_read_cb, &r, err);
+	if (rv == 0)
+		group_flush(r.pi, r.g, r.ng, r.keep);
+	group_clear(r.g, &r.ng);
+	free(r.g);
+	free(r.gkey);
 	return rv;
 }
 

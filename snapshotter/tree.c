@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "compress.h"
+#include "db-packages.h"
 #include "fsutil.h"
 #include "hash.h"
 #include "index.h"
@@ -396,8 +397,8 @@ tree_packages(struct tree *t, size_t di, size_t ci, const char *arch,
 	int64_t			*ids = NULL;
 	char			*sub = NULL, *store = NULL;
 	size_t			 n = 0, i, group, plain;
-	sqlite3_stmt		*st = t->st_pkg;
-	const char		*control, *path, *md5, *sha1, *sha256;
+	struct db_pkg_file	 f;
+	const char		*control;
 	int			 rc, rv = -1;
 
 	w.fd = -1;
@@ -426,44 +427,33 @@ tree_packages(struct tree *t, size_t di, size_t ci, const char *arch,
 	    (uint64_t)n * 800, &w, &plain, err) == -1)
 		goto out;
 	for (i = 0; i < n; i++) {
-		sqlite3_reset(st);
-		sqlite3_bind_int64(st, 1, m[i].id);
-		rc = sqlite3_step(st);
-		if (rc != SQLITE_ROW) {
-			if (rc == SQLITE_DONE)
-				dp_error_set(err, DP_ERR_DB, "package %" PRId64
-				    " (%s %s) vanished from the database",
-				    m[i].id, m[i].name, m[i].version);
-			else
-				dp_error_sqlite(err, db_handle(t->db),
-				    "reading package %s", m[i].name);
+		rc = db_pkg_reader_index(t->rd, m[i].id, &control, &f, err);
+		if (rc == -1)
+			goto out;
+		if (rc == 0) {
+			dp_error_set(err, DP_ERR_DB, "package %" PRId64
+			    " (%s %s) vanished from the database",
+			    m[i].id, m[i].name, m[i].version);
 			goto out;
 		}
-		control = (const char *)sqlite3_column_text(st, 0);
-		path = (const char *)sqlite3_column_text(st, 1);
-		md5 = (const char *)sqlite3_column_text(st, 3);
-		sha1 = (const char *)sqlite3_column_text(st, 4);
-		sha256 = (const char *)sqlite3_column_text(st, 5);
-		if (control == NULL || path == NULL || md5 == NULL ||
-		    sha1 == NULL || sha256 == NULL) {
+		if (control == NULL || f.path == NULL || f.md5 == NULL ||
+		    f.sha1 == NULL || f.sha256 == NULL) {
 			dp_error_set(err, DP_ERR_DB, "package %s %s: "
 			    "incomplete database row", m[i].name,
 			    m[i].version);
 			goto out;
 		}
-		index_packages_para(&w.b, control, path,
-		    (uint64_t)sqlite3_column_int64(st, 2), md5, sha1, sha256);
+		index_packages_para(&w.b, control, f.path, f.size, f.md5,
+		    f.sha1, f.sha256);
 		if (iw_maybe_flush(&w, err) == -1)
 			goto out;
 	}
-	sqlite3_reset(st);
 	if (iw_close(&w, &t->files[plain].sums, err) == -1)
 		goto out;
 	rv = 0;
 out:
 	if (w.fd != -1)
 		iw_close(&w, NULL, NULL);
-	sqlite3_reset(st);
 	free(m);
 	free(ids);
 	free(sub);
@@ -483,7 +473,6 @@ tree_sources(struct tree *t, size_t di, size_t ci, struct dp_error *err)
 	int64_t			*ids = NULL;
 	char			*sub = NULL, *store = NULL;
 	size_t			 i, group, plain;
-	sqlite3_stmt		*st = t->st_src;
 	const char		*control;
 	int			 rc, rv = -1;
 
@@ -508,19 +497,14 @@ tree_sources(struct tree *t, size_t di, size_t ci, struct dp_error *err)
 	    (uint64_t)ps->n * 1500, &w, &plain, err) == -1)
 		goto out;
 	for (i = 0; i < ps->n; i++) {
-		sqlite3_reset(st);
-		sqlite3_bind_int64(st, 1, ps->m[i].id);
-		rc = sqlite3_step(st);
-		if (rc != SQLITE_ROW ||
-		    (control = (const char *)sqlite3_column_text(st, 0)) ==
-		    NULL) {
-			if (rc == SQLITE_ROW || rc == SQLITE_DONE)
-				dp_error_set(err, DP_ERR_DB, "source %s %s "
-				    "vanished from the database",
-				    ps->m[i].name, ps->m[i].version);
-			else
-				dp_error_sqlite(err, db_handle(t->db),
-				    "reading source %s", ps->m[i].name);
+		rc = db_pkg_reader_source(t->rd, ps->m[i].id, &control,
+		    err);
+		if (rc == -1)
+			goto out;
+		if (rc == 0 || control == NULL) {
+			dp_error_set(err, DP_ERR_DB, "source %s %s "
+			    "vanished from the database",
+			    ps->m[i].name, ps->m[i].version);
 			goto out;
 		}
 		index_sources_para(&w.b, control);
@@ -533,7 +517,6 @@ tree_sources(struct tree *t, size_t di, size_t ci, struct dp_error *err)
 out:
 	if (w.fd != -1)
 		iw_close(&w, NULL, NULL);
-	sqlite3_reset(st);
 	free(ids);
 	free(sub);
 	free(store);
@@ -573,7 +556,8 @@ tree_contents(struct tree *t, size_t di, size_t ci, const char *arch,
 				*section, *qual, *names[1];
 	const char		*control, *list, *spill;
 	size_t			 n = 0, i, group, plain;
-	sqlite3_stmt		*st = t->st_contents;
+	const void		*listp;
+	size_t			 len;
 	int			 rc, rv = -1;
 
 	w.fd = -1;
@@ -603,23 +587,22 @@ tree_contents(struct tree *t, size_t di, size_t ci, const char *arch,
 	if ((spill = getenv("DEBPIPE_CONTENTS_SPILL")) != NULL)
 		index_contents_spill_at(ic, (size_t)strtoul(spill, NULL, 10));
 	for (i = 0; i < n; i++) {
-		sqlite3_reset(st);
-		sqlite3_bind_int64(st, 1, m[i].id);
-		rc = sqlite3_step(st);
-		if (rc != SQLITE_ROW) {
-			dp_error_sqlite(err, db_handle(t->db),
-			    "reading contents of %s", m[i].name);
+		rc = db_pkg_reader_contents(t->rd, m[i].id, &control, &listp,
+		    &len, err);
+		if (rc == -1)
+			goto out;
+		if (rc == 0) {
+			dp_error_set(err, DP_ERR_DB, "reading contents of %s: "
+			    "gone from the database", m[i].name);
 			goto out;
 		}
-		control = (const char *)sqlite3_column_text(st, 0);
-		list = sqlite3_column_blob(st, 1);
+		list = listp;
 		if (control == NULL || list == NULL)
 			continue;
 		section = index_para_field(control, "Section");
 		qual = xasprintf("%s/%s", section != NULL ? section : "misc",
 		    m[i].name);
-		rc = index_contents_add(ic, qual, list,
-		    (size_t)sqlite3_column_bytes(st, 1));
+		rc = index_contents_add(ic, qual, list, len);
 		free(section);
 		free(qual);
 		if (rc == -1) {
@@ -628,7 +611,6 @@ tree_contents(struct tree *t, size_t di, size_t ci, const char *arch,
 			goto out;
 		}
 	}
-	sqlite3_reset(st);
 
 	/* The plain text is only the compressor's input (not published):
 	 * written a mebibyte at a time, gzip reading behind, so that the
@@ -657,7 +639,6 @@ tree_contents(struct tree *t, size_t di, size_t ci, const char *arch,
 out:
 	if (w.fd != -1)
 		iw_close(&w, NULL, NULL);
-	sqlite3_reset(st);
 	index_contents_free(ic);
 	free(m);
 	free(ids);
@@ -800,25 +781,9 @@ tree_done(struct tree *t)
 	free(t->tmpdir);
 	free(t->cachedir);
 	free(t->storeroot);
-	sqlite3_finalize(t->st_pkg);
-	sqlite3_finalize(t->st_contents);
-	sqlite3_finalize(t->st_src);
+	db_pkg_reader_free(t->rd);
 }
 
-
-static int
-tree_prepare(struct tree *t, struct dp_error *err)
-{
-	if (db_prepare(t->db, "SELECT p.control, f.path, f.size, f.md5, "
-	    "f.sha1, f.sha256 FROM packages p JOIN files f ON f.id = "
-	    "p.file_id WHERE p.id = ?", &t->st_pkg, err) == -1 ||
-	    db_prepare(t->db, "SELECT control, contents FROM packages "
-	    "WHERE id = ?", &t->st_contents, err) == -1 ||
-	    db_prepare(t->db, "SELECT control FROM sources WHERE id = ?",
-	    &t->st_src, err) == -1)
-		return -1;
-	return 0;
-}
 
 static int
 tree_dists(struct tree *t, struct dp_error *err)
@@ -873,8 +838,7 @@ tree_write(struct tree *t, struct dp_error *err)
 {
 	int	rv = -1;
 
-	if (tree_prepare(t, err) == -1)
-		goto out;
+	t->rd = db_pkg_reader_new(t->db);
 	t->runner = compress_runner_new(0);
 	if (tree_dists(t, err) == -1) {
 		compress_runner_wait(t->runner, NULL);
@@ -882,9 +846,7 @@ tree_write(struct tree *t, struct dp_error *err)
 	}
 	rv = 0;
 out:
-	sqlite3_finalize(t->st_pkg);
-	sqlite3_finalize(t->st_contents);
-	sqlite3_finalize(t->st_src);
-	t->st_pkg = t->st_contents = t->st_src = NULL;
+	db_pkg_reader_free(t->rd);
+	t->rd = NULL;
 	return rv;
 }
