@@ -38,12 +38,15 @@ snapshotter_debpipe_snapshotter_LDADD = snapshotter/libsnapshot.a $(DP_LIBS)
 
 check_PROGRAMS += \
 	tests/unit/t-index \
-	tests/unit/t-compress
+	tests/unit/t-compress \
+	tests/unit/t-publish
 TESTS += \
 	tests/unit/t-index \
-	tests/unit/t-compress
+	tests/unit/t-compress \
+	tests/unit/t-publish
 tests_unit_t_index_LDADD = snapshotter/libsnapshot.a $(DP_LIBS) $(CMOCKA_LIBS)
 tests_unit_t_compress_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
+tests_unit_t_publish_LDADD = snapshotter/libsnapshot.a $(DP_LIBS) $(CMOCKA_LIBS)
 
 TESTS += \
 	tests/integration/snapshot.sh \
