@@ -10,8 +10,38 @@
 #include "objstore.h"
 #include "xmalloc.h"
 
+/*
+ * What differs per protocol: one table each (objstore-s3.c,
+ * objstore-swift.c), chosen by the target's Publish-To: scheme.  A new
+ * kind of publish target is a new table and a line in objstore_protos.
+ */
+struct objstore_proto {
+	const char	*name;		/* "S3", "Swift" (messages) */
+	const char	*container;	/* "bucket", "container" */
+	const char	*creds_need;	/* credentials fields, for a message */
+	const char	*creds_check;	/* what a 401/403 says to check */
+	/* After the credentials are read: missing field or NULL. */
+	const char	*(*creds_missing)(const struct objstore *);
+	int		 (*init)(struct objstore *, struct dp_error *);
+	/* Headers for a PUT/DELETE (and signing set on h). */
+	struct curl_slist *(*prepare)(struct objstore *, CURL *,
+			    const struct objstore_job *);
+	/* Sign a simple request (may be NULL). */
+	void		 (*sign)(struct objstore *, CURL *);
+	/* Authenticate again after a 401 (NULL: a 401 is final). */
+	int		 (*reauth)(struct objstore *, struct dp_error *);
+	int		 (*list)(struct objstore *, objstore_list_cb, void *,
+			    struct dp_error *);
+	/* Describe an error reply body (caller frees), or NULL. */
+	char		*(*parse_error)(const char *, size_t);
+};
+
+extern const struct objstore_proto objstore_s3_proto;
+extern const struct objstore_proto objstore_swift_proto;
+
 struct objstore {
 	const struct conf_target *t;
+	const struct objstore_proto *proto;
 	CURLM		*multi;
 	size_t		 requests;
 	int		 retries;	/* attempts per request */

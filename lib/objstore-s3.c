@@ -306,3 +306,27 @@ out:
 	free(prefix);
 	return rv;
 }
+
+static const char *
+s3_creds_missing(const struct objstore *os)
+{
+	if (os->access == NULL)
+		return "Access-Key:";
+	if (os->secret == NULL)
+		return "Secret-Key:";
+	return NULL;
+}
+
+const struct objstore_proto objstore_s3_proto = {
+	.name = "S3",
+	.container = "bucket",
+	.creds_need = "Access-Key: and Secret-Key:",
+	.creds_check = "Access-Key: and Secret-Key:",
+	.creds_missing = s3_creds_missing,
+	.init = objstore_s3_init,
+	.prepare = objstore_s3_prepare,
+	.sign = objstore_s3_sign,
+	.reauth = NULL,
+	.list = objstore_s3_list,
+	.parse_error = objstore_s3_parse_error,
+};

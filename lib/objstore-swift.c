@@ -381,3 +381,28 @@ out:
 	free(prefix);
 	return rv;
 }
+
+static const char *
+swift_creds_missing(const struct objstore *os)
+{
+	if (os->user == NULL)
+		return "User:";
+	if (os->key == NULL && os->password == NULL)
+		return "Key: (tempauth) or Password: (Keystone v3)";
+	return NULL;
+}
+
+const struct objstore_proto objstore_swift_proto = {
+	.name = "Swift",
+	.container = "container",
+	.creds_need = "User: and Key:, or User:, Password:, Project: and "
+	    "Domain:",
+	.creds_check = "User: and Key:",
+	.creds_missing = swift_creds_missing,
+	.init = objstore_swift_init,
+	.prepare = objstore_swift_prepare,
+	.sign = NULL,
+	.reauth = objstore_swift_auth,
+	.list = objstore_swift_list,
+	.parse_error = NULL,
+};

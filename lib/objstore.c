@@ -103,22 +103,11 @@ creds_load(struct objstore *os, struct dp_error *err)
 	}
 	if (deb822_parse_file(t->credentials, 0, creds_cb, &cl, err) == -1)
 		return -1;
-	if (t->proto == TARGET_S3) {
-		if (os->access == NULL)
-			missing = "Access-Key:";
-		else if (os->secret == NULL)
-			missing = "Secret-Key:";
-	} else if (os->user == NULL)
-		missing = "User:";
-	else if (os->key == NULL && os->password == NULL)
-		missing = "Key: (tempauth) or Password: (Keystone v3)";
+	missing = os->proto->creds_missing(os);
 	if (missing != NULL) {
 		dp_error_set(err, DP_ERR_INVALID, "%s: no %s (an %s target "
-		    "needs %s)", t->credentials, missing,
-		    t->proto == TARGET_S3 ? "S3" : "Swift",
-		    t->proto == TARGET_S3 ? "Access-Key: and Secret-Key:" :
-		    "User: and Key:, or User:, Password:, Project: and "
-		    "Domain:");
+		    "needs %s)", t->credentials, missing, os->proto->name,
+		    os->proto->creds_need);
 		return -1;
 	}
 	return 0;
@@ -241,8 +230,8 @@ objstore_describe(const struct objstore *os, long status, const char *body,
 {
 	char	*s3 = NULL, *what;
 
-	if (os->t->proto == TARGET_S3 && body != NULL)
-		s3 = objstore_s3_parse_error(body, len);
+	if (os->proto->parse_error != NULL && body != NULL)
+		s3 = os->proto->parse_error(body, len);
 	what = xasprintf("HTTP %ld%s%s%s", status, s3 != NULL ? " (" : "",
 	    s3 != NULL ? s3 : "", s3 != NULL ? ")" : "");
 	free(s3);
@@ -250,13 +239,12 @@ objstore_describe(const struct objstore *os, long status, const char *body,
 		/* Name what to check: the keys, in which file, set where. */
 		char *hint = xasprintf("%s: refused: check %s in %s "
 		    "(Publish-Credentials: at %s:%d) and the %s's "
-		    "permissions", what, os->t->proto == TARGET_S3 ?
-		    "Access-Key: and Secret-Key:" : "User: and Key:",
+		    "permissions", what, os->proto->creds_check,
 		    os->t->credentials != NULL ? os->t->credentials :
 		    "the credentials file", os->t->file != NULL ?
 		    os->t->file : "?", os->t->credentials_line > 0 ?
-		    os->t->credentials_line : os->t->line, os->t->proto ==
-		    TARGET_S3 ? "bucket" : "container");
+		    os->t->credentials_line : os->t->line,
+		    os->proto->container);
 
 		free(what);
 		what = hint;
@@ -294,8 +282,8 @@ objstore_simple(struct objstore *os, const char *method, const char *url,
 			curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 		if (body != NULL)
 			curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-		if (os->t->proto == TARGET_S3)
-			objstore_s3_sign(os, h);
+		if (os->proto->sign != NULL)
+			os->proto->sign(os, h);
 		os->requests++;
 		rc = curl_easy_perform(h);
 		resp->status = 0;
@@ -325,6 +313,12 @@ objstore_simple(struct objstore *os, const char *method, const char *url,
 /* ------------------------------------------------------------------ */
 /* Open / close. */
 
+/* The protocols, by Publish-To: scheme (config.h, enum target_proto). */
+static const struct objstore_proto *const objstore_protos[] = {
+	[TARGET_S3] = &objstore_s3_proto,
+	[TARGET_SWIFT] = &objstore_swift_proto,
+};
+
 int
 objstore_open(const struct conf_target *t, struct objstore **out,
     struct dp_error *err)
@@ -334,6 +328,7 @@ objstore_open(const struct conf_target *t, struct objstore **out,
 
 	os = xcalloc(1, sizeof(*os));
 	os->t = t;
+	os->proto = objstore_protos[t->proto];
 	os->retries = 5;
 	os->timeout = 300;
 	if ((e = getenv("DEBPIPE_PUBLISH_RETRIES")) != NULL && atoi(e) > 0)
@@ -349,8 +344,7 @@ objstore_open(const struct conf_target *t, struct objstore **out,
 	curl_multi_setopt(os->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
 	    (long)t->jobs);
 	curl_multi_setopt(os->multi, CURLMOPT_MAXCONNECTS, (long)t->jobs + 2);
-	if ((t->proto == TARGET_S3 ? objstore_s3_init(os, err) :
-	    objstore_swift_init(os, err)) == -1)
+	if (os->proto->init(os, err) == -1)
 		goto fail;
 	*out = os;
 	return 0;
@@ -405,8 +399,7 @@ int
 objstore_list(struct objstore *os, objstore_list_cb cb, void *arg,
     struct dp_error *err)
 {
-	return os->t->proto == TARGET_S3 ? objstore_s3_list(os, cb, arg, err) :
-	    objstore_swift_list(os, cb, arg, err);
+	return os->proto->list(os, cb, arg, err);
 }
 
 /* ------------------------------------------------------------------ */
@@ -453,9 +446,7 @@ slot_start(struct objstore *os, struct slot *s, struct objstore_job *job,
 		    (curl_off_t)job->size);
 	} else
 		curl_easy_setopt(s->h, CURLOPT_CUSTOMREQUEST, "DELETE");
-	s->hdrs = os->t->proto == TARGET_S3 ?
-	    objstore_s3_prepare(os, s->h, job) :
-	    objstore_swift_prepare(os, s->h, job);
+	s->hdrs = os->proto->prepare(os, s->h, job);
 	curl_easy_setopt(s->h, CURLOPT_HTTPHEADER, s->hdrs);
 	curl_easy_setopt(s->h, CURLOPT_WRITEFUNCTION, body_cb);
 	curl_easy_setopt(s->h, CURLOPT_WRITEDATA, &s->body);
@@ -556,11 +547,11 @@ objstore_run(struct objstore *os, struct objstore_job *jobs, size_t n,
 					cb(job, arg);
 				continue;
 			} else if (status == 401 &&
-			    os->t->proto == TARGET_SWIFT && !reauthed) {
+			    os->proto->reauth != NULL && !reauthed) {
 				/* The token expired: once per run. */
 				if (reauth_at == 0) {
 					reauth_at = now_s();
-					if (objstore_swift_auth(os, err) == 0)
+					if (os->proto->reauth(os, err) == 0)
 						reauthed = 1;
 				}
 				again = reauthed;

@@ -6,7 +6,9 @@
  * errors with exponential backoff.
  *
  * objstore.c is the engine, objstore-s3.c and objstore-swift.c what
- * differs per protocol (URLs, headers, auth, listing parsers).
+ * differs per protocol (URLs, headers, auth, listing parsers), each one
+ * struct objstore_proto table of function pointers (objstore-int.h): the
+ * seam a new kind of publish target plugs into.
  */
 #ifndef DEBPIPE_OBJSTORE_H
 #define DEBPIPE_OBJSTORE_H
