@@ -25,13 +25,16 @@ TESTS += \
 	tests/integration/publish-swift.sh \
 	tests/integration/publish-swift-bg.sh \
 	tests/integration/publish-swift-faults.sh \
-	tests/integration/publish-swift-down.sh
+	tests/integration/publish-swift-down.sh \
+	tests/integration/publish-swift-keystone.sh
 EXTRA_DIST += \
 	tests/integration/swift-lib.sh \
+	tests/integration/keystone-lib.sh \
 	tests/integration/publish-swift.sh \
 	tests/integration/publish-swift-bg.sh \
 	tests/integration/publish-swift-faults.sh \
-	tests/integration/publish-swift-down.sh
+	tests/integration/publish-swift-down.sh \
+	tests/integration/publish-swift-keystone.sh
 
 check_PROGRAMS += tests/unit/t-objstore
 TESTS += tests/unit/t-objstore
