@@ -7,7 +7,8 @@ EXTRA_DIST += \
 	bench/run \
 	bench/report.py \
 	bench/promoter-load \
-	bench/promoter-load.lua
+	bench/promoter-load.lua \
+	bench/objstore-bench
 
 BENCH_ARGS =
 
