@@ -206,26 +206,6 @@ out:
 	return rv;
 }
 
-/* The snapshot's Packages files of dist/arch into l (fg). */
-static int
-load_snapshot(struct check_ctx *c, const char *id, const struct conf_dist *d,
-    const char *arch, struct cpkgs *l, struct dp_error *err)
-{
-	char	*index, *path;
-	size_t	 i;
-	int	 rv = 0;
-
-	for (i = 0; d->components[i] != NULL && rv == 0; i++) {
-		index = xasprintf("%s/binary-%s/Packages", d->components[i],
-		    arch);
-		path = check_index_path(c, id, d->name, index);
-		rv = cpkgs_load(l, path, 1, err);
-		free(index);
-		free(path);
-	}
-	return rv;
-}
-
 /* A small set of strings (open addressing). */
 struct sset {
 	const char	**v;
@@ -498,7 +478,7 @@ evaluate(struct check_ctx *c, const char *id, const struct conf_dist *d,
 	memset(&rep, 0, sizeof(rep));
 	memset(out, 0, sizeof(*out));
 	out->digest = xstrdup(digest);
-	if (load_snapshot(c, id, d, arch, &cur, err) == -1)
+	if (cpkgs_load_dist(&cur, c, id, d, arch, err) == -1)
 		goto out;
 	for (i = 0; i < cur.n; i++)
 		nfg++;
@@ -508,7 +488,7 @@ evaluate(struct check_ctx *c, const char *id, const struct conf_dist *d,
 	cpkgs_index(&cur);
 	incremental = prevrec != NULL && previd != NULL &&
 	    strcmp(prevrec->digest, digest) == 0;
-	if (incremental && load_snapshot(c, previd, d, arch, &prev,
+	if (incremental && cpkgs_load_dist(&prev, c, previd, d, arch,
 	    err) == -1)
 		goto out;
 	nchecked = select_checked(&cur, incremental ? &prev : NULL);

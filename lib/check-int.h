@@ -10,6 +10,9 @@
 #include "error.h"
 #include "xmalloc.h"
 
+struct check_ctx;
+struct conf_dist;
+
 struct cpkg {
 	char	*name;
 	char	*version;
@@ -42,6 +45,11 @@ struct cpkgs {
 
 /* Append the stanzas of a Packages file.  0 or -1. */
 int	 cpkgs_load(struct cpkgs *l, const char *path, int fg,
+	    struct dp_error *err);
+/* Append the Packages files of snapshot id (NULL: the one checked),
+ * distribution d, architecture arch, every component (as fg).  0 or -1. */
+int	 cpkgs_load_dist(struct cpkgs *l, const struct check_ctx *c,
+	    const char *id, const struct conf_dist *d, const char *arch,
 	    struct dp_error *err);
 /* Build the prov and rdep indexes (after the last load). */
 void	 cpkgs_index(struct cpkgs *l);

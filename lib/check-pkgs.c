@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "check-int.h"
 #include "deb822.h"
 #include "strlist.h"
@@ -116,6 +117,25 @@ cpkgs_load(struct cpkgs *l, const char *path, int fg, struct dp_error *err)
 	struct load_arg a = { l, fg, path };
 
 	return deb822_parse_file(path, 0, para_cb, &a, err);
+}
+
+int
+cpkgs_load_dist(struct cpkgs *l, const struct check_ctx *c, const char *id,
+    const struct conf_dist *d, const char *arch, struct dp_error *err)
+{
+	char	*index, *path;
+	size_t	 i;
+	int	 rv = 0;
+
+	for (i = 0; d->components[i] != NULL && rv == 0; i++) {
+		index = xasprintf("%s/binary-%s/Packages", d->components[i],
+		    arch);
+		path = check_index_path(c, id, d->name, index);
+		rv = cpkgs_load(l, path, 1, err);
+		free(index);
+		free(path);
+	}
+	return rv;
 }
 
 static int

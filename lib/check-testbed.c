@@ -153,25 +153,6 @@ tb_arch(const struct conf_dist *d)
 	return NULL;
 }
 
-static int
-load_packages(struct check_ctx *c, const char *id, const struct conf_dist *d,
-    const char *arch, struct cpkgs *l, struct dp_error *err)
-{
-	char	*index, *path;
-	size_t	 i;
-	int	 rv = 0;
-
-	for (i = 0; d->components[i] != NULL && rv == 0; i++) {
-		index = xasprintf("%s/binary-%s/Packages", d->components[i],
-		    arch);
-		path = check_index_path(c, id, d->name, index);
-		rv = cpkgs_load(l, path, 1, err);
-		free(index);
-		free(path);
-	}
-	return rv;
-}
-
 /* The apt source line of snapshot id for d, into path. */
 static int
 write_source(struct check_ctx *c, const char *id, const struct conf_dist *d,
@@ -377,9 +358,9 @@ check_autopkgtest(struct check_ctx *c, struct dp_error *err)
 		if (load_sources(c, c->id, d, &cur, err) == -1 ||
 		    (c->prev != NULL && load_sources(c, c->prev, d, &prev,
 		    err) == -1) ||
-		    load_packages(c, c->id, d, arch, &pk, err) == -1 ||
-		    (c->prev != NULL && load_packages(c, c->prev, d, arch,
-		    &ppk, err) == -1))
+		    cpkgs_load_dist(&pk, c, c->id, d, arch, err) == -1 ||
+		    (c->prev != NULL && cpkgs_load_dist(&ppk, c, c->prev, d,
+		    arch, err) == -1))
 			goto out;
 		cpkgs_index(&pk);
 		/* Changed binaries (new name or version). */
@@ -747,9 +728,9 @@ check_upgrade(struct check_ctx *c, struct dp_error *err)
 		d = &c->cfg->dists[i];
 		if ((arch = tb_arch(d)) == NULL)
 			continue;
-		if (load_packages(c, c->id, d, arch, &cand, err) == -1 ||
-		    (fromsnap != NULL && load_packages(c, fromsnap, d, arch,
-		    &old, err) == -1))
+		if (cpkgs_load_dist(&cand, c, c->id, d, arch, err) == -1 ||
+		    (fromsnap != NULL && cpkgs_load_dist(&old, c, fromsnap, d,
+		    arch, err) == -1))
 			goto out;
 		buf_reset(&oldl);
 		buf_reset(&newl);
