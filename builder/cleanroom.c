@@ -30,6 +30,7 @@
 
 #include "builder.h"
 #include "fsutil.h"
+#include "log.h"
 #include "spawn.h"
 #include "xmalloc.h"
 
@@ -104,6 +105,34 @@ cleanroom_work_prefix(const char *builddir)
 	return xasprintf("/var/tmp/debpipe-build-%016llx.", h);
 }
 
+/*
+ * Remove a work tree.  What sbuild unpacked there (an unpacked chroot,
+ * when a build was killed before sbuild cleaned up) belongs to the build
+ * user's subordinate ids: a daemon that is not root removes that in a
+ * user namespace mapping them (as sbuild does), so a builder started as
+ * debpipe does not leave 600 MB in /var/tmp for every killed build.
+ */
+static void
+remove_work_tree(const char *path)
+{
+	struct stat	 sb;
+	struct spawn_opts so;
+	struct dp_error	 e;
+	char		*rm[] = { "unshare", "--user", "--map-auto",
+	    "--map-root-user", "rm", "-rf", "--", (char *)path, NULL };
+
+	if (fs_remove_tree(path, NULL) == 0 || lstat(path, &sb) == -1 ||
+	    geteuid() == 0)
+		return;
+	memset(&so, 0, sizeof(so));
+	so.cwd = "/";
+	so.timeout = 600;
+	if (spawn_run(rm, &so, NULL, NULL, &e) == -1)
+		log_warnx("removing %s: %s", path, e.msg);
+	else if (rmdir(path) == -1 && errno != ENOENT)
+		log_warn("removing %s", path);
+}
+
 void
 cleanroom_remove_leftovers(const char *builddir)
 {
@@ -114,7 +143,7 @@ cleanroom_remove_leftovers(const char *builddir)
 	pat = xasprintf("%s*", pre);
 	if (glob(pat, 0, NULL, &g) == 0) {
 		for (i = 0; i < g.gl_pathc; i++)
-			fs_remove_tree(g.gl_pathv[i], NULL);
+			remove_work_tree(g.gl_pathv[i]);
 		globfree(&g);
 	}
 	free(pat);
@@ -125,7 +154,7 @@ void
 cleanroom_done(struct cleanroom *cr)
 {
 	if (cr->own_work && cr->work != NULL)
-		fs_remove_tree(cr->work, NULL);
+		remove_work_tree(cr->work);
 	free(cr->work);
 	free(cr->user);
 	free(cr->home);

@@ -53,12 +53,14 @@ tests_unit_t_queue_LDADD = builder/libbuilder.a $(DP_LIBS) $(CMOCKA_LIBS)
 TESTS += \
 	tests/integration/builder.sh \
 	tests/integration/builder-source.sh \
+	tests/integration/builder-leftovers.sh \
 	tests/integration/builder-bad.sh \
 	tests/integration/builder-user.sh \
 	tests/integration/builder-http.sh
 EXTRA_DIST += \
 	tests/integration/builder.sh \
 	tests/integration/builder-source.sh \
+	tests/integration/builder-leftovers.sh \
 	tests/integration/builder-lib.sh \
 	tests/integration/builder-bad.sh \
 	tests/integration/builder-user.sh \
