@@ -86,6 +86,35 @@ key_usage(FILE *f)
 	    "        /usr/share/keyrings; --armor for ASCII)\n");
 }
 
+/*
+ * The options of key init or export: flag (optstring's first letter) sets
+ * *flag.  -1 to go on, else the exit code (--help, a bad option).
+ */
+static int
+key_getopt(int argc, char **argv, const char *optstring,
+    const struct option *longopts, int *flag)
+{
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, optstring, longopts, NULL))
+	    != -1) {
+		if (ch == optstring[0])
+			*flag = 1;
+		else if (ch == 'h') {
+			key_usage(stdout);
+			return EXIT_OK;
+		} else {
+			key_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		key_usage(stderr);
+		return EXIT_USAGE;
+	}
+	return -1;
+}
+
 static char *
 key_uid(const struct config *cfg)
 {
@@ -109,26 +138,11 @@ key_init(struct cli *c, int argc, char **argv)
 	struct dp_error	 err;
 	struct buf	 pub;
 	char		*home = NULL, *uid = NULL, *fpr = NULL, *path = NULL;
-	int		 ch, force = 0, rv = EXIT_FAIL;
+	int		 rc, force = 0, rv = EXIT_FAIL;
 
 	buf_init(&pub);
-	while ((ch = getopt_long(argc, argv, "fh", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'f':
-			force = 1;
-			break;
-		case 'h':
-			key_usage(stdout);
-			return EXIT_OK;
-		default:
-			key_usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind != argc) {
-		key_usage(stderr);
-		return EXIT_USAGE;
-	}
+	if ((rc = key_getopt(argc, argv, "fh", longopts, &force)) != -1)
+		return rc;
 	if (cli_load_config(c) == -1)
 		return EXIT_FAIL;
 	home = config_gnupg_dir(c->cfg);
@@ -195,26 +209,11 @@ key_export(struct cli *c, int argc, char **argv)
 	struct dp_error	 err;
 	struct buf	 pub;
 	char		*home = NULL, *fpr = NULL;
-	int		 ch, armor = 0, rv = EXIT_FAIL;
+	int		 rc, armor = 0, rv = EXIT_FAIL;
 
 	buf_init(&pub);
-	while ((ch = getopt_long(argc, argv, "ah", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'a':
-			armor = 1;
-			break;
-		case 'h':
-			key_usage(stdout);
-			return EXIT_OK;
-		default:
-			key_usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind != argc) {
-		key_usage(stderr);
-		return EXIT_USAGE;
-	}
+	if ((rc = key_getopt(argc, argv, "ah", longopts, &armor)) != -1)
+		return rc;
 	if (!armor && isatty(STDOUT_FILENO)) {
 		cli_err("key export: binary output to a terminal; redirect it "
 		    "to a file or use --armor");
