@@ -345,6 +345,29 @@ out:
 }
 
 int
+db_snapshot_env_lately(struct db *db, const char *env, const char *modifier,
+    struct strlist *out, struct dp_error *err)
+{
+	sqlite3_stmt	*st = NULL;
+	const char	*s;
+
+	if (db_prepare(db, "SELECT snapshot FROM environments WHERE "
+	    "name = ?1 UNION SELECT to_snapshot FROM env_history WHERE "
+	    "env = ?1 AND time >= strftime('%Y-%m-%dT%H:%M:%SZ', 'now', ?2) "
+	    "UNION SELECT from_snapshot FROM (SELECT from_snapshot FROM "
+	    "env_history WHERE env = ?1 ORDER BY id DESC LIMIT 1)", &st,
+	    err) == -1)
+		return -1;
+	sqlite3_bind_text(st, 1, env, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, modifier, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		if ((s = (const char *)sqlite3_column_text(st, 0)) != NULL)
+			strlist_add(out, s);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int
 db_snapshot_add(struct db *db, const char *id, const int64_t *pkgs,
     size_t npkgs, const int64_t *srcs, size_t nsrcs, const char *digest,
     struct dp_error *err)

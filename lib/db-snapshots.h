@@ -79,6 +79,12 @@ int	 db_snapshot_foreach(struct db *db, int all, long limit,
 int	 db_snapshot_pinned(struct db *db, int history, struct strlist *envs,
 	    struct strlist *hist, struct dp_error *err);
 
+/* Snapshots environment env was on lately, appended to out: the one it
+ * is on, those it moved to since now + modifier (an sqlite date modifier
+ * such as "-1 hour"), and the one it left last. */
+int	 db_snapshot_env_lately(struct db *db, const char *env,
+	    const char *modifier, struct strlist *out, struct dp_error *err);
+
 /* Record a published snapshot (created now); inside the caller's
  * transaction if it has one. */
 int	 db_snapshot_add(struct db *db, const char *id, const int64_t *pkgs,

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "db-packages.h"
+#include "db-remote.h"
 #include "db-snapshots.h"
 #include "fsutil.h"
 #include "log.h"
@@ -46,22 +47,18 @@ id_cmp(const void *a, const void *b)
 struct del {
 	struct db		*db;
 	const struct conf_target *t;
-	sqlite3_stmt		*rm;
+	struct db_remote_objects *objs;
 	struct remote_stats	*st;
 };
 
 static void
 del_done(struct objstore_job *job, void *arg)
 {
-	struct del *d = arg;
+	struct del	*d = arg;
+	struct dp_error	 err;
 
-	sqlite3_reset(d->rm);
-	sqlite3_bind_text(d->rm, 1, d->t->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(d->rm, 2, job->key, -1, SQLITE_STATIC);
-	if (sqlite3_step(d->rm) != SQLITE_DONE)
-		log_warnx("%s: forgetting %s: %s", d->t->name, job->key,
-		    sqlite3_errmsg(db_handle(d->db)));
-	sqlite3_reset(d->rm);
+	if (db_remote_objects_forget(d->objs, job->key, &err) == -1)
+		log_warnx("%s: %s", d->t->name, dp_error_str(&err));
 	d->st->deleted++;
 }
 
@@ -92,51 +89,45 @@ del_run(struct del *d, struct objstore *os, struct strlist *s,
 
 /* Recorded keys starting with pfx; filter 1: only the Release files at
  * the top of the suite, 2: all but those, 3: only by-hash objects. */
+struct under_ctx {
+	const char	*pfx;
+	int		 filter;
+	struct strlist	*keep;
+	struct strlist	*out;
+};
+
+static void
+under_cb(const char *k, uint64_t size, const char *etag, void *arg)
+{
+	struct under_ctx	*u = arg;
+	const char		*rest = k + strlen(u->pfx);
+	int			 top;
+
+	(void)size;
+	(void)etag;
+	top = strcmp(rest, "InRelease") == 0 ||
+	    strcmp(rest, "Release") == 0 ||
+	    strcmp(rest, "Release.gpg") == 0;
+	if ((u->filter == 1 && !top) || (u->filter == 2 && top) ||
+	    (u->filter == 3 && strstr(rest, "/by-hash/") == NULL))
+		return;
+	if (u->keep != NULL && strlist_has(u->keep, k))
+		return;
+	strlist_add(u->out, k);
+}
+
 static int
 keys_under(struct del *d, const char *pfx, int filter, struct strlist *keep,
     struct strlist *out, struct dp_error *err)
 {
-	sqlite3_stmt	*st = NULL;
-	const char	*k, *rest;
-	int		 top;
+	struct under_ctx	u;
 
-	if (db_prepare(d->db, "SELECT key FROM remote_objects WHERE target = "
-	    "?1 AND substr(key, 1, length(?2)) = ?2", &st, err) == -1)
-		return -1;
-	sqlite3_bind_text(st, 1, d->t->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, pfx, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		k = (const char *)sqlite3_column_text(st, 0);
-		rest = k + strlen(pfx);
-		top = strcmp(rest, "InRelease") == 0 ||
-		    strcmp(rest, "Release") == 0 ||
-		    strcmp(rest, "Release.gpg") == 0;
-		if ((filter == 1 && !top) || (filter == 2 && top) ||
-		    (filter == 3 && strstr(rest, "/by-hash/") == NULL))
-			continue;
-		if (keep != NULL && strlist_has(keep, k))
-			continue;
-		strlist_add(out, k);
-	}
-	sqlite3_finalize(st);
-	return 0;
-}
-
-static int
-names_query(struct db *db, const char *sql, const char *a1,
-    struct strlist *out, struct dp_error *err)
-{
-	sqlite3_stmt	*st = NULL;
-
-	if (db_prepare(db, sql, &st, err) == -1)
-		return -1;
-	sqlite3_bind_text(st, 1, a1, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		if (sqlite3_column_text(st, 0) != NULL)
-			strlist_add(out,
-			    (const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	return 0;
+	u.pfx = pfx;
+	u.filter = filter;
+	u.keep = keep;
+	u.out = out;
+	return db_remote_objects_under(d->db, d->t->name, pfx, under_cb, &u,
+	    err);
 }
 
 struct keep_ctx {
@@ -196,12 +187,8 @@ env_byhash_keep(struct del *d, const char *dist, const char *env,
 	size_t		 i, j, n;
 	int		 rv = -1;
 
-	if (names_query(d->db, "SELECT snapshot FROM environments WHERE "
-	    "name = ?1 UNION SELECT to_snapshot FROM env_history WHERE "
-	    "env = ?1 AND time >= strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '"
-	    ENV_BYHASH_GRACE "') UNION SELECT from_snapshot FROM "
-	    "(SELECT from_snapshot FROM env_history WHERE env = ?1 "
-	    "ORDER BY id DESC LIMIT 1)", env, &snaps, err) == -1)
+	if (db_snapshot_env_lately(d->db, env, ENV_BYHASH_GRACE, &snaps,
+	    err) == -1)
 		goto out;
 	for (i = 0; i < snaps.n; i++) {
 		spfx = xasprintf("dists/%s/%s/", dist, snaps.v[i]);
@@ -236,7 +223,6 @@ remote_gc(struct db *db, const struct config *cfg,
 			 keep = STRLIST_INIT, tops = STRLIST_INIT,
 			 rest = STRLIST_INIT, pool = STRLIST_INIT,
 			 old = STRLIST_INIT;
-	sqlite3_stmt	*forget = NULL;
 	char		*pfx;
 	size_t		 i, k;
 	int		 rv = -1;
@@ -245,16 +231,10 @@ remote_gc(struct db *db, const struct config *cfg,
 	d.db = db;
 	d.t = t;
 	d.st = st;
-	if (db_prepare(db, "DELETE FROM remote_objects WHERE target = ? AND "
-	    "key = ?", &d.rm, err) == -1)
+	if ((d.objs = db_remote_objects_new(db, t->name, err)) == NULL)
 		return -1;
-	if (names_query(db, "SELECT name FROM remote_dists WHERE target = ?1 "
-	    "AND name NOT IN (SELECT id FROM snapshots WHERE state = "
-	    "'published') AND name NOT IN (SELECT name FROM environments)",
-	    t->name, &gone, err) == -1 ||
-	    names_query(db, "SELECT name FROM remote_dists WHERE target = ?1 "
-	    "AND name IN (SELECT name FROM environments)", t->name, &envs,
-	    err) == -1)
+	if (db_remote_dists_gone(db, t->name, &gone, err) == -1 ||
+	    db_remote_dists_envs(db, t->name, &envs, err) == -1)
 		goto out;
 
 	/* Removed snapshots: Release files, then the rest of the suite. */
@@ -274,14 +254,8 @@ remote_gc(struct db *db, const struct config *cfg,
 		dp_error_prefix(err, "removing snapshots");
 		goto out;
 	}
-	if (db_prepare(db, "DELETE FROM remote_dists WHERE target = ? AND "
-	    "name = ?", &forget, err) == -1)
-		goto out;
 	for (i = 0; i < gone.n; i++) {
-		sqlite3_reset(forget);
-		sqlite3_bind_text(forget, 1, t->name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(forget, 2, gone.v[i], -1, SQLITE_STATIC);
-		sqlite3_step(forget);
+		(void)db_remote_dist_forget(db, t->name, gone.v[i], NULL);
 		log_info("%s: snapshot %s removed", t->name, gone.v[i]);
 	}
 
@@ -317,8 +291,7 @@ remote_gc(struct db *db, const struct config *cfg,
 	}
 	rv = 0;
 out:
-	sqlite3_finalize(d.rm);
-	sqlite3_finalize(forget);
+	db_remote_objects_free(d.objs);
 	strlist_free(&gone);
 	strlist_free(&envs);
 	strlist_free(&keep);
@@ -342,6 +315,7 @@ struct rec {
 struct vctx {
 	struct rec	*v;
 	size_t		 n;
+	size_t		 cap;
 	struct strlist	 bad;		/* missing or wrong: re-upload */
 	remote_verify_cb cb;
 	void		*arg;
@@ -402,15 +376,32 @@ verify_entry(const struct objstore_entry *e, void *arg)
 	return 0;
 }
 
+/* One recorded object, for the comparison with the listing. */
+static void
+rec_cb(const char *key, uint64_t size, const char *etag, void *arg)
+{
+	struct vctx	*v = arg;
+
+	if (v->n == v->cap) {
+		v->cap = v->cap ? v->cap * 2 : 1024;
+		v->v = xreallocarray(v->v, v->cap, sizeof(*v->v));
+	}
+	v->v[v->n].key = xstrdup(key);
+	v->v[v->n].size = size;
+	v->v[v->n].etag = etag != NULL ? xstrdup(etag) : NULL;
+	v->v[v->n].seen = 0;
+	v->n++;
+}
+
 int
 remote_verify(struct db *db, const struct config *cfg,
     const struct conf_target *t, int repair, remote_verify_cb cb, void *arg,
     struct remote_verify_stats *vs, struct dp_error *err)
 {
 	struct objstore	*os = NULL;
+	struct db_remote_objects *objs = NULL;
 	struct vctx	 v;
-	sqlite3_stmt	*st = NULL;
-	size_t		 cap = 0, i;
+	size_t		 i;
 	int		 rv = -1, lockfd;
 	char		*lp;
 
@@ -429,25 +420,8 @@ remote_verify(struct db *db, const struct config *cfg,
 		close(lockfd);
 		return -1;
 	}
-	if (db_prepare(db, "SELECT key, size, etag FROM remote_objects WHERE "
-	    "target = ?", &st, err) == -1)
+	if (db_remote_objects_under(db, t->name, "", rec_cb, &v, err) == -1)
 		goto out;
-	sqlite3_bind_text(st, 1, t->name, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (v.n == cap) {
-			cap = cap ? cap * 2 : 1024;
-			v.v = xreallocarray(v.v, cap, sizeof(*v.v));
-		}
-		v.v[v.n].key = xstrdup((const char *)
-		    sqlite3_column_text(st, 0));
-		v.v[v.n].size = (uint64_t)sqlite3_column_int64(st, 1);
-		v.v[v.n].etag = sqlite3_column_text(st, 2) != NULL ?
-		    xstrdup((const char *)sqlite3_column_text(st, 2)) : NULL;
-		v.v[v.n].seen = 0;
-		v.n++;
-	}
-	sqlite3_finalize(st);
-	st = NULL;
 	vs->recorded = v.n;
 	if (v.n > 0)
 		qsort(v.v, v.n, sizeof(*v.v), rec_cmp);
@@ -475,29 +449,18 @@ remote_verify(struct db *db, const struct config *cfg,
 	 * again and uploads exactly the objects forgotten. */
 	if (db_begin(db, err) == -1)
 		goto out;
-	if (db_prepare(db, "DELETE FROM remote_objects WHERE target = ? AND "
-	    "key = ?", &st, err) == -1) {
+	if ((objs = db_remote_objects_new(db, t->name, err)) == NULL) {
 		db_rollback(db);
 		goto out;
 	}
-	for (i = 0; i < v.bad.n; i++) {
-		sqlite3_reset(st);
-		sqlite3_bind_text(st, 1, t->name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, v.bad.v[i], -1, SQLITE_STATIC);
-		sqlite3_step(st);
-	}
-	sqlite3_finalize(st);
-	st = NULL;
-	if (db_prepare(db, "DELETE FROM remote_dists WHERE target = ?1 AND "
-	    "(name IN (SELECT id FROM snapshots WHERE state = 'published') OR "
-	    "name IN (SELECT name FROM environments))", &st, err) == -1) {
+	for (i = 0; i < v.bad.n; i++)
+		(void)db_remote_objects_forget(objs, v.bad.v[i], NULL);
+	db_remote_objects_free(objs);
+	objs = NULL;
+	if (db_remote_dists_forget_wanted(db, t->name, err) == -1) {
 		db_rollback(db);
 		goto out;
 	}
-	sqlite3_bind_text(st, 1, t->name, -1, SQLITE_STATIC);
-	sqlite3_step(st);
-	sqlite3_finalize(st);
-	st = NULL;
 	if (db_commit(db, err) == -1)
 		goto out;
 	close(lockfd);
@@ -505,7 +468,7 @@ remote_verify(struct db *db, const struct config *cfg,
 	rv = remote_sync(db, cfg, t, 0, &vs->sync, err);
 	vs->repaired = vs->sync.uploaded;
 out:
-	sqlite3_finalize(st);
+	db_remote_objects_free(objs);
 	objstore_close(os);
 	if (lockfd != -1)
 		close(lockfd);

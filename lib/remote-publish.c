@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "db-packages.h"
+#include "db-remote.h"
 #include "db-snapshots.h"
 #include "fsutil.h"
 #include "hash.h"
@@ -46,8 +47,7 @@ struct sync {
 	const struct conf_target *t;
 	struct objstore		*os;
 	struct remote_stats	*st;
-	sqlite3_stmt		*get;	/* sha256 of (target, key) */
-	sqlite3_stmt		*put;	/* record an upload */
+	struct db_remote_objects *objs;	/* what the target holds */
 	struct jobs		 ph[PH_N];
 	char			*pool_dir;
 };
@@ -77,30 +77,14 @@ jobs_free(struct jobs *j)
 static int
 known(struct sync *s, const char *key, const char *sha256)
 {
-	int	r = 0;
-
-	sqlite3_reset(s->get);
-	sqlite3_bind_text(s->get, 1, s->t->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s->get, 2, key, -1, SQLITE_STATIC);
-	if (sqlite3_step(s->get) == SQLITE_ROW &&
-	    strcmp((const char *)sqlite3_column_text(s->get, 0), sha256) == 0)
-		r = 1;
-	sqlite3_reset(s->get);
-	return r;
+	return db_remote_objects_has(s->objs, key, sha256);
 }
 
 /* Does state.db say the target holds key (any content)? */
 static int
 held(struct sync *s, const char *key)
 {
-	int	r;
-
-	sqlite3_reset(s->get);
-	sqlite3_bind_text(s->get, 1, s->t->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s->get, 2, key, -1, SQLITE_STATIC);
-	r = sqlite3_step(s->get) == SQLITE_ROW;
-	sqlite3_reset(s->get);
-	return r;
+	return db_remote_objects_has(s->objs, key, NULL);
 }
 
 static void
@@ -140,18 +124,11 @@ static void
 done_cb(struct objstore_job *job, void *arg)
 {
 	struct sync	*s = arg;
+	struct dp_error	 err;
 
-	sqlite3_reset(s->put);
-	sqlite3_bind_text(s->put, 1, s->t->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s->put, 2, job->key, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s->put, 3, (sqlite3_int64)job->size);
-	sqlite3_bind_text(s->put, 4, job->sha256, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s->put, 5, job->etag, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s->put, 6, db_now(), -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(s->put) != SQLITE_DONE)
-		log_warnx("%s: recording %s: %s", s->t->name, job->key,
-		    sqlite3_errmsg(db_handle(s->db)));
-	sqlite3_reset(s->put);
+	if (db_remote_objects_put(s->objs, job->key, job->size, job->sha256,
+	    job->etag, &err) == -1)
+		log_warnx("%s: %s", s->t->name, dp_error_str(&err));
 	s->st->uploaded++;
 	s->st->bytes += job->size;
 }
@@ -331,21 +308,9 @@ static int
 mark_done(struct sync *s, const char *name, const char *snap,
     struct dp_error *err)
 {
-	sqlite3_stmt	*st = NULL;
-	int		 rv = -1;
+	int	rv;
 
-	if (db_prepare(s->db, "INSERT OR REPLACE INTO remote_dists(target, "
-	    "name, snapshot, time) VALUES (?, ?, ?, ?)", &st, err) == -1)
-		return -1;
-	sqlite3_bind_text(st, 1, s->t->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, snap, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, db_now(), -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		dp_error_sqlite(err, db_handle(s->db), "remote_dists");
-	else
-		rv = 0;
-	sqlite3_finalize(st);
+	rv = db_remote_dist_set(s->db, s->t->name, name, snap, err);
 	s->st->names++;
 	return rv;
 }
@@ -373,33 +338,14 @@ static void
 target_record(struct db *db, const struct conf_target *t, const char *url,
     int ok, const char *error, size_t pending, size_t uploaded)
 {
-	sqlite3_stmt	*st = NULL;
-	char		 now[32];
+	struct dp_error	err;
 
-	snprintf(now, sizeof(now), "%s", db_now());
-	if (db_prepare(db, "INSERT INTO remote_targets(target, url, "
-	    "last_attempt, last_success, last_error, pending, uploaded) "
-	    "VALUES (?1, ?2, ?3, CASE WHEN ?4 THEN ?3 END, ?5, ?6, ?7) "
-	    "ON CONFLICT(target) DO UPDATE SET "
-	    "url = coalesce(?2, url), last_attempt = ?3, "
-	    "last_success = CASE WHEN ?4 THEN ?3 ELSE last_success END, "
-	    "last_error = ?5, pending = ?6, uploaded = uploaded + ?7",
-	    &st, NULL) == -1)
-		return;
-	sqlite3_bind_text(st, 1, t->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, url, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 4, ok);
-	sqlite3_bind_text(st, 5, error, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, (sqlite3_int64)pending);
-	sqlite3_bind_int64(st, 7, (sqlite3_int64)uploaded);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		log_warnx("%s: recording the target's state: %s", t->name,
-		    sqlite3_errmsg(db_handle(db)));
-	sqlite3_finalize(st);
+	if (db_remote_target_record(db, t->name, url, ok, error, pending,
+	    uploaded, &err) == -1)
+		log_warnx("%s: %s", t->name, dp_error_str(&err));
 }
 
-/* Names (snapshot or environment) still to publish: TODO_SQL. */
+/* Names (snapshot or environment) still to publish (db_remote_todo). */
 struct todo {
 	char	**name;
 	char	**snap;
@@ -408,32 +354,25 @@ struct todo {
 };
 
 static int
+todo_cb(const char *name, const char *snap, int pool, void *arg)
+{
+	struct todo	*td = arg;
+
+	td->name = xreallocarray(td->name, td->n + 1, sizeof(char *));
+	td->snap = xreallocarray(td->snap, td->n + 1, sizeof(char *));
+	td->pool = xreallocarray(td->pool, td->n + 1, sizeof(int));
+	td->name[td->n] = xstrdup(name);
+	td->snap[td->n] = xstrdup(snap);
+	td->pool[td->n] = pool;
+	td->n++;
+	return 0;
+}
+
+static int
 todo_load(struct sync *s, struct todo *td, struct dp_error *err)
 {
-	sqlite3_stmt	*st = NULL;
-	int		 rv = -1;
-
 	memset(td, 0, sizeof(*td));
-	/* Snapshots first (with their pool files), oldest first, then the
-	 * environments (their dists/ only; their snapshot is among the
-	 * former). */
-	if (db_prepare(s->db, TODO_SQL " ORDER BY 3 DESC, 1", &st, err) == -1)
-		return -1;
-	sqlite3_bind_text(st, 1, s->t->name, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		td->name = xreallocarray(td->name, td->n + 1, sizeof(char *));
-		td->snap = xreallocarray(td->snap, td->n + 1, sizeof(char *));
-		td->pool = xreallocarray(td->pool, td->n + 1, sizeof(int));
-		td->name[td->n] = xstrdup((const char *)
-		    sqlite3_column_text(st, 0));
-		td->snap[td->n] = xstrdup((const char *)
-		    sqlite3_column_text(st, 1));
-		td->pool[td->n] = sqlite3_column_int(st, 2);
-		td->n++;
-	}
-	rv = 0;
-	sqlite3_finalize(st);
-	return rv;
+	return db_remote_todo(s->db, s->t->name, todo_cb, td, err);
 }
 
 static void
@@ -453,16 +392,7 @@ todo_free(struct todo *td)
 int
 remote_needs_sync(struct db *db, const struct conf_target *t)
 {
-	sqlite3_stmt	*st = NULL;
-	int		 r;
-
-	if (db_prepare(db, "SELECT EXISTS (" TODO_SQL ") OR EXISTS (" GONE_SQL
-	    ")", &st, NULL) == -1)
-		return 1;
-	sqlite3_bind_text(st, 1, t->name, -1, SQLITE_STATIC);
-	r = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 1;
-	sqlite3_finalize(st);
-	return r;
+	return db_remote_needs_sync(db, t->name);
 }
 
 char *
@@ -510,11 +440,7 @@ remote_sync(struct db *db, const struct config *cfg,
 		target_record(db, t, NULL, 0, dp_error_str(err), 0, 0);
 		goto out;
 	}
-	if (db_prepare(db, "SELECT sha256 FROM remote_objects WHERE "
-	    "target = ? AND key = ?", &s.get, err) == -1 ||
-	    db_prepare(db, "INSERT OR REPLACE INTO remote_objects(target, "
-	    "key, size, sha256, etag, uploaded) VALUES (?, ?, ?, ?, ?, ?)",
-	    &s.put, err) == -1)
+	if ((s.objs = db_remote_objects_new(db, t->name, err)) == NULL)
 		goto out;
 	if (todo_load(&s, &td, err) == -1)
 		goto out;
@@ -542,8 +468,7 @@ out:
 	todo_free(&td);
 	for (i = 0; i < PH_N; i++)
 		jobs_free(&s.ph[i]);
-	sqlite3_finalize(s.get);
-	sqlite3_finalize(s.put);
+	db_remote_objects_free(s.objs);
 	objstore_close(s.os);
 	free(s.pool_dir);
 	if (lockfd != -1)
@@ -581,21 +506,18 @@ remote_source_line(struct db *db, const struct config *cfg,
     const struct conf_target *t, const struct conf_dist *d,
     const char *name)
 {
-	sqlite3_stmt	*st = NULL;
-	char		*url = NULL, *line, *comps;
-	struct buf	 b;
-	size_t		 i, n;
+	struct db_remote_target	 rt;
+	char			*url = NULL, *line, *comps;
+	struct buf		 b;
+	size_t			 i, n;
 
 	(void)cfg;
 	if (t->public_url != NULL)
 		url = xstrdup(t->public_url);
-	else if (db_prepare(db, "SELECT url FROM remote_targets WHERE "
-	    "target = ?", &st, NULL) == 0) {
-		sqlite3_bind_text(st, 1, t->name, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW &&
-		    sqlite3_column_text(st, 0) != NULL)
-			url = xstrdup((const char *)sqlite3_column_text(st, 0));
-		sqlite3_finalize(st);
+	else if (db_remote_target_get(db, t->name, &rt, NULL) == 1) {
+		url = rt.url;
+		rt.url = NULL;
+		db_remote_target_done(&rt);
 	}
 	if (url == NULL)
 		url = t->proto == TARGET_S3 ? xasprintf("%s/%s/%s",

@@ -91,22 +91,4 @@ char	*remote_source_line(struct db *db, const struct config *cfg,
 	    const struct conf_target *t, const struct conf_dist *d,
 	    const char *name);
 
-/* Internal (remote-publish.c, remote-status.c): ?1 is the target. */
-/* Names (snapshot or environment) and their snapshots still to publish:
- * (name, snapshot, with pool files). */
-#define TODO_SQL \
-	"SELECT s.id, s.id, 1 FROM snapshots s WHERE " \
-	"s.state = 'published' AND NOT EXISTS (SELECT 1 FROM remote_dists" \
-	" r WHERE r.target = ?1 AND r.name = s.id AND r.snapshot = s.id) " \
-	"UNION ALL SELECT e.name, e.snapshot, 0 FROM environments e JOIN " \
-	"snapshots s ON s.id = e.snapshot AND s.state = 'published' " \
-	"WHERE NOT EXISTS (SELECT 1 FROM remote_dists r WHERE r.target = " \
-	"?1 AND r.name = e.name AND r.snapshot = e.snapshot)"
-
-/* Suite paths on the target whose snapshot local GC removed. */
-#define GONE_SQL \
-	"SELECT 1 FROM remote_dists WHERE target = ?1 AND name NOT IN " \
-	"(SELECT id FROM snapshots WHERE state = 'published') AND name " \
-	"NOT IN (SELECT name FROM environments)"
-
 #endif

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "db-remote.h"
 #include "fsutil.h"
 #include "log.h"
 #include "remote-publish.h"
@@ -128,16 +129,14 @@ rt_get(struct remote_sched *rs, const char *name)
 static char *
 last_error(struct db *db, const char *name)
 {
-	sqlite3_stmt	*st = NULL;
-	char		*e = NULL;
+	struct db_remote_target	 rt;
+	char			*e = NULL;
 
-	if (db_prepare(db, "SELECT last_error FROM remote_targets WHERE "
-	    "target = ?", &st, NULL) == -1)
-		return NULL;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-		e = xstrdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
+	if (db_remote_target_get(db, name, &rt, NULL) == 1) {
+		e = rt.last_error;
+		rt.last_error = NULL;
+		db_remote_target_done(&rt);
+	}
 	return e;
 }
 

@@ -10,38 +10,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db-remote.h"
+#include "db-snapshots.h"
 #include "remote-publish.h"
 #include "remote-status.h"
 #include "xmalloc.h"
 
-/* Seconds the oldest change not yet on t has waited (0: none). */
-#define LAG_SQL \
-	"SELECT coalesce(CAST(strftime('%s', 'now') - strftime('%s', " \
-	"min(t)) AS INTEGER), 0), count(*) FROM (" \
-	"SELECT s.created AS t FROM snapshots s WHERE s.state = 'published' " \
-	"AND NOT EXISTS (SELECT 1 FROM remote_dists r WHERE r.target = ?1 " \
-	"AND r.name = s.id AND r.snapshot = s.id) UNION ALL SELECT e.since " \
-	"FROM environments e JOIN snapshots s ON s.id = e.snapshot AND " \
-	"s.state = 'published' WHERE NOT EXISTS (SELECT 1 FROM remote_dists " \
-	"r WHERE r.target = ?1 AND r.name = e.name AND r.snapshot = " \
-	"e.snapshot))"
-
 static json_t *
-text_or_null(sqlite3_stmt *st, int i)
+str_or_null(const char *s)
 {
-	return sqlite3_column_type(st, i) == SQLITE_NULL ? json_null() :
-	    json_string((const char *)sqlite3_column_text(st, i));
+	return s != NULL ? json_string(s) : json_null();
 }
 
 static json_t *
 target_json(struct db *db, const struct config *cfg,
     const struct conf_target *t)
 {
-	json_t		*o = json_object(), *src;
-	sqlite3_stmt	*st = NULL;
-	char		*line;
-	size_t		 i, j;
-	json_int_t	 lag = 0, behind = 0, objects = 0, bytes = 0;
+	struct db_remote_target	 rt;
+	json_t			*o = json_object(), *src;
+	char			*line;
+	size_t			 i, j;
+	int64_t			 lag = 0, behind = 0, objects = 0, bytes = 0;
 
 	json_object_set_new(o, "target", json_string(t->name));
 	json_object_set_new(o, "url", json_null());
@@ -49,43 +38,21 @@ target_json(struct db *db, const struct config *cfg,
 	json_object_set_new(o, "last_success", json_null());
 	json_object_set_new(o, "last_error", json_null());
 	json_object_set_new(o, "pending", json_integer(0));
-	if (db != NULL && db_prepare(db, "SELECT url, last_attempt, "
-	    "last_success, last_error, pending FROM remote_targets WHERE "
-	    "target = ?", &st, NULL) == 0) {
-		sqlite3_bind_text(st, 1, t->name, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			json_object_set_new(o, "url", text_or_null(st, 0));
-			json_object_set_new(o, "last_attempt",
-			    text_or_null(st, 1));
-			json_object_set_new(o, "last_success",
-			    text_or_null(st, 2));
-			json_object_set_new(o, "last_error",
-			    text_or_null(st, 3));
-			json_object_set_new(o, "pending",
-			    json_integer(sqlite3_column_int64(st, 4)));
-		}
-		sqlite3_finalize(st);
-		st = NULL;
+	if (db != NULL && db_remote_target_get(db, t->name, &rt, NULL) == 1) {
+		json_object_set_new(o, "url", str_or_null(rt.url));
+		json_object_set_new(o, "last_attempt",
+		    str_or_null(rt.last_attempt));
+		json_object_set_new(o, "last_success",
+		    str_or_null(rt.last_success));
+		json_object_set_new(o, "last_error",
+		    str_or_null(rt.last_error));
+		json_object_set_new(o, "pending", json_integer(rt.pending));
+		db_remote_target_done(&rt);
 	}
-	if (db != NULL && db_prepare(db, LAG_SQL, &st, NULL) == 0) {
-		sqlite3_bind_text(st, 1, t->name, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			lag = sqlite3_column_int64(st, 0);
-			behind = sqlite3_column_int64(st, 1);
-		}
-		sqlite3_finalize(st);
-		st = NULL;
-	}
-	if (db != NULL && db_prepare(db, "SELECT count(*), coalesce(sum(size),"
-	    " 0) FROM remote_objects WHERE target = ?", &st, NULL) == 0) {
-		sqlite3_bind_text(st, 1, t->name, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			objects = sqlite3_column_int64(st, 0);
-			bytes = sqlite3_column_int64(st, 1);
-		}
-		sqlite3_finalize(st);
-		st = NULL;
-	}
+	if (db != NULL)
+		db_remote_lag(db, t->name, &lag, &behind, NULL);
+	if (db != NULL)
+		db_remote_objects_total(db, t->name, &objects, &bytes, NULL);
 	json_object_set_new(o, "behind", json_integer(behind));
 	json_object_set_new(o, "lag_seconds", json_integer(behind > 0 &&
 	    lag > 0 ? lag : 0));
@@ -103,17 +70,9 @@ target_json(struct db *db, const struct config *cfg,
 
 				if (j < cfg->nenvs)
 					name = cfg->envs[j].name;
-				else if (db_prepare(db, "SELECT max(id) FROM "
-				    "snapshots WHERE state = 'published'",
-				    &st, NULL) == 0) {
-					if (sqlite3_step(st) == SQLITE_ROW &&
-					    sqlite3_column_text(st, 0) != NULL)
-						newest = xstrdup((const char *)
-						    sqlite3_column_text(st, 0));
-					sqlite3_finalize(st);
-					st = NULL;
+				else if (db_snapshot_newest(db, &newest, NULL,
+				    NULL) == 0)
 					name = newest;
-				}
 				if (name == NULL)
 					continue;
 				line = remote_source_line(db, cfg, t,

@@ -5,6 +5,8 @@ DP_LIBS += $(LIBXML2_LIBS)
 
 lib_libdebpipe_a_SOURCES += \
 	lib/config-publish.c \
+	lib/db-remote.c \
+	lib/db-remote.h \
 	lib/objstore.c \
 	lib/objstore.h \
 	lib/objstore-int.h \

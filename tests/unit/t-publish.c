@@ -92,7 +92,8 @@ setup(void **state)
 	    "added) VALUES ('main/h/hello/hello_1.0-1_amd64.deb', 1234, "
 	    "'0123456789abcdef0123456789abcdef', "
 	    "'0123456789abcdef0123456789abcdef01234567', "
-	    "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',"
+	    "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',"
 	    " 'now')");
 	f->hello = insert(f->db, "INSERT INTO packages(dist, component, "
 	    "name, version, arch, source, source_version, file_id, control, "
@@ -102,7 +103,8 @@ setup(void **state)
 	    "added) VALUES ('main/h/hello/hello-data_1.0-1_all.deb', 99, "
 	    "'fedcba9876543210fedcba9876543210', "
 	    "'fedcba9876543210fedcba9876543210fedcba98', "
-	    "'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb',"
+	    "'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+	    "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb',"
 	    " 'now')");
 	insert(f->db, "INSERT INTO packages(dist, component, name, version, "
 	    "arch, source, source_version, file_id, control, added) VALUES "
@@ -112,7 +114,8 @@ setup(void **state)
 	    "added) VALUES ('main/h/hello/hello_1.0-1.dsc', 10, "
 	    "'00000000000000000000000000000000', "
 	    "'0000000000000000000000000000000000000000', "
-	    "'cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc',"
+	    "'cccccccccccccccccccccccccccccccc"
+	    "cccccccccccccccccccccccccccccccc',"
 	    " 'now')");
 	insert(f->db, "INSERT INTO sources(dist, component, name, version, "
 	    "directory, control, dsc_file_id, added) VALUES ('bookworm', "
