@@ -14,6 +14,7 @@
 #include "check.h"
 #include "cli.h"
 #include "db-results.h"
+#include "db-snapshots.h"
 #include "result.h"
 
 static void
@@ -32,17 +33,13 @@ check_usage(FILE *f)
 static char *
 resolve_id(struct cli *c, const char *arg)
 {
-	sqlite3_stmt	*st = NULL;
 	struct dp_error	 err;
 	char		*id = NULL;
 
 	if (strcmp(arg, "latest") != 0)
 		return strdup(arg);
-	if (db_prepare(c->db, "SELECT max(id) FROM snapshots WHERE state = "
-	    "'published'", &st, &err) == 0 && sqlite3_step(st) == SQLITE_ROW &&
-	    sqlite3_column_text(st, 0) != NULL)
-		id = strdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
+	if (db_snapshot_newest(c->db, &id, NULL, &err) == -1)
+		id = NULL;
 	if (id == NULL)
 		cli_err("no published snapshot");
 	return id;

@@ -16,6 +16,7 @@
 #include "db-builds.h"
 #include "db-env.h"
 #include "db-results.h"
+#include "db-snapshots.h"
 #include "db-watches.h"
 #include "remote-status.h"
 #include "xmalloc.h"
@@ -47,6 +48,15 @@ notify_failure_cb(void *arg, const struct db_notification *n)
 	    "attempts", (json_int_t)n->attempts,
 	    "state", jstr_or_null(n->state),
 	    "next_try", jstr_or_null(n->next_try)));
+}
+
+/* The published snapshots, newest first, as the API lists them. */
+static int
+snapshot_cb(const struct db_snapshot *sn, void *arg)
+{
+	json_array_append_new(arg, json_pack("{s:o, s:o}",
+	    "id", jstr_or_null(sn->id), "created", jstr_or_null(sn->created)));
+	return 0;
 }
 
 /* The newest builds, as the promoter's API lists them (db_build_page). */
@@ -236,7 +246,7 @@ cmd_status(struct cli *c, int argc, char **argv)
 {
 	struct dp_error	 err;
 	struct db	*db = NULL;
-	json_t		*st, *w, *envs, *dbrows, *nf;
+	json_t		*st, *w, *envs, *dbrows, *nf, *snaps;
 	char		*path;
 	size_t		 i;
 	int64_t		 n;
@@ -313,8 +323,10 @@ cmd_status(struct cli *c, int argc, char **argv)
 	json_object_set_new(st, "chroots", cli_chroots_json(c, NULL,
 	    chroot_host_arch()));
 	json_object_set_new(st, "last_builds", last_builds(db));
-	json_object_set_new(st, "snapshots", rows(db, "SELECT id, created "
-	    "FROM snapshots WHERE state = 'published' ORDER BY id DESC"));
+	snaps = json_array();
+	if (db != NULL)
+		(void)db_snapshot_foreach(db, 0, 0, snapshot_cb, snaps, NULL);
+	json_object_set_new(st, "snapshots", snaps);
 
 	envs = json_array();
 	for (i = 0; i < c->cfg->nenvs; i++) {

@@ -19,6 +19,7 @@
 
 #include "check.h"
 #include "db-results.h"
+#include "db-snapshots.h"
 #include "fsutil.h"
 #include "log.h"
 #include "result.h"
@@ -183,31 +184,17 @@ static int
 snapshot_published(struct db *db, const char *id, char **prev,
     struct dp_error *err)
 {
-	sqlite3_stmt	*st = NULL;
-	int		 rv = -1;
+	int	rv;
 
 	*prev = NULL;
-	if (db_prepare(db, "SELECT (SELECT count(*) FROM snapshots WHERE "
-	    "id = ?1 AND state = 'published'), (SELECT max(id) FROM "
-	    "snapshots WHERE id < ?1 AND state = 'published')", &st,
-	    err) == -1)
-		goto out;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		dp_error_sqlite(err, db_handle(db), "find snapshot %s", id);
-		goto out;
-	}
-	if (sqlite3_column_int(st, 0) == 0) {
+	if ((rv = db_snapshot_published(db, id, NULL, err)) == -1)
+		return -1;
+	if (rv == 0) {
 		dp_error_set(err, DP_ERR_NOTFOUND, "no published snapshot %s",
 		    id);
-		goto out;
+		return -1;
 	}
-	if (sqlite3_column_text(st, 1) != NULL)
-		*prev = xstrdup((const char *)sqlite3_column_text(st, 1));
-	rv = 0;
-out:
-	sqlite3_finalize(st);
-	return rv;
+	return db_snapshot_previous(db, id, prev, err);
 }
 
 static int
@@ -414,32 +401,23 @@ out:
 static void
 gc_dir(struct db *db, const char *dir)
 {
-	sqlite3_stmt	*st = NULL;
 	struct dirent	*de;
 	DIR		*d;
 	char		*p;
 
 	if ((d = opendir(dir)) == NULL)
 		return;
-	if (db_prepare(db, "SELECT count(*) FROM snapshots WHERE id = ? AND "
-	    "state = 'published'", &st, NULL) == -1) {
-		closedir(d);
-		return;
-	}
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] < '0' || de->d_name[0] > '9' ||
 		    !fs_name_is_safe(de->d_name))
 			continue;
-		sqlite3_reset(st);
-		sqlite3_bind_text(st, 1, de->d_name, -1, SQLITE_TRANSIENT);
-		if (sqlite3_step(st) != SQLITE_ROW ||
-		    sqlite3_column_int(st, 0) != 0)
+		/* Kept when published, and when in doubt. */
+		if (db_snapshot_published(db, de->d_name, NULL, NULL) != 0)
 			continue;
 		p = fs_join(dir, de->d_name);
 		fs_remove_tree(p, NULL);
 		free(p);
 	}
-	sqlite3_finalize(st);
 	closedir(d);
 }
 

@@ -16,9 +16,15 @@
 
 #include "api.h"
 #include "db-env.h"
+#include "db-snapshots.h"
 #include "log.h"
 #include "promoter.h"
 #include "xmalloc.h"
+
+struct api_list {
+	struct api_ctx	*a;
+	json_t		*arr;
+};
 
 static void
 api_name_cb(void *arg, const char *name)
@@ -57,59 +63,37 @@ api_snapshot_obj(struct api_ctx *a, const char *id, const char *created)
 int
 api_snapshot_find(struct api_ctx *a, const char *id, char **created)
 {
-	sqlite3_stmt	*s = NULL;
 	struct dp_error	 err;
-	int		 rc, rv = -1;
+	int		 rv;
 
-	*created = NULL;
-	if (util_prepare(a->db, "SELECT created FROM snapshots WHERE id = ? "
-	    "AND state = 'published'", &s, &err) == -1) {
+	if ((rv = db_snapshot_published(a->db, id, created, &err)) == -1)
 		api_dberr(a, &err);
-		return -1;
-	}
-	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		*created = xstrdup((const char *)sqlite3_column_text(s, 0));
-		rv = 1;
-	} else if (rc == SQLITE_DONE)
-		rv = 0;
-	else {
-		dp_error_sqlite(&err, db_handle(a->db), "snapshot %s", id);
-		api_dberr(a, &err);
-	}
-	util_finalize(s);
 	return rv;
+}
+
+static int
+api_snapshot_cb(const struct db_snapshot *sn, void *arg)
+{
+	struct api_list	*l = arg;
+
+	json_array_append_new(l->arr, api_snapshot_obj(l->a, sn->id,
+	    sn->created));
+	return 0;
 }
 
 void
 api_snapshots_list(struct api_ctx *a, const char *arg)
 {
-	sqlite3_stmt	*s = NULL;
+	struct api_list	 l = { a, json_array() };
 	struct dp_error	 err;
-	json_t		*arr;
-	int		 rc;
 
-	if (util_prepare(a->db, "SELECT id, created FROM snapshots WHERE "
-	    "state = 'published' ORDER BY id DESC LIMIT ?", &s, &err) == -1) {
+	if (db_snapshot_foreach(a->db, 0, a->q.limit, api_snapshot_cb, &l,
+	    &err) == -1) {
+		json_decref(l.arr);
 		api_dberr(a, &err);
 		return;
 	}
-	sqlite3_bind_int64(s, 1, a->q.limit > 0 ? a->q.limit : -1);
-	arr = json_array();
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		json_array_append_new(arr, api_snapshot_obj(a,
-		    (const char *)sqlite3_column_text(s, 0),
-		    (const char *)sqlite3_column_text(s, 1)));
-	if (rc != SQLITE_DONE) {
-		dp_error_sqlite(&err, db_handle(a->db), "list snapshots");
-		json_decref(arr);
-		util_finalize(s);
-		api_dberr(a, &err);
-		return;
-	}
-	util_finalize(s);
-	http_reply_json(a->r, 200, json_pack("{s:o}", "snapshots", arr));
+	http_reply_json(a->r, 200, json_pack("{s:o}", "snapshots", l.arr));
 }
 
 /* The first line of the Description: of a control paragraph, or null. */
@@ -138,38 +122,29 @@ api_synopsis(const char *control)
 	return j;
 }
 
-/* Members of a snapshot: blob of little-endian int64 row ids. */
+/* The packages (or sources) of a snapshot. */
 static json_t *
 api_snapshot_members(struct api_ctx *a, const char *id, int sources)
 {
-	sqlite3_stmt	*s = NULL, *q = NULL;
+	sqlite3_stmt	*q = NULL;
 	struct dp_error	 err;
 	json_t		*arr = json_array(), *o;
-	const unsigned char *blob;
-	int64_t		 rowid;
-	int		 n, i, k;
+	int64_t		*pkgs = NULL, *srcs = NULL, *v;
+	size_t		 npkgs = 0, nsrcs = 0, n, i;
 
-	if (util_prepare(a->db, sources ? "SELECT sources FROM snapshots "
-	    "WHERE id = ?" : "SELECT packages FROM snapshots WHERE id = ?",
-	    &s, &err) == -1)
+	if (db_snapshot_members(a->db, id, &pkgs, &npkgs, &srcs, &nsrcs,
+	    &err) == -1)
 		goto out;
 	if (util_prepare(a->db, sources ? "SELECT dist, component, name, "
 	    "version FROM sources WHERE id = ?" : "SELECT dist, component, "
 	    "name, version, arch, control FROM packages WHERE id = ?", &q,
 	    &err) == -1)
 		goto out;
-	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) != SQLITE_ROW)
-		goto out;
-	blob = sqlite3_column_blob(s, 0);
-	n = sqlite3_column_bytes(s, 0) / 8;
-	for (i = 0; blob != NULL && i < n; i++) {
-		rowid = 0;
-		for (k = 7; k >= 0; k--)
-			rowid = (int64_t)((uint64_t)rowid << 8 |
-			    blob[8 * i + k]);
+	v = sources ? srcs : pkgs;
+	n = sources ? nsrcs : npkgs;
+	for (i = 0; i < n; i++) {
 		sqlite3_reset(q);
-		sqlite3_bind_int64(q, 1, rowid);
+		sqlite3_bind_int64(q, 1, v[i]);
 		if (sqlite3_step(q) != SQLITE_ROW)
 			continue;
 		o = json_pack("{s:o, s:o, s:o, s:o}",
@@ -188,8 +163,9 @@ api_snapshot_members(struct api_ctx *a, const char *id, int sources)
 		json_array_append_new(arr, o);
 	}
 out:
-	util_finalize(s);
 	util_finalize(q);
+	free(pkgs);
+	free(srcs);
 	return arr;
 }
 
@@ -221,18 +197,14 @@ api_promotion(struct api_ctx *a, const char *id)
 static json_t *
 api_snapshot_previous(struct api_ctx *a, const char *id)
 {
-	sqlite3_stmt	*s = NULL;
 	struct dp_error	 err;
-	json_t		*j = json_null();
+	json_t		*j;
+	char		*prev = NULL;
 
-	if (util_prepare(a->db, "SELECT max(id) FROM snapshots WHERE id < ? "
-	    "AND state = 'published'", &s, &err) == -1)
-		return j;
-	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW &&
-	    sqlite3_column_type(s, 0) != SQLITE_NULL)
-		j = util_jstr((const char *)sqlite3_column_text(s, 0));
-	util_finalize(s);
+	if (db_snapshot_previous(a->db, id, &prev, &err) == -1)
+		prev = NULL;
+	j = util_jstr(prev);
+	free(prev);
 	return j;
 }
 

@@ -125,25 +125,6 @@ api_dberr(struct api_ctx *a, struct dp_error *err)
 	    dp_error_str(err));
 }
 
-/* A one-integer query without parameters (sql a string constant). */
-int
-api_query_int(struct db *db, const char *sql, int64_t *out,
-    struct dp_error *err)
-{
-	sqlite3_stmt	*s = NULL;
-	int		 rc;
-
-	if (util_prepare(db, sql, &s, err) == -1)
-		return -1;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*out = sqlite3_column_int64(s, 0);
-	else
-		dp_error_sqlite(err, db_handle(db), "%s", sql);
-	util_finalize(s);
-	return rc == SQLITE_ROW ? 0 : -1;
-}
-
 /* GET /api/v1/targets: the object storage targets (Publish-To:). */
 static void
 api_targets(struct api_ctx *a, const char *arg)

@@ -73,9 +73,6 @@ json_t	*api_body(struct api_ctx *a, int allow_empty);
  * required and missing or empty, or is longer than max. */
 int	 api_str(struct api_ctx *a, json_t *o, const char *key, int required,
 	    size_t max, const char **out);
-/* A one-integer query without parameters (sql a string constant). */
-int	 api_query_int(struct db *db, const char *sql, int64_t *out,
-	    struct dp_error *err);
 /* Every result so far by value (counted incrementally): -1 on error. */
 int	 api_results_totals(struct db *db, int64_t *success,
 	    int64_t *failure, int64_t *neutral, struct dp_error *err);

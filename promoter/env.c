@@ -18,6 +18,7 @@
 
 #include "db-audit.h"
 #include "db-env.h"
+#include "db-snapshots.h"
 #include "fsutil.h"
 #include "log.h"
 #include "promoter.h"
@@ -62,23 +63,7 @@ env_get(struct db *db, const char *env, struct env_state *st,
 int
 env_snapshot_exists(struct db *db, const char *id, struct dp_error *err)
 {
-	sqlite3_stmt	*s = NULL;
-	int		 rc, rv = -1;
-
-	if (util_prepare(db, "SELECT 1 FROM snapshots WHERE id = ? AND "
-	    "state = 'published'", &s, err) == -1)
-		goto out;
-	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		rv = 1;
-	else if (rc == SQLITE_DONE)
-		rv = 0;
-	else
-		dp_error_sqlite(err, db_handle(db), "snapshot %s", id);
-out:
-	util_finalize(s);
-	return rv;
+	return db_snapshot_published(db, id, NULL, err);
 }
 
 static int

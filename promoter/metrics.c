@@ -17,6 +17,7 @@
 #include "check.h"
 #include "db-audit.h"
 #include "db-builds.h"
+#include "db-snapshots.h"
 #include "log.h"
 #include "promoter.h"
 #include "remote-status.h"
@@ -45,15 +46,14 @@ metrics_write(struct api_ctx *a)
 {
 	struct buf	 b;
 	struct dp_error	 err;
-	sqlite3_stmt	*s = NULL;
+	char		*newest = NULL, *created = NULL;
 	int64_t		 n, ns, nf, nn;
 	time_t		 t;
 	size_t		 i;
 	struct env_state st;
 
 	buf_init(&b);
-	if (api_query_int(a->db, "SELECT count(*) FROM snapshots WHERE "
-	    "state = 'published'", &n, &err) == -1) {
+	if (db_snapshot_count(a->db, &n, &err) == -1) {
 		buf_done(&b);
 		api_dberr(a, &err);
 		return;
@@ -96,23 +96,20 @@ metrics_write(struct api_ctx *a)
 	check_metrics(a->db, &b);
 	remote_metrics(a->db, a->cfg, &b);
 
-	if (util_prepare(a->db, "SELECT id, created FROM snapshots WHERE "
-	    "state = 'published' ORDER BY id DESC LIMIT 1", &s, &err) == 0) {
-		if (sqlite3_step(s) == SQLITE_ROW) {
-			t = util_time_parse((const char *)
-			    sqlite3_column_text(s, 1));
-			if (t == -1)
-				t = util_snapshot_id_time((const char *)
-				    sqlite3_column_text(s, 0));
-			if (t != -1)
-				buf_printf(&b, "# HELP debpipe_last_snapshot_"
-				    "age_seconds Age of the newest snapshot.\n"
-				    "# TYPE debpipe_last_snapshot_age_seconds "
-				    "gauge\ndebpipe_last_snapshot_age_seconds "
-				    "%lld\n", (long long)(time(NULL) - t));
-		}
-		util_finalize(s);
+	if (db_snapshot_newest(a->db, &newest, NULL, &err) == 0 &&
+	    newest != NULL && db_snapshot_published(a->db, newest, &created,
+	    &err) == 1) {
+		if ((t = util_time_parse(created)) == -1)
+			t = util_snapshot_id_time(newest);
+		if (t != -1)
+			buf_printf(&b, "# HELP debpipe_last_snapshot_age_seconds "
+			    "Age of the newest snapshot.\n"
+			    "# TYPE debpipe_last_snapshot_age_seconds gauge\n"
+			    "debpipe_last_snapshot_age_seconds %lld\n",
+			    (long long)(time(NULL) - t));
 	}
+	free(newest);
+	free(created);
 
 	buf_adds(&b, "# HELP debpipe_environment_info The snapshot each "
 	    "environment is on.\n"

@@ -18,6 +18,7 @@
 
 #include "db-env.h"
 #include "db-results.h"
+#include "db-snapshots.h"
 #include "log.h"
 #include "promoter.h"
 #include "result.h"
@@ -154,26 +155,15 @@ rules_target(struct db *db, const struct conf_env *env, time_t now,
     char **target, struct dp_error *err)
 {
 	struct rules_candidates	 ct = { db, NULL, 0, NULL, NULL };
-	sqlite3_stmt		*s = NULL;
 	char			*hwm = NULL;
-	int			 rc, rv = -1;
+	int			 rv = -1;
 
 	*target = NULL;
 	if (db_env_high_water(db, env->name, &hwm, err) == -1)
 		goto out;
 	if (env->auto_promote) {
-		if (util_prepare(db, "SELECT max(id) FROM snapshots WHERE "
-		    "state = 'published' AND (?1 IS NULL OR id > ?1)", &s,
-		    err) == -1)
+		if (db_snapshot_newest_after(db, hwm, target, err) == -1)
 			goto out;
-		sqlite3_bind_text(s, 1, hwm, -1, SQLITE_STATIC);
-		if ((rc = sqlite3_step(s)) != SQLITE_ROW) {
-			dp_error_sqlite(err, db_handle(db), "newest snapshot");
-			goto out;
-		}
-		if (sqlite3_column_type(s, 0) != SQLITE_NULL)
-			*target = xstrdup((const char *)
-			    sqlite3_column_text(s, 0));
 		rv = 0;
 		goto out;
 	}
@@ -191,7 +181,6 @@ rules_target(struct db *db, const struct conf_env *env, time_t now,
 	rv = 0;
 out:
 	free(hwm);
-	util_finalize(s);
 	return rv;
 }
 
