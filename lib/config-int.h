@@ -80,6 +80,9 @@ const struct fspec *config_spec_find(const struct fspec *tab,
 		    const char *name);
 void		 config_fields_known(const struct fspec *tab, unsigned types,
 		    const char *unknown, struct buf *b);
+int		 config_field_unknown(struct load *ld, const struct fspec *tab,
+		    const struct deb822_field *f, const char *what,
+		    const char *also, struct dp_error *err);
 int		 config_field_set(struct load *ld, const struct fspec *s,
 		    const struct deb822_field *f, void *base,
 		    struct dp_error *err);

@@ -113,7 +113,6 @@ config_target_load(struct load *ld, const struct deb822_para *para,
 	const struct deb822_field *f;
 	const struct fspec	*s;
 	struct fspec		 as;
-	struct buf		 known;
 	char			*addressing;
 	size_t			 i;
 
@@ -142,23 +141,9 @@ config_target_load(struct load *ld, const struct deb822_para *para,
 			addressing = NULL;
 			continue;
 		}
-		if ((s = config_spec_find(target_fields, f->name)) == NULL) {
-			if (config_stanza_key(f->name)) {
-				dp_error_set(err, DP_ERR_INVALID, "%s:%d: "
-				    "'%s:' must start a stanza of its own "
-				    "(put a blank line before it)", ld->file,
-				    f->line, f->name);
-				return -1;
-			}
-			buf_init(&known);
-			config_fields_known(target_fields, 0, f->name, &known);
-			dp_error_set(err, DP_ERR_INVALID, "%s:%d: unknown "
-			    "field '%s' in a Publish-To: stanza (%s, "
-			    "Publish-Addressing)", ld->file, f->line, f->name,
-			    known.data);
-			buf_done(&known);
-			return -1;
-		}
+		if ((s = config_spec_find(target_fields, f->name)) == NULL)
+			return config_field_unknown(ld, target_fields, f,
+			    "a Publish-To: stanza", "Publish-Addressing", err);
 		if (config_field_set(ld, s, f, t, err) != 0)
 			return -1;
 	}

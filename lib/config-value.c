@@ -360,6 +360,31 @@ config_fields_known(const struct fspec *tab, unsigned types,
 	}
 }
 
+/* The error for field f, which tab does not know, in what ("a Publish-To:
+ * stanza"); also: another name the stanza takes (NULL: none).  -1. */
+int
+config_field_unknown(struct load *ld, const struct fspec *tab,
+    const struct deb822_field *f, const char *what, const char *also,
+    struct dp_error *err)
+{
+	struct buf known;
+
+	if (config_stanza_key(f->name)) {
+		dp_error_set(err, DP_ERR_INVALID, "%s:%d: '%s:' must start a "
+		    "stanza of its own (put a blank line before it)", ld->file,
+		    f->line, f->name);
+		return -1;
+	}
+	buf_init(&known);
+	config_fields_known(tab, 0, f->name, &known);
+	if (also != NULL)
+		buf_printf(&known, ", %s", also);
+	dp_error_set(err, DP_ERR_INVALID, "%s:%d: unknown field '%s' in %s "
+	    "(%s)", ld->file, f->line, f->name, what, known.data);
+	buf_done(&known);
+	return -1;
+}
+
 const struct fspec *
 config_spec_find(const struct fspec *tab, const char *name)
 {

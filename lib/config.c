@@ -144,7 +144,6 @@ fields_load(struct load *ld, const struct deb822_para *para,
 {
 	const struct deb822_field	*f;
 	const struct fspec		*s;
-	struct buf			 known;
 	size_t				 i;
 
 	for (i = skip_first ? 1 : 0; i < para->nfields; i++) {
@@ -157,20 +156,8 @@ fields_load(struct load *ld, const struct deb822_para *para,
 				    ld->file, f->line);
 				return -1;
 			}
-			if (config_stanza_key(f->name)) {
-				dp_error_set(err, DP_ERR_INVALID, "%s:%d: "
-				    "'%s:' must start a stanza of its own "
-				    "(put a blank line before it)", ld->file,
-				    f->line, f->name);
-				return -1;
-			}
-			buf_init(&known);
-			config_fields_known(tab, 0, f->name, &known);
-			dp_error_set(err, DP_ERR_INVALID, "%s:%d: unknown "
-			    "field '%s' in %s (%s)", ld->file,
-			    f->line, f->name, what, known.data);
-			buf_done(&known);
-			return -1;
+			return config_field_unknown(ld, tab, f, what, NULL,
+			    err);
 		}
 		if (config_field_set(ld, s, f, base, err) != 0)
 			return -1;

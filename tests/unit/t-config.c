@@ -311,6 +311,17 @@ static const struct bad bad_cases[] = {
 	  "Watch: a\nType: apt-source\nURL: http://x/\nSuite: s\n"
 	  "Source: Open SSL\n"),
 	  "watch.d/a.watch:5", "not a Debian source package name" },
+	{ "unknown Publish-To field", G
+	  "\nPublish-To: s3://bkt/apt\nPublish-Regoin: x\n", { NULL },
+	  "debpipe.conf:5", "unknown field 'Publish-Regoin' in a Publish-To: "
+	  "stanza (did you mean 'Publish-Region'? known: Publish-To, "
+	  "Publish-Endpoint, Publish-Region, Publish-Credentials, "
+	  "Publish-Jobs, Publish-URL, Publish-Detached-Release, "
+	  "Publish-Addressing)" },
+	{ "Environment: inside a Publish-To stanza", G
+	  "\nPublish-To: s3://bkt/apt\nEnvironment: test\n", { NULL },
+	  "debpipe.conf:5", "'Environment:' must start a stanza of its own "
+	  "(put a blank line before it)" },
 };
 
 static void
