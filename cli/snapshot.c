@@ -18,7 +18,9 @@
 
 #include "../snapshotter/publish.h"
 #include "cli.h"
+#include "db-env.h"
 #include "db-packages.h"
+#include "db-results.h"
 #include "db-snapshots.h"
 #include "snapid.h"
 #include "version.h"
@@ -130,21 +132,19 @@ snapshot_now(struct cli *c, int argc, char **argv)
 }
 
 /* The environments a snapshot is on, as a JSON array (new reference). */
+static void
+env_cb(void *arg, const char *name)
+{
+	json_array_append_new(arg, json_string(name));
+}
+
 static json_t *
 snapshot_envs(struct cli *c, const char *id)
 {
-	sqlite3_stmt	*st = NULL;
 	json_t		*a = json_array();
 	struct dp_error	 err;
 
-	if (db_prepare(c->db, "SELECT name FROM environments WHERE "
-	    "snapshot = ? ORDER BY name", &st, &err) == -1)
-		return a;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(a, json_string((const char *)
-		    sqlite3_column_text(st, 0)));
-	sqlite3_finalize(st);
+	(void)db_env_on(c->db, id, env_cb, a, &err);
 	return a;
 }
 
@@ -357,27 +357,22 @@ out:
 
 /* The latest result of each job of snapshot id (CI reports and built-in
  * checks), as a JSON array of {job, result, url, time, actor}. */
+static void
+result_cb(void *arg, const struct db_result *r)
+{
+	json_array_append_new(arg, json_pack("{s:s,s:s,s:s,s:s,s:s}",
+	    "job", r->job, "result", r->result, "url",
+	    r->url != NULL ? r->url : "", "time", r->time, "actor",
+	    r->actor != NULL ? r->actor : ""));
+}
+
 static json_t *
 snapshot_results(struct cli *c, const char *id)
 {
-	sqlite3_stmt	*st = NULL;
 	struct dp_error	 err;
 	json_t		*a = json_array();
 
-	if (db_prepare(c->db, "SELECT job, result, coalesce(url, ''), time, "
-	    "coalesce(actor, '') FROM results WHERE id IN (SELECT max(id) FROM "
-	    "results WHERE snapshot = ? GROUP BY job) ORDER BY job", &st,
-	    &err) == -1)
-		return a;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(a, json_pack("{s:s,s:s,s:s,s:s,s:s}",
-		    "job", sqlite3_column_text(st, 0), "result",
-		    sqlite3_column_text(st, 1), "url",
-		    sqlite3_column_text(st, 2), "time",
-		    sqlite3_column_text(st, 3), "actor",
-		    sqlite3_column_text(st, 4)));
-	sqlite3_finalize(st);
+	(void)db_results_of(c->db, id, 0, result_cb, a, &err);
 	return a;
 }
 
