@@ -217,6 +217,16 @@ struct iwriter {
 	struct compress_feed	*feed;
 };
 
+/* Not open yet: iw_close(w, NULL, NULL) is then a no-op. */
+static void
+iw_init(struct iwriter *w)
+{
+	w->fd = -1;
+	w->feed = NULL;
+	w->hash = NULL;
+	buf_init(&w->b);
+}
+
 static int
 iw_open(struct iwriter *w, const char *path, struct compress_feed *feed,
     struct dp_error *err)
@@ -383,6 +393,26 @@ merge_members(struct pindex *a, struct pindex *all, size_t *n)
 	return m;
 }
 
+/* The binary members of (di, ci, arch) with the "all" ones merged in,
+ * and their ids (caller frees both). */
+static struct pmember *
+arch_members(struct tree *t, size_t di, size_t ci, const char *arch,
+    size_t *n, int64_t **ids)
+{
+	struct pindex	*pa, *pall;
+	struct pmember	*m;
+	size_t		 i;
+
+	pa = pset_find(t->set, di, ci, arch);
+	pall = strcmp(arch, "all") == 0 ? NULL :
+	    pset_find(t->set, di, ci, "all");
+	m = merge_members(pa, pall, n);
+	*ids = xcalloc(*n + 1, sizeof(**ids));
+	for (i = 0; i < *n; i++)
+		(*ids)[i] = m[i].id;
+	return m;
+}
+
 static int
 tree_packages(struct tree *t, size_t di, size_t ci, const char *arch,
     struct dp_error *err)
@@ -391,7 +421,6 @@ tree_packages(struct tree *t, size_t di, size_t ci, const char *arch,
 	const char		*comp = d->components[ci];
 	const char		*names[] = { "Packages", "Packages.gz",
 				    "Packages.xz" };
-	struct pindex		*pa, *pall;
 	struct pmember		*m = NULL;
 	struct iwriter		 w;
 	int64_t			*ids = NULL;
@@ -401,17 +430,8 @@ tree_packages(struct tree *t, size_t di, size_t ci, const char *arch,
 	const char		*control;
 	int			 rc, rv = -1;
 
-	w.fd = -1;
-	w.feed = NULL;
-	w.hash = NULL;
-	buf_init(&w.b);
-	pa = pset_find(t->set, di, ci, arch);
-	pall = strcmp(arch, "all") == 0 ? NULL :
-	    pset_find(t->set, di, ci, "all");
-	m = merge_members(pa, pall, &n);
-	ids = xcalloc(n + 1, sizeof(*ids));
-	for (i = 0; i < n; i++)
-		ids[i] = m[i].id;
+	iw_init(&w);
+	m = arch_members(t, di, ci, arch, &n, &ids);
 
 	sub = xasprintf("%s/binary-%s", comp, arch);
 	if ((store = tree_store(t, di, sub, err)) == NULL)
@@ -476,10 +496,7 @@ tree_sources(struct tree *t, size_t di, size_t ci, struct dp_error *err)
 	const char		*control;
 	int			 rc, rv = -1;
 
-	w.fd = -1;
-	w.feed = NULL;
-	w.hash = NULL;
-	buf_init(&w.b);
+	iw_init(&w);
 	ps = pset_find(t->set, di, ci, NULL);
 	ids = xcalloc(ps->n + 1, sizeof(*ids));
 	for (i = 0; i < ps->n; i++)
@@ -547,7 +564,6 @@ tree_contents(struct tree *t, size_t di, size_t ci, const char *arch,
 	const struct conf_dist	*d = &t->cfg->dists[di];
 	const char		*comp = d->components[ci];
 	struct index_contents	*ic = NULL;
-	struct pindex		*pa, *pall;
 	struct pmember		*m = NULL;
 	struct iwriter		 w;
 	struct contents_flusher	 fl;
@@ -560,17 +576,8 @@ tree_contents(struct tree *t, size_t di, size_t ci, const char *arch,
 	size_t			 len;
 	int			 rc, rv = -1;
 
-	w.fd = -1;
-	w.feed = NULL;
-	w.hash = NULL;
-	buf_init(&w.b);
-	pa = pset_find(t->set, di, ci, arch);
-	pall = strcmp(arch, "all") == 0 ? NULL :
-	    pset_find(t->set, di, ci, "all");
-	m = merge_members(pa, pall, &n);
-	ids = xcalloc(n + 1, sizeof(*ids));
-	for (i = 0; i < n; i++)
-		ids[i] = m[i].id;
+	iw_init(&w);
+	m = arch_members(t, di, ci, arch, &n, &ids);
 	if ((store = tree_store(t, di, comp, err)) == NULL)
 		goto out;
 	name = xasprintf("Contents-%s.gz", arch);
