@@ -76,9 +76,10 @@ for u in debpipe-builder debpipe-snapshotter debpipe-promoter; do
 done
 ok "units run as debpipe, hardened, reloadable" sh -c '
 	for u in "$@"; do
-		# The builder: newuidmap/newgidmap for the clean room, nothing more.
+		# The builder and the snapshotter: newuidmap/newgidmap for the clean
+		# room and the testbeds (units.sh), nothing more.
 		case $u in
-		debpipe-builder) nnp="NoNewPrivileges=no" caps="CapabilityBoundingSet=CAP_SETUID CAP_SETGID" ;;
+		debpipe-builder|debpipe-snapshotter) nnp="NoNewPrivileges=no" caps="CapabilityBoundingSet=CAP_SETUID CAP_SETGID CAP_DAC_OVERRIDE CAP_SYS_ADMIN" ;;
 		*) nnp="NoNewPrivileges=yes" caps="CapabilityBoundingSet=" ;;
 		esac
 		for want in "User=debpipe" "$nnp" "$caps" "ProtectSystem=strict" \
