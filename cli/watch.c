@@ -64,17 +64,51 @@ json_print(json_t *o)
 	free(s);
 }
 
-/* Options shared by the subcommands: --json, --help; others by the caller. */
+/* The text value key of o, or NULL. */
+static const char *
+json_get_text(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+/* {"key": arr} on stdout (takes arr).  EXIT_OK. */
 static int
-want_help(int argc, char **argv)
+json_print_list(const char *key, json_t *arr)
+{
+	json_t *top = json_object();
+
+	json_object_set_new(top, key, arr);
+	json_print(top);
+	json_decref(top);
+	return EXIT_OK;
+}
+
+/* Is --help or -h among the arguments?  Then usage on stdout, 1. */
+static int
+want_help(int argc, char **argv, const char *usage)
 {
 	int i;
 
 	for (i = 1; i < argc; i++)
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h")
-		    == 0)
+		    == 0) {
+			fputs(usage, stdout);
 			return 1;
+		}
 	return 0;
+}
+
+/* Open c->db and find watch name; NULL (said why) if either fails. */
+static const struct conf_watch *
+watch_open(struct cli *c, const char *name)
+{
+	const struct conf_watch *w;
+
+	if (cli_open_db(c) == -1)
+		return NULL;
+	if ((w = config_watch_find(c->cfg, name)) == NULL)
+		cli_err("no watch '%s' (see debpipe watch list)", name);
+	return w;
 }
 
 /* Is a builder daemon alive?  Its pid, or 0. */
@@ -174,14 +208,8 @@ watch_list(struct cli *c)
 		db_watch_status_done(&ws);
 		json_array_append_new(arr, o);
 	}
-	if (c->json) {
-		json_t *top = json_object();
-
-		json_object_set_new(top, "watches", arr);
-		json_print(top);
-		json_decref(top);
-		return EXIT_OK;
-	}
+	if (c->json)
+		return json_print_list("watches", arr);
 	if (json_array_size(arr) == 0)
 		printf("no watches configured (%s)\n", c->cfg->watch_dir);
 	else
@@ -189,19 +217,14 @@ watch_list(struct cli *c)
 		    "DIST", "LAST POLL", "BUILD", "VERSION / ERROR");
 	for (i = 0; i < json_array_size(arr); i++) {
 		json_t		*o = json_array_get(arr, i);
-		const char	*e = json_string_value(json_object_get(o,
-		    "last_error"));
-		const char	*v = json_string_value(json_object_get(o,
-		    "last_good_version"));
-		const char	*p = json_string_value(json_object_get(o,
-		    "last_poll"));
-		const char	*bs = json_string_value(json_object_get(o,
-		    "last_build_state"));
+		const char	*e = json_get_text(o, "last_error");
+		const char	*v = json_get_text(o, "last_good_version");
+		const char	*p = json_get_text(o, "last_poll");
+		const char	*bs = json_get_text(o, "last_build_state");
 
 		printf("%-20s %-10s %-10s %-20s %-8s %s%s\n",
-		    json_string_value(json_object_get(o, "name")),
-		    json_string_value(json_object_get(o, "type")),
-		    json_string_value(json_object_get(o, "distribution")),
+		    json_get_text(o, "name"), json_get_text(o, "type"),
+		    json_get_text(o, "distribution"),
 		    p != NULL ? p : "never", bs != NULL ? bs : "-",
 		    e != NULL ? "error: " : "", e != NULL ? e :
 		    v != NULL ? v : "-");
@@ -249,8 +272,7 @@ print_watch_state(struct cli *c, const char *name, const char *summary)
 		else if (summary == NULL)
 			printf("%s: checked, %s\n", name,
 			    json_is_string(json_object_get(o, "last_inputs")) ?
-			    json_string_value(json_object_get(o,
-			    "last_inputs")) : "nothing new");
+			    json_get_text(o, "last_inputs") : "nothing new");
 	}
 	json_decref(o);
 	return rv;
@@ -365,12 +387,8 @@ watch_check(struct cli *c, int argc, char **argv)
 		cli_err("usage: debpipe watch check NAME [--dry-run]");
 		return EXIT_USAGE;
 	}
-	if (cli_open_db(c) == -1)
+	if ((w = watch_open(c, name)) == NULL)
 		return EXIT_FAIL;
-	if ((w = config_watch_find(c->cfg, name)) == NULL) {
-		cli_err("no watch '%s' (see debpipe watch list)", name);
-		return EXIT_FAIL;
-	}
 	if (dry_run)
 		return check_here(c, w, 1, -1);
 	/*
@@ -390,22 +408,25 @@ watch_check(struct cli *c, int argc, char **argv)
 	return check_here(c, w, 0, lockfd);
 }
 
+static const char watch_usage[] =
+    "usage: debpipe [--config FILE] watch list [--json]\n"
+    "       debpipe [--config FILE] watch check NAME [--dry-run] [--json]\n"
+    "\nlist: the configured watches and their state.\n"
+    "check: poll that upstream now (through the running debpipe-builder,\n"
+    "or here when none runs); --dry-run reports what changed and queues\n"
+    "nothing.\n";
+
 int
 cmd_watch(struct cli *c, int argc, char **argv)
 {
 	int i;
 
-	if (argc < 2 || want_help(argc, argv)) {
-		fprintf(argc < 2 ? stderr : stdout,
-		    "usage: debpipe [--config FILE] watch list [--json]\n"
-		    "       debpipe [--config FILE] watch check NAME "
-		    "[--dry-run] [--json]\n"
-		    "\nlist: the configured watches and their state.\n"
-		    "check: poll that upstream now (through the running "
-		    "debpipe-builder,\nor here when none runs); --dry-run "
-		    "reports what changed and queues\nnothing.\n");
-		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	if (argc < 2) {
+		fputs(watch_usage, stderr);
+		return EXIT_USAGE;
 	}
+	if (want_help(argc, argv, watch_usage))
+		return EXIT_OK;
 	if (strcmp(argv[1], "list") == 0) {
 		for (i = 2; i < argc; i++) {
 			if (strcmp(argv[i], "--json") == 0)
@@ -437,13 +458,12 @@ cmd_build(struct cli *c, int argc, char **argv)
 	int			 i, alive, again = 0;
 	const char		*name = NULL;
 
-	if (want_help(argc, argv)) {
-		printf("usage: debpipe [--config FILE] build NAME [--json]\n"
-		    "\nQueue a build (git, apt-source) or an import (apt) of "
-		    "watch NAME now,\nfrom what its upstream holds when the "
-		    "build starts.\n");
+	if (want_help(argc, argv, "usage: debpipe [--config FILE] build NAME "
+	    "[--json]\n"
+	    "\nQueue a build (git, apt-source) or an import (apt) of watch "
+	    "NAME now,\nfrom what its upstream holds when the build "
+	    "starts.\n"))
 		return EXIT_OK;
-	}
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0)
 			c->json = 1;
@@ -457,12 +477,8 @@ cmd_build(struct cli *c, int argc, char **argv)
 		cli_err("usage: debpipe build NAME");
 		return EXIT_USAGE;
 	}
-	if (cli_open_db(c) == -1)
+	if ((w = watch_open(c, name)) == NULL)
 		return EXIT_FAIL;
-	if ((w = config_watch_find(c->cfg, name)) == NULL) {
-		cli_err("no watch '%s' (see debpipe watch list)", name);
-		return EXIT_FAIL;
-	}
 	/* A build queued by hand and not started yet covers this one. */
 	if ((id = db_build_queued_by_hand(c->db, w->name)) != 0)
 		again = 1;
@@ -503,7 +519,7 @@ cmd_builds(struct cli *c, int argc, char **argv)
 	};
 	struct db_build	*rows = NULL;
 	struct dp_error	 err;
-	json_t		*arr, *top;
+	json_t		*arr;
 	const char	*watch = NULL;
 	char		*end;
 	long		 limit = 20;
@@ -589,31 +605,23 @@ cmd_builds(struct cli *c, int argc, char **argv)
 		db_build_done(&rows[k]);
 	}
 	free(rows);
-	if (c->json) {
-		top = json_object();
-		json_object_set_new(top, "builds", arr);
-		json_print(top);
-		json_decref(top);
-		return EXIT_OK;
-	}
+	if (c->json)
+		return json_print_list("builds", arr);
 	if (json_array_size(arr) == 0)
 		printf(failed == 1 ? "no failed builds\n" : failed == 2 ?
 		    "no waiting builds\n" : "no builds yet\n");
 	for (k = 0; k < json_array_size(arr); k++) {
 		json_t		*o = json_array_get(arr, k);
-		const char	*v = json_string_value(json_object_get(o,
-		    "version"));
-		const char	*t = json_string_value(json_object_get(o,
-		    "finished"));
-		const char	*m = json_string_value(json_object_get(o,
-		    "message"));
+		const char	*v = json_get_text(o, "version");
+		const char	*t = json_get_text(o, "finished");
+		const char	*m = json_get_text(o, "message");
 
 		if (t == NULL)
-			t = json_string_value(json_object_get(o, "queued"));
+			t = json_get_text(o, "queued");
 		printf("%-6lld %-20s %-8s %-20s %s\n",
 		    (long long)json_integer_value(json_object_get(o, "id")),
-		    json_string_value(json_object_get(o, "watch")),
-		    json_string_value(json_object_get(o, "state")),
+		    json_get_text(o, "watch"),
+		    json_get_text(o, "state"),
 		    t != NULL ? t : "", v != NULL ? v : "-");
 		if (m != NULL)
 			printf("       %s\n", m);
@@ -635,13 +643,11 @@ cmd_log(struct cli *c, int argc, char **argv)
 	int		 rv = EXIT_FAIL, i, want_bi = 0, rc;
 	const char	*arg = NULL;
 
-	if (want_help(argc, argv)) {
-		printf("usage: debpipe [--config FILE] log BUILD-ID "
-		    "[--buildinfo] [--json]\n"
-		    "\nPrint the log of a build (see debpipe builds); "
-		    "--buildinfo: its .buildinfo.\n");
+	if (want_help(argc, argv, "usage: debpipe [--config FILE] log BUILD-ID "
+	    "[--buildinfo] [--json]\n"
+	    "\nPrint the log of a build (see debpipe builds); --buildinfo: "
+	    "its .buildinfo.\n"))
 		return EXIT_OK;
-	}
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0)
 			c->json = 1;
