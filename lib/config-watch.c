@@ -162,6 +162,7 @@ load_watch(struct load *ld, const struct deb822_para *para,
 {
 	struct config		*cfg = ld->cfg;
 	struct conf_watch	*w;
+	const struct conf_watch	*old;
 	const struct conf_dist	*d;
 	const struct deb822_field *f, *tf;
 	const struct fspec	*s;
@@ -180,15 +181,12 @@ load_watch(struct load *ld, const struct deb822_para *para,
 	if ((name = config_key_name(ld, &para->fields[0], "watch", 0,
 	    err)) == NULL)
 		return -1;
-	for (i = 0; i < cfg->nwatches; i++) {
-		if (strcmp(cfg->watches[i].name, name) == 0) {
-			dp_error_set(err, DP_ERR_INVALID, "%s:%d: duplicate "
-			    "watch '%s' (first defined at %s:%d)", ld->file,
-			    para->line, name, cfg->watches[i].file,
-			    cfg->watches[i].line);
-			free(name);
-			return -1;
-		}
+	if ((old = config_watch_find(cfg, name)) != NULL) {
+		dp_error_set(err, DP_ERR_INVALID, "%s:%d: duplicate watch "
+		    "'%s' (first defined at %s:%d)", ld->file, para->line,
+		    name, old->file, old->line);
+		free(name);
+		return -1;
 	}
 	if (cfg->nwatches == ld->watchcap) {
 		ld->watchcap = ld->watchcap ? ld->watchcap * 2 : 8;

@@ -211,22 +211,19 @@ load_dist(struct load *ld, const struct deb822_para *para,
 {
 	struct config	*cfg = ld->cfg;
 	struct conf_dist *d;
+	const struct conf_dist *old;
 	char		*name, *what;
-	size_t		 i;
 	int		 rv;
 
 	if ((name = config_key_name(ld, &para->fields[0], "distribution", 1,
 	    err)) == NULL)
 		return -1;
-	for (i = 0; i < cfg->ndists; i++) {
-		if (strcmp(cfg->dists[i].name, name) == 0) {
-			dp_error_set(err, DP_ERR_INVALID, "%s:%d: duplicate "
-			    "distribution '%s' (first defined at %s:%d)",
-			    ld->file, para->line, name, cfg->dists[i].file,
-			    cfg->dists[i].line);
-			free(name);
-			return -1;
-		}
+	if ((old = config_dist_find(cfg, name)) != NULL) {
+		dp_error_set(err, DP_ERR_INVALID, "%s:%d: duplicate "
+		    "distribution '%s' (first defined at %s:%d)", ld->file,
+		    para->line, name, old->file, old->line);
+		free(name);
+		return -1;
 	}
 	if (cfg->ndists == ld->distcap) {
 		ld->distcap = ld->distcap ? ld->distcap * 2 : 4;
@@ -285,6 +282,7 @@ load_env(struct load *ld, const struct deb822_para *para,
 {
 	struct config	*cfg = ld->cfg;
 	struct conf_env	*e;
+	const struct conf_env *old;
 	const struct deb822_field *f;
 	char		*name, *what;
 	size_t		 i;
@@ -303,15 +301,12 @@ load_env(struct load *ld, const struct deb822_para *para,
 			return -1;
 		}
 	}
-	for (i = 0; i < cfg->nenvs; i++) {
-		if (strcmp(cfg->envs[i].name, name) == 0) {
-			dp_error_set(err, DP_ERR_INVALID, "%s:%d: duplicate "
-			    "environment '%s' (first defined at %s:%d)",
-			    ld->file, para->line, name, cfg->envs[i].file,
-			    cfg->envs[i].line);
-			free(name);
-			return -1;
-		}
+	if ((old = config_env_find(cfg, name)) != NULL) {
+		dp_error_set(err, DP_ERR_INVALID, "%s:%d: duplicate "
+		    "environment '%s' (first defined at %s:%d)", ld->file,
+		    para->line, name, old->file, old->line);
+		free(name);
+		return -1;
 	}
 	if (cfg->nenvs == ld->envcap) {
 		ld->envcap = ld->envcap ? ld->envcap * 2 : 4;
