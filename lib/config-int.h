@@ -70,6 +70,8 @@ int		 config_single_line(const char *v, char **line);
 char		**config_split_words(const char *v);
 char		*config_path_resolve(const char *dir, const char *v);
 /* Stanzas (config.c). */
+void		*config_array_grow(void *v, size_t n, size_t *cap, size_t size,
+		    size_t first);
 int		 config_stanza_key(const char *name);
 char		*config_key_name(struct load *ld, const struct deb822_field *f,
 		    const char *what, int allow_underscore,

@@ -116,13 +116,9 @@ config_target_load(struct load *ld, const struct deb822_para *para,
 	char			*addressing;
 	size_t			 i;
 
-	if (cfg->ntargets == ld->targetcap) {
-		ld->targetcap = ld->targetcap ? ld->targetcap * 2 : 2;
-		cfg->targets = xreallocarray(cfg->targets, ld->targetcap,
-		    sizeof(*cfg->targets));
-	}
+	cfg->targets = config_array_grow(cfg->targets, cfg->ntargets, &ld->targetcap,
+	    sizeof(*cfg->targets), 2);
 	t = &cfg->targets[cfg->ntargets++];
-	memset(t, 0, sizeof(*t));
 	t->file = xstrdup(ld->file);
 	t->line = para->line;
 	t->jobs = 8;

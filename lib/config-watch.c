@@ -188,13 +188,9 @@ load_watch(struct load *ld, const struct deb822_para *para,
 		free(name);
 		return -1;
 	}
-	if (cfg->nwatches == ld->watchcap) {
-		ld->watchcap = ld->watchcap ? ld->watchcap * 2 : 8;
-		cfg->watches = xreallocarray(cfg->watches, ld->watchcap,
-		    sizeof(*cfg->watches));
-	}
+	cfg->watches = config_array_grow(cfg->watches, cfg->nwatches, &ld->watchcap,
+	    sizeof(*cfg->watches), 8);
 	w = &cfg->watches[cfg->nwatches++];
-	memset(w, 0, sizeof(*w));
 	w->name = name;
 	w->file = xstrdup(ld->file);
 	w->line = para->line;

@@ -135,6 +135,19 @@ config_stanza_key(const char *name)
 	    strcasecmp(name, "Watch") == 0;
 }
 
+/* Room for element n of array v (*cap elements of size, growing from
+ * first), zeroed.  Returns the array, which may have moved. */
+void *
+config_array_grow(void *v, size_t n, size_t *cap, size_t size, size_t first)
+{
+	if (n == *cap) {
+		*cap = *cap ? *cap * 2 : first;
+		v = xreallocarray(v, *cap, size);
+	}
+	memset((char *)v + n * size, 0, size);
+	return v;
+}
+
 /* Set every field of para other than the first (the stanza key, unless
  * skip_first is 0) from tab. */
 static int
@@ -225,13 +238,9 @@ load_dist(struct load *ld, const struct deb822_para *para,
 		free(name);
 		return -1;
 	}
-	if (cfg->ndists == ld->distcap) {
-		ld->distcap = ld->distcap ? ld->distcap * 2 : 4;
-		cfg->dists = xreallocarray(cfg->dists, ld->distcap,
-		    sizeof(*cfg->dists));
-	}
+	cfg->dists = config_array_grow(cfg->dists, cfg->ndists, &ld->distcap,
+	    sizeof(*cfg->dists), 4);
 	d = &cfg->dists[cfg->ndists++];
-	memset(d, 0, sizeof(*d));
 	d->name = name;
 	d->file = xstrdup(ld->file);
 	d->line = para->line;
@@ -308,13 +317,9 @@ load_env(struct load *ld, const struct deb822_para *para,
 		free(name);
 		return -1;
 	}
-	if (cfg->nenvs == ld->envcap) {
-		ld->envcap = ld->envcap ? ld->envcap * 2 : 4;
-		cfg->envs = xreallocarray(cfg->envs, ld->envcap,
-		    sizeof(*cfg->envs));
-	}
+	cfg->envs = config_array_grow(cfg->envs, cfg->nenvs, &ld->envcap,
+	    sizeof(*cfg->envs), 4);
 	e = &cfg->envs[cfg->nenvs++];
-	memset(e, 0, sizeof(*e));
 	e->name = name;
 	e->file = xstrdup(ld->file);
 	e->line = para->line;
