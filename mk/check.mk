@@ -38,13 +38,16 @@ TESTS += \
 tests_unit_t_dose_LDADD = $(DP_LIBS) $(CMOCKA_LIBS)
 
 # Data access of the promoter's and the checks' tables (the SQL of
-# environments, env_history, results, checks, notifications), shared by
-# the promoter and the CLI; db-stmt.c caches their prepared statements.
+# environments, env_history, results, checks, notifications, and the
+# hooks' hook_deliveries), shared by the promoter and the CLI; db-stmt.c
+# caches their prepared statements.
 lib_libdebpipe_a_SOURCES += \
 	lib/db-audit.c \
 	lib/db-audit.h \
 	lib/db-env.c \
 	lib/db-env.h \
+	lib/db-hooks.c \
+	lib/db-hooks.h \
 	lib/db-results.c \
 	lib/db-results.h \
 	lib/db-stmt.c \

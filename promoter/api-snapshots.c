@@ -16,6 +16,7 @@
 
 #include "api.h"
 #include "db-env.h"
+#include "db-packages.h"
 #include "db-snapshots.h"
 #include "log.h"
 #include "promoter.h"
@@ -126,44 +127,41 @@ api_synopsis(const char *control)
 static json_t *
 api_snapshot_members(struct api_ctx *a, const char *id, int sources)
 {
-	sqlite3_stmt	*q = NULL;
-	struct dp_error	 err;
-	json_t		*arr = json_array(), *o;
-	int64_t		*pkgs = NULL, *srcs = NULL, *v;
-	size_t		 npkgs = 0, nsrcs = 0, n, i;
+	struct db_pkg_reader	*r = NULL;
+	struct db_pkg		 p;
+	struct db_pkg_file	 f;
+	struct dp_error		 err;
+	const char		*control;
+	json_t			*arr = json_array(), *o;
+	int64_t			*pkgs = NULL, *srcs = NULL, *v;
+	size_t			 npkgs = 0, nsrcs = 0, n, i;
 
 	if (db_snapshot_members(a->db, id, &pkgs, &npkgs, &srcs, &nsrcs,
 	    &err) == -1)
 		goto out;
-	if (util_prepare(a->db, sources ? "SELECT dist, component, name, "
-	    "version FROM sources WHERE id = ?" : "SELECT dist, component, "
-	    "name, version, arch, control FROM packages WHERE id = ?", &q,
-	    &err) == -1)
-		goto out;
+	r = db_pkg_reader_new(a->db);
 	v = sources ? srcs : pkgs;
 	n = sources ? nsrcs : npkgs;
 	for (i = 0; i < n; i++) {
-		sqlite3_reset(q);
-		sqlite3_bind_int64(q, 1, v[i]);
-		if (sqlite3_step(q) != SQLITE_ROW)
+		if (db_pkg_reader_get(r, sources, v[i], &p, &err) != 1)
 			continue;
 		o = json_pack("{s:o, s:o, s:o, s:o}",
-		    "dist", util_jstr((const char *)sqlite3_column_text(q, 0)),
-		    "component", util_jstr((const char *)
-		    sqlite3_column_text(q, 1)),
-		    "name", util_jstr((const char *)sqlite3_column_text(q, 2)),
-		    "version", util_jstr((const char *)
-		    sqlite3_column_text(q, 3)));
+		    "dist", util_jstr(p.dist),
+		    "component", util_jstr(p.component),
+		    "name", util_jstr(p.name),
+		    "version", util_jstr(p.version));
 		if (!sources) {
-			json_object_set_new(o, "arch", util_jstr((const char *)
-			    sqlite3_column_text(q, 4)));
-			json_object_set_new(o, "description", api_synopsis(
-			    (const char *)sqlite3_column_text(q, 5)));
+			json_object_set_new(o, "arch", util_jstr(p.arch));
+			/* (p's strings end with the next call on r) */
+			json_object_set_new(o, "description",
+			    db_pkg_reader_index(r, v[i], &control, &f,
+			    &err) == 1 ? api_synopsis(control) :
+			    api_synopsis(NULL));
 		}
 		json_array_append_new(arr, o);
 	}
 out:
-	util_finalize(q);
+	db_pkg_reader_free(r);
 	free(pkgs);
 	free(srcs);
 	return arr;

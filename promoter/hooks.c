@@ -24,6 +24,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "db-hooks.h"
 #include "db-watches.h"
 #include "log.h"
 #include "promoter.h"
@@ -48,13 +49,7 @@ static const struct hook_forge {
 int
 hooks_init(struct db *db, struct dp_error *err)
 {
-	/* Not a schema migration: a table of the promoter alone, made when
-	 * missing (older databases get it at the first start). */
-	return db_exec(db, "CREATE TABLE IF NOT EXISTS hook_deliveries ("
-	    "  forge TEXT NOT NULL,"
-	    "  id TEXT NOT NULL,"
-	    "  time TEXT NOT NULL,"
-	    "  PRIMARY KEY(forge, id)) WITHOUT ROWID", err);
+	return db_hook_init(db, err);
 }
 
 static void
@@ -162,30 +157,8 @@ static int
 hooks_delivery(struct db *db, const char *forge, const char *id,
     struct dp_error *err)
 {
-	sqlite3_stmt	*s = NULL;
-	char		 now[32], old[32];
-	int		 rv = -1;
-
-	util_time_fmt(time(NULL), now);
-	util_time_fmt(time(NULL) - HOOK_KEEP_DELIVERIES, old);
-	if (util_prepare(db, "DELETE FROM hook_deliveries WHERE time < ?", &s,
-	    err) == -1)
-		return -1;
-	sqlite3_bind_text(s, 1, old, -1, SQLITE_STATIC);
-	sqlite3_step(s);
-	util_finalize(s);
-	if (util_prepare(db, "INSERT OR IGNORE INTO hook_deliveries(forge, "
-	    "id, time) VALUES (?, ?, ?)", &s, err) == -1)
-		return -1;
-	sqlite3_bind_text(s, 1, forge, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, now, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		dp_error_sqlite(err, db_handle(db), "record delivery %s", id);
-	else
-		rv = sqlite3_changes(db_handle(db)) > 0 ? 1 : 0;
-	util_finalize(s);
-	return rv;
+	return db_hook_delivery(db, forge, id, time(NULL),
+	    HOOK_KEEP_DELIVERIES, err);
 }
 
 /* Ask the builder to poll watch now, unless a check is already pending. */
