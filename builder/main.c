@@ -78,20 +78,10 @@ schedule_init(struct builder *bl)
 void
 bl_request_done(struct builder *bl, int64_t id)
 {
-	sqlite3_stmt	*st = NULL;
 	struct dp_error	 err;
 
-	if (db_prepare(bl->d.db, "UPDATE requests SET done = ? WHERE id = ?",
-	    &st, &err) == -1) {
+	if (db_request_done(bl->d.db, id, &err) == -1)
 		log_warnx("%s", dp_error_str(&err));
-		return;
-	}
-	sqlite3_bind_text(st, 1, db_now(), -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 2, id);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		log_warnx("request %lld: %s", (long long)id,
-		    sqlite3_errmsg(db_handle(bl->d.db)));
-	sqlite3_finalize(st);
 }
 
 /* `debpipe build NAME` of a watch whose build waits for its build
@@ -173,12 +163,36 @@ retry_waiting(struct builder *bl)
 	strv_free(watches);
 }
 
+/* The open requests, collected before they are acted on (acting on one
+ * writes to the database). */
+struct requests {
+	int64_t	 *ids;
+	char	**kinds;
+	char	**args;
+	size_t	  n;
+};
+
+static void
+request_cb(int64_t id, const char *kind, const char *arg, void *p)
+{
+	struct requests	*rq = p;
+
+	rq->ids = xreallocarray(rq->ids, rq->n + 1, sizeof(*rq->ids));
+	rq->kinds = xreallocarray(rq->kinds, rq->n + 2, sizeof(*rq->kinds));
+	rq->args = xreallocarray(rq->args, rq->n + 2, sizeof(*rq->args));
+	rq->ids[rq->n] = id;
+	rq->kinds[rq->n] = xstrdup(kind != NULL ? kind : "");
+	rq->args[rq->n] = xstrdup(arg != NULL ? arg : "");
+	rq->n++;
+	rq->kinds[rq->n] = rq->args[rq->n] = NULL;
+}
+
 /* The CLI's requests: "check NAME" polls now, "build NAME" queues (or
  * queues again the build of NAME that waits for build dependencies). */
 static void
 handle_requests(struct builder *bl)
 {
-	sqlite3_stmt		*st = NULL;
+	struct requests		 rq;
 	struct dp_error		 err;
 	int64_t			*ids = NULL, bid;
 	char			**kinds = NULL, **args = NULL;
@@ -187,28 +201,18 @@ handle_requests(struct builder *bl)
 	int			 waited;
 
 	/* Each request once: checks stay open until their poll ends. */
-	if (db_prepare(bl->d.db, "SELECT id, kind, arg FROM requests WHERE "
-	    "done IS NULL AND id > ? AND kind IN ('check', 'build') "
-	    "ORDER BY id", &st, &err) == -1) {
+	memset(&rq, 0, sizeof(rq));
+	if (db_request_open(bl->d.db, bl->last_request, request_cb, &rq,
+	    &err) == -1) {
 		log_warnx("%s", dp_error_str(&err));
 		return;
 	}
-	sqlite3_bind_int64(st, 1, bl->last_request);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *k = (const char *)sqlite3_column_text(st, 1);
-		const char *a = (const char *)sqlite3_column_text(st, 2);
-
-		ids = xreallocarray(ids, n + 1, sizeof(*ids));
-		kinds = xreallocarray(kinds, n + 2, sizeof(*kinds));
-		args = xreallocarray(args, n + 2, sizeof(*args));
-		ids[n] = sqlite3_column_int64(st, 0);
-		bl->last_request = ids[n];
-		kinds[n] = xstrdup(k);
-		args[n] = xstrdup(a != NULL ? a : "");
-		n++;
-		kinds[n] = args[n] = NULL;
-	}
-	sqlite3_finalize(st);
+	ids = rq.ids;
+	kinds = rq.kinds;
+	args = rq.args;
+	n = rq.n;
+	if (n > 0)
+		bl->last_request = ids[n - 1];
 	for (i = 0; i < n; i++) {
 		if ((cw = config_watch_find(bl->d.cfg, args[i])) == NULL) {
 			log_warnx("request %lld: no watch '%s'",

@@ -21,15 +21,6 @@
 #include "remote-status.h"
 #include "xmalloc.h"
 
-static const char *
-col(sqlite3_stmt *st, int i)
-{
-	const unsigned char *s = sqlite3_column_text(st, i);
-
-	return s != NULL ? (const char *)s : "";
-}
-
-/* Run a query and put each row as an object with the column names. */
 static json_t *
 jstr_or_null(const char *s)
 {
@@ -84,38 +75,15 @@ last_builds(struct db *db)
 	return arr;
 }
 
-static json_t *
-rows(struct db *db, const char *sql)
+/* One row of the daemons table, for the JSON status. */
+static void
+daemon_row(const char *name, long pid, const char *started,
+    const char *heartbeat, long age, void *arg)
 {
-	sqlite3_stmt	*st = NULL;
-	json_t		*arr = json_array();
-	int		 i, n;
-
-	if (db == NULL || db_prepare(db, sql, &st, NULL) == -1)
-		return arr;
-	n = sqlite3_column_count(st);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		json_t *o = json_object();
-
-		for (i = 0; i < n; i++) {
-			switch (sqlite3_column_type(st, i)) {
-			case SQLITE_NULL:
-				json_object_set_new(o, sqlite3_column_name(st, i),
-				    json_null());
-				break;
-			case SQLITE_INTEGER:
-				json_object_set_new(o, sqlite3_column_name(st, i),
-				    json_integer(sqlite3_column_int64(st, i)));
-				break;
-			default:
-				json_object_set_new(o, sqlite3_column_name(st, i),
-				    json_string(col(st, i)));
-			}
-		}
-		json_array_append_new(arr, o);
-	}
-	sqlite3_finalize(st);
-	return arr;
+	json_array_append_new(arg, json_pack("{s:o, s:I, s:o, s:o, s:I}",
+	    "name", jstr_or_null(name), "pid", (json_int_t)pid,
+	    "started", jstr_or_null(started), "heartbeat",
+	    jstr_or_null(heartbeat), "age", (json_int_t)age));
 }
 
 static const char *
@@ -275,9 +243,9 @@ cmd_status(struct cli *c, int argc, char **argv)
 	json_object_set_new(st, "config", json_string(c->config_path));
 	json_object_set_new(st, "database", json_boolean(db != NULL));
 
-	dbrows = rows(db, "SELECT name, pid, started, heartbeat, "
-	    "CAST(strftime('%s','now') - strftime('%s', heartbeat) AS INTEGER)"
-	    " AS age FROM daemons ORDER BY name");
+	dbrows = json_array();
+	if (db != NULL)
+		db_daemon_foreach(db, daemon_row, dbrows, NULL);
 	json_object_set_new(st, "daemons", dbrows);
 
 	w = json_array();

@@ -115,22 +115,12 @@ watch_open(struct cli *c, const char *name)
 static long
 builder_alive(struct db *db)
 {
-	sqlite3_stmt	*st = NULL;
-	long		 pid = 0, age;
+	long	pid = 0, age = 0;
 
-	if (db_prepare(db, "SELECT pid, CAST(strftime('%s','now') - "
-	    "strftime('%s', heartbeat) AS INTEGER) FROM daemons WHERE "
-	    "name = ?", &st, NULL) == -1)
+	if (db_daemon_get(db, BUILDER_DAEMON_NAME, &pid, &age, NULL) != 1 ||
+	    age > HEARTBEAT_FRESH || pid <= 0 ||
+	    (kill((pid_t)pid, 0) == -1 && errno == ESRCH))
 		return 0;
-	sqlite3_bind_text(st, 1, BUILDER_DAEMON_NAME, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		pid = (long)sqlite3_column_int64(st, 0);
-		age = (long)sqlite3_column_int64(st, 1);
-		if (age > HEARTBEAT_FRESH || pid <= 0 ||
-		    (kill((pid_t)pid, 0) == -1 && errno == ESRCH))
-			pid = 0;
-	}
-	sqlite3_finalize(st);
 	return pid;
 }
 
@@ -282,7 +272,6 @@ static int
 check_via_daemon(struct cli *c, const char *name)
 {
 	struct dp_error	 err;
-	sqlite3_stmt	*st = NULL;
 	int64_t		 id;
 	time_t		 until = time(NULL) + CHECK_WAIT;
 	int		 done = 0;
@@ -294,13 +283,10 @@ check_via_daemon(struct cli *c, const char *name)
 	id = sqlite3_last_insert_rowid(db_handle(c->db));
 	while (!done && time(NULL) < until) {
 		usleep(200000);
-		if (db_prepare(c->db, "SELECT done IS NOT NULL FROM requests "
-		    "WHERE id = ?", &st, &err) == -1)
+		if ((done = db_request_answered(c->db, id, &err)) == -1) {
+			done = 0;
 			break;
-		sqlite3_bind_int64(st, 1, id);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			done = sqlite3_column_int(st, 0);
-		sqlite3_finalize(st);
+		}
 	}
 	if (!done) {
 		cli_err("watch %s: the builder has not answered within %d s; "

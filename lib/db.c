@@ -551,6 +551,88 @@ out:
 }
 
 int
+db_request_done(struct db *db, int64_t id, struct dp_error *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 rv = -1;
+
+	if (db_prepare(db, "UPDATE requests SET done = ? WHERE id = ?", &st,
+	    err) == -1)
+		return -1;
+	sqlite3_bind_text(st, 1, db_now(), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, id);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		dp_error_sqlite(err, db->sq, "request %lld", (long long)id);
+	else
+		rv = 0;
+	sqlite3_finalize(st);
+	return rv;
+}
+
+int
+db_request_done_kind(struct db *db, const char *kind, struct dp_error *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 rv = -1;
+
+	if (db_prepare(db, "UPDATE requests SET done = ? WHERE kind = ? AND "
+	    "done IS NULL", &st, err) == -1)
+		return -1;
+	sqlite3_bind_text(st, 1, db_now(), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		dp_error_sqlite(err, db->sq, "requests %s", kind);
+	else
+		rv = sqlite3_changes(db->sq);
+	sqlite3_finalize(st);
+	return rv;
+}
+
+int
+db_request_answered(struct db *db, int64_t id, struct dp_error *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 rv = 0, rc;
+
+	if (db_prepare(db, "SELECT done IS NOT NULL FROM requests WHERE "
+	    "id = ?", &st, err) == -1)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		rv = sqlite3_column_int(st, 0) != 0;
+	else if (rc != SQLITE_DONE) {
+		dp_error_sqlite(err, db->sq, "request %lld", (long long)id);
+		rv = -1;
+	}
+	sqlite3_finalize(st);
+	return rv;
+}
+
+int
+db_request_open(struct db *db, int64_t after, db_request_cb cb, void *arg,
+    struct dp_error *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 rc;
+
+	if (db_prepare(db, "SELECT id, kind, arg FROM requests WHERE "
+	    "done IS NULL AND id > ? AND kind IN ('check', 'build') "
+	    "ORDER BY id", &st, err) == -1)
+		return -1;
+	sqlite3_bind_int64(st, 1, after);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		cb(sqlite3_column_int64(st, 0),
+		    (const char *)sqlite3_column_text(st, 1),
+		    (const char *)sqlite3_column_text(st, 2), arg);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		dp_error_sqlite(err, db->sq, "requests");
+		return -1;
+	}
+	return 0;
+}
+
+int
 db_daemon_heartbeat(struct db *db, const char *name, struct dp_error *err)
 {
 	sqlite3_stmt	*st = NULL;
@@ -574,4 +656,53 @@ db_daemon_heartbeat(struct db *db, const char *name, struct dp_error *err)
 out:
 	sqlite3_finalize(st);
 	return rv;
+}
+
+int
+db_daemon_get(struct db *db, const char *name, long *pid, long *age,
+    struct dp_error *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 rv = 0, rc;
+
+	if (db_prepare(db, "SELECT pid, CAST(strftime('%s','now') - "
+	    "strftime('%s', heartbeat) AS INTEGER) FROM daemons WHERE "
+	    "name = ?", &st, err) == -1)
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*pid = (long)sqlite3_column_int64(st, 0);
+		*age = (long)sqlite3_column_int64(st, 1);
+		rv = 1;
+	} else if (rc != SQLITE_DONE) {
+		dp_error_sqlite(err, db->sq, "daemon %s", name);
+		rv = -1;
+	}
+	sqlite3_finalize(st);
+	return rv;
+}
+
+int
+db_daemon_foreach(struct db *db, db_daemon_cb cb, void *arg,
+    struct dp_error *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 rc;
+
+	if (db_prepare(db, "SELECT name, pid, started, heartbeat, "
+	    "CAST(strftime('%s','now') - strftime('%s', heartbeat) AS INTEGER)"
+	    " FROM daemons ORDER BY name", &st, err) == -1)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		cb((const char *)sqlite3_column_text(st, 0),
+		    (long)sqlite3_column_int64(st, 1),
+		    (const char *)sqlite3_column_text(st, 2),
+		    (const char *)sqlite3_column_text(st, 3),
+		    (long)sqlite3_column_int64(st, 4), arg);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		dp_error_sqlite(err, db->sq, "daemons");
+		return -1;
+	}
+	return 0;
 }

@@ -90,12 +90,34 @@ int	 db_step_done(struct db *db, sqlite3_stmt *st, const char *what,
 /* Current UTC time as RFC 3339 "2026-11-22T01:30:00Z" (static buffer). */
 const char *db_now(void);
 
-/* Request queue between the CLI and the daemons. */
+/* Request queue between the CLI and the daemons (requests table). */
 int	 db_request_add(struct db *db, const char *kind, const char *arg,
 	    struct dp_error *err);
+/* Mark request id answered.  0 or -1. */
+int	 db_request_done(struct db *db, int64_t id, struct dp_error *err);
+/* Mark every open request of kind answered: how many, or -1. */
+int	 db_request_done_kind(struct db *db, const char *kind,
+	    struct dp_error *err);
+/* Has request id been answered: 1, 0 (not yet, or no such request), -1. */
+int	 db_request_answered(struct db *db, int64_t id, struct dp_error *err);
+/* Call cb for each open request of kind "check" or "build" with an id
+ * above after, in order.  0 or -1. */
+typedef void (*db_request_cb)(int64_t id, const char *kind, const char *arg,
+	    void *arg2);
+int	 db_request_open(struct db *db, int64_t after, db_request_cb cb,
+	    void *arg, struct dp_error *err);
 
 /* Record this daemon's pid and heartbeat (daemons table). */
 int	 db_daemon_heartbeat(struct db *db, const char *name,
+	    struct dp_error *err);
+/* The pid of daemon name and the age of its heartbeat in seconds: 1,
+ * 0 (never ran), -1. */
+int	 db_daemon_get(struct db *db, const char *name, long *pid, long *age,
+	    struct dp_error *err);
+/* Call cb for each daemon, by name (heartbeat age in seconds). */
+typedef void (*db_daemon_cb)(const char *name, long pid, const char *started,
+	    const char *heartbeat, long age, void *arg);
+int	 db_daemon_foreach(struct db *db, db_daemon_cb cb, void *arg,
 	    struct dp_error *err);
 
 /* The sqlite adapter: DP_ERR_DB (DP_ERR_BUSY when locked) with

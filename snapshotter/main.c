@@ -102,21 +102,13 @@ cycle(struct daemon *d, int force)
 static int
 take_requests(struct daemon *d)
 {
-	sqlite3_stmt	*st = NULL;
 	struct dp_error	 err;
-	int		 n = 0;
+	int		 n;
 
-	if (db_prepare(d->db, "UPDATE requests SET done = ? WHERE kind = "
-	    "'snapshot' AND done IS NULL", &st, &err) == -1) {
+	if ((n = db_request_done_kind(d->db, "snapshot", &err)) == -1) {
 		log_warnx("requests: %s", dp_error_str(&err));
 		return 0;
 	}
-	sqlite3_bind_text(st, 1, db_now(), -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) == SQLITE_DONE)
-		n = sqlite3_changes(db_handle(d->db));
-	else
-		log_warnx("requests: %s", sqlite3_errmsg(db_handle(d->db)));
-	sqlite3_finalize(st);
 	return n > 0;
 }
 

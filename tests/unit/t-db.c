@@ -215,6 +215,92 @@ test_concurrent_writers(void **state)
 	free(dir);
 }
 
+/* The requests and daemons tables through their functions. */
+struct seen {
+	int	 n;
+	int64_t	 last;
+	char	 kinds[64];
+};
+
+static void
+seen_request(int64_t id, const char *kind, const char *arg, void *p)
+{
+	struct seen *sn = p;
+
+	assert_string_equal(arg, "w1");
+	sn->n++;
+	sn->last = id;
+	strncat(sn->kinds, kind, sizeof(sn->kinds) - strlen(sn->kinds) - 2);
+	strcat(sn->kinds, " ");
+}
+
+static void
+seen_daemon(const char *name, long pid, const char *started,
+    const char *heartbeat, long age, void *p)
+{
+	struct seen *sn = p;
+
+	assert_string_equal(name, "debpipe-builder");
+	assert_int_equal(pid, (long)getpid());
+	assert_non_null(started);
+	assert_non_null(heartbeat);
+	assert_true(age >= 0 && age < 60);
+	sn->n++;
+}
+
+static void
+test_requests_daemons(void **state)
+{
+	struct dp_error	 err;
+	struct db	*db = NULL;
+	struct seen	 sn;
+	char		*dir = tmpdir(), *path = fs_join(dir, "state.db");
+	int64_t		 first;
+	long		 pid = 0, age = -1;
+
+	(void)state;
+	assert_int_equal(db_open(path, &db, &err), 0);
+	assert_int_equal(db_request_add(db, "check", "w1", &err), 0);
+	first = sqlite3_last_insert_rowid(db_handle(db));
+	assert_int_equal(db_request_add(db, "build", "w1", &err), 0);
+	assert_int_equal(db_request_add(db, "snapshot", "w1", &err), 0);
+	assert_int_equal(db_request_add(db, "snapshot", "w1", &err), 0);
+	/* check and build requests, in order; snapshot ones are not. */
+	memset(&sn, 0, sizeof(sn));
+	assert_int_equal(db_request_open(db, 0, seen_request, &sn, &err), 0);
+	assert_int_equal(sn.n, 2);
+	assert_string_equal(sn.kinds, "check build ");
+	/* after an id: only the later ones */
+	memset(&sn, 0, sizeof(sn));
+	assert_int_equal(db_request_open(db, first, seen_request, &sn, &err),
+	    0);
+	assert_int_equal(sn.n, 1);
+	assert_int_equal(db_request_answered(db, first, &err), 0);
+	assert_int_equal(db_request_done(db, first, &err), 0);
+	assert_int_equal(db_request_answered(db, first, &err), 1);
+	assert_int_equal(db_request_answered(db, 9999, &err), 0);
+	memset(&sn, 0, sizeof(sn));
+	assert_int_equal(db_request_open(db, 0, seen_request, &sn, &err), 0);
+	assert_int_equal(sn.n, 1);
+	assert_int_equal(db_request_done_kind(db, "snapshot", &err), 2);
+	assert_int_equal(db_request_done_kind(db, "snapshot", &err), 0);
+
+	assert_int_equal(db_daemon_get(db, "debpipe-builder", &pid, &age,
+	    &err), 0);
+	assert_int_equal(db_daemon_heartbeat(db, "debpipe-builder", &err), 0);
+	assert_int_equal(db_daemon_get(db, "debpipe-builder", &pid, &age,
+	    &err), 1);
+	assert_int_equal(pid, (long)getpid());
+	assert_true(age >= 0 && age < 60);
+	memset(&sn, 0, sizeof(sn));
+	assert_int_equal(db_daemon_foreach(db, seen_daemon, &sn, &err), 0);
+	assert_int_equal(sn.n, 1);
+	db_close(db);
+	fs_remove_tree(dir, NULL);
+	free(path);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -225,6 +311,7 @@ main(void)
 		cmocka_unit_test(test_missing_dir),
 		cmocka_unit_test(test_rollback),
 		cmocka_unit_test(test_concurrent_writers),
+		cmocka_unit_test(test_requests_daemons),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
