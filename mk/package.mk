@@ -9,7 +9,8 @@ dist_man_MANS += \
 	doc/debpipe-promoter.8
 
 dist_doc_DATA += \
-	doc/admin-guide.md
+	doc/admin-guide.md \
+	doc/architecture.md
 
 EXTRA_DIST += \
 	debian \
