@@ -19,6 +19,7 @@
 
 #include "builder.h"
 #include "chroot.h"
+#include "db-packages.h"
 #include "fsutil.h"
 #include "spawn.h"
 #include "version.h"
@@ -30,56 +31,63 @@
  * Distribution (host arch and all), for sbuild --extra-package: a
  * package can build-depend on one debpipe built before.  *dir NULL when
  * there are none. */
+struct extra {
+	struct build	*b;
+	char		*pool;
+	char		*dir;
+	int		 n;
+	struct dp_error	*err;
+};
+
+static int
+extra_one(const char *path, void *arg)
+{
+	struct extra	*x = arg;
+	const char	*base;
+	char		*from, *to;
+	int		 rv;
+
+	if (path == NULL || (base = strrchr(path, '/')) == NULL ||
+	    !fs_name_is_safe(base + 1))
+		return 0;
+	if (x->n++ == 0 && fs_mkdirs(x->dir, 0755, x->err) == -1)
+		return -1;
+	from = path[0] == '/' ? xstrdup(path) : fs_join(x->pool, path);
+	to = fs_join(x->dir, base + 1);
+	rv = fs_link_or_copy(from, to, x->err);
+	free(from);
+	free(to);
+	return rv;
+}
+
 static int
 extra_packages(struct build *b, char **dir, struct dp_error *err)
 {
-	sqlite3_stmt	*st = NULL;
-	char		*pool, *from, *to, *d;
-	const char	*path;
-	int		 n = 0, rv = -1;
+	struct extra	 x;
+	int		 rv = -1;
 
 	*dir = NULL;
-	d = fs_join(b->cr.work, "debpipe-packages");
-	pool = config_pool_dir(b->cfg);
-	if (db_prepare(b->db, "SELECT DISTINCT f.path FROM packages p JOIN "
-	    "files f ON f.id = p.file_id WHERE p.dist = ? AND p.arch IN "
-	    "(?, 'all')", &st, err) == -1)
+	memset(&x, 0, sizeof(x));
+	x.b = b;
+	x.err = err;
+	x.dir = fs_join(b->cr.work, "debpipe-packages");
+	x.pool = config_pool_dir(b->cfg);
+	if (db_pkg_dist_files(b->db, b->w->dist, chroot_host_arch(),
+	    extra_one, &x, err) == -1)
 		goto out;
-	sqlite3_bind_text(st, 1, b->w->dist, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, chroot_host_arch(), -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *base;
-
-		path = (const char *)sqlite3_column_text(st, 0);
-		if (path == NULL || (base = strrchr(path, '/')) == NULL ||
-		    !fs_name_is_safe(base + 1))
-			continue;
-		if (n++ == 0 && fs_mkdirs(d, 0755, err) == -1)
-			goto out;
-		from = path[0] == '/' ? xstrdup(path) : fs_join(pool, path);
-		to = fs_join(d, base + 1);
-		if (fs_link_or_copy(from, to, err) == -1) {
-			free(from);
-			free(to);
-			goto out;
-		}
-		free(from);
-		free(to);
-	}
-	if (n > 0) {
-		if (b->cr.drop && chown(d, b->cr.uid, b->cr.gid) == -1) {
+	if (x.n > 0) {
+		if (b->cr.drop && chown(x.dir, b->cr.uid, b->cr.gid) == -1) {
 			/* readable anyway (0755) */
 		}
-		*dir = d;
-		d = NULL;
-		build_logf(b, "%d package(s) of %s offered to the build", n,
+		*dir = x.dir;
+		x.dir = NULL;
+		build_logf(b, "%d package(s) of %s offered to the build", x.n,
 		    b->w->dist);
 	}
 	rv = 0;
 out:
-	sqlite3_finalize(st);
-	free(pool);
-	free(d);
+	free(x.pool);
+	free(x.dir);
 	return rv;
 }
 

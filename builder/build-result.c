@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "builder.h"
+#include "db-packages.h"
 #include "fsutil.h"
 #include "pool.h"
 #include "version.h"
@@ -174,12 +175,10 @@ find_buildinfo(struct build *b)
 static void
 keep_buildinfo(struct build *b, int64_t pkg_id)
 {
-	sqlite3_stmt	*st = NULL;
 	struct dp_error	 err;
 	struct stat	 sb;
 	char		*src, *kept = NULL, *pool = NULL, *dir = NULL, *dst = NULL;
-	char		*slash;
-	const char	*path;
+	char		*slash, *path = NULL;
 
 	if ((src = find_buildinfo(b)) == NULL) {
 		build_logf(b, "the build made no .buildinfo");
@@ -192,12 +191,7 @@ keep_buildinfo(struct build *b, int64_t pkg_id)
 		goto out;
 	}
 	b->buildinfo = xstrdup(kept);
-	if (db_prepare(b->db, "SELECT f.path FROM packages p JOIN files f ON "
-	    "f.id = p.file_id WHERE p.id = ?", &st, &err) == -1)
-		goto out;
-	sqlite3_bind_int64(st, 1, pkg_id);
-	if (sqlite3_step(st) != SQLITE_ROW ||
-	    (path = (const char *)sqlite3_column_text(st, 0)) == NULL)
+	if (db_pkg_file_path(b->db, pkg_id, &path, &err) != 1)
 		goto out;
 	pool = config_pool_dir(b->cfg);
 	dir = path[0] == '/' ? xstrdup(path) : fs_join(pool, path);
@@ -214,7 +208,7 @@ keep_buildinfo(struct build *b, int64_t pkg_id)
 	else
 		build_logf(b, "buildinfo kept as %s, published as %s", kept, dst);
 out:
-	sqlite3_finalize(st);
+	free(path);
 	free(src);
 	free(kept);
 	free(pool);

@@ -12,30 +12,17 @@
 
 #include "builder.h"
 #include "chroot.h"
+#include "db-packages.h"
 #include "xmalloc.h"
 
 int
 queue_ingested(struct db *db, const char *watch, const char *version,
     int64_t *n, struct dp_error *err)
 {
-	sqlite3_stmt	*st = NULL;
-	char		*origin;
-	int		 rv = -1;
+	char	*origin = xasprintf("build:%s", watch);
+	int	 rv;
 
-	origin = xasprintf("build:%s", watch);
-	if (db_prepare(db, "SELECT count(*) FROM packages WHERE origin = ? "
-	    "AND version = ?", &st, err) == -1)
-		goto out;
-	sqlite3_bind_text(st, 1, origin, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, version, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		dp_error_sqlite(err, db_handle(db), "packages of %s", watch);
-		goto out;
-	}
-	*n = sqlite3_column_int64(st, 0);
-	rv = 0;
-out:
-	sqlite3_finalize(st);
+	rv = db_pkg_count_origin_version(db, origin, version, n, err);
 	free(origin);
 	return rv;
 }
@@ -43,23 +30,17 @@ out:
 char *
 queue_dep_key(struct db *db, const struct config *cfg, const char *dist)
 {
-	sqlite3_stmt	*st = NULL;
 	struct stat	 sb;
 	char		*tb;
-	long long	 count = 0, maxid = 0, mt = 0;
+	int64_t		 count = 0, maxid = 0;
+	long long	 mt = 0;
 
-	if (db_prepare(db, "SELECT count(*), coalesce(max(id), 0) FROM "
-	    "packages WHERE dist = ?", &st, NULL) == 0) {
-		sqlite3_bind_text(st, 1, dist, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			count = sqlite3_column_int64(st, 0);
-			maxid = sqlite3_column_int64(st, 1);
-		}
-		sqlite3_finalize(st);
-	}
+	if (db_pkg_dist_stat(db, dist, &count, &maxid, NULL) == -1)
+		count = maxid = 0;
 	tb = chroot_tarball_path(cfg, dist, chroot_host_arch());
 	if (stat(tb, &sb) == 0)
 		mt = (long long)sb.st_mtime;
 	free(tb);
-	return xasprintf("packages=%lld/%lld chroot=%lld", count, maxid, mt);
+	return xasprintf("packages=%lld/%lld chroot=%lld", (long long)count,
+	    (long long)maxid, mt);
 }

@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "db-packages.h"
 #include "deb822.h"
 #include "error.h"
 #include "fsutil.h"
@@ -449,38 +450,31 @@ rebuild_seen(const char *v, const char *prefix, long *maxn)
 
 /* Highest n already used in "<version>+<suffix><n>" for this source:
  * in the pool (sources, packages) and in the watch's builds. */
+struct rebuild_seen {
+	const char	*prefix;
+	long		*maxn;
+};
+
+static void
+rebuild_version(const char *version, void *arg)
+{
+	struct rebuild_seen *rs = arg;
+
+	rebuild_seen(version, rs->prefix, rs->maxn);
+}
+
 static int
 rebuild_count(struct db *db, const struct conf_watch *w, const char *prefix,
     long *maxn, struct dp_error *err)
 {
-	static const char *const sql[] = {
-		"SELECT version FROM sources WHERE name = ?1 AND "
-		"substr(version, 1, length(?2)) = ?2",
-		"SELECT version FROM packages WHERE source = ?1 AND "
-		"substr(version, 1, length(?2)) = ?2",
-	};
-	sqlite3_stmt	*st = NULL;
-	char		**built = NULL;
-	size_t		 i;
-	int		 rc;
+	struct rebuild_seen	 rs = { prefix, maxn };
+	char			**built = NULL;
+	size_t			 i;
 
 	*maxn = 0;
-	for (i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
-		if (db_prepare(db, sql[i], &st, err) == -1)
-			return -1;
-		sqlite3_bind_text(st, 1, w->source, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, prefix, -1, SQLITE_STATIC);
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-			rebuild_seen((const char *)sqlite3_column_text(st, 0),
-			    prefix, maxn);
-		if (rc != SQLITE_DONE) {
-			dp_error_sqlite(err, db_handle(db), "count rebuilds");
-			sqlite3_finalize(st);
-			return -1;
-		}
-		sqlite3_finalize(st);
-		st = NULL;
-	}
+	if (db_pkg_source_versions(db, w->source, prefix, rebuild_version,
+	    &rs, err) == -1)
+		return -1;
 	if (db_build_versions_prefixed(db, w->name, prefix, &built, err) == -1)
 		return -1;
 	for (i = 0; built[i] != NULL; i++)

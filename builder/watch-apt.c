@@ -24,6 +24,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "db-packages.h"
 #include "deb822.h"
 #include "error.h"
 #include "fetch.h"
@@ -265,38 +266,44 @@ have_free(struct have *h, size_t n)
 	free(h);
 }
 
+struct have_list {
+	struct have	*v;
+	size_t		 n, cap;
+};
+
+static void
+have_add(const char *name, const char *arch, const char *version, void *arg)
+{
+	struct have_list *hl = arg;
+
+	if (hl->n == hl->cap) {
+		hl->cap = hl->cap ? hl->cap * 2 : 64;
+		hl->v = xreallocarray(hl->v, hl->cap, sizeof(*hl->v));
+	}
+	hl->v[hl->n].name = xstrdup(name != NULL ? name : "");
+	hl->v[hl->n].arch = xstrdup(arch != NULL ? arch : "");
+	hl->v[hl->n].version = xstrdup(version != NULL ? version : "");
+	hl->n++;
+}
+
 static int
 have_load(struct up *u, struct have **out, size_t *nout,
     struct dp_error *err)
 {
-	sqlite3_stmt	*st = NULL;
+	struct have_list hl;
 	struct have	*h = NULL;
 	char		*origin;
-	size_t		 n = 0, cap = 0, i, k;
-	int		 rc, rv = -1;
+	size_t		 n = 0, i, k;
+	int		 rv = -1;
 
 	origin = xasprintf("apt:%s", u->w->name);
-	if (db_prepare(u->db, "SELECT name, arch, version FROM packages "
-	    "WHERE origin = ?1 AND dist = ?2", &st, err) == -1)
+	memset(&hl, 0, sizeof(hl));
+	rv = db_pkg_of_origin(u->db, origin, u->w->dist, have_add, &hl, err);
+	h = hl.v;
+	n = hl.n;
+	if (rv == -1)
 		goto out;
-	sqlite3_bind_text(st, 1, origin, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, u->w->dist, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			h = xreallocarray(h, cap, sizeof(*h));
-		}
-		h[n].name = xstrdup((const char *)sqlite3_column_text(st, 0));
-		h[n].arch = xstrdup((const char *)sqlite3_column_text(st, 1));
-		h[n].version = xstrdup((const char *)
-		    sqlite3_column_text(st, 2));
-		n++;
-	}
-	if (rc != SQLITE_DONE) {
-		dp_error_sqlite(err, db_handle(u->db), "read packages of %s",
-		    origin);
-		goto out;
-	}
+	rv = -1;
 	if (n > 0)
 		qsort(h, n, sizeof(*h), have_cmp);
 	/* Newest per name/arch. */
@@ -318,7 +325,6 @@ have_load(struct up *u, struct have **out, size_t *nout,
 	n = k;
 	rv = 0;
 out:
-	sqlite3_finalize(st);
 	free(origin);
 	if (rv == -1) {
 		have_free(h, n);

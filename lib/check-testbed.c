@@ -32,6 +32,8 @@
 #include "check.h"
 #include "check-int.h"
 #include "chroot.h"
+#include "db-env.h"
+#include "db-snapshots.h"
 #include "deb822.h"
 #include "fsutil.h"
 #include "spawn.h"
@@ -577,8 +579,7 @@ static const struct conf_env *
 upgrade_from(struct check_ctx *c, char **snap)
 {
 	const struct conf_env	*e = NULL, *from = NULL;
-	sqlite3_stmt		*st = NULL;
-	char			**r;
+	char			**r, *on = NULL, *since = NULL;
 	size_t			 i;
 
 	*snap = NULL;
@@ -598,16 +599,14 @@ upgrade_from(struct check_ctx *c, char **snap)
 			from = &c->cfg->envs[i];
 	if (from == NULL)
 		from = e;
-	if (db_prepare(c->db, "SELECT snapshot FROM environments WHERE name = "
-	    "? AND snapshot IN (SELECT id FROM snapshots WHERE state = "
-	    "'published')", &st, NULL) == 0) {
-		sqlite3_bind_text(st, 1, from->name, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW &&
-		    sqlite3_column_text(st, 0) != NULL)
-			*snap = xstrdup((const char *)sqlite3_column_text(st,
-			    0));
-		sqlite3_finalize(st);
+	/* Its snapshot, when that one is published. */
+	if (db_env_get(c->db, from->name, &on, &since, NULL) == 0 &&
+	    on != NULL && db_snapshot_published(c->db, on, NULL, NULL) == 1) {
+		*snap = on;
+		on = NULL;
 	}
+	free(on);
+	free(since);
 	return from;
 }
 

@@ -323,6 +323,162 @@ db_pkg_files_unused_delete(struct db *db, struct dp_error *err)
 }
 
 /*
+ * The builder's questions of the pool.
+ */
+int
+db_pkg_of_origin(struct db *db, const char *origin, const char *dist,
+    db_pkg_nav_cb cb, void *arg, struct dp_error *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 rc;
+
+	if (db_prepare(db, "SELECT name, arch, version FROM packages "
+	    "WHERE origin = ?1 AND dist = ?2", &st, err) == -1)
+		return -1;
+	sqlite3_bind_text(st, 1, origin, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, dist, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		cb((const char *)sqlite3_column_text(st, 0),
+		    (const char *)sqlite3_column_text(st, 1),
+		    (const char *)sqlite3_column_text(st, 2), arg);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		dp_error_sqlite(err, db_handle(db), "read packages of %s",
+		    origin);
+		return -1;
+	}
+	return 0;
+}
+
+int
+db_pkg_count_origin_version(struct db *db, const char *origin,
+    const char *version, int64_t *n, struct dp_error *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 rv = -1;
+
+	if (db_prepare(db, "SELECT count(*) FROM packages WHERE origin = ? "
+	    "AND version = ?", &st, err) == -1)
+		return -1;
+	sqlite3_bind_text(st, 1, origin, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, version, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		dp_error_sqlite(err, db_handle(db), "packages of %s", origin);
+	else {
+		*n = sqlite3_column_int64(st, 0);
+		rv = 0;
+	}
+	sqlite3_finalize(st);
+	return rv;
+}
+
+int
+db_pkg_dist_stat(struct db *db, const char *dist, int64_t *count,
+    int64_t *maxid, struct dp_error *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 rv = -1;
+
+	if (db_prepare(db, "SELECT count(*), coalesce(max(id), 0) FROM "
+	    "packages WHERE dist = ?", &st, err) == -1)
+		return -1;
+	sqlite3_bind_text(st, 1, dist, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		dp_error_sqlite(err, db_handle(db), "packages of %s", dist);
+	else {
+		*count = sqlite3_column_int64(st, 0);
+		*maxid = sqlite3_column_int64(st, 1);
+		rv = 0;
+	}
+	sqlite3_finalize(st);
+	return rv;
+}
+
+int
+db_pkg_dist_files(struct db *db, const char *dist, const char *arch,
+    db_pkg_path_cb cb, void *arg, struct dp_error *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 rc, rv = 0;
+
+	if (db_prepare(db, "SELECT DISTINCT f.path FROM packages p JOIN "
+	    "files f ON f.id = p.file_id WHERE p.dist = ? AND p.arch IN "
+	    "(?, 'all')", &st, err) == -1)
+		return -1;
+	sqlite3_bind_text(st, 1, dist, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, arch, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (cb((const char *)sqlite3_column_text(st, 0), arg) == -1) {
+			rv = -1;
+			break;
+		}
+	if (rv == 0 && rc != SQLITE_DONE) {
+		dp_error_sqlite(err, db_handle(db), "packages of %s", dist);
+		rv = -1;
+	}
+	sqlite3_finalize(st);
+	return rv;
+}
+
+int
+db_pkg_file_path(struct db *db, int64_t id, char **path,
+    struct dp_error *err)
+{
+	sqlite3_stmt	*st = NULL;
+	const char	*p;
+	int		 rc, rv = 0;
+
+	*path = NULL;
+	if (db_prepare(db, "SELECT f.path FROM packages p JOIN files f ON "
+	    "f.id = p.file_id WHERE p.id = ?", &st, err) == -1)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((p = (const char *)sqlite3_column_text(st, 0)) != NULL) {
+			*path = xstrdup(p);
+			rv = 1;
+		}
+	} else if (rc != SQLITE_DONE) {
+		dp_error_sqlite(err, db_handle(db), "package %lld",
+		    (long long)id);
+		rv = -1;
+	}
+	sqlite3_finalize(st);
+	return rv;
+}
+
+int
+db_pkg_source_versions(struct db *db, const char *name, const char *prefix,
+    db_pkg_version_cb cb, void *arg, struct dp_error *err)
+{
+	static const char *const sql[] = {
+		"SELECT version FROM sources WHERE name = ?1 AND "
+		"substr(version, 1, length(?2)) = ?2",
+		"SELECT version FROM packages WHERE source = ?1 AND "
+		"substr(version, 1, length(?2)) = ?2",
+	};
+	sqlite3_stmt	*st = NULL;
+	size_t		 i;
+	int		 rc;
+
+	for (i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+		if (db_prepare(db, sql[i], &st, err) == -1)
+			return -1;
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, prefix, -1, SQLITE_STATIC);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			cb((const char *)sqlite3_column_text(st, 0), arg);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE) {
+			dp_error_sqlite(err, db_handle(db), "versions of %s",
+			    name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
  * Writing.
  */
 enum {

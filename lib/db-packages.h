@@ -78,6 +78,33 @@ typedef void (*db_pkg_owner_cb)(int64_t id, const char *path, void *arg);
 int	 db_pkg_file_owners(struct db *db, int sources, db_pkg_owner_cb cb,
 	    void *arg, struct dp_error *err);
 
+/* The builder's questions of the pool. */
+/* Call cb(name, arch, version) for every package of origin in dist. */
+typedef void (*db_pkg_nav_cb)(const char *name, const char *arch,
+	    const char *version, void *arg);
+int	 db_pkg_of_origin(struct db *db, const char *origin, const char *dist,
+	    db_pkg_nav_cb cb, void *arg, struct dp_error *err);
+/* How many packages of origin have version (*n). */
+int	 db_pkg_count_origin_version(struct db *db, const char *origin,
+	    const char *version, int64_t *n, struct dp_error *err);
+/* How many packages dist holds and the highest id among them. */
+int	 db_pkg_dist_stat(struct db *db, const char *dist, int64_t *count,
+	    int64_t *maxid, struct dp_error *err);
+/* Call cb(path) once for each pool file of a package of dist for arch
+ * or all.  cb returning -1 stops: -1 (err untouched). */
+typedef int (*db_pkg_path_cb)(const char *path, void *arg);
+int	 db_pkg_dist_files(struct db *db, const char *dist, const char *arch,
+	    db_pkg_path_cb cb, void *arg, struct dp_error *err);
+/* The pool path of package id's file (*path, caller frees): 1, 0, -1. */
+int	 db_pkg_file_path(struct db *db, int64_t id, char **path,
+	    struct dp_error *err);
+/* Call cb(version) for each version starting with prefix of source
+ * name: its sources rows, and the packages built from it. */
+typedef void (*db_pkg_version_cb)(const char *version, void *arg);
+int	 db_pkg_source_versions(struct db *db, const char *name,
+	    const char *prefix, db_pkg_version_cb cb, void *arg,
+	    struct dp_error *err);
+
 /* Delete package (sources: source, with its source_files rows) id. */
 int	 db_pkg_delete(struct db *db, int sources, int64_t id,
 	    struct dp_error *err);
