@@ -41,14 +41,6 @@
 	"(SELECT id FROM snapshots WHERE state = 'published') AND name " \
 	"NOT IN (SELECT name FROM environments)"
 
-static char *
-col_dup(sqlite3_stmt *st, int i)
-{
-	const char	*s = (const char *)sqlite3_column_text(st, i);
-
-	return s != NULL ? xstrdup(s) : NULL;
-}
-
 int
 db_remote_target_get(struct db *db, const char *target,
     struct db_remote_target *out, struct dp_error *err)
@@ -64,10 +56,10 @@ db_remote_target_get(struct db *db, const char *target,
 	sqlite3_bind_text(st, 1, target, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		out->url = col_dup(st, 0);
-		out->last_attempt = col_dup(st, 1);
-		out->last_success = col_dup(st, 2);
-		out->last_error = col_dup(st, 3);
+		out->url = db_column_text(st, 0);
+		out->last_attempt = db_column_text(st, 1);
+		out->last_success = db_column_text(st, 2);
+		out->last_error = db_column_text(st, 3);
 		out->pending = sqlite3_column_int64(st, 4);
 		out->uploaded = sqlite3_column_int64(st, 5);
 		rv = 1;

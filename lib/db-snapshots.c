@@ -9,14 +9,6 @@
 #include "db-snapshots.h"
 #include "xmalloc.h"
 
-static char *
-col_dup(sqlite3_stmt *st, int i)
-{
-	const char	*s = (const char *)sqlite3_column_text(st, i);
-
-	return s != NULL ? xstrdup(s) : NULL;
-}
-
 /*
  * The first column of the first row of sql, with a1 (may be NULL: an
  * SQL NULL) bound to ?1: 1 and *out (caller frees; NULL for an SQL NULL)
@@ -38,7 +30,7 @@ one_text(struct db *db, const char *sql, const char *a1, char **out,
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		if (out != NULL)
-			*out = col_dup(st, 0);
+			*out = db_column_text(st, 0);
 		rv = 1;
 	} else if (rc == SQLITE_DONE)
 		rv = 0;
@@ -74,10 +66,10 @@ db_snapshot_get(struct db *db, const char *id, struct db_snapshot *out,
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		out->id = col_dup(st, 0);
-		out->created = col_dup(st, 1);
-		out->state = col_dup(st, 2);
-		out->digest = col_dup(st, 3);
+		out->id = db_column_text(st, 0);
+		out->created = db_column_text(st, 1);
+		out->state = db_column_text(st, 2);
+		out->digest = db_column_text(st, 3);
 		out->pkgs = db_snapshot_ids_decode(sqlite3_column_blob(st, 4),
 		    (size_t)sqlite3_column_bytes(st, 4), &out->npkgs);
 		out->srcs = db_snapshot_ids_decode(sqlite3_column_blob(st, 5),
@@ -197,9 +189,9 @@ db_snapshot_newest(struct db *db, char **id, char **digest,
 		return -1;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		*id = col_dup(st, 0);
+		*id = db_column_text(st, 0);
 		if (digest != NULL)
-			*digest = col_dup(st, 1);
+			*digest = db_column_text(st, 1);
 		rv = 0;
 	} else if (rc == SQLITE_DONE)
 		rv = 0;
