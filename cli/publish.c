@@ -158,11 +158,15 @@ publish_verify(struct cli *c, const char *which, int repair)
 			rv = EXIT_FAIL;
 		} else if (!repair && vs.missing + vs.wrong > 0)
 			rv = EXIT_FAIL;
-		if (!c->json)
+		if (!c->json && !ok)
+			/* No counts: what was not listed was not compared. */
+			printf("%s: verify FAILED: nothing was compared "
+			    "(the error is above)\n", t->name);
+		else if (!c->json)
 			printf("%s: %zu objects recorded, %zu listed: %zu "
 			    "missing, %zu wrong, %zu unknown%s\n", t->name,
 			    vs.recorded, vs.listed, vs.missing, vs.wrong,
-			    vs.unknown, !ok ? " (FAILED)" : repair &&
+			    vs.unknown, repair &&
 			    vs.missing + vs.wrong > 0 ? "; repaired" :
 			    vs.missing + vs.wrong > 0 ? " (repair with "
 			    "--repair)" : "");

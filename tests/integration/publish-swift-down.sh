@@ -13,7 +13,7 @@
 need dpkg-deb apt-get gpg python3 curl sqlite3
 swift_need
 
-plan 19
+plan 21
 
 swift_start
 ok "swift container pub (public read)" swift_container pub
@@ -78,6 +78,10 @@ ok "status shows the target's error" dp status
 like "$(last_output)" "swift://pub/deb" "status lists the target"
 st=$(last_output)
 like "$st" "error|failed|refused|connect" "status shows what went wrong"
+debpipe --config "$conf" publish verify >"$T_TMP/verify.down" 2>&1
+t_result $([ $? != 0 ]; echo $?) "publish verify fails while the proxy is down"
+t_result $(grep -q "swift://pub/deb: verify FAILED" "$T_TMP/verify.down" && ! grep -q " 0 missing" "$T_TMP/verify.down"; echo $?) \
+	"and says it failed, with no counts that read as a clean target ($(grep FAILED "$T_TMP/verify.down" | head -n 1))"
 ok "state.db is sound" sh -c "[ \"\$(sqlite3 '$db' 'PRAGMA integrity_check')\" = ok ]"
 lar=$(apt_root "$url" bookworm main "$pub/debpipe-archive-keyring.gpg")
 ok "the local tree is untouched: apt-get update from it" apt_get "$lar" update
