@@ -23,6 +23,9 @@ T_PIDS=
 T_GNUPGHOMES=
 
 t_cleanup() {
+	# Whatever the caller's set -e: every step runs (a pid that is gone
+	# already must not end the clean-up before the temporary tree goes).
+	set +e
 	# t_bg may run in a $(...) subshell: the pids are kept in a file.
 	T_PIDS="$T_PIDS $(cat "$T_TMP/pids" 2>/dev/null)"
 	for p in $T_PIDS; do kill "$p" 2>/dev/null; done
