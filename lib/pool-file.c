@@ -161,7 +161,7 @@ pool_file_stage(struct pool_ctx *ctx, struct pool_file *pf, int fd,
 {
 	struct stat	 sb;
 	char		*dir = NULL;
-	int		 myfd = -1, rv = -1, made;
+	int		 myfd = -1, rv = -1, made, there;
 
 	pf->final = fs_join(ctx->pooldir, pf->rel);
 	if (fd == -1) {
@@ -184,21 +184,14 @@ pool_file_stage(struct pool_ctx *ctx, struct pool_file *pf, int fd,
 		goto out;
 	free(dir);
 	dir = NULL;
-	if (!made && lstat(pf->final, &sb) == 0) {
-		/* Recording compares with the database or this file. */
-		pf->how = PF_NONE;
-		if (pre != NULL)
-			pf->sums = *pre;
-		else if (hash_fd(fd, pf->src, &pf->sums, err) == -1)
-			goto out;
-		rv = 0;
-		goto out;
-	}
-	if (pf->st.st_dev == ctx->pooldev && ctx->link) {
-		/* Same file system: the pool file will be a hard link to
-		 * the input (no new inode, no data written); linking checks
-		 * that it is still the file hashed here. */
-		pf->how = PF_LINK;
+	/* There already: recording compares with the database or this
+	 * file.  Same file system: the pool file will be a hard link to the
+	 * input (no new inode, no data written); linking checks that it is
+	 * still the file hashed here.  Either way only the sums are
+	 * needed now. */
+	there = !made && lstat(pf->final, &sb) == 0;
+	if (there || (pf->st.st_dev == ctx->pooldev && ctx->link)) {
+		pf->how = there ? PF_NONE : PF_LINK;
 		if (pre != NULL)
 			pf->sums = *pre;
 		else if (hash_fd(fd, pf->src, &pf->sums, err) == -1)
