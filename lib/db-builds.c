@@ -40,6 +40,25 @@ db_build_done(struct db_build *b)
 	memset(b, 0, sizeof(*b));
 }
 
+/* The end of a walk that collected rows into v: handed out when the walk
+ * reached SQLITE_DONE, else freed with err saying what failed. */
+static int
+builds_end(struct db *db, int rc, struct db_build *v, size_t n,
+    struct db_build **out, size_t *nout, const char *what,
+    struct dp_error *err)
+{
+	if (rc != SQLITE_DONE) {
+		dp_error_sqlite(err, db_handle(db), "%s", what);
+		while (n-- > 0)
+			db_build_done(&v[n]);
+		free(v);
+		return -1;
+	}
+	*out = v;
+	*nout = n;
+	return 0;
+}
+
 int
 db_build_add(struct db *db, const char *watch, const char *inputs, int64_t *id,
     struct dp_error *err)
@@ -247,16 +266,7 @@ db_build_list_running(struct db *db, struct db_build **out, size_t *nout,
 		build_from_row(st, &v[n++]);
 	}
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		dp_error_sqlite(err, db_handle(db), "running builds");
-		while (n-- > 0)
-			db_build_done(&v[n]);
-		free(v);
-		return -1;
-	}
-	*out = v;
-	*nout = n;
-	return 0;
+	return builds_end(db, rc, v, n, out, nout, "running builds", err);
 }
 
 int
@@ -576,16 +586,7 @@ db_build_list(struct db *db, int which, const char *watch, long limit,
 		build_full_from_row(st, b);
 	}
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		dp_error_sqlite(err, db_handle(db), "builds");
-		while (n-- > 0)
-			db_build_done(&v[n]);
-		free(v);
-		return -1;
-	}
-	*out = v;
-	*nout = n;
-	return 0;
+	return builds_end(db, rc, v, n, out, nout, "builds", err);
 }
 
 /* -- what the promoter's API and `debpipe status` read ------------- */
@@ -654,16 +655,7 @@ db_build_page(struct db *db, const char *state, const char *watch,
 		build_full_from_row(st, &v[n++]);
 	}
 	db_stmt_put(st);
-	if (rc != SQLITE_DONE) {
-		dp_error_sqlite(err, db_handle(db), "list builds");
-		while (n-- > 0)
-			db_build_done(&v[n]);
-		free(v);
-		return -1;
-	}
-	*out = v;
-	*nout = n;
-	return 0;
+	return builds_end(db, rc, v, n, out, nout, "list builds", err);
 }
 
 int
